@@ -1,0 +1,71 @@
+from os import PathLike
+from types import TracebackType
+from typing import Mapping, Optional, Type, TypedDict, Union
+
+__version__: str
+
+class FunctionStats(TypedDict):
+    invocations: int
+    throttles: int
+    cold_starts: int
+    peak_concurrency: int
+    errors: int
+    timeouts: int
+    in_flight: int
+    queued_events: int
+    environments: int
+
+class LocalLambda:
+    """An offline AWS Lambda on loopback: the Invoke API for clients and the Runtime API for
+    execution environments that run real Python handlers under awslambdaric."""
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        account_concurrency: int = 1000,
+        idle_timeout: float = 300.0,
+        region: str = "us-east-1",
+        retry_after: int = 1,
+        python: Optional[Union[str, PathLike[str]]] = None,
+        allow_remote: bool = False,
+    ) -> None: ...
+    @property
+    def endpoint_url(self) -> str: ...
+    @property
+    def region(self) -> str: ...
+    @property
+    def closed(self) -> bool: ...
+    def add_function(
+        self,
+        name: str,
+        handler: str,
+        code_dir: Union[str, PathLike[str]],
+        *,
+        timeout: int = 3,
+        memory_size: int = 128,
+        reserved_concurrency: Optional[int] = None,
+        environment: Optional[Mapping[str, str]] = None,
+    ) -> None: ...
+    def add_synthetic(
+        self,
+        name: str,
+        *,
+        latency_ms: int = 0,
+        timeout: int = 3,
+        memory_size: int = 128,
+        reserved_concurrency: Optional[int] = None,
+    ) -> None: ...
+    def set_reserved_concurrency(self, name: str, reserved_concurrency: Optional[int]) -> None: ...
+    def remove_function(self, name: str) -> None: ...
+    def functions(self) -> list[str]: ...
+    def stats(self, name: str) -> FunctionStats: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> "LocalLambda": ...
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None: ...

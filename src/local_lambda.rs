@@ -1,0 +1,301 @@
+//! `lambda_executor.LocalLambda`: the Python face of the emulator.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use pyo3::exceptions::{PyFileNotFoundError, PyKeyError, PyModuleNotFoundError, PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use crate::emulator::{Emulator, EmulatorConfig, FunctionKind, FunctionSpec, RegistryError};
+use crate::protocol::is_valid_function_name;
+use crate::runtime;
+
+/// An offline AWS Lambda on loopback: the Invoke API for clients (boto3, LambdaExecutor) and
+/// the Runtime API for execution environments that run real Python handlers under awslambdaric.
+///
+/// ```python
+/// with LocalLambda() as local:
+///     local.add_function("echo", handler="app.handler", code_dir="src")
+///     boto3.client("lambda", endpoint_url=local.endpoint_url, ...).invoke(FunctionName="echo")
+/// ```
+#[pyclass(module = "lambda_executor._core", frozen)]
+pub struct LocalLambda {
+    emulator: Arc<Emulator>,
+    /// The process that started the emulator; a forked child cannot use it.
+    owner_pid: u32,
+}
+
+#[pymethods]
+impl LocalLambda {
+    #[new]
+    #[pyo3(signature = (*, host="127.0.0.1", port=0, account_concurrency=1000, idle_timeout=300.0,
+                        region="us-east-1", retry_after=1, python=None, allow_remote=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        host: &str,
+        port: u16,
+        account_concurrency: i64,
+        idle_timeout: f64,
+        region: &str,
+        retry_after: u32,
+        python: Option<PathBuf>,
+        allow_remote: bool,
+    ) -> PyResult<Self> {
+        let ip: IpAddr = host.parse().map_err(|_| PyValueError::new_err(format!("host must be an IP address, not {host:?}")))?;
+        if !ip.is_loopback() && !allow_remote {
+            return Err(PyValueError::new_err(format!(
+                "LocalLambda serves loopback only; binding {host} exposes it to the network: pass allow_remote=True to do so"
+            )));
+        }
+        if !(1..=1_000_000).contains(&account_concurrency) {
+            return Err(PyValueError::new_err(format!("account_concurrency must be at least 1, not {account_concurrency}")));
+        }
+        if !(idle_timeout.is_finite() && idle_timeout > 0.0) {
+            return Err(PyValueError::new_err(format!("idle_timeout must be a positive number of seconds, not {idle_timeout}")));
+        }
+        let python = match python {
+            Some(path) => path,
+            None => py.import("sys")?.getattr("executable")?.extract()?,
+        };
+        let config = EmulatorConfig {
+            region: region.to_owned(),
+            account_id: "123456789012".into(),
+            account_concurrency: account_concurrency as u32,
+            idle_timeout: Duration::from_secs_f64(idle_timeout),
+            python,
+            retry_after_secs: retry_after,
+        };
+        let runtime = runtime::get();
+        let bind = SocketAddr::new(ip, port);
+        let emulator = py
+            .detach(|| runtime.block_on(Emulator::start(config, bind)))
+            .map_err(|error| PyRuntimeError::new_err(format!("cannot listen on {bind}: {error}")))?;
+        Ok(Self { emulator, owner_pid: std::process::id() })
+    }
+
+    /// The URL clients use as their Lambda endpoint, e.g. `http://127.0.0.1:50123`.
+    #[getter]
+    fn endpoint_url(&self) -> String {
+        format!("http://{}", self.emulator.address)
+    }
+
+    #[getter]
+    fn region(&self) -> &str {
+        &self.emulator.config.region
+    }
+
+    /// Adds a Python function: `handler` is `module.function`, importable from `code_dir`.
+    /// Each execution environment is a `python -m awslambdaric handler` process.
+    #[pyo3(signature = (name, handler, code_dir, *, timeout=3, memory_size=128, reserved_concurrency=None, environment=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn add_function(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        handler: &str,
+        code_dir: PathBuf,
+        timeout: i64,
+        memory_size: i64,
+        reserved_concurrency: Option<i64>,
+        environment: Option<HashMap<String, String>>,
+    ) -> PyResult<()> {
+        self.check_usable()?;
+        check_awslambdaric(py, &self.emulator.config.python)?;
+        let code_dir = check_handler(handler, &code_dir)?;
+        let kind = FunctionKind::Python { handler: handler.to_owned(), code_dir, variables: environment.unwrap_or_default().into_iter().collect() };
+        self.add(name, kind, timeout, memory_size, reserved_concurrency)
+    }
+
+    /// Adds a synthetic function answered in Rust: it echoes its event after `latency_ms`, plus
+    /// `sleep_ms` when the event is `{"sleep_ms": n, ...}`. Same concurrency rules as Python ones.
+    #[pyo3(signature = (name, *, latency_ms=0, timeout=3, memory_size=128, reserved_concurrency=None))]
+    fn add_synthetic(
+        &self,
+        name: &str,
+        latency_ms: u64,
+        timeout: i64,
+        memory_size: i64,
+        reserved_concurrency: Option<i64>,
+    ) -> PyResult<()> {
+        self.check_usable()?;
+        let kind = FunctionKind::Synthetic { latency: Duration::from_millis(latency_ms) };
+        self.add(name, kind, timeout, memory_size, reserved_concurrency)
+    }
+
+    /// Sets (or with `None`, removes) a function's reserved concurrency; 0 disables it.
+    fn set_reserved_concurrency(&self, name: &str, reserved_concurrency: Option<i64>) -> PyResult<()> {
+        self.check_usable()?;
+        let reserved = check_reservation(reserved_concurrency)?;
+        self.emulator.set_reserved_concurrency(name, reserved).map_err(to_python)
+    }
+
+    /// Removes a function and ends its execution environments.
+    fn remove_function(&self, name: &str) -> PyResult<()> {
+        self.check_usable()?;
+        self.emulator.remove_function(name).map_err(to_python)
+    }
+
+    /// The names of the functions, sorted.
+    fn functions(&self) -> PyResult<Vec<String>> {
+        self.check_usable()?;
+        Ok(self.emulator.function_names())
+    }
+
+    /// What happened to a function so far: invocations, throttles, cold_starts,
+    /// peak_concurrency, errors, timeouts, and now: in_flight, queued_events, environments.
+    fn stats<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyDict>> {
+        self.check_usable()?;
+        let stats = self.emulator.stats(name).map_err(to_python)?;
+        let dict = PyDict::new(py);
+        dict.set_item("invocations", stats.invocations)?;
+        dict.set_item("throttles", stats.throttles)?;
+        dict.set_item("cold_starts", stats.cold_starts)?;
+        dict.set_item("peak_concurrency", stats.peak_concurrency)?;
+        dict.set_item("errors", stats.errors)?;
+        dict.set_item("timeouts", stats.timeouts)?;
+        dict.set_item("in_flight", stats.in_flight)?;
+        dict.set_item("queued_events", stats.queued_events)?;
+        dict.set_item("environments", stats.environments)?;
+        Ok(dict)
+    }
+
+    /// Stops serving and ends every execution environment. Idempotent.
+    fn close(&self) {
+        if std::process::id() == self.owner_pid {
+            self.emulator.close();
+        }
+    }
+
+    #[getter]
+    fn closed(&self) -> bool {
+        self.emulator.is_closed()
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_exc))]
+    fn __exit__(&self, _exc: &Bound<'_, pyo3::types::PyTuple>) {
+        self.close();
+    }
+
+    fn __repr__(&self) -> String {
+        let state = if self.emulator.is_closed() { "closed" } else { "serving" };
+        format!("<LocalLambda {} {state}, {} functions>", self.endpoint_url(), self.emulator.function_names().len())
+    }
+}
+
+impl LocalLambda {
+    fn check_usable(&self) -> PyResult<()> {
+        if std::process::id() != self.owner_pid {
+            return Err(PyRuntimeError::new_err(format!(
+                "this LocalLambda belongs to process {} and cannot be used after fork; create a new one in the child",
+                self.owner_pid
+            )));
+        }
+        if self.emulator.is_closed() {
+            return Err(PyRuntimeError::new_err("this LocalLambda is closed"));
+        }
+        Ok(())
+    }
+
+    fn add(&self, name: &str, kind: FunctionKind, timeout: i64, memory_size: i64, reserved: Option<i64>) -> PyResult<()> {
+        if !is_valid_function_name(name) {
+            return Err(PyValueError::new_err(format!(
+                "invalid function name {name:?}: use 1 to 64 letters, digits, hyphens or underscores"
+            )));
+        }
+        if !(1..=900).contains(&timeout) {
+            return Err(PyValueError::new_err(format!("timeout must be 1 to 900 seconds, not {timeout}")));
+        }
+        if !(128..=10240).contains(&memory_size) {
+            return Err(PyValueError::new_err(format!("memory_size must be 128 to 10240 MB, not {memory_size}")));
+        }
+        let reserved = check_reservation(reserved)?;
+        let spec = FunctionSpec {
+            name: name.to_owned(),
+            kind,
+            timeout: Duration::from_secs(timeout as u64),
+            memory_mb: memory_size as u32,
+        };
+        self.emulator.add_function(spec, reserved).map_err(to_python)
+    }
+}
+
+impl Drop for LocalLambda {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+fn check_reservation(reserved: Option<i64>) -> PyResult<Option<u32>> {
+    match reserved {
+        Some(n) if !(0..=i64::from(u32::MAX)).contains(&n) => {
+            Err(PyValueError::new_err(format!("reserved_concurrency must be 0 or more, not {n}")))
+        }
+        other => Ok(other.map(|n| n as u32)),
+    }
+}
+
+/// Environments run `python -m awslambdaric`: say so now rather than at the first invocation.
+fn check_awslambdaric(py: Python<'_>, python: &Path) -> PyResult<()> {
+    let this_interpreter: PathBuf = py.import("sys")?.getattr("executable")?.extract()?;
+    if python != this_interpreter {
+        return Ok(());
+    }
+    let spec = py.import("importlib.util")?.call_method1("find_spec", ("awslambdaric",))?;
+    if spec.is_none() {
+        return Err(PyModuleNotFoundError::new_err(
+            "LocalLambda runs Python handlers under awslambdaric, which is not installed: pip install 'lambda-executor[local]'",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks that `module.function` names a module file inside `code_dir`; returns the directory.
+fn check_handler(handler: &str, code_dir: &Path) -> PyResult<PathBuf> {
+    let malformed = || {
+        PyValueError::new_err(format!("handler must be 'module.function' (e.g. 'app.handler'), not {handler:?}"))
+    };
+    let (module, function) = handler.rsplit_once('.').ok_or_else(malformed)?;
+    let is_identifier = |part: &str| {
+        !part.is_empty() && !part.starts_with(|c: char| c.is_ascii_digit()) && part.chars().all(|c| c.is_alphanumeric() || c == '_')
+    };
+    if !module.split(['.', '/']).all(is_identifier) || !is_identifier(function) {
+        return Err(malformed());
+    }
+    let code_dir = code_dir
+        .canonicalize()
+        .ok()
+        .filter(|dir| dir.is_dir())
+        .ok_or_else(|| PyFileNotFoundError::new_err(format!("code_dir {} is not a directory", code_dir.display())))?;
+    let module_path = code_dir.join(module.replace('.', "/"));
+    let candidates = [module_path.with_extension("py"), module_path.join("__init__.py")];
+    if !candidates.iter().any(|candidate| candidate.is_file()) {
+        return Err(PyFileNotFoundError::new_err(format!(
+            "handler module {module:?} not found: no {} or {} in {}",
+            candidates[0].strip_prefix(&code_dir).unwrap_or(&candidates[0]).display(),
+            candidates[1].strip_prefix(&code_dir).unwrap_or(&candidates[1]).display(),
+            code_dir.display()
+        )));
+    }
+    Ok(code_dir)
+}
+
+fn to_python(error: RegistryError) -> PyErr {
+    match error {
+        RegistryError::NotFound(name) => PyKeyError::new_err(format!("no function named {name:?}")),
+        RegistryError::AlreadyExists(name) => PyValueError::new_err(format!("a function named {name:?} already exists")),
+        RegistryError::OverAccountLimit { requested, available } => PyValueError::new_err(format!(
+            "cannot reserve {requested}: only {available} of the account concurrency limit is unreserved"
+        )),
+        RegistryError::Closed => PyRuntimeError::new_err("this LocalLambda is closed"),
+        RegistryError::Throttled { reason } => PyRuntimeError::new_err(reason),
+    }
+}
