@@ -46,7 +46,7 @@ impl LocalLambda {
         python: Option<PathBuf>,
         allow_remote: bool,
     ) -> PyResult<Self> {
-        let ip: IpAddr = host.parse().map_err(|_| PyValueError::new_err(format!("host must be an IP address, not {host:?}")))?;
+        let ip: IpAddr = host.parse().map_err(|_| PyValueError::new_err(format!("host must be an IP address, not '{host}'")))?;
         if !ip.is_loopback() && !allow_remote {
             return Err(PyValueError::new_err(format!(
                 "LocalLambda serves loopback only; binding {host} exposes it to the network: pass allow_remote=True to do so"
@@ -208,7 +208,7 @@ impl LocalLambda {
     fn add(&self, name: &str, kind: FunctionKind, timeout: i64, memory_size: i64, reserved: Option<i64>) -> PyResult<()> {
         if !is_valid_function_name(name) {
             return Err(PyValueError::new_err(format!(
-                "invalid function name {name:?}: use 1 to 64 letters, digits, hyphens or underscores"
+                "invalid function name '{name}': use 1 to 64 letters, digits, hyphens or underscores"
             )));
         }
         if !(1..=900).contains(&timeout) {
@@ -261,7 +261,7 @@ fn check_awslambdaric(py: Python<'_>, python: &Path) -> PyResult<()> {
 /// Checks that `module.function` names a module file inside `code_dir`; returns the directory.
 fn check_handler(handler: &str, code_dir: &Path) -> PyResult<PathBuf> {
     let malformed = || {
-        PyValueError::new_err(format!("handler must be 'module.function' (e.g. 'app.handler'), not {handler:?}"))
+        PyValueError::new_err(format!("handler must be 'module.function' (e.g. 'app.handler'), not '{handler}'"))
     };
     let (module, function) = handler.rsplit_once('.').ok_or_else(malformed)?;
     let is_identifier = |part: &str| {
@@ -279,7 +279,7 @@ fn check_handler(handler: &str, code_dir: &Path) -> PyResult<PathBuf> {
     let candidates = [module_path.with_extension("py"), module_path.join("__init__.py")];
     if !candidates.iter().any(|candidate| candidate.is_file()) {
         return Err(PyFileNotFoundError::new_err(format!(
-            "handler module {module:?} not found: no {} or {} in {}",
+            "handler module '{module}' not found: no {} or {} in {}",
             candidates[0].strip_prefix(&code_dir).unwrap_or(&candidates[0]).display(),
             candidates[1].strip_prefix(&code_dir).unwrap_or(&candidates[1]).display(),
             code_dir.display()
@@ -290,8 +290,8 @@ fn check_handler(handler: &str, code_dir: &Path) -> PyResult<PathBuf> {
 
 fn to_python(error: RegistryError) -> PyErr {
     match error {
-        RegistryError::NotFound(name) => PyKeyError::new_err(format!("no function named {name:?}")),
-        RegistryError::AlreadyExists(name) => PyValueError::new_err(format!("a function named {name:?} already exists")),
+        RegistryError::NotFound(name) => PyKeyError::new_err(format!("no function named '{name}'")),
+        RegistryError::AlreadyExists(name) => PyValueError::new_err(format!("a function named '{name}' already exists")),
         RegistryError::OverAccountLimit { requested, available } => PyValueError::new_err(format!(
             "cannot reserve {requested}: only {available} of the account concurrency limit is unreserved"
         )),

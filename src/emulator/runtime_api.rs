@@ -6,7 +6,7 @@ use std::sync::Arc;
 use hyper::body::Incoming;
 use hyper::{Method, Request, StatusCode};
 
-use super::environment::{epoch_ms, Environment};
+use super::environment::{epoch_ms, error_document, Environment};
 use super::http::{json_response, read_body, response, HttpResponse};
 use crate::protocol::MAX_RESPONSE_PAYLOAD;
 
@@ -24,10 +24,17 @@ pub async fn handle(environment: Arc<Environment>, request: Request<Incoming>) -
         (Method::POST, ["invocation", request_id, outcome @ ("response" | "error")]) => {
             let failed = *outcome == "error";
             let request_id = request_id.to_string();
+            let declared_size = request.headers().get("content-length").and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
             let body = match read_body(request.into_body(), MAX_RUNTIME_POST).await {
                 Ok(body) => body,
                 Err(_) => {
-                    let message = format!("Response payload exceeds {MAX_RUNTIME_POST} bytes");
+                    // The caller gets Lambda's error for an oversized result; the runtime, a 413.
+                    let size = declared_size.map_or_else(|| "unknown".to_owned(), |size| size.to_string());
+                    let message = format!(
+                        "Response payload size ({size} bytes) exceeded maximum allowed payload size ({MAX_RUNTIME_POST} bytes)."
+                    );
+                    let document = error_document("Function.ResponseSizeTooLarge", &message);
+                    environment.respond(&request_id, document, true).await;
                     return refuse(StatusCode::PAYLOAD_TOO_LARGE, "RequestEntityTooLarge", &message);
                 }
             };

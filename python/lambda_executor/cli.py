@@ -1,0 +1,115 @@
+"""The `lambda-executor` command: `demo` shows the product offline, `local` serves LocalLambda."""
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import signal
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from ._core import LocalLambda
+
+DEMO_HANDLERS = Path(__file__).parent / "demo_handlers"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="lambda-executor", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="show what lambda-executor does, offline (no AWS account)")
+    demo.set_defaults(run=run_demo)
+
+    local = commands.add_parser("local", help="serve LocalLambda in the foreground until Ctrl-C")
+    local.add_argument("--host", default="127.0.0.1", help="address to bind (loopback unless --allow-remote)")
+    local.add_argument("--port", type=int, default=0, help="port to bind (default: any free port)")
+    local.add_argument("--allow-remote", action="store_true", help="allow binding a non-loopback address")
+    local.add_argument("--account-concurrency", type=int, default=1000)
+    local.add_argument("--idle-timeout", type=float, default=300.0, help="seconds before an idle environment is ended")
+    local.add_argument("--function", nargs=3, action="append", default=[], metavar=("NAME", "HANDLER", "CODE_DIR"),
+                       help="a Python function, e.g. --function resize app.handler ./src (repeatable)")
+    local.add_argument("--synthetic", action="append", default=[], metavar="NAME",
+                       help="a synthetic echo function answered in Rust (repeatable)")
+    local.add_argument("--reserved", action="append", default=[], metavar="NAME=N",
+                       help="reserved concurrency of a function (repeatable)")
+    local.set_defaults(run=run_local)
+
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except (ValueError, KeyError, FileNotFoundError, ModuleNotFoundError, RuntimeError) as error:
+        print(f"lambda-executor {args.command}: {error}", file=sys.stderr)
+        return 2
+
+
+def run_local(args: argparse.Namespace) -> int:
+    reserved = {}
+    for item in args.reserved:
+        name, _, count = item.partition("=")
+        if not count.isdigit():
+            raise ValueError(f"--reserved takes NAME=N with N a whole number, not {item!r}")
+        reserved[name] = int(count)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    with LocalLambda(host=args.host, port=args.port, allow_remote=args.allow_remote,
+                     account_concurrency=args.account_concurrency, idle_timeout=args.idle_timeout) as local:
+        for name, handler, code_dir in args.function:
+            local.add_function(name, handler, code_dir, reserved_concurrency=reserved.pop(name, None))
+        for name in args.synthetic:
+            local.add_synthetic(name, reserved_concurrency=reserved.pop(name, None))
+        if reserved:
+            raise KeyError(f"--reserved names functions that were not added: {', '.join(sorted(reserved))}")
+        print(f"LocalLambda serving at {local.endpoint_url}", flush=True)
+        for name in local.functions():
+            print(f"  function {name}", flush=True)
+        print("Press Ctrl-C to stop.", flush=True)
+        while not stop.wait(0.2):
+            pass
+    print("LocalLambda stopped.", flush=True)
+    return 0
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    print("lambda-executor demo: everything below runs offline, against LocalLambda.\n")
+    with LocalLambda() as local:
+        print(f"LocalLambda is serving the Lambda Invoke API at {local.endpoint_url}")
+        local.add_function("hello", "lab.hello", DEMO_HANDLERS)
+        for attempt in ("cold", "warm"):
+            status, headers, body = _invoke(local.endpoint_url, "hello", {"name": "demo"}, {"X-Amz-Log-Type": "Tail"})
+            report = base64.b64decode(headers["X-Amz-Log-Result"]).decode().strip().splitlines()[-1]
+            print(f"  {attempt} invoke -> {status} {body.decode()}")
+            print(f"    {report.strip()}")
+
+        print("\nThe concurrency lab: a 1 s function with reserved concurrency 2, called 10 times at once")
+        local.add_function("lab", "lab.do_something", DEMO_HANDLERS, timeout=15, reserved_concurrency=2)
+        started = time.monotonic()
+        with ThreadPoolExecutor(max_workers=10) as pool:
+            outcomes = list(pool.map(lambda item: _invoke(local.endpoint_url, "lab", {"item": item}, {}), range(10)))
+        elapsed = time.monotonic() - started
+        succeeded = sum(1 for status, _, _ in outcomes if status == 200)
+        throttled = [json.loads(body)["Reason"] for status, _, body in outcomes if status == 429]
+        print(f"  plain HTTP calls from threads: {succeeded} succeeded, {len(throttled)} throttled in {elapsed:.1f} s")
+        if throttled:
+            print(f"    429 TooManyRequestsException, Reason {throttled[0]}")
+        stats = local.stats("lab")
+        print(f"  LocalLambda saw: {stats['invocations']} invocations, {stats['throttles']} throttles, "
+              f"peak concurrency {stats['peak_concurrency']}, {stats['cold_starts']} cold starts")
+    print("\nDone.")
+    return 0
+
+
+def _invoke(endpoint_url: str, name: str, event: object, headers: dict[str, str]):
+    """One raw Invoke API call, as any HTTP client would make it (unsigned: LocalLambda does not check)."""
+    request = urllib.request.Request(f"{endpoint_url}/2015-03-31/functions/{name}/invocations",
+                                     data=json.dumps(event).encode(), headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()

@@ -1,0 +1,13 @@
+"""Handlers for `lambda-executor demo`: the concurrency lab's slow function (shared seeds), shortened."""
+import time
+
+
+def do_something(event, context):
+    """Simulates slow processing, as the lab's handler does."""
+    time.sleep(event.get("seconds", 1) if isinstance(event, dict) else 1)
+    return {"message": "data was processed", "item": event.get("item") if isinstance(event, dict) else None}
+
+
+def hello(event, context):
+    print(f"hello from {context.function_name}, request {context.aws_request_id}")
+    return {"greeting": f"hello, {event.get('name', 'world')}"}

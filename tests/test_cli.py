@@ -1,0 +1,53 @@
+"""The `lambda-executor` command as a newcomer runs it."""
+import os
+import signal
+import subprocess
+import sys
+
+from helpers import boto3_lambda
+
+COMMAND = [sys.executable, "-m", "lambda_executor"]
+
+
+def test_console_script_is_installed():
+    script = os.path.join(os.path.dirname(sys.executable), "lambda-executor")
+    result = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0
+    assert "demo" in result.stdout and "local" in result.stdout
+
+
+def test_demo_runs_offline_and_shows_the_lab():
+    result = subprocess.run(COMMAND + ["demo"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "cold invoke -> 200" in result.stdout
+    assert "Init Duration" in result.stdout
+    assert "2 succeeded, 8 throttled" in result.stdout
+    assert "ReservedFunctionConcurrentInvocationLimitExceeded" in result.stdout
+
+
+def test_local_serves_until_interrupted(handlers):
+    process = subprocess.Popen(
+        COMMAND + ["local", "--synthetic", "echo", "--function", "hello", "app.echo", str(handlers),
+                   "--reserved", "echo=3"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        first_line = process.stdout.readline()
+        assert first_line.startswith("LocalLambda serving at http://127.0.0.1:"), first_line + process.stderr.read()
+        endpoint_url = first_line.rsplit(" ", 1)[1].strip()
+        client = boto3_lambda(endpoint_url)
+        assert client.invoke(FunctionName="echo", Payload=b'{"x": 1}')["Payload"].read() == b'{"x": 1}'
+        assert client.invoke(FunctionName="hello", Payload=b"{}")["StatusCode"] == 200
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=20)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err
+    assert "LocalLambda stopped." in out
+
+
+def test_local_reports_bad_arguments_in_one_line():
+    result = subprocess.run(COMMAND + ["local", "--reserved", "ghost=2"], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert "ghost" in result.stderr
+    assert "Traceback" not in result.stderr

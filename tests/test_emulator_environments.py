@@ -1,0 +1,149 @@
+"""Execution environments: cold and warm starts, idle reaping, timeouts, crashes, import errors,
+and no process outliving the emulator."""
+import json
+import subprocess
+import sys
+import textwrap
+import time
+
+from helpers import boto3_lambda, pid_alive, wait_for
+from lambda_executor import LocalLambda
+
+
+def call(client, name, event):
+    response = client.invoke(FunctionName=name, Payload=json.dumps(event), LogType="Tail")
+    return response, json.loads(response["Payload"].read())
+
+
+def test_warm_environment_keeps_module_state_and_a_cold_one_starts_fresh(local, client, handlers):
+    local.add_function("echo", "app.echo", handlers)
+    _, first = call(client, "echo", {})
+    _, second = call(client, "echo", {})
+    assert second["pid"] == first["pid"]
+    assert (first["invocations"], second["invocations"]) == (1, 2)
+    assert local.stats("echo")["cold_starts"] == 1
+
+
+def test_idle_environments_are_reaped(handlers):
+    with LocalLambda(idle_timeout=0.3) as local:
+        local.add_function("echo", "app.echo", handlers)
+        client = boto3_lambda(local.endpoint_url)
+        _, first = call(client, "echo", {})
+        wait_for(lambda: local.stats("echo")["environments"] == 0, seconds=5)
+        wait_for(lambda: not pid_alive(first["pid"]), seconds=5)
+        _, second = call(client, "echo", {})
+        assert second["pid"] != first["pid"]
+        assert second["invocations"] == 1
+        assert local.stats("echo")["cold_starts"] == 2
+
+
+def test_concurrent_invocations_each_get_their_own_environment(local, handlers):
+    local.add_function("sleep", "app.sleep", handlers)
+    client = boto3_lambda(local.endpoint_url, max_pool_connections=4)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: call(client, "sleep", {"seconds": 0.5})[1], range(4)))
+    assert len({result["pid"] for result in results}) == 4
+    stats = local.stats("sleep")
+    assert (stats["cold_starts"], stats["peak_concurrency"], stats["environments"]) == (4, 4, 4)
+
+
+def test_timeout_kills_the_environment_and_the_next_call_is_cold(local, client, handlers, tmp_path):
+    local.add_function("hang", "app.spawn_and_hang", handlers, timeout=1)
+    pid_file = tmp_path / "pids"
+    started = time.monotonic()
+    response, document = call(client, "hang", {"pid_file": str(pid_file)})
+    elapsed = time.monotonic() - started
+    request_id = response["ResponseMetadata"]["RequestId"]
+    assert response["FunctionError"] == "Unhandled"
+    assert document == {
+        "errorType": "Sandbox.Timedout",
+        "errorMessage": f"RequestId: {request_id} Error: Task timed out after 1.00 seconds",
+    }
+    assert 1.0 <= elapsed < 10
+    import base64
+
+    assert "Status: timeout" in base64.b64decode(response["LogResult"]).decode()
+    runtime_pid, grandchild_pid = map(int, pid_file.read_text().split())
+    # The whole process group goes: the runtime and what the handler started.
+    wait_for(lambda: not pid_alive(runtime_pid) and not pid_alive(grandchild_pid), seconds=5)
+    stats = local.stats("hang")
+    assert (stats["timeouts"], stats["environments"]) == (1, 0)
+    call(client, "hang", {"pid_file": str(pid_file)})
+    assert local.stats("hang")["cold_starts"] == 2
+
+
+def test_crash_is_runtime_exit_error_and_the_next_call_cold_starts(local, client, handlers):
+    local.add_function("crash", "app.crash", handlers)
+    response, document = call(client, "crash", {})
+    request_id = response["ResponseMetadata"]["RequestId"]
+    assert response["FunctionError"] == "Unhandled"
+    assert document == {
+        "errorType": "Runtime.ExitError",
+        "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: exit status 3",
+    }
+    import base64
+
+    log = base64.b64decode(response["LogResult"]).decode()
+    assert "crashing now" in log
+    assert "Status: error\tError Type: Runtime.ExitError" in log
+    call(client, "crash", {})
+    assert local.stats("crash")["cold_starts"] == 2
+
+
+def test_import_failure_is_runtime_import_module_error(local, client, handlers):
+    local.add_function("broken", "broken_import.handler", handlers)
+    response, document = call(client, "broken", {})
+    assert response["FunctionError"] == "Unhandled"
+    assert document["errorType"] == "Runtime.ImportModuleError"
+    assert "lambda_executor_no_such_module" in document["errorMessage"]
+    assert local.stats("broken")["environments"] == 0
+
+
+def test_missing_handler_function_is_reported_by_the_runtime(local, client, handlers):
+    local.add_function("missing", "app.no_such_function", handlers)
+    response, document = call(client, "missing", {})
+    assert response["FunctionError"] == "Unhandled"
+    assert document["errorType"] == "Runtime.HandlerNotFound"
+
+
+def test_response_over_6_mb_is_function_response_size_too_large(local, client, handlers):
+    local.add_function("huge", "app.huge_response", handlers)
+    response, document = call(client, "huge", {})
+    assert response["FunctionError"] == "Unhandled"
+    assert document["errorType"] == "Function.ResponseSizeTooLarge"
+
+
+def test_closing_the_emulator_ends_every_environment(handlers):
+    local = LocalLambda()
+    local.add_function("echo", "app.echo", handlers)
+    client = boto3_lambda(local.endpoint_url)
+    _, result = call(client, "echo", {})
+    assert pid_alive(result["pid"])
+    local.close()
+    wait_for(lambda: not pid_alive(result["pid"]), seconds=5)
+
+
+def test_no_environment_outlives_a_killed_python_process(handlers, tmp_path):
+    """SIGKILL gives the emulator no chance to clean up: the kernel must end the environments."""
+    script = textwrap.dedent(f"""
+        import json, sys, time
+        sys.path.insert(0, {str(handlers.parent)!r})
+        from helpers import boto3_lambda
+        from lambda_executor import LocalLambda
+        local = LocalLambda()
+        local.add_function("echo", "app.echo", {str(handlers)!r})
+        client = boto3_lambda(local.endpoint_url)
+        result = json.loads(client.invoke(FunctionName="echo", Payload=b"{{}}")["Payload"].read())
+        print(result["pid"], flush=True)
+        time.sleep(60)
+    """)
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        environment_pid = int(process.stdout.readline())
+        assert pid_alive(environment_pid)
+    finally:
+        process.kill()
+        process.wait()
+    wait_for(lambda: not pid_alive(environment_pid), seconds=5)
