@@ -1,8 +1,16 @@
 //! lambda-executor's Rust core, imported from Python as `lambda_executor._core`.
 
+mod client_config;
+mod completion;
+mod dispatcher;
 mod emulator;
+mod executor;
+mod invocation;
+mod limiter;
 mod local_lambda;
+mod payload;
 mod protocol;
+mod retry;
 mod runtime;
 
 use pyo3::prelude::*;
@@ -11,5 +19,9 @@ use pyo3::prelude::*;
 fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     module.add_class::<local_lambda::LocalLambda>()?;
+    module.add_class::<executor::Engine>()?;
+    module.add_class::<executor::JobHandle>()?;
+    module.add_class::<completion::InvocationInfo>()?;
+    module.add_class::<retry::RetryPolicy>()?;
     Ok(())
 }

@@ -3,18 +3,25 @@ from pathlib import Path
 import pytest
 
 from helpers import boto3_lambda
-from lambda_executor import LocalLambda
+from lambda_executor import LambdaExecutor, LocalLambda
 
 HANDLERS = Path(__file__).parent / "handlers"
 
 
 @pytest.fixture(autouse=True)
-def _no_real_aws(monkeypatch):
-    """Tests never reach AWS: dummy credentials and a fixed region."""
+def _no_real_aws(monkeypatch, tmp_path_factory):
+    """Tests never reach AWS nor the instance metadata service: dummy credentials, a fixed
+    region, no profile files."""
+    nowhere = tmp_path_factory.getbasetemp() / "no-aws-config"
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing-secret")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_LAMBDA"):
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(nowhere / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(nowhere / "credentials"))
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_LAMBDA", "AWS_REGION",
+                 "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                 "AWS_WEB_IDENTITY_TOKEN_FILE"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -32,3 +39,9 @@ def local():
 @pytest.fixture
 def client(local):
     return boto3_lambda(local.endpoint_url, max_pool_connections=50)
+
+
+@pytest.fixture
+def executor(local):
+    with LambdaExecutor(max_workers=50, endpoint_url=local.endpoint_url) as pool:
+        yield pool

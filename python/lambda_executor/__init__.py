@@ -3,6 +3,21 @@
 The work is done by a Rust core (``lambda_executor._core``); this package is its typed facade.
 """
 
-from ._core import LocalLambda, __version__
+from ._core import InvocationInfo, LocalLambda, RetryPolicy, __version__
+from .errors import (
+    ConfigurationError,
+    ConnectionLostError,
+    FunctionError,
+    FunctionNotFoundError,
+    InvocationError,
+    LambdaError,
+    PayloadTooLargeError,
+    ThrottledError,
+)
+from .executor import LambdaExecutor, LambdaFunction, LambdaFuture
 
-__all__ = ["LocalLambda", "__version__"]
+__all__ = [
+    "LambdaExecutor", "LambdaFunction", "LambdaFuture", "InvocationInfo", "RetryPolicy", "LocalLambda",
+    "LambdaError", "ConfigurationError", "FunctionError", "ThrottledError", "PayloadTooLargeError",
+    "FunctionNotFoundError", "InvocationError", "ConnectionLostError", "__version__",
+]

@@ -1,0 +1,78 @@
+"""The exceptions lambda-executor raises. All derive from LambdaError."""
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+
+class LambdaError(Exception):
+    """Base class of every error lambda-executor raises about an invocation or its setup."""
+
+
+class ConfigurationError(LambdaError):
+    """No region, no credentials, or a bad endpoint: raised when the executor is created."""
+
+
+class FunctionError(LambdaError):
+    """The handler failed: it raised, timed out (error_type 'Sandbox.Timedout') or crashed.
+
+    The message shows the remote traceback, so a notebook shows where the handler failed.
+    """
+
+    def __init__(self, error_type: str, error_message: str, stack_trace: Sequence[str] = (),
+                 request_id: Optional[str] = None, function: Optional[str] = None) -> None:
+        super().__init__(error_type, error_message)
+        self.error_type = error_type
+        self.error_message = error_message
+        self.stack_trace = list(stack_trace)
+        self.request_id = request_id
+        self.function = function
+
+    def __str__(self) -> str:
+        where = f" in {self.function}" if self.function else ""
+        text = f"{self.error_type}{where}: {self.error_message}"
+        if self.request_id:
+            text += f" (request {self.request_id})"
+        if self.stack_trace:
+            text += "\n\nRemote traceback (most recent call last):\n" + "".join(self.stack_trace).rstrip("\n")
+        return text
+
+
+class ThrottledError(LambdaError):
+    """Lambda kept refusing the invocation (429) until the retry policy's throttle_timeout passed."""
+
+    def __init__(self, message: str, reason: str = "", attempts: int = 0) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.attempts = attempts
+
+
+class PayloadTooLargeError(LambdaError, ValueError):
+    """The payload is over Lambda's limit (6 MB synchronous, 1 MB Event); nothing was sent."""
+
+
+class FunctionNotFoundError(LambdaError, LookupError):
+    """Lambda has no such function (or qualifier) in this account and region."""
+
+
+class InvocationError(LambdaError):
+    """Lambda refused the call (bad request, access denied, ...) or stayed unavailable."""
+
+    def __init__(self, message: str, error_code: str = "", status_code: int = 0,
+                 request_id: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.error_code = error_code
+        self.status_code = status_code
+        self.request_id = request_id
+
+
+class ConnectionLostError(InvocationError):
+    """The connection failed after the request was sent, so the function may have run.
+
+    It is not retried unless RetryPolicy(retry_after_sent=True) says so.
+    """
+
+
+__all__ = [
+    "LambdaError", "ConfigurationError", "FunctionError", "ThrottledError", "PayloadTooLargeError",
+    "FunctionNotFoundError", "InvocationError", "ConnectionLostError",
+]

@@ -1,0 +1,190 @@
+//! Resolves Python futures. Finished invocations queue here; one thread takes them in batches and
+//! resolves each batch under one hold of the GIL (decoding results into Python values there), so
+//! completions reach Python without a thread per call and without a GIL round-trip per call.
+
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+
+use base64::Engine;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use crate::dispatcher::{Dispatcher, Job};
+use crate::invocation::{AttemptError, InvokeRequest, Invoked};
+use crate::payload::from_json;
+use crate::protocol::InvocationType;
+
+const BATCH: usize = 1024;
+
+pub struct Completion {
+    pub job: Arc<Job>,
+    pub result: Result<Invoked, AttemptError>,
+    pub attempts: u32,
+    pub throttles: u32,
+    pub request: InvokeRequest,
+    pub dispatcher: Arc<Dispatcher>,
+}
+
+/// What happened to one invocation: `future.invocation`.
+#[pyclass(module = "lambda_executor._core", frozen, get_all)]
+pub struct InvocationInfo {
+    pub function: String,
+    pub request_id: Option<String>,
+    pub status_code: Option<i32>,
+    pub executed_version: Option<String>,
+    /// Attempts made (1 when nothing was retried).
+    pub attempts: u32,
+    /// Throttles (429) met and absorbed on the way.
+    pub throttles: u32,
+    /// The decoded log tail, when the executor was asked for `log_tail=True`.
+    pub log_tail: Option<String>,
+}
+
+#[pymethods]
+impl InvocationInfo {
+    fn __repr__(&self) -> String {
+        let quoted = |value: &Option<String>| value.as_ref().map_or_else(|| "None".to_owned(), |v| format!("'{v}'"));
+        format!(
+            "InvocationInfo(function='{}', request_id={}, attempts={}, throttles={}, executed_version={})",
+            self.function,
+            quoted(&self.request_id),
+            self.attempts,
+            self.throttles,
+            quoted(&self.executed_version)
+        )
+    }
+}
+
+static QUEUE: Mutex<Option<(u32, mpsc::Sender<Completion>)>> = Mutex::new(None);
+
+/// Queues a finished invocation for its future (the thread starts on first use in a process).
+pub fn deliver(completion: Completion) {
+    let pid = std::process::id();
+    let mut queue = QUEUE.lock().unwrap();
+    if queue.as_ref().is_none_or(|(owner, _)| *owner != pid) {
+        let (sender, receiver) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("lambda-executor-completions".into())
+            .spawn(move || resolve_forever(receiver))
+            .expect("cannot start the completion thread");
+        *queue = Some((pid, sender));
+    }
+    let sender = &queue.as_ref().expect("set above").1;
+    sender.send(completion).expect("the completion thread never stops");
+}
+
+fn resolve_forever(receiver: mpsc::Receiver<Completion>) {
+    while let Ok(first) = receiver.recv() {
+        let mut batch = vec![first];
+        batch.extend(receiver.try_iter().take(BATCH));
+        let resolved = Python::try_attach(|py| {
+            for completion in &batch {
+                if let Err(error) = resolve(py, completion) {
+                    // A future that cannot take its result (closed interpreter state): report it.
+                    error.print(py);
+                }
+            }
+        });
+        if resolved.is_none() {
+            return; // the interpreter is shutting down
+        }
+        for completion in batch {
+            completion.dispatcher.finished();
+        }
+    }
+}
+
+fn resolve(py: Python<'_>, completion: &Completion) -> PyResult<()> {
+    let Some(future) = completion.job.take_future() else { return Ok(()) };
+    let future = future.bind(py);
+    let function = &completion.request.function;
+    let invoked = completion.result.as_ref().ok();
+    let info = InvocationInfo {
+        function: function.clone(),
+        request_id: invoked.and_then(|i| i.request_id.clone()).or_else(|| match &completion.result {
+            Err(AttemptError::Rejected { request_id, .. }) => request_id.clone(),
+            _ => None,
+        }),
+        status_code: invoked.map(|i| i.status_code),
+        executed_version: invoked.and_then(|i| i.executed_version.clone()),
+        attempts: completion.attempts,
+        throttles: completion.throttles,
+        log_tail: invoked.and_then(|i| i.log_result.as_deref()).map(decode_log),
+    };
+    future.setattr("invocation", Py::new(py, info)?)?;
+    match outcome(py, completion) {
+        Ok(value) => future.call_method1("set_result", (value,))?,
+        Err(error) => future.call_method1("set_exception", (error.value(py),))?,
+    };
+    Ok(())
+}
+
+/// The value or exception an invocation resolves to.
+fn outcome(py: Python<'_>, completion: &Completion) -> PyResult<Py<PyAny>> {
+    let function = completion.request.function.as_str();
+    let attempts = completion.attempts;
+    let errors = py.import("lambda_executor.errors")?;
+    let error = |class: &str, args: Bound<'_, pyo3::types::PyTuple>| -> PyResult<Py<PyAny>> {
+        Err(PyErr::from_value(errors.getattr(class)?.call1(args)?))
+    };
+    match &completion.result {
+        Ok(invoked) if invoked.function_error.is_some() => function_error(py, &errors, function, invoked),
+        Ok(invoked) => match completion.request.invocation_type {
+            InvocationType::RequestResponse => from_json(py, &invoked.payload),
+            InvocationType::Event | InvocationType::DryRun => Ok(py.None()),
+        },
+        Err(AttemptError::Throttled { reason, .. }) => {
+            let message = format!(
+                "{function} was throttled ({reason}) on every one of {attempts} attempts until the retry policy's throttle_timeout passed"
+            );
+            error("ThrottledError", (message, reason, attempts).into_pyobject(py)?)
+        }
+        Err(AttemptError::Rejected { code, message, status, request_id }) => {
+            let text = format!("{code}: {message}");
+            match *status {
+                404 => error("FunctionNotFoundError", (text,).into_pyobject(py)?),
+                413 => error("PayloadTooLargeError", (text,).into_pyobject(py)?),
+                _ => error("InvocationError", (text, code, *status, request_id).into_pyobject(py)?),
+            }
+        }
+        Err(AttemptError::Unavailable { code, message, status }) => {
+            let text = format!("{code}: {message} (HTTP {status}; still failing after {attempts} attempts)");
+            error("InvocationError", (text, code, *status, py.None()).into_pyobject(py)?)
+        }
+        Err(AttemptError::NotSent { message }) => {
+            let text = format!("could not reach Lambda after {attempts} attempts: {message}");
+            error("InvocationError", (text, "ConnectionError", 0, py.None()).into_pyobject(py)?)
+        }
+        Err(AttemptError::MaybeSent { message }) => {
+            let text = format!(
+                "the connection failed after the request to {function} was sent, so it may have run; not retried \
+                 (RetryPolicy(retry_after_sent=True) would retry it): {message}"
+            );
+            error("ConnectionLostError", (text, "ConnectionLost", 0, py.None()).into_pyobject(py)?)
+        }
+    }
+}
+
+/// The handler failed: a FunctionError built from the runtime's error document.
+fn function_error(py: Python<'_>, errors: &Bound<'_, PyModule>, function: &str, invoked: &Invoked) -> PyResult<Py<PyAny>> {
+    let document = from_json(py, &invoked.payload).ok().map(|document| document.into_bound(py));
+    let field = |name: &str| document.as_ref()?.cast::<PyDict>().ok()?.get_item(name).ok().flatten();
+    let error_type = match field("errorType") {
+        Some(value) => value,
+        None => invoked.function_error.as_deref().unwrap_or("Unhandled").into_pyobject(py)?.into_any(),
+    };
+    let message = match field("errorMessage") {
+        Some(value) => value,
+        None => String::from_utf8_lossy(&invoked.payload).into_pyobject(py)?.into_any(),
+    };
+    let kwargs = PyDict::new(py);
+    kwargs.set_item("stack_trace", field("stackTrace").unwrap_or_else(|| pyo3::types::PyList::empty(py).into_any()))?;
+    kwargs.set_item("request_id", &invoked.request_id)?;
+    kwargs.set_item("function", function)?;
+    Err(PyErr::from_value(errors.getattr("FunctionError")?.call((error_type, message), Some(&kwargs))?))
+}
+
+fn decode_log(encoded: &str) -> String {
+    let bytes = base64::engine::general_purpose::STANDARD.decode(encoded).unwrap_or_default();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
