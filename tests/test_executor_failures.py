@@ -1,0 +1,220 @@
+"""Retry rules at the connection level, configuration errors, moto as an independent server, fork."""
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from helpers import wait_for
+from lambda_executor import (
+    ConfigurationError,
+    ConnectionLostError,
+    InvocationError,
+    LambdaExecutor,
+    LocalLambda,
+    RetryPolicy,
+)
+
+FAST = dict(base_delay=0.001, max_delay=0.01)
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class DroppingServer:
+    """Reads each request whole, then closes the connection without answering: the request was
+    sent, so the function may have run."""
+
+    def __init__(self):
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.2)
+        self.requests = 0
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+
+    def serve(self):
+        deadline = time.monotonic() + 60
+        while not self.stopped.is_set() and time.monotonic() < deadline:
+            try:
+                connection, _ = self.listener.accept()
+            except socket.timeout:
+                continue
+            with connection:
+                connection.settimeout(5)
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = connection.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                head, _, body = data.partition(b"\r\n\r\n")
+                length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                               if line.lower().startswith(b"content-length:")), 0)
+                while len(body) < length:
+                    chunk = connection.recv(65536)
+                    if not chunk:
+                        break
+                    body += chunk
+                self.requests += 1
+
+    def close(self):
+        self.stopped.set()
+        self.thread.join()
+        self.listener.close()
+
+
+def test_a_refused_connection_was_never_sent_and_is_retried():
+    url = f"http://127.0.0.1:{free_port()}"
+    with LambdaExecutor(endpoint_url=url, retry=RetryPolicy(max_retries=3, **FAST)) as executor:
+        future = executor.submit("f", {})
+        with pytest.raises(InvocationError, match="could not reach Lambda after 4 attempts") as caught:
+            future.result(timeout=30)
+    assert not isinstance(caught.value, ConnectionLostError)
+    assert future.invocation.attempts == 4
+
+
+def test_a_connection_lost_after_sending_is_not_retried_unless_opted_in():
+    server = DroppingServer()
+    try:
+        with LambdaExecutor(endpoint_url=server.url, retry=RetryPolicy(max_retries=3, **FAST)) as executor:
+            future = executor.submit("f", {"charge": 100})
+            with pytest.raises(ConnectionLostError, match="may have run"):
+                future.result(timeout=30)
+        assert future.invocation.attempts == 1
+        assert server.requests == 1
+        opted_in = RetryPolicy(max_retries=2, retry_after_sent=True, **FAST)
+        with LambdaExecutor(endpoint_url=server.url, retry=opted_in) as executor:
+            future = executor.submit("f", {})
+            with pytest.raises(ConnectionLostError):
+                future.result(timeout=30)
+        assert future.invocation.attempts == 3
+        assert server.requests == 4
+    finally:
+        server.close()
+
+
+def test_missing_region_is_a_configuration_error_at_once(monkeypatch):
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    with pytest.raises(ConfigurationError, match="no AWS region configured"):
+        LambdaExecutor(endpoint_url="http://127.0.0.1:9")
+
+
+def test_missing_credentials_is_a_configuration_error_without_secrets(monkeypatch):
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "s3cr3t-value-that-must-not-leak")
+    started = time.monotonic()
+    with pytest.raises(ConfigurationError, match="no AWS credentials found") as caught:
+        LambdaExecutor(endpoint_url="http://127.0.0.1:9")
+    assert time.monotonic() - started < 20
+    assert "s3cr3t" not in str(caught.value)
+
+
+def test_a_bad_endpoint_and_bad_options_are_refused():
+    with pytest.raises(ConfigurationError, match="endpoint_url must be an http"):
+        LambdaExecutor(endpoint_url="ftp://127.0.0.1")
+    with pytest.raises(ValueError, match="max_workers must be 1 to 100000"):
+        LambdaExecutor(max_workers=0, endpoint_url="http://127.0.0.1:9")
+    with pytest.raises(ValueError, match="invocation_type must be"):
+        LambdaExecutor(invocation_type="DryRun", endpoint_url="http://127.0.0.1:9")
+    with pytest.raises(ValueError, match="base_delay must not exceed max_delay"):
+        RetryPolicy(base_delay=2, max_delay=1)
+
+
+def test_endpoint_from_aws_endpoint_url_lambda(local, monkeypatch):
+    local.add_synthetic("echo")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", local.endpoint_url)
+    with LambdaExecutor() as executor:
+        assert executor.submit("echo", [1]).result(timeout=10) == [1]
+
+
+def test_executor_in_a_forked_child(local):
+    local.add_synthetic("echo")
+    executor = LambdaExecutor(endpoint_url=local.endpoint_url)
+    assert executor.submit("echo", 1).result(timeout=10) == 1
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        report = {}
+        try:
+            try:
+                executor.submit("echo", 2)
+            except RuntimeError as error:
+                report["inherited"] = str(error)
+            with LambdaExecutor(endpoint_url=local.endpoint_url) as fresh:
+                report["result"] = fresh.submit("echo", {"child": True}).result(timeout=10)
+        except BaseException as error:  # noqa: BLE001
+            report["error"] = repr(error)
+        finally:
+            os.write(write_end, json.dumps(report).encode())
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end) as pipe:
+        report = json.loads(pipe.read())
+    os.waitpid(pid, 0)
+    assert "error" not in report, report
+    assert "cannot be used after fork" in report["inherited"]
+    assert report["result"] == {"child": True}
+    assert executor.submit("echo", 3).result(timeout=10) == 3
+    executor.shutdown()
+
+
+@pytest.fixture
+def moto_server():
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        import urllib.request
+
+        def up():
+            try:
+                urllib.request.urlopen(f"{url}/moto-api/", timeout=1)
+                return True
+            except OSError:
+                return False
+
+        wait_for(up, seconds=30)
+        config = urllib.request.Request(f"{url}/moto-api/config", method="POST",
+                                        data=json.dumps({"lambda": {"use_docker": False}}).encode())
+        urllib.request.urlopen(config, timeout=5)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_against_moto_a_server_nobody_here_wrote(moto_server, tmp_path):
+    import io
+    import zipfile
+
+    import boto3
+
+    iam = boto3.client("iam", endpoint_url=moto_server, region_name="us-east-1")
+    role = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("app.py", "def handler(event, context):\n    return event\n")
+    boto3.client("lambda", endpoint_url=moto_server, region_name="us-east-1").create_function(
+        FunctionName="moto-echo", Runtime="python3.11", Role=role, Handler="app.handler",
+        Code={"ZipFile": code.getvalue()})
+    with LambdaExecutor(endpoint_url=moto_server) as executor:
+        events = [{"n": n} for n in range(20)]
+        # moto's docker-free Invoke echoes the request body.
+        assert list(executor.map("moto-echo", events)) == events
+        future = executor.submit("moto-echo", {"single": True})
+        assert future.result(timeout=30) == {"single": True}
+    assert future.invocation.status_code == 200
+    assert future.invocation.request_id  # moto's own x-amzn-RequestId
