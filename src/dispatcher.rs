@@ -130,7 +130,8 @@ impl Dispatcher {
                 return;
             }
             attempts += 1;
-            let error = match attempt(&self.client, &request).await {
+            // Boxed: the SDK's future is large, and queued jobs should not each carry room for it.
+            let error = match Box::pin(attempt(&self.client, &request)).await {
                 Ok(invoked) => {
                     limit.on_success();
                     break Ok(invoked);

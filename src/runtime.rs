@@ -27,6 +27,8 @@ pub fn get() -> Arc<Runtime> {
     }
     if let Some(inherited) = slot.take() {
         std::mem::forget(inherited);
+    } else {
+        raise_open_file_limit();
     }
     let runtime = Arc::new(
         Builder::new_multi_thread()
@@ -39,6 +41,19 @@ pub fn get() -> Arc<Runtime> {
     runtime
 }
 
+
+/// Thousands of invocations in flight are thousands of sockets: lift the soft limit on open files
+/// to the hard one, as servers do (it cannot go higher, and nothing else changes).
+fn raise_open_file_limit() {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit/setrlimit only read and write the struct passed.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -23,6 +23,7 @@ def test_demo_runs_offline_and_shows_the_lab():
     assert "Init Duration" in result.stdout
     assert "2 succeeded, 8 throttled" in result.stdout
     assert "ReservedFunctionConcurrentInvocationLimitExceeded" in result.stdout
+    assert "10 of 10 succeeded" in result.stdout
 
 
 def test_local_serves_until_interrupted(handlers):

@@ -1,6 +1,6 @@
 from os import PathLike
 from types import TracebackType
-from typing import Mapping, Optional, Type, TypedDict, Union
+from typing import Mapping, Optional, Tuple, Type, TypedDict, Union
 
 __version__: str
 
@@ -69,3 +69,56 @@ class LocalLambda:
         exc: Optional[BaseException],
         tb: Optional[TracebackType],
     ) -> None: ...
+
+class RetryPolicy:
+    """How LambdaExecutor retries: throttles until throttle_timeout, 5xx and unsent calls
+    max_retries times, calls that may have run only with retry_after_sent=True."""
+
+    throttle_timeout: float
+    max_retries: int
+    base_delay: float
+    max_delay: float
+    retry_after_sent: bool
+    def __init__(
+        self,
+        *,
+        throttle_timeout: float = 900.0,
+        max_retries: int = 4,
+        base_delay: float = 0.05,
+        max_delay: float = 5.0,
+        retry_after_sent: bool = False,
+    ) -> None: ...
+
+class InvocationInfo:
+    """What happened to one invocation (``future.invocation``)."""
+
+    function: str
+    request_id: Optional[str]
+    status_code: Optional[int]
+    executed_version: Optional[str]
+    attempts: int
+    throttles: int
+    log_tail: Optional[str]
+
+class JobHandle:
+    @property
+    def sent(self) -> bool: ...
+    def cancel(self) -> bool: ...
+
+class Engine:
+    def __init__(
+        self,
+        max_workers: int,
+        *,
+        region: Optional[str] = None,
+        profile: Optional[str] = None,
+        endpoint_url: Optional[str] = None,
+        qualifier: Optional[str] = None,
+        invocation_type: str = "RequestResponse",
+        log_tail: bool = False,
+        retry: Optional[RetryPolicy] = None,
+    ) -> None: ...
+    def submit(self, function: str, event: object, future: object) -> JobHandle: ...
+    def wait_idle(self) -> None: ...
+    def concurrency_limit(self, function: str) -> int: ...
+    def totals(self) -> Tuple[int, int, int, int]: ...

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import os
 import signal
 import sys
 import threading
@@ -14,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ._core import LocalLambda
+from .executor import LambdaExecutor
 
 DEMO_HANDLERS = Path(__file__).parent / "demo_handlers"
 
@@ -77,6 +79,8 @@ def run_local(args: argparse.Namespace) -> int:
 
 def run_demo(args: argparse.Namespace) -> int:
     print("lambda-executor demo: everything below runs offline, against LocalLambda.\n")
+    for name, value in (("AWS_ACCESS_KEY_ID", "demo"), ("AWS_SECRET_ACCESS_KEY", "demo"), ("AWS_DEFAULT_REGION", "us-east-1")):
+        os.environ.setdefault(name, value)  # LocalLambda does not check signatures
     with LocalLambda() as local:
         print(f"LocalLambda is serving the Lambda Invoke API at {local.endpoint_url}")
         local.add_function("hello", "lab.hello", DEMO_HANDLERS)
@@ -99,7 +103,17 @@ def run_demo(args: argparse.Namespace) -> int:
             print(f"    429 TooManyRequestsException, Reason {throttled[0]}")
         stats = local.stats("lab")
         print(f"  LocalLambda saw: {stats['invocations']} invocations, {stats['throttles']} throttles, "
-              f"peak concurrency {stats['peak_concurrency']}, {stats['cold_starts']} cold starts")
+              f"peak concurrency {stats['peak_concurrency']}")
+
+        print("\nThe same 10 calls through LambdaExecutor")
+        with LambdaExecutor(max_workers=10, endpoint_url=local.endpoint_url) as executor:
+            started = time.monotonic()
+            results = list(executor.map("lab", [{"item": item} for item in range(10)]))
+            elapsed = time.monotonic() - started
+            limit = executor.concurrency_limit("lab")
+        absorbed = local.stats("lab")["throttles"] - stats["throttles"]
+        print(f"  {len(results)} of 10 succeeded in {elapsed:.1f} s (the floor is 5 x 1 s), "
+              f"{absorbed} throttles absorbed, concurrency limit adapted to {limit}")
     print("\nDone.")
     return 0
 
