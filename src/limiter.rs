@@ -151,10 +151,7 @@ mod tests {
     #[tokio::test]
     async fn a_burst_of_throttles_settles_the_limit_at_what_ran() {
         let limit = AdaptiveLimit::new(100);
-        let mut permits = Vec::new();
-        for _ in 0..100 {
-            permits.push(limit.acquire(false).await);
-        }
+        let mut permits = acquire_many(&limit, 100).await;
         // 90 come back throttled while 10 are running.
         for _ in 0..90 {
             limit.on_throttle();

@@ -1,4 +1,5 @@
 """Helpers shared by the tests."""
+import json
 import os
 import time
 import urllib.error
@@ -50,3 +51,24 @@ def wait_for(condition, seconds=10.0):
             return
         time.sleep(0.02)
     raise AssertionError("condition not met in time")
+
+
+def in_forked_child(child):
+    """Runs `child(report)` in a forked child, which fills the dict `report`; returns it.
+    Whatever the child raises comes back as report["error"]."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child never returns into pytest
+        report = {}
+        try:
+            child(report)
+        except BaseException as error:  # noqa: BLE001 - anything goes back to the parent
+            report["error"] = repr(error)
+        finally:
+            os.write(write_end, json.dumps(report).encode())
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end) as pipe:
+        report = json.loads(pipe.read())
+    os.waitpid(pid, 0)
+    return report

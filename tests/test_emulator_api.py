@@ -1,10 +1,9 @@
 """LocalLambda's Python API: clear errors for bad input, function management, fork safety."""
 import json
-import os
 
 import pytest
 
-from helpers import boto3_lambda
+from helpers import boto3_lambda, in_forked_child
 from lambda_executor import LocalLambda
 
 
@@ -122,29 +121,19 @@ def test_stats_count_what_happened(local, client):
 
 def test_a_forked_child_builds_its_own_runtime_and_cannot_use_the_parents_emulator(local, handlers):
     local.add_function("echo", "app.echo", handlers)
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child reports through the pipe and never returns into pytest
-        report = {}
+
+    def child(report):
         try:
-            try:
-                local.add_synthetic("x")
-            except RuntimeError as error:
-                report["parent_emulator"] = str(error)
-            with LocalLambda() as own:
-                own.add_function("echo", "app.echo", handlers)
-                client = boto3_lambda(own.endpoint_url)
-                result = json.loads(client.invoke(FunctionName="echo", Payload=b'{"from": "child"}')["Payload"].read())
-                report["child_result"] = result["event"]
-        except BaseException as error:  # noqa: BLE001 - anything goes back to the parent
-            report["error"] = repr(error)
-        finally:
-            os.write(write_end, json.dumps(report).encode())
-            os._exit(0)
-    os.close(write_end)
-    with os.fdopen(read_end) as pipe:
-        report = json.loads(pipe.read())
-    os.waitpid(pid, 0)
+            local.add_synthetic("x")
+        except RuntimeError as error:
+            report["parent_emulator"] = str(error)
+        with LocalLambda() as own:
+            own.add_function("echo", "app.echo", handlers)
+            client = boto3_lambda(own.endpoint_url)
+            result = json.loads(client.invoke(FunctionName="echo", Payload=b'{"from": "child"}')["Payload"].read())
+            report["child_result"] = result["event"]
+
+    report = in_forked_child(child)
     assert "error" not in report, report
     assert "cannot be used after fork" in report["parent_emulator"]
     assert report["child_result"] == {"from": "child"}

@@ -1,9 +1,7 @@
 """LambdaExecutor as a user relies on it: the Executor contract, payload rules, errors, retries."""
 import concurrent.futures
-import json
 import math
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest

@@ -1,6 +1,5 @@
 """Retry rules at the connection level, configuration errors, moto as an independent server, fork."""
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -9,13 +8,12 @@ import time
 
 import pytest
 
-from helpers import wait_for
+from helpers import in_forked_child, wait_for
 from lambda_executor import (
     ConfigurationError,
     ConnectionLostError,
     InvocationError,
     LambdaExecutor,
-    LocalLambda,
     RetryPolicy,
 )
 
@@ -143,26 +141,16 @@ def test_executor_in_a_forked_child(local):
     local.add_synthetic("echo")
     executor = LambdaExecutor(endpoint_url=local.endpoint_url)
     assert executor.submit("echo", 1).result(timeout=10) == 1
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        report = {}
+
+    def child(report):
         try:
-            try:
-                executor.submit("echo", 2)
-            except RuntimeError as error:
-                report["inherited"] = str(error)
-            with LambdaExecutor(endpoint_url=local.endpoint_url) as fresh:
-                report["result"] = fresh.submit("echo", {"child": True}).result(timeout=10)
-        except BaseException as error:  # noqa: BLE001
-            report["error"] = repr(error)
-        finally:
-            os.write(write_end, json.dumps(report).encode())
-            os._exit(0)
-    os.close(write_end)
-    with os.fdopen(read_end) as pipe:
-        report = json.loads(pipe.read())
-    os.waitpid(pid, 0)
+            executor.submit("echo", 2)
+        except RuntimeError as error:
+            report["inherited"] = str(error)
+        with LambdaExecutor(endpoint_url=local.endpoint_url) as fresh:
+            report["result"] = fresh.submit("echo", {"child": True}).result(timeout=10)
+
+    report = in_forked_child(child)
     assert "error" not in report, report
     assert "cannot be used after fork" in report["inherited"]
     assert report["result"] == {"child": True}

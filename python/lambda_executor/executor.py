@@ -11,7 +11,7 @@ import threading
 import time
 import weakref
 from concurrent.futures import Executor, Future
-from typing import Any, Callable, Iterable, Iterator, Optional, Union
+from typing import Any, Iterable, Iterator, Optional, Union
 
 from ._core import Engine, InvocationInfo, RetryPolicy
 
