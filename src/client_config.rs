@@ -18,6 +18,9 @@ use aws_sdk_lambda::Client;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// A synchronous invocation may run 15 minutes; an attempt silent for longer is lost (and,
+/// since it may have run, not retried unless the policy says so).
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(15 * 60 + 60);
 /// Credential providers that hang (an unreachable SSO or instance endpoint) fail after this.
 const CREDENTIALS_TIMEOUT: Duration = Duration::from_secs(30);
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -84,7 +87,10 @@ async fn build(options: &ClientOptions) -> Result<Client, ConfigError> {
         .pool_idle_timeout(POOL_IDLE_TIMEOUT)
         .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
         .build_https();
-    let timeouts = TimeoutConfig::builder().connect_timeout(CONNECT_TIMEOUT).build();
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+        .build();
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .http_client(http_client)
         .retry_config(RetryConfig::disabled())

@@ -12,8 +12,10 @@ from helpers import in_forked_child, wait_for
 from lambda_executor import (
     ConfigurationError,
     ConnectionLostError,
+    FunctionNotFoundError,
     InvocationError,
     LambdaExecutor,
+    PayloadTooLargeError,
     RetryPolicy,
 )
 
@@ -71,6 +73,90 @@ class DroppingServer:
         self.stopped.set()
         self.thread.join()
         self.listener.close()
+
+
+class ScriptedServer:
+    """An HTTP peer answering each Invoke with the next scripted (status, error type); then 200."""
+
+    def __init__(self, script):
+        import http.server
+
+        self.script = list(script)
+        self.requests = 0
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                outer.requests += 1
+                status, error_type = outer.script.pop(0) if outer.script else (200, None)
+                body = json.dumps({"message": "scripted", "Message": "scripted"} if error_type else {"ok": True})
+                self.send_response(status)
+                if error_type:
+                    self.send_header("x-amzn-ErrorType", error_type)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body.encode())
+
+            def log_message(self, *args):
+                pass
+
+        self.http = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.http.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.http.server_address[1]}"
+
+    def close(self):
+        self.http.shutdown()
+        self.http.server_close()
+
+
+@pytest.mark.parametrize("status,error_type", [
+    (500, "ServiceException"), (502, "ResourceNotReadyException"), (409, "ResourceConflictException"),
+    (502, "EniLimitReachedException"),
+])
+def test_lambda_being_unavailable_is_retried_a_few_times(status, error_type):
+    server = ScriptedServer([(status, error_type)] * 2)
+    try:
+        with LambdaExecutor(endpoint_url=server.url, retry=RetryPolicy(max_retries=3, **FAST)) as executor:
+            future = executor.submit("f", {})
+            assert future.result(timeout=30) == {"ok": True}
+        assert future.invocation.attempts == 3
+    finally:
+        server.close()
+
+
+def test_lambda_staying_unavailable_is_an_invocation_error_after_max_retries():
+    server = ScriptedServer([(500, "ServiceException")] * 10)
+    try:
+        with LambdaExecutor(endpoint_url=server.url, retry=RetryPolicy(max_retries=2, **FAST)) as executor:
+            with pytest.raises(InvocationError, match="ServiceException.*still failing after 3 attempts") as caught:
+                executor.submit("f", {}).result(timeout=30)
+        assert caught.value.status_code == 500
+        assert server.requests == 3
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("status,error_type,expected", [
+    (400, "InvalidParameterValueException", InvocationError),
+    (403, "AccessDeniedException", InvocationError),
+    (413, "RequestTooLargeException", PayloadTooLargeError),
+    (404, "ResourceNotFoundException", FunctionNotFoundError),
+])
+def test_client_errors_fail_at_once(status, error_type, expected):
+    server = ScriptedServer([(status, error_type)])
+    try:
+        with LambdaExecutor(endpoint_url=server.url, retry=RetryPolicy(max_retries=3, **FAST)) as executor:
+            with pytest.raises(expected, match=error_type):
+                executor.submit("f", {}).result(timeout=30)
+        assert server.requests == 1
+    finally:
+        server.close()
 
 
 def test_a_refused_connection_was_never_sent_and_is_retried():
