@@ -3,7 +3,9 @@
     python bench/quick.py [--calls 20000] [--in-flight 10000]
 
 LocalLambda runs in its own process (`lambda-executor local`); each client runs in a fresh
-process of its own, so CPU seconds and peak RSS are the client's alone. Not part of the tests.
+process of its own, so CPU seconds and peak RSS are the client's alone. The ceiling is
+examples/sdk_baseline.rs: aws-sdk-lambda alone, from Rust, with the engine's client. Not part of
+the tests.
 """
 import argparse
 import json
@@ -78,6 +80,12 @@ def main():
     ]
     rows = []
     try:
+        baseline = subprocess.run(["cargo", "run", "--quiet", "--release", "--example", "sdk_baseline", "--",
+                                   endpoint, str(args.calls), "64"], capture_output=True, text=True, env=ENV,
+                                  timeout=1800, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        if baseline.returncode == 0:
+            rows.append(json.loads(baseline.stdout.strip().splitlines()[-1]))
+            print(json.dumps(rows[-1]), flush=True)
         for client, scenario, calls, workers in plan:
             out = subprocess.run([sys.executable, __file__, "--child", client, scenario, endpoint, str(calls), str(workers)],
                                  capture_output=True, text=True, env=ENV, timeout=600)
@@ -93,6 +101,10 @@ def main():
     if ours and boto and "per_s" in ours and "per_s" in boto:
         print(f"echo throughput: LambdaExecutor {ours['per_s']}/s vs boto3 {boto['per_s']}/s = "
               f"{ours['per_s'] / boto['per_s']:.1f}x")
+    ceiling = by.get(("aws-sdk-lambda alone (Rust)", "echo"))
+    if ours and ceiling and "per_s" in ours:
+        print(f"echo throughput: LambdaExecutor is {100 * ours['per_s'] / ceiling['per_s']:.0f}% of aws-sdk-lambda "
+              f"alone ({ceiling['per_s']}/s)")
     for client in ("LambdaExecutor", "boto3 adaptive"):
         row = by.get((client, "throttled"))
         if row and "seconds" in row:

@@ -57,6 +57,22 @@ impl InvocationInfo {
 
 static QUEUE: Mutex<Option<(u32, mpsc::Sender<Completion>)>> = Mutex::new(None);
 
+thread_local! {
+    static ON_COMPLETION_THREAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// True on the thread that resolves futures, where done-callbacks run: waiting there for
+/// another invocation would wait forever.
+pub fn on_completion_thread() -> bool {
+    ON_COMPLETION_THREAD.with(|flag| flag.get())
+}
+
+/// `lambda_executor._core.on_completion_thread()`, for the Python facade's guards.
+#[pyfunction(name = "on_completion_thread")]
+pub fn py_on_completion_thread() -> bool {
+    on_completion_thread()
+}
+
 /// Queues a finished invocation for its future (the thread starts on first use in a process).
 pub fn deliver(completion: Completion) {
     let pid = std::process::id();
@@ -70,10 +86,12 @@ pub fn deliver(completion: Completion) {
         *queue = Some((pid, sender));
     }
     let sender = &queue.as_ref().expect("set above").1;
-    sender.send(completion).expect("the completion thread never stops");
+    // The thread only stops when the interpreter is finalizing; nothing can be resolved then.
+    let _ = sender.send(completion);
 }
 
 fn resolve_forever(receiver: mpsc::Receiver<Completion>) {
+    ON_COMPLETION_THREAD.with(|flag| flag.set(true));
     while let Ok(first) = receiver.recv() {
         let mut batch = vec![first];
         batch.extend(receiver.try_iter().take(BATCH));

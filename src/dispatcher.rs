@@ -46,8 +46,18 @@ impl Job {
         self.state.load(Ordering::Acquire) == SENT
     }
 
-    fn mark_sent(&self) -> bool {
-        self.state.compare_exchange(QUEUED, SENT, Ordering::AcqRel, Ordering::Acquire).is_ok()
+    /// Marks the job as sent before an attempt; false if it was cancelled meanwhile. (A retry
+    /// after a call that may have run finds it still SENT.)
+    fn begin_attempt(&self) -> bool {
+        match self.state.compare_exchange(QUEUED, SENT, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => true,
+            Err(current) => current == SENT,
+        }
+    }
+
+    /// Lambda did not run the call: until the next attempt the job can be cancelled again.
+    fn requeue(&self) {
+        let _ = self.state.compare_exchange(SENT, QUEUED, Ordering::AcqRel, Ordering::Acquire);
     }
 
     pub fn take_future(&self) -> Option<Py<PyAny>> {
@@ -100,12 +110,11 @@ impl Dispatcher {
         limits.entry(function.to_owned()).or_insert_with(|| AdaptiveLimit::new(self.max_workers)).clone()
     }
 
-    /// Blocks until every submitted job has ended and its future is resolved.
-    pub fn wait_idle(&self) {
-        let mut outstanding = self.outstanding.lock().unwrap();
-        while *outstanding > 0 {
-            outstanding = self.all_done.wait(outstanding).unwrap();
-        }
+    /// Waits up to `timeout` for every submitted job to end; true if they all have.
+    pub fn wait_idle(&self, timeout: std::time::Duration) -> bool {
+        let outstanding = self.outstanding.lock().unwrap();
+        let (outstanding, _) = self.all_done.wait_timeout_while(outstanding, timeout, |n| *n > 0).unwrap();
+        *outstanding == 0
     }
 
     /// Called once per submitted job, after its future is resolved (or it was cancelled).
@@ -124,8 +133,8 @@ impl Dispatcher {
         let result = loop {
             let permit = limit.acquire(attempts > 0).await;
             let worker = self.workers.clone().acquire_owned().await.expect("the semaphore is never closed");
-            if attempts == 0 && !job.mark_sent() {
-                // Cancelled while queued: nothing was sent and the future is already cancelled.
+            if !job.begin_attempt() {
+                // Cancelled while waiting: the future is already cancelled.
                 self.finished();
                 return;
             }
@@ -146,6 +155,9 @@ impl Dispatcher {
             let earlier = if throttled { throttles } else { retries };
             match self.policy.decide(&error, earlier, deadline.saturating_duration_since(Instant::now())) {
                 Decision::RetryAfter(delay) => {
+                    if !matches!(error, AttemptError::MaybeSent { .. }) {
+                        job.requeue();
+                    }
                     if throttled {
                         throttles += 1;
                     } else {

@@ -2,12 +2,14 @@
 //! then hands it to the dispatcher. The Python class adds the Executor contract on top.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
 use crate::client_config::{client_for, ClientOptions};
+use crate::completion;
 use crate::dispatcher::{Dispatcher, Job};
 use crate::invocation::InvokeRequest;
 use crate::payload::to_json;
@@ -127,10 +129,20 @@ impl Engine {
         Ok(JobHandle { job })
     }
 
-    /// Blocks (without the GIL) until every submitted invocation has ended.
-    fn wait_idle(&self, py: Python<'_>) {
-        let dispatcher = self.dispatcher.clone();
-        py.detach(move || dispatcher.wait_idle());
+    /// Blocks (without the GIL) until every submitted invocation has ended; Ctrl-C interrupts it.
+    fn wait_idle(&self, py: Python<'_>) -> PyResult<()> {
+        if completion::on_completion_thread() {
+            return Err(PyRuntimeError::new_err(
+                "cannot wait for the executor from a future's done-callback: it would wait for itself",
+            ));
+        }
+        loop {
+            let dispatcher = self.dispatcher.clone();
+            if py.detach(move || dispatcher.wait_idle(Duration::from_millis(100))) {
+                return Ok(());
+            }
+            py.check_signals()?;
+        }
     }
 
     /// The current adaptive in-flight limit for `function`.

@@ -13,6 +13,12 @@ use bytes::Bytes;
 
 use crate::protocol::InvocationType;
 
+/// The code of a response that names no Lambda error type.
+const UNKNOWN_CODE: &str = "Unknown";
+
+/// A Retry-After longer than this (an hour) is read as this.
+const MAX_RETRY_AFTER: f64 = 3600.0;
+
 /// What to send; shared by every attempt of one invocation.
 pub struct InvokeRequest {
     pub function: String,
@@ -81,7 +87,7 @@ fn classify(error: SdkError<InvokeError, aws_sdk_lambda::config::http::HttpRespo
             let status = context.raw().status().as_u16();
             let request_id = context.raw().headers().get("x-amzn-requestid").map(str::to_owned);
             let error = context.into_err();
-            let code = error.code().unwrap_or("Unknown").to_owned();
+            let code = error.code().unwrap_or(UNKNOWN_CODE).to_owned();
             let message = error.message().unwrap_or_default().to_owned();
             match error {
                 InvokeError::TooManyRequestsException(throttle) => AttemptError::Throttled {
@@ -90,12 +96,22 @@ fn classify(error: SdkError<InvokeError, aws_sdk_lambda::config::http::HttpRespo
                         .retry_after_seconds()
                         .and_then(|seconds| seconds.trim().parse::<f64>().ok())
                         .filter(|seconds| seconds.is_finite() && *seconds >= 0.0)
-                        .map(Duration::from_secs_f64),
+                        .map(|seconds| Duration::from_secs_f64(seconds.min(MAX_RETRY_AFTER))),
                 },
-                InvokeError::ResourceNotReadyException(_) | InvokeError::ResourceConflictException(_) => {
+                // Lambda's own word that it did not take the call (yet): worth another try.
+                InvokeError::ResourceNotReadyException(_)
+                | InvokeError::ResourceConflictException(_)
+                | InvokeError::ServiceException(_)
+                | InvokeError::Ec2ThrottledException(_)
+                | InvokeError::EniLimitReachedException(_)
+                | InvokeError::SubnetIpAddressLimitReachedException(_) => {
                     AttemptError::Unavailable { code, message, status }
                 }
-                _ if status >= 500 => AttemptError::Unavailable { code, message, status },
+                // A 5xx that is not one of Lambda's modelled errors (a proxy's 502/504 after a
+                // long call, say) does not prove the function did not run.
+                _ if status >= 500 && code == UNKNOWN_CODE => AttemptError::MaybeSent {
+                    message: format!("HTTP {status} without a Lambda error type ({code})"),
+                },
                 _ => AttemptError::Rejected { code, message, status, request_id },
             }
         }

@@ -1,6 +1,7 @@
 //! lambda-executor's Rust core, imported from Python as `lambda_executor._core`.
+//! (`client_config` and `runtime` are public for the Rust baseline in examples/.)
 
-mod client_config;
+pub mod client_config;
 mod completion;
 mod dispatcher;
 mod emulator;
@@ -11,7 +12,7 @@ mod local_lambda;
 mod payload;
 mod protocol;
 mod retry;
-mod runtime;
+pub mod runtime;
 
 use pyo3::prelude::*;
 
@@ -23,5 +24,6 @@ fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<executor::JobHandle>()?;
     module.add_class::<completion::InvocationInfo>()?;
     module.add_class::<retry::RetryPolicy>()?;
+    module.add_function(wrap_pyfunction!(completion::py_on_completion_thread, module)?)?;
     Ok(())
 }

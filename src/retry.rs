@@ -13,6 +13,9 @@ use pyo3::prelude::*;
 
 use crate::invocation::AttemptError;
 
+/// The longest wait or deadline a policy may set (a day), so that durations never overflow.
+const MAX_SECONDS: f64 = 86_400.0;
+
 /// How LambdaExecutor retries. Every argument is optional:
 ///
 /// - `throttle_timeout`: seconds an invocation keeps retrying throttles (429) before
@@ -50,8 +53,8 @@ impl RetryPolicy {
     #[pyo3(signature = (*, throttle_timeout=900.0, max_retries=4, base_delay=0.05, max_delay=5.0, retry_after_sent=false))]
     fn new(throttle_timeout: f64, max_retries: u32, base_delay: f64, max_delay: f64, retry_after_sent: bool) -> PyResult<Self> {
         for (name, value) in [("throttle_timeout", throttle_timeout), ("base_delay", base_delay), ("max_delay", max_delay)] {
-            if !(value.is_finite() && value >= 0.0) {
-                return Err(PyValueError::new_err(format!("{name} must be a number of seconds >= 0, not {value}")));
+            if !(value.is_finite() && (0.0..=MAX_SECONDS).contains(&value)) {
+                return Err(PyValueError::new_err(format!("{name} must be 0 to {MAX_SECONDS} seconds, not {value}")));
             }
         }
         if base_delay > max_delay {

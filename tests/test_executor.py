@@ -2,6 +2,7 @@
 import concurrent.futures
 import math
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -322,3 +323,39 @@ def test_thousands_of_submissions_from_several_threads_all_resolve_once(local, e
         thread.join()
     assert results == {i: i for i in range(2000)}
     assert local.stats("echo")["invocations"] == 2000
+
+
+def test_a_throttled_invocation_waiting_to_retry_can_still_be_cancelled(local):
+    local.add_synthetic("off", reserved_concurrency=0)
+    policy = RetryPolicy(base_delay=0.2, max_delay=0.2)
+    with LambdaExecutor(endpoint_url=local.endpoint_url, retry=policy) as executor:
+        future = executor.submit("off", {})
+        wait_for(lambda: local.stats("off")["throttles"] >= 1)
+        # Lambda never ran it: between attempts it is queued again, so cancel() succeeds.
+        wait_for(lambda: future.cancel(), seconds=5)
+        assert future.cancelled()
+    throttles = local.stats("off")["throttles"]
+    time.sleep(0.5)
+    assert local.stats("off")["throttles"] == throttles, "a cancelled invocation was sent again"
+
+
+def test_waiting_inside_a_done_callback_is_refused_not_a_deadlock(local, executor):
+    local.add_synthetic("echo")
+    outcome = []
+    follow_up = executor.submit("echo", {"sleep_ms": 300})
+
+    def callback(done):
+        try:
+            follow_up.result()
+        except RuntimeError as error:
+            outcome.append(str(error))
+
+    executor.submit("echo", 1).add_done_callback(callback)
+    wait_for(lambda: outcome)
+    assert "inside a done-callback" in outcome[0]
+    assert follow_up.result(timeout=10) == {"sleep_ms": 300}
+
+
+def test_retry_policy_durations_are_bounded():
+    with pytest.raises(ValueError, match="throttle_timeout must be 0 to 86400 seconds"):
+        RetryPolicy(throttle_timeout=1e20)

@@ -90,7 +90,7 @@ class ScriptedServer:
                 self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 outer.requests += 1
                 status, error_type = outer.script.pop(0) if outer.script else (200, None)
-                body = json.dumps({"message": "scripted", "Message": "scripted"} if error_type else {"ok": True})
+                body = json.dumps({"ok": True} if status == 200 else {"message": "scripted", "Message": "scripted"})
                 self.send_response(status)
                 if error_type:
                     self.send_header("x-amzn-ErrorType", error_type)
@@ -117,7 +117,7 @@ class ScriptedServer:
 
 @pytest.mark.parametrize("status,error_type", [
     (500, "ServiceException"), (502, "ResourceNotReadyException"), (409, "ResourceConflictException"),
-    (502, "EniLimitReachedException"),
+    (502, "ENILimitReachedException"),
 ])
 def test_lambda_being_unavailable_is_retried_a_few_times(status, error_type):
     server = ScriptedServer([(status, error_type)] * 2)
@@ -138,6 +138,28 @@ def test_lambda_staying_unavailable_is_an_invocation_error_after_max_retries():
                 executor.submit("f", {}).result(timeout=30)
         assert caught.value.status_code == 500
         assert server.requests == 3
+    finally:
+        server.close()
+
+
+def test_a_5xx_that_is_not_a_lambda_error_may_have_run_and_is_not_retried():
+    server = ScriptedServer([(504, None)])
+    try:
+        with LambdaExecutor(endpoint_url=server.url, retry=RetryPolicy(max_retries=3, **FAST)) as executor:
+            with pytest.raises(ConnectionLostError, match="HTTP 504 without a Lambda error type"):
+                executor.submit("f", {}).result(timeout=30)
+        assert server.requests == 1
+    finally:
+        server.close()
+
+
+def test_a_modelled_permanent_5xx_fails_at_once():
+    server = ScriptedServer([(502, "KMSAccessDeniedException")])
+    try:
+        with LambdaExecutor(endpoint_url=server.url, retry=RetryPolicy(max_retries=3, **FAST)) as executor:
+            with pytest.raises(InvocationError, match="KMSAccessDeniedException"):
+                executor.submit("f", {}).result(timeout=30)
+        assert server.requests == 1
     finally:
         server.close()
 
@@ -292,3 +314,17 @@ def test_against_moto_a_server_nobody_here_wrote(moto_server, tmp_path):
         assert future.result(timeout=30) == {"single": True}
     assert future.invocation.status_code == 200
     assert future.invocation.request_id  # moto's own x-amzn-RequestId
+
+
+def test_work_submitted_before_the_interpreter_exits_is_finished(local, handlers, tmp_path):
+    """As with ThreadPoolExecutor, a script may end right after submit: the call still happens."""
+    local.add_function("record", "app.record", handlers)
+    out = tmp_path / "ran.txt"
+    script = (
+        "from lambda_executor import LambdaExecutor\n"
+        f"executor = LambdaExecutor(endpoint_url={local.endpoint_url!r})\n"
+        f"executor.submit('record', path={str(out)!r}, n=1, seconds=0.3)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert out.read_text().startswith("1 ")

@@ -13,9 +13,20 @@ import weakref
 from concurrent.futures import Executor, Future
 from typing import Any, Iterable, Iterator, Optional, Union
 
-from ._core import Engine, InvocationInfo, RetryPolicy
+from ._core import Engine, InvocationInfo, RetryPolicy, on_completion_thread
 
 DEFAULT_MAX_WORKERS = 1000  # Lambda's default account concurrency per region
+
+# As ThreadPoolExecutor's workers are joined at exit, live executors finish their work then.
+_live_executors: "weakref.WeakSet[LambdaExecutor]" = weakref.WeakSet()
+
+
+def _shutdown_at_exit() -> None:
+    for executor in list(_live_executors):
+        executor.shutdown(wait=True)
+
+
+threading._register_atexit(_shutdown_at_exit)  # type: ignore[attr-defined]
 
 
 class LambdaFuture(Future):
@@ -34,6 +45,21 @@ class LambdaFuture(Future):
     def running(self) -> bool:
         job = self._job
         return job is not None and job.sent and not self.done()
+
+    def result(self, timeout: Optional[float] = None) -> Any:
+        self._refuse_waiting_for_itself()
+        return super().result(timeout)
+
+    def exception(self, timeout: Optional[float] = None) -> Optional[BaseException]:
+        self._refuse_waiting_for_itself()
+        return super().exception(timeout)
+
+    def _refuse_waiting_for_itself(self) -> None:
+        # Done-callbacks run on the one thread that resolves every LambdaFuture: waiting there
+        # for one not yet done would wait forever.
+        if not self.done() and on_completion_thread():
+            raise RuntimeError("cannot wait for a pending LambdaFuture inside a done-callback; "
+                               "submit follow-up work and collect it outside the callback")
 
 
 class LambdaFunction:
@@ -89,6 +115,7 @@ class LambdaExecutor(Executor):
         self._shutdown = False
         self._shutdown_lock = threading.Lock()
         self._pending: set[LambdaFuture] = set()
+        _live_executors.add(self)
 
     def submit(self, fn: FunctionRef, /, *args: Any, **kwargs: Any) -> LambdaFuture:
         function = _function_reference(fn)
@@ -125,11 +152,11 @@ class LambdaExecutor(Executor):
                         args = next(zipped, None)
                         if args is not None:
                             fs.append(executor.submit(fn, *args))
-                    future = fs.popleft()
+                    # Careful not to keep a reference to the popped future (and its result).
                     if end_time is None:
-                        yield _result_or_cancel(future)
+                        yield _result_or_cancel(fs.popleft())
                     else:
-                        yield _result_or_cancel(future, end_time - time.monotonic())
+                        yield _result_or_cancel(fs.popleft(), end_time - time.monotonic())
             finally:
                 for future in fs:
                     future.cancel()
@@ -147,7 +174,8 @@ class LambdaExecutor(Executor):
             self._engine.wait_idle()
 
     def __exit__(self, exc_type, exc_val, exc_tb) -> bool:
-        # Leaving on an exception (KeyboardInterrupt included) cancels what was not sent yet.
+        # Unlike ThreadPoolExecutor, leaving on an exception (KeyboardInterrupt included) cancels
+        # what was not sent yet: the batch is being abandoned, so its invocations should not run.
         self.shutdown(wait=True, cancel_futures=exc_type is not None)
         return False
 

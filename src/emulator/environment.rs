@@ -26,15 +26,19 @@ use super::{Execution, InvocationRequest};
 const INIT_LIMIT: Duration = Duration::from_secs(10);
 
 /// The caller's own AWS identity is not the function's: environments do not inherit it.
-const CALLER_CREDENTIALS: [&str; 8] = [
+const CALLER_CREDENTIALS: [&str; 12] = [
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
     "AWS_SECURITY_TOKEN",
     "AWS_PROFILE",
     "AWS_DEFAULT_PROFILE",
+    "AWS_ROLE_ARN",
     "AWS_WEB_IDENTITY_TOKEN_FILE",
     "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
 ];
 
 /// What an environment needs to start.
@@ -82,6 +86,8 @@ struct State {
 
 pub struct Environment {
     pid: u32,
+    /// Set once the process is reaped: its pid (and group id) may then belong to someone else.
+    reaped: std::sync::atomic::AtomicBool,
     spawned_at: Instant,
     state: Mutex<State>,
     /// Wakes the runtime's pending `next` request when an invocation is handed over.
@@ -122,14 +128,19 @@ impl Environment {
             .env("LAMBDA_TASK_ROOT", &spec.code_dir)
             .env("_HANDLER", &spec.handler)
             .env("PYTHONUNBUFFERED", "1")
+            // Nor the caller's profile files or instance role (the function's `environment` may say otherwise).
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
             .envs(spec.variables.iter().map(|(k, v)| (k, v)));
+        let emulator_pid = std::process::id() as libc::pid_t;
         // SAFETY: prctl and getppid are async-signal-safe, as pre_exec requires.
         unsafe {
-            command.pre_exec(|| {
+            command.pre_exec(move || {
                 if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
                     return Err(io::Error::last_os_error());
                 }
-                if libc::getppid() == 1 {
+                if libc::getppid() != emulator_pid {
                     return Err(io::Error::other("the emulator exited while starting an environment"));
                 }
                 Ok(())
@@ -141,6 +152,7 @@ impl Environment {
         let (stop_api, stop_rx) = watch::channel(false);
         let environment = Arc::new(Self {
             pid,
+            reaped: std::sync::atomic::AtomicBool::new(false),
             spawned_at: Instant::now(),
             state: Mutex::new(State::default()),
             handed_over: Notify::new(),
@@ -153,6 +165,9 @@ impl Environment {
         let supervised = environment.clone();
         tokio::spawn(async move {
             let status = child.wait().await;
+            // End what the handler left running in the group, then never signal this pid again.
+            supervised.kill();
+            supervised.reaped.store(true, std::sync::atomic::Ordering::Release);
             supervised.exited(status).await;
         });
         Ok(environment)
@@ -169,6 +184,17 @@ impl Environment {
         let (picked_up, taken) = oneshot::channel();
         let first = {
             let mut state = self.state.lock().unwrap();
+            if state.dead {
+                // Died between being picked and being handed work.
+                drop(state);
+                let message = format!("RequestId: {} Error: Runtime exited before the invocation started", request.request_id);
+                return Execution {
+                    body: error_document("Runtime.ExitError", &message),
+                    error_type: Some("Runtime.ExitError".into()),
+                    status: Some("error"),
+                    ..Execution::default()
+                };
+            }
             let first = state.served == 0;
             state.served += 1;
             state.pending = Some(Dispatch { request: request.clone(), timeout, reply, picked_up });
@@ -274,7 +300,7 @@ impl Environment {
     pub fn kill(&self) {
         self.state.lock().unwrap().dead = true;
         self.handed_over.notify_waiters();
-        if self.pid != 0 {
+        if self.pid != 0 && !self.reaped.load(std::sync::atomic::Ordering::Acquire) {
             // SAFETY: plain syscall; the negative pid names the process group the child leads.
             unsafe { libc::kill(-(self.pid as i32), libc::SIGKILL) };
         }
@@ -292,10 +318,10 @@ impl Environment {
     }
 
     async fn exited(&self, status: io::Result<ExitStatus>) {
+        self.state.lock().unwrap().dead = true;
         self.log.settle().await;
         let (pending, current, init_error) = {
             let mut state = self.state.lock().unwrap();
-            state.dead = true;
             (state.pending.take(), state.current.take(), state.init_error.take())
         };
         let reason = match status {

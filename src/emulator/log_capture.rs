@@ -74,13 +74,21 @@ impl LogCapture {
 
     /// Waits until everything already written to the pipe has been read.
     pub async fn settle(&self) {
-        let mut unread: libc::c_int = 0;
-        // SAFETY: FIONREAD writes one c_int, and `self.pipe` is open for as long as `self` lives.
-        let status = unsafe { libc::ioctl(self.pipe.as_raw_fd(), libc::FIONREAD, &mut unread) };
-        if status != 0 || unread <= 0 {
-            return;
-        }
-        let target = self.bytes_read.borrow().saturating_add(unread as u64);
+        // Read the counter on both sides of the ioctl: if the reader moved in between, the sum
+        // would overshoot and wait for bytes that never come.
+        let (read, unread) = loop {
+            let before = *self.bytes_read.borrow();
+            let mut unread: libc::c_int = 0;
+            // SAFETY: FIONREAD writes one c_int, and `self.pipe` is open for as long as `self` lives.
+            let status = unsafe { libc::ioctl(self.pipe.as_raw_fd(), libc::FIONREAD, &mut unread) };
+            if status != 0 || unread <= 0 {
+                return;
+            }
+            if *self.bytes_read.borrow() == before {
+                break (before, unread);
+            }
+        };
+        let target = read.saturating_add(unread as u64);
         let mut progress = self.bytes_read.subscribe();
         let caught_up = async move { progress.wait_for(|read| *read >= target).await.is_ok() };
         let _ = tokio::time::timeout(SETTLE_LIMIT, caught_up).await;

@@ -202,7 +202,7 @@ impl Emulator {
             },
         };
         let execution = environment.invoke(request, spec.timeout).await;
-        let kept = execution.reusable && !self.is_closed() && self.registry().release(slot, &environment);
+        let kept = execution.reusable && self.registry().release(slot, &environment);
         if !kept {
             self.registry().forget(slot, &environment);
             environment.kill();

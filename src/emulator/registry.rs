@@ -283,6 +283,9 @@ impl Registry {
     /// Counts a newly started environment as the function's (a cold start). Returns it back
     /// if the function is gone, for the caller to end after the invocation.
     pub fn adopt(&mut self, slot: &Slot, environment: Arc<Environment>) -> Option<Arc<Environment>> {
+        if self.closed {
+            return Some(environment);
+        }
         match self.function_of(slot) {
             Some(function) => {
                 function.stats.cold_starts += 1;
@@ -293,8 +296,11 @@ impl Registry {
         }
     }
 
-    /// Puts an environment back among the warm ones; false if its function is gone.
+    /// Puts an environment back among the warm ones; false if its function (or the emulator) is gone.
     pub fn release(&mut self, slot: &Slot, environment: &Arc<Environment>) -> bool {
+        if self.closed {
+            return false;
+        }
         match self.function_of(slot) {
             Some(function) => {
                 function.idle.push(environment.clone());

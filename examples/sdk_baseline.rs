@@ -1,0 +1,54 @@
+//! The ceiling for the engine: aws-sdk-lambda alone, from Rust, with the same shared client the
+//! engine uses. Prints one JSON line for bench/quick.py.
+//!
+//!     cargo run --release --example sdk_baseline -- ENDPOINT_URL CALLS IN_FLIGHT
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use aws_sdk_lambda::primitives::Blob;
+use tokio::sync::Semaphore;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let [_, endpoint, calls, in_flight] = args.as_slice() else {
+        eprintln!("usage: sdk_baseline ENDPOINT_URL CALLS IN_FLIGHT");
+        std::process::exit(2);
+    };
+    let calls: usize = calls.parse().expect("CALLS is a number");
+    let in_flight: usize = in_flight.parse().expect("IN_FLIGHT is a number");
+    let runtime = _core::runtime::get();
+    runtime.block_on(async {
+        let options = _core::client_config::ClientOptions { endpoint_url: Some(endpoint.clone()), ..Default::default() };
+        let client = _core::client_config::client_for(&options).await.expect("client");
+        let room = Arc::new(Semaphore::new(in_flight));
+        let started = Instant::now();
+        let mut tasks = Vec::with_capacity(calls);
+        for i in 0..calls {
+            let permit = room.clone().acquire_owned().await.expect("open");
+            let client = client.clone();
+            tasks.push(tokio::spawn(async move {
+                let payload = format!("{{\"i\":{i}}}");
+                let output = client.invoke().function_name("echo").payload(Blob::new(payload.clone())).send().await;
+                drop(permit);
+                output.ok().and_then(|o| o.payload).is_some_and(|p| p.as_ref() == payload.as_bytes())
+            }));
+        }
+        let mut succeeded = 0;
+        for task in tasks {
+            succeeded += usize::from(task.await.unwrap_or(false));
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: getrusage fills the struct passed.
+        unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+        let cpu = usage.ru_utime.tv_sec as f64 + usage.ru_stime.tv_sec as f64
+            + (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) as f64 / 1e6;
+        println!(
+            "{{\"client\": \"aws-sdk-lambda alone (Rust)\", \"scenario\": \"echo\", \"calls\": {calls}, \"succeeded\": {succeeded}, \
+             \"seconds\": {seconds:.2}, \"per_s\": {:.0}, \"cpu_s\": {cpu:.2}, \"peak_rss_mb\": {}}}",
+            calls as f64 / seconds,
+            usage.ru_maxrss / 1024
+        );
+    });
+}
