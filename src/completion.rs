@@ -10,6 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::dispatcher::{Dispatcher, Job};
+use crate::errors::lambda_error;
 use crate::invocation::{AttemptError, InvokeRequest, Invoked};
 use crate::payload::from_json;
 use crate::protocol::InvocationType;
@@ -141,12 +142,9 @@ fn resolve(py: Python<'_>, completion: &Completion) -> PyResult<()> {
 fn outcome(py: Python<'_>, completion: &Completion) -> PyResult<Py<PyAny>> {
     let function = completion.request.function.as_str();
     let attempts = completion.attempts;
-    let errors = py.import("lambda_executor.errors")?;
-    let error = |class: &str, args: Bound<'_, pyo3::types::PyTuple>| -> PyResult<Py<PyAny>> {
-        Err(PyErr::from_value(errors.getattr(class)?.call1(args)?))
-    };
+    let error = |class: &str, args: Bound<'_, pyo3::types::PyTuple>| Err(lambda_error(py, class, args, None));
     match &completion.result {
-        Ok(invoked) if invoked.function_error.is_some() => function_error(py, &errors, function, invoked),
+        Ok(invoked) if invoked.function_error.is_some() => function_error(py, function, invoked),
         Ok(invoked) => match completion.request.invocation_type {
             InvocationType::RequestResponse => from_json(py, &invoked.payload),
             InvocationType::Event | InvocationType::DryRun => Ok(py.None()),
@@ -184,7 +182,7 @@ fn outcome(py: Python<'_>, completion: &Completion) -> PyResult<Py<PyAny>> {
 }
 
 /// The handler failed: a FunctionError built from the runtime's error document.
-fn function_error(py: Python<'_>, errors: &Bound<'_, PyModule>, function: &str, invoked: &Invoked) -> PyResult<Py<PyAny>> {
+fn function_error(py: Python<'_>, function: &str, invoked: &Invoked) -> PyResult<Py<PyAny>> {
     let document = from_json(py, &invoked.payload).ok().map(|document| document.into_bound(py));
     let field = |name: &str| document.as_ref()?.cast::<PyDict>().ok()?.get_item(name).ok().flatten();
     let error_type = match field("errorType") {
@@ -199,7 +197,7 @@ fn function_error(py: Python<'_>, errors: &Bound<'_, PyModule>, function: &str, 
     kwargs.set_item("stack_trace", field("stackTrace").unwrap_or_else(|| pyo3::types::PyList::empty(py).into_any()))?;
     kwargs.set_item("request_id", &invoked.request_id)?;
     kwargs.set_item("function", function)?;
-    Err(PyErr::from_value(errors.getattr("FunctionError")?.call((error_type, message), Some(&kwargs))?))
+    Err(lambda_error(py, "FunctionError", (error_type, message), Some(&kwargs)))
 }
 
 fn decode_log(encoded: &str) -> String {

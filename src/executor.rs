@@ -11,6 +11,7 @@ use pyo3::prelude::*;
 use crate::client_config::{client_for, ClientOptions};
 use crate::completion;
 use crate::dispatcher::{Dispatcher, Job};
+use crate::errors::lambda_error;
 use crate::invocation::InvokeRequest;
 use crate::payload::to_json;
 use crate::protocol::{is_valid_qualifier, FunctionRef, InvocationType};
@@ -80,16 +81,9 @@ impl Engine {
         }
         let options = ClientOptions { region, profile, endpoint_url };
         let runtime = runtime::get();
-        let client = py.detach(|| runtime.block_on(client_for(&options))).map_err(|error| {
-            let errors = py.import("lambda_executor.errors");
-            match errors.and_then(|module| module.getattr("ConfigurationError")) {
-                Ok(class) => match class.call1((error.to_string(),)) {
-                    Ok(instance) => PyErr::from_value(instance),
-                    Err(failure) => failure,
-                },
-                Err(failure) => failure,
-            }
-        })?;
+        let client = py
+            .detach(|| runtime.block_on(client_for(&options)))
+            .map_err(|error| lambda_error(py, "ConfigurationError", (error.to_string(),), None))?;
         let dispatcher = Dispatcher::new(client, retry.unwrap_or_default(), max_workers as usize);
         Ok(Self { dispatcher, qualifier, invocation_type, log_tail, owner_pid: std::process::id() })
     }
@@ -108,13 +102,12 @@ impl Engine {
         let payload = to_json(event)?;
         let limit = self.invocation_type.max_payload();
         if payload.len() > limit {
-            let class = py.import("lambda_executor.errors")?.getattr("PayloadTooLargeError")?;
             let message = format!(
                 "the payload is {} bytes as JSON, over Lambda's {limit}-byte limit for {} invocations; nothing was sent",
                 payload.len(),
                 if self.invocation_type == InvocationType::Event { "Event" } else { "synchronous" }
             );
-            return Err(PyErr::from_value(class.call1((message,))?));
+            return Err(lambda_error(py, "PayloadTooLargeError", (message,), None));
         }
         let qualifier = if reference.qualifier.is_some() { None } else { self.qualifier.clone() };
         let request = InvokeRequest {

@@ -5,6 +5,7 @@ pub mod client_config;
 mod completion;
 mod dispatcher;
 mod emulator;
+mod errors;
 mod executor;
 mod invocation;
 mod limiter;

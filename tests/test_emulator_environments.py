@@ -1,5 +1,6 @@
 """Execution environments: cold and warm starts, idle reaping, timeouts, crashes, import errors,
 and no process outliving the emulator."""
+import base64
 import json
 import subprocess
 import sys
@@ -62,8 +63,6 @@ def test_timeout_kills_the_environment_and_the_next_call_is_cold(local, client, 
         "errorMessage": f"RequestId: {request_id} Error: Task timed out after 1.00 seconds",
     }
     assert 1.0 <= elapsed < 10
-    import base64
-
     assert "Status: timeout" in base64.b64decode(response["LogResult"]).decode()
     runtime_pid, grandchild_pid = map(int, pid_file.read_text().split())
     # The whole process group goes: the runtime and what the handler started.
@@ -83,8 +82,6 @@ def test_crash_is_runtime_exit_error_and_the_next_call_cold_starts(local, client
         "errorType": "Runtime.ExitError",
         "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: exit status 3",
     }
-    import base64
-
     log = base64.b64decode(response["LogResult"]).decode()
     assert "crashing now" in log
     assert "Status: error\tError Type: Runtime.ExitError" in log

@@ -188,12 +188,7 @@ impl Environment {
                 // Died between being picked and being handed work.
                 drop(state);
                 let message = format!("RequestId: {} Error: Runtime exited before the invocation started", request.request_id);
-                return Execution {
-                    body: error_document("Runtime.ExitError", &message),
-                    error_type: Some("Runtime.ExitError".into()),
-                    status: Some("error"),
-                    ..Execution::default()
-                };
+                return Execution::failed("Runtime.ExitError", &message);
             }
             let first = state.served == 0;
             state.served += 1;
