@@ -31,9 +31,9 @@ def run_client(client, scenario, endpoint, calls, workers):
                        "in_flight": ("echo", {"sleep_ms": 2000})}[scenario]
     events = [dict(event, i=i) for i in range(calls)]
     extra = {}
-    started = time.perf_counter()
     if client == "LambdaExecutor":
         with LambdaExecutor(max_workers=workers, endpoint_url=endpoint) as executor:
+            base_rss, started = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, time.perf_counter()
             results = list(executor.map(function, events))
             extra["limit"] = executor.concurrency_limit(function)
             extra["throttled_attempts"] = executor._engine.totals()[2]
@@ -49,6 +49,7 @@ def run_client(client, scenario, endpoint, calls, workers):
             except Exception:  # noqa: BLE001 - counted as a failure
                 return None
 
+        base_rss, started = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, time.perf_counter()
         with ThreadPoolExecutor(workers) as pool:
             ok = sum(result == e for result, e in zip(pool.map(call, events), events))
     elapsed = time.perf_counter() - started
@@ -56,7 +57,8 @@ def run_client(client, scenario, endpoint, calls, workers):
     print(json.dumps({"client": client, "scenario": scenario, "calls": calls, "succeeded": ok,
                       "seconds": round(elapsed, 2), "per_s": round(calls / elapsed),
                       "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
-                      "peak_rss_mb": round(usage.ru_maxrss / 1024), **extra}))
+                      "peak_rss_mb": round(usage.ru_maxrss / 1024),
+                      "rss_growth_mb": round((usage.ru_maxrss - base_rss) / 1024), **extra}))
 
 
 
@@ -80,12 +82,13 @@ def main():
     ]
     rows = []
     try:
-        baseline = subprocess.run(["cargo", "run", "--quiet", "--release", "--example", "sdk_baseline", "--",
-                                   endpoint, str(args.calls), "64"], capture_output=True, text=True, env=ENV,
-                                  timeout=1800, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        if baseline.returncode == 0:
-            rows.append(json.loads(baseline.stdout.strip().splitlines()[-1]))
-            print(json.dumps(rows[-1]), flush=True)
+        for baseline_args in ([str(args.calls), "64"], [str(args.in_flight), str(args.in_flight), "2000"]):
+            baseline = subprocess.run(["cargo", "run", "--quiet", "--release", "--example", "sdk_baseline", "--",
+                                       endpoint, *baseline_args], capture_output=True, text=True, env=ENV,
+                                      timeout=1800, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+            if baseline.returncode == 0:
+                rows.append(json.loads(baseline.stdout.strip().splitlines()[-1]))
+                print(json.dumps(rows[-1]), flush=True)
         for client, scenario, calls, workers in plan:
             out = subprocess.run([sys.executable, __file__, "--child", client, scenario, endpoint, str(calls), str(workers)],
                                  capture_output=True, text=True, env=ENV, timeout=600)
@@ -110,6 +113,11 @@ def main():
         if row and "seconds" in row:
             print(f"200 x 0.5 s, reserved 10: {client} {row['succeeded']}/200 in {row['seconds']} s = "
                   f"{row['seconds'] / 10:.2f}x the floor")
+    row, ceiling = by.get(("LambdaExecutor", "in_flight")), by.get(("aws-sdk-lambda alone (Rust)", "in_flight"))
+    if row and "seconds" in row:
+        alone = f"; aws-sdk-lambda alone: {ceiling['seconds']} s, {ceiling['peak_rss_mb']} MB peak" if ceiling else ""
+        print(f"{row['calls']} x 2 s in flight: LambdaExecutor {row['succeeded']}/{row['calls']} in {row['seconds']} s, "
+              f"RSS growth {row['rss_growth_mb']} MB{alone}")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_lambda::config::ProvideCredentials;
 use aws_sdk_lambda::Client;
-use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// A synchronous invocation may run 15 minutes; an attempt silent for longer is lost (and,
@@ -23,7 +22,6 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(15 * 60 + 60);
 /// Credential providers that hang (an unreachable SSO or instance endpoint) fail after this.
 const CREDENTIALS_TIMEOUT: Duration = Duration::from_secs(30);
-const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 #[derive(Clone, Debug, Default, Hash, PartialEq, Eq)]
 pub struct ClientOptions {
@@ -83,10 +81,7 @@ async fn build(options: &ClientOptions) -> Result<Client, ConfigError> {
             return Err(ConfigError::InvalidEndpoint(url.clone()));
         }
     }
-    let http_client = aws_smithy_http_client::Builder::new()
-        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
-        .build_https();
+    let http_client = aws_sdk_lambda::config::SharedHttpClient::new(crate::transport::Transport::default());
     let timeouts = TimeoutConfig::builder()
         .connect_timeout(CONNECT_TIMEOUT)
         .operation_attempt_timeout(ATTEMPT_TIMEOUT)

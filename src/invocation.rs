@@ -120,7 +120,7 @@ fn classify(error: SdkError<InvokeError, aws_sdk_lambda::config::http::HttpRespo
                 return AttemptError::MaybeSent { message: "the request could not be dispatched".into() };
             };
             let message = aws_sdk_lambda::error::DisplayErrorContext(connector).to_string();
-            if never_sent(connector) {
+            if crate::transport::never_sent(connector) {
                 AttemptError::NotSent { message }
             } else {
                 AttemptError::MaybeSent { message }
@@ -136,20 +136,4 @@ fn classify(error: SdkError<InvokeError, aws_sdk_lambda::config::http::HttpRespo
             AttemptError::Rejected { code: "ClientError".into(), message, status: 0, request_id: None }
         }
     }
-}
-
-/// True when the error chain proves the request was never written: the connection could not be
-/// made, or hyper handed the request back unsent.
-fn never_sent(error: &aws_sdk_lambda::error::ConnectorError) -> bool {
-    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(current) = cause {
-        if current.downcast_ref::<hyper_util::client::legacy::Error>().is_some_and(|e| e.is_connect()) {
-            return true;
-        }
-        if current.downcast_ref::<hyper::Error>().is_some_and(|e| e.is_canceled()) {
-            return true;
-        }
-        cause = current.source();
-    }
-    false
 }

@@ -14,6 +14,7 @@ mod payload;
 mod protocol;
 mod retry;
 pub mod runtime;
+mod transport;
 
 use pyo3::prelude::*;
 

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::watch;
 
 use environment::{error_document, Environment, EnvironmentSpec};
@@ -74,6 +74,17 @@ impl Execution {
     }
 }
 
+/// Lambda takes thousands of new connections at once; the default backlog (1024) would drop the
+/// rest's SYNs and stall them for a second.
+const LISTEN_BACKLOG: u32 = 16384;
+
+fn listen(bind: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if bind.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.bind(bind)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
 pub struct Emulator {
     pub config: EmulatorConfig,
     pub address: SocketAddr,
@@ -84,7 +95,7 @@ pub struct Emulator {
 impl Emulator {
     /// Binds the Invoke API and starts serving it, the Event queue and the idle reaper.
     pub async fn start(config: EmulatorConfig, bind: SocketAddr) -> std::io::Result<Arc<Self>> {
-        let listener = TcpListener::bind(bind).await?;
+        let listener = listen(bind)?;
         let address = listener.local_addr()?;
         let (stop, stopped) = watch::channel(false);
         let registry = SharedRegistry::new(config.account_concurrency);
