@@ -36,7 +36,7 @@ def run_client(client, scenario, endpoint, calls, workers):
             base_rss, started = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, time.perf_counter()
             results = list(executor.map(function, events))
             extra["limit"] = executor.concurrency_limit(function)
-            extra["throttled_attempts"] = executor._engine.totals()[2]
+            extra["throttled_attempts"] = executor.stats().throttles
         ok = sum(result == e for result, e in zip(results, events))
     else:
         retries = {"mode": "adaptive"} if client == "boto3 adaptive" else {"mode": "standard"}

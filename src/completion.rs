@@ -1,19 +1,20 @@
-//! Resolves Python futures. Finished invocations queue here; one thread takes them in batches and
-//! resolves each batch under one hold of the GIL (decoding results into Python values there), so
-//! completions reach Python without a thread per call and without a GIL round-trip per call.
+//! Delivers finished invocations. For concurrent.futures, they queue here and one thread takes
+//! them in batches and resolves each batch under one hold of the GIL (decoding results into Python
+//! values there), so completions reach Python without a thread per call and without a GIL
+//! round-trip per call. An asyncio awaitable's task gets its outcome over a channel instead.
 
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
-use base64::Engine;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::dispatcher::{Dispatcher, Job};
+use crate::dispatcher::{Dispatcher, Job, Sink};
 use crate::errors::lambda_error;
 use crate::invocation::{AttemptError, InvokeRequest, Invoked};
 use crate::payload::from_json;
 use crate::protocol::InvocationType;
+use crate::report::Report;
 
 const BATCH: usize = 1024;
 
@@ -23,6 +24,7 @@ pub struct Completion {
     pub attempts: u32,
     pub throttles: u32,
     pub request: InvokeRequest,
+    pub report: Option<Report>,
     pub dispatcher: Arc<Dispatcher>,
 }
 
@@ -39,6 +41,8 @@ pub struct InvocationInfo {
     pub throttles: u32,
     /// The decoded log tail, when the executor was asked for `log_tail=True`.
     pub log_tail: Option<String>,
+    /// Lambda's REPORT line from the log tail: durations, memory, cold start.
+    pub report: Option<Report>,
 }
 
 #[pymethods]
@@ -56,7 +60,9 @@ impl InvocationInfo {
     }
 }
 
-static QUEUE: Mutex<Option<(u32, mpsc::Sender<Completion>)>> = Mutex::new(None);
+type Resolution = (Py<PyAny>, Completion);
+
+static QUEUE: Mutex<Option<(u32, mpsc::Sender<Resolution>)>> = Mutex::new(None);
 
 thread_local! {
     static ON_COMPLETION_THREAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
@@ -74,8 +80,20 @@ pub fn py_on_completion_thread() -> bool {
     on_completion_thread()
 }
 
-/// Queues a finished invocation for its future (the thread starts on first use in a process).
+/// Hands a finished invocation to whoever waits for it (the completion thread starts on first
+/// use in a process).
 pub fn deliver(completion: Completion) {
+    let future = match completion.job.take_sink() {
+        Some(Sink::Future(future)) => future,
+        Some(Sink::Channel(sender)) => {
+            let dispatcher = completion.dispatcher.clone();
+            // A receiver gone means the awaitable was cancelled meanwhile: nobody wants the result.
+            let _ = sender.send(completion);
+            dispatcher.finished();
+            return;
+        }
+        None => return completion.dispatcher.finished(),
+    };
     let pid = std::process::id();
     let mut queue = QUEUE.lock().unwrap();
     if queue.as_ref().is_none_or(|(owner, _)| *owner != pid) {
@@ -88,17 +106,18 @@ pub fn deliver(completion: Completion) {
     }
     let sender = &queue.as_ref().expect("set above").1;
     // The thread only stops when the interpreter is finalizing; nothing can be resolved then.
-    let _ = sender.send(completion);
+    let _ = sender.send((future, completion));
 }
 
-fn resolve_forever(receiver: mpsc::Receiver<Completion>) {
+fn resolve_forever(receiver: mpsc::Receiver<Resolution>) {
     ON_COMPLETION_THREAD.with(|flag| flag.set(true));
     while let Ok(first) = receiver.recv() {
-        let mut batch = vec![first];
-        batch.extend(receiver.try_iter().take(BATCH));
+        let (futures, completions): (Vec<_>, Vec<_>) =
+            std::iter::once(first).chain(receiver.try_iter().take(BATCH)).unzip();
         let resolved = Python::try_attach(|py| {
-            for completion in &batch {
-                if let Err(error) = resolve(py, completion) {
+            // The futures are released here, under the GIL.
+            for (future, completion) in futures.into_iter().zip(&completions) {
+                if let Err(error) = resolve(py, future.bind(py), completion) {
                     // A future that cannot take its result (closed interpreter state): report it.
                     error.print(py);
                 }
@@ -107,15 +126,13 @@ fn resolve_forever(receiver: mpsc::Receiver<Completion>) {
         if resolved.is_none() {
             return; // the interpreter is shutting down
         }
-        for completion in batch {
+        for completion in completions {
             completion.dispatcher.finished();
         }
     }
 }
 
-fn resolve(py: Python<'_>, completion: &Completion) -> PyResult<()> {
-    let Some(future) = completion.job.take_future() else { return Ok(()) };
-    let future = future.bind(py);
+fn resolve(py: Python<'_>, future: &Bound<'_, PyAny>, completion: &Completion) -> PyResult<()> {
     let function = &completion.request.function;
     let invoked = completion.result.as_ref().ok();
     let info = InvocationInfo {
@@ -128,7 +145,8 @@ fn resolve(py: Python<'_>, completion: &Completion) -> PyResult<()> {
         executed_version: invoked.and_then(|i| i.executed_version.clone()),
         attempts: completion.attempts,
         throttles: completion.throttles,
-        log_tail: invoked.and_then(|i| i.log_result.as_deref()).map(decode_log),
+        log_tail: invoked.and_then(|i| i.log_tail.clone()),
+        report: completion.report.clone(),
     };
     future.setattr("invocation", Py::new(py, info)?)?;
     match outcome(py, completion) {
@@ -136,6 +154,20 @@ fn resolve(py: Python<'_>, completion: &Completion) -> PyResult<()> {
         Err(error) => future.call_method1("set_exception", (error.value(py),))?,
     };
     Ok(())
+}
+
+/// An invocation's outcome on its way to an asyncio awaitable: turned into the value (or raised as
+/// the exception) under the GIL when the awaitable takes it.
+pub struct AsyncOutcome(pub Completion);
+
+impl<'py> IntoPyObject<'py> for AsyncOutcome {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        outcome(py, &self.0).map(|value| value.into_bound(py))
+    }
 }
 
 /// The value or exception an invocation resolves to.
@@ -198,9 +230,4 @@ fn function_error(py: Python<'_>, function: &str, invoked: &Invoked) -> PyResult
     kwargs.set_item("request_id", &invoked.request_id)?;
     kwargs.set_item("function", function)?;
     Err(lambda_error(py, "FunctionError", (error_type, message), Some(&kwargs)))
-}
-
-fn decode_log(encoded: &str) -> String {
-    let bytes = base64::engine::general_purpose::STANDARD.decode(encoded).unwrap_or_default();
-    String::from_utf8_lossy(&bytes).into_owned()
 }

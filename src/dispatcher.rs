@@ -1,21 +1,23 @@
 //! Runs invocations as tokio tasks: each waits for room under its function's adaptive limit (and
-//! the executor's max_workers), makes its attempts under the retry policy, and hands its outcome
-//! to the completion thread, which resolves the Python future.
+//! the executor's max_workers), makes its attempts under the retry policy, counts the outcome in
+//! the executor's stats, and hands it to whoever waits for it (see completion.rs).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Instant;
 
 use aws_sdk_lambda::Client;
 use pyo3::prelude::*;
-use tokio::sync::Semaphore;
+use tokio::sync::{oneshot, Semaphore};
 
 use crate::completion::{self, Completion};
 use crate::invocation::{attempt, AttemptError, InvokeRequest};
 use crate::limiter::AdaptiveLimit;
+use crate::report;
 use crate::retry::{Decision, RetryPolicy};
 use crate::runtime;
+use crate::stats::{Outcome, Stats};
 
 const QUEUED: u8 = 0;
 const SENT: u8 = 1;
@@ -25,19 +27,27 @@ const CANCELLED: u8 = 2;
 pub struct Job {
     state: AtomicU8,
     /// Taken when the job ends (or is cancelled), which breaks the future <-> job cycle.
-    future: Mutex<Option<Py<PyAny>>>,
+    sink: Mutex<Option<Sink>>,
+}
+
+/// Who waits for the outcome.
+pub enum Sink {
+    /// A concurrent.futures Future, resolved by the completion thread.
+    Future(Py<PyAny>),
+    /// An asyncio awaitable's task (see executor.rs, `ainvoke`).
+    Channel(oneshot::Sender<Completion>),
 }
 
 impl Job {
-    pub fn new(future: Py<PyAny>) -> Arc<Self> {
-        Arc::new(Self { state: AtomicU8::new(QUEUED), future: Mutex::new(Some(future)) })
+    pub fn new(sink: Sink) -> Arc<Self> {
+        Arc::new(Self { state: AtomicU8::new(QUEUED), sink: Mutex::new(Some(sink)) })
     }
 
     /// Cancels the job if it has not been sent; false once it has.
     pub fn cancel(&self) -> bool {
         let cancelled = self.state.compare_exchange(QUEUED, CANCELLED, Ordering::AcqRel, Ordering::Acquire).is_ok();
         if cancelled {
-            self.future.lock().unwrap().take();
+            self.sink.lock().unwrap().take();
         }
         cancelled || self.state.load(Ordering::Acquire) == CANCELLED
     }
@@ -60,18 +70,9 @@ impl Job {
         let _ = self.state.compare_exchange(SENT, QUEUED, Ordering::AcqRel, Ordering::Acquire);
     }
 
-    pub fn take_future(&self) -> Option<Py<PyAny>> {
-        self.future.lock().unwrap().take()
+    pub fn take_sink(&self) -> Option<Sink> {
+        self.sink.lock().unwrap().take()
     }
-}
-
-/// Totals over the executor's life.
-#[derive(Clone, Default)]
-pub struct Totals {
-    pub invocations: u64,
-    pub failures: u64,
-    pub throttles: u64,
-    pub retries: u64,
 }
 
 pub struct Dispatcher {
@@ -82,7 +83,9 @@ pub struct Dispatcher {
     limits: Mutex<HashMap<String, Arc<AdaptiveLimit>>>,
     outstanding: Mutex<usize>,
     all_done: Condvar,
-    pub totals: Mutex<Totals>,
+    pub stats: Mutex<Stats>,
+    /// Invocations waiting out a backoff before their next attempt, now.
+    pub retrying: AtomicUsize,
 }
 
 impl Dispatcher {
@@ -95,7 +98,8 @@ impl Dispatcher {
             limits: Mutex::new(HashMap::new()),
             outstanding: Mutex::new(0),
             all_done: Condvar::new(),
-            totals: Mutex::new(Totals::default()),
+            stats: Mutex::new(Stats::default()),
+            retrying: AtomicUsize::new(0),
         })
     }
 
@@ -108,6 +112,11 @@ impl Dispatcher {
     pub fn limit_for(&self, function: &str) -> Arc<AdaptiveLimit> {
         let mut limits = self.limits.lock().unwrap();
         limits.entry(function.to_owned()).or_insert_with(|| AdaptiveLimit::new(self.max_workers)).clone()
+    }
+
+    /// Every function's current adaptive limit.
+    pub fn limits(&self) -> HashMap<String, usize> {
+        self.limits.lock().unwrap().iter().map(|(function, limit)| (function.clone(), limit.current())).collect()
     }
 
     /// Waits up to `timeout` for every submitted job to end; true if they all have.
@@ -130,6 +139,7 @@ impl Dispatcher {
         let limit = self.limit_for(&request.function);
         let deadline = Instant::now() + self.policy.throttle_deadline();
         let (mut attempts, mut throttles, mut retries) = (0u32, 0u32, 0u32);
+        let mut first_sent = None;
         let result = loop {
             let permit = limit.acquire(attempts > 0).await;
             let worker = self.workers.clone().acquire_owned().await.expect("the semaphore is never closed");
@@ -139,6 +149,7 @@ impl Dispatcher {
                 return;
             }
             attempts += 1;
+            first_sent.get_or_insert_with(Instant::now);
             // Boxed: the SDK's future is large, and queued jobs should not each carry room for it.
             let error = match Box::pin(attempt(&self.client, &request)).await {
                 Ok(invoked) => {
@@ -163,7 +174,9 @@ impl Dispatcher {
                     } else {
                         retries += 1;
                     }
+                    self.retrying.fetch_add(1, Ordering::Relaxed);
                     tokio::time::sleep(delay).await;
+                    self.retrying.fetch_sub(1, Ordering::Relaxed);
                 }
                 Decision::GiveUp => {
                     throttles += u32::from(throttled);
@@ -171,13 +184,14 @@ impl Dispatcher {
                 }
             }
         };
-        {
-            let mut totals = self.totals.lock().unwrap();
-            totals.invocations += 1;
-            totals.failures += u64::from(result.as_ref().map_or(true, |invoked| invoked.function_error.is_some()));
-            totals.throttles += u64::from(throttles);
-            totals.retries += u64::from(attempts - 1);
-        }
-        completion::deliver(Completion { job, result, attempts, throttles, request, dispatcher: self });
+        let report = result.as_ref().ok().and_then(|invoked| invoked.log_tail.as_deref()).and_then(report::parse);
+        self.stats.lock().unwrap().record(Outcome {
+            failed: result.as_ref().map_or(true, |invoked| invoked.function_error.is_some()),
+            attempts,
+            throttles,
+            latency: first_sent.map_or_else(Default::default, |sent| sent.elapsed()),
+            report: report.as_ref(),
+        });
+        completion::deliver(Completion { job, result, attempts, throttles, request, report, dispatcher: self });
     }
 }

@@ -7,16 +7,18 @@ use std::time::Duration;
 use bytes::Bytes;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use tokio::sync::oneshot;
 
 use crate::client_config::{client_for, ClientOptions};
-use crate::completion;
-use crate::dispatcher::{Dispatcher, Job};
+use crate::completion::{self, AsyncOutcome};
+use crate::dispatcher::{Dispatcher, Job, Sink};
 use crate::errors::lambda_error;
 use crate::invocation::InvokeRequest;
 use crate::payload::to_json;
 use crate::protocol::{is_valid_qualifier, FunctionRef, InvocationType};
 use crate::retry::RetryPolicy;
-use crate::runtime;
+use crate::runtime::{self, Asyncio};
 
 #[pyclass(module = "lambda_executor._core", frozen)]
 pub struct Engine {
@@ -89,37 +91,40 @@ impl Engine {
     }
 
     /// Converts `event` to JSON, checks it, and starts invoking `function`; `future` is resolved
-    /// when the invocation ends. Raises before sending anything if the input is bad.
-    fn submit(&self, py: Python<'_>, function: &str, event: &Bound<'_, PyAny>, future: Py<PyAny>) -> PyResult<JobHandle> {
-        if std::process::id() != self.owner_pid {
-            return Err(PyRuntimeError::new_err(
-                "this executor belongs to the parent process and cannot be used after fork; create a new one in the child",
-            ));
-        }
-        let reference = FunctionRef::parse(function).ok_or_else(|| {
-            PyValueError::new_err(format!("'{function}' is not a Lambda function name, name:qualifier or ARN"))
-        })?;
-        let payload = to_json(event)?;
-        let limit = self.invocation_type.max_payload();
-        if payload.len() > limit {
-            let message = format!(
-                "the payload is {} bytes as JSON, over Lambda's {limit}-byte limit for {} invocations; nothing was sent",
-                payload.len(),
-                if self.invocation_type == InvocationType::Event { "Event" } else { "synchronous" }
-            );
-            return Err(lambda_error(py, "PayloadTooLargeError", (message,), None));
-        }
-        let qualifier = if reference.qualifier.is_some() { None } else { self.qualifier.clone() };
-        let request = InvokeRequest {
-            function: function.to_owned(),
-            qualifier,
-            invocation_type: self.invocation_type,
-            log_tail: self.log_tail,
-            payload: Bytes::from(payload),
-        };
-        let job = Job::new(future);
+    /// when the invocation ends. Raises before sending anything if the input is bad. `log_tail`
+    /// overrides the executor's setting for this call.
+    #[pyo3(signature = (function, event, future, *, log_tail=None))]
+    fn submit(
+        &self,
+        py: Python<'_>,
+        function: &str,
+        event: &Bound<'_, PyAny>,
+        future: Py<PyAny>,
+        log_tail: Option<bool>,
+    ) -> PyResult<JobHandle> {
+        let request = self.prepare(py, function, event, log_tail)?;
+        let job = Job::new(Sink::Future(future));
         self.dispatcher.submit(job.clone(), request);
         Ok(JobHandle { job })
+    }
+
+    /// As `submit`, for asyncio: returns an awaitable of the result, bound to the running event
+    /// loop. Cancelling it cancels the invocation if it has not been sent.
+    fn ainvoke<'py>(&self, py: Python<'py>, function: &str, event: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        let request = self.prepare(py, function, event, None)?;
+        let (sender, receiver) = oneshot::channel();
+        let job = Job::new(Sink::Channel(sender));
+        // Checked before submitting: outside a running loop nothing must be sent.
+        let locals = pyo3_async_runtimes::generic::get_current_locals::<Asyncio>(py)?;
+        self.dispatcher.submit(job.clone(), request);
+        let cancel_unless_sent = CancelOnDrop(job);
+        pyo3_async_runtimes::generic::future_into_py_with_locals::<Asyncio, _, _>(py, locals, async move {
+            let _cancel_unless_sent = cancel_unless_sent;
+            match receiver.await {
+                Ok(completion) => Ok(AsyncOutcome(completion)),
+                Err(_) => Err(PyRuntimeError::new_err("the invocation was cancelled")),
+            }
+        })
     }
 
     /// Blocks (without the GIL) until every submitted invocation has ended; Ctrl-C interrupts it.
@@ -143,9 +148,71 @@ impl Engine {
         self.dispatcher.limit_for(function).current()
     }
 
-    /// Totals so far: invocations, failures, throttles, retries.
-    fn totals(&self) -> (u64, u64, u64, u64) {
-        let totals = self.dispatcher.totals.lock().unwrap().clone();
-        (totals.invocations, totals.failures, totals.throttles, totals.retries)
+    /// (retries made so far, invocations waiting to retry now): cheap, for progress bars.
+    fn retry_counts(&self) -> (u64, usize) {
+        let retries = self.dispatcher.stats.lock().unwrap().retries;
+        (retries, self.dispatcher.retrying.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    /// What the invocations came to so far (the Python facade turns it into `Stats`).
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let stats = self.dispatcher.stats.lock().unwrap().clone();
+        let seconds = |latency: Option<Duration>| latency.map(|l| l.as_secs_f64());
+        let dict = PyDict::new(py);
+        dict.set_item("invocations", stats.invocations)?;
+        dict.set_item("failures", stats.failures)?;
+        dict.set_item("throttles", stats.throttles)?;
+        dict.set_item("retries", stats.retries)?;
+        dict.set_item("retrying", self.dispatcher.retrying.load(std::sync::atomic::Ordering::Relaxed))?;
+        dict.set_item("reported", stats.reported)?;
+        dict.set_item("cold_starts", stats.cold_starts)?;
+        dict.set_item("billed_ms", stats.billed_ms)?;
+        dict.set_item("gb_seconds", stats.gb_seconds)?;
+        dict.set_item("latency_p50", seconds(stats.latency_percentile(0.50)))?;
+        dict.set_item("latency_p90", seconds(stats.latency_percentile(0.90)))?;
+        dict.set_item("latency_p99", seconds(stats.latency_percentile(0.99)))?;
+        dict.set_item("latency_max", seconds(stats.max_latency()))?;
+        dict.set_item("concurrency_limits", self.dispatcher.limits())?;
+        Ok(dict)
+    }
+}
+
+impl Engine {
+    fn prepare(&self, py: Python<'_>, function: &str, event: &Bound<'_, PyAny>, log_tail: Option<bool>) -> PyResult<InvokeRequest> {
+        if std::process::id() != self.owner_pid {
+            return Err(PyRuntimeError::new_err(
+                "this executor belongs to the parent process and cannot be used after fork; create a new one in the child",
+            ));
+        }
+        let reference = FunctionRef::parse(function).ok_or_else(|| {
+            PyValueError::new_err(format!("'{function}' is not a Lambda function name, name:qualifier or ARN"))
+        })?;
+        let payload = to_json(event)?;
+        let limit = self.invocation_type.max_payload();
+        if payload.len() > limit {
+            let message = format!(
+                "the payload is {} bytes as JSON, over Lambda's {limit}-byte limit for {} invocations; nothing was sent",
+                payload.len(),
+                if self.invocation_type == InvocationType::Event { "Event" } else { "synchronous" }
+            );
+            return Err(lambda_error(py, "PayloadTooLargeError", (message,), None));
+        }
+        let qualifier = if reference.qualifier.is_some() { None } else { self.qualifier.clone() };
+        Ok(InvokeRequest {
+            function: function.to_owned(),
+            qualifier,
+            invocation_type: self.invocation_type,
+            log_tail: log_tail.unwrap_or(self.log_tail),
+            payload: Bytes::from(payload),
+        })
+    }
+}
+
+/// Cancels a job not yet sent when the awaitable waiting for it goes away.
+struct CancelOnDrop(Arc<Job>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
     }
 }

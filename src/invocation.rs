@@ -33,7 +33,8 @@ pub struct Invoked {
     pub status_code: i32,
     pub payload: Bytes,
     pub function_error: Option<String>,
-    pub log_result: Option<String>,
+    /// The decoded log tail (the last 4 KB), when asked for.
+    pub log_tail: Option<String>,
     pub executed_version: Option<String>,
     pub request_id: Option<String>,
 }
@@ -74,7 +75,7 @@ pub async fn attempt(client: &Client, request: &InvokeRequest) -> Result<Invoked
             request_id: output.request_id().map(str::to_owned),
             payload: output.payload.take().map(Blob::into_bytes).unwrap_or_default(),
             function_error: output.function_error.take(),
-            log_result: output.log_result.take(),
+            log_tail: output.log_result.take().map(|encoded| decode_log(&encoded)),
             executed_version: output.executed_version.take(),
         }),
         Err(error) => Err(classify(error)),
@@ -136,4 +137,10 @@ fn classify(error: SdkError<InvokeError, aws_sdk_lambda::config::http::HttpRespo
             AttemptError::Rejected { code: "ClientError".into(), message, status: 0, request_id: None }
         }
     }
+}
+
+fn decode_log(encoded: &str) -> String {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(encoded).unwrap_or_default();
+    String::from_utf8_lossy(&bytes).into_owned()
 }

@@ -12,7 +12,9 @@ mod limiter;
 mod local_lambda;
 mod payload;
 mod protocol;
+mod report;
 mod retry;
+mod stats;
 pub mod runtime;
 mod transport;
 
@@ -25,6 +27,7 @@ fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<executor::Engine>()?;
     module.add_class::<executor::JobHandle>()?;
     module.add_class::<completion::InvocationInfo>()?;
+    module.add_class::<report::Report>()?;
     module.add_class::<retry::RetryPolicy>()?;
     module.add_function(wrap_pyfunction!(completion::py_on_completion_thread, module)?)?;
     Ok(())

@@ -28,7 +28,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
-/// An idle connection unused for this long is closed (servers drop theirs after a while too).
+/// An idle connection unused for this long is closed (servers drop theirs after a while too; one
+/// that says when, with Keep-Alive: timeout=N, is closed a second before that).
 const IDLE_TIMEOUT: Duration = Duration::from_secs(50);
 /// How long a host name's addresses are used before they are looked up again.
 const DNS_TTL: Duration = Duration::from_secs(30);
@@ -75,8 +76,10 @@ pub struct Transport {
     shared: Arc<Shared>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Shared {
+    /// A forked child inherits the pool but must not close its sockets (see Drop).
+    owner_pid: u32,
     idle: Mutex<HashMap<Origin, Vec<Idle>>>,
     /// Addresses by host name, looked up once for a burst of new connections, not once each.
     resolved: tokio::sync::Mutex<HashMap<String, (Instant, Addresses)>>,
@@ -85,6 +88,30 @@ struct Shared {
 }
 
 type Addresses = Arc<[SocketAddr]>;
+
+impl Default for Shared {
+    fn default() -> Self {
+        Self {
+            owner_pid: std::process::id(),
+            idle: Mutex::default(),
+            resolved: tokio::sync::Mutex::default(),
+            tls: OnceLock::new(),
+            reaper_started: OnceLock::new(),
+        }
+    }
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        // In a forked child the pooled sockets are still registered with the parent's epoll
+        // (shared across fork): closing them here would deregister them there too and leave the
+        // parent's next request on them waiting forever. The child leaves them be.
+        if std::process::id() != self.owner_pid {
+            let idle = std::mem::take(self.idle.get_mut().unwrap_or_else(|poisoned| poisoned.into_inner()));
+            std::mem::forget(idle);
+        }
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct Origin {
@@ -96,7 +123,7 @@ struct Origin {
 #[derive(Debug)]
 struct Idle {
     connection: Connection,
-    since: Instant,
+    expires: Instant,
 }
 
 impl HttpClient for Transport {
@@ -137,9 +164,12 @@ impl HttpConnector for Connector {
             Ok(prepared) => prepared,
             Err(error) => return HttpConnectorFuture::ready(Err(error)),
         };
+        let head_request = request.method() == "HEAD";
         let transport = self.transport.clone();
         let (connect_timeout, read_timeout) = (self.connect_timeout, self.read_timeout);
-        HttpConnectorFuture::new(async move { transport.send(origin, message, connect_timeout, read_timeout).await })
+        HttpConnectorFuture::new(async move {
+            transport.send(origin, message, head_request, connect_timeout, read_timeout).await
+        })
     }
 }
 
@@ -148,6 +178,7 @@ impl Transport {
         &self,
         origin: Origin,
         message: Vec<u8>,
+        head_request: bool,
         connect_timeout: Option<Duration>,
         read_timeout: Option<Duration>,
     ) -> Result<HttpResponse, ConnectorError> {
@@ -163,17 +194,17 @@ impl Transport {
             connection.write_all(&message).await?;
             connection.flush().await?;
             drop(message);
-            read_response(&mut connection).await
+            read_response(&mut connection, head_request).await
         };
-        let (response, reusable) = match read_timeout {
+        let (response, idle_limit) = match read_timeout {
             Some(limit) => tokio::time::timeout(limit, exchange)
                 .await
                 .map_err(|_| ConnectorError::timeout("no response within the read timeout".into()))?,
             None => exchange.await,
         }
         .map_err(|e| ConnectorError::io(Box::new(e)))?;
-        if reusable {
-            self.checkin(origin, connection);
+        if let Some(idle_limit) = idle_limit {
+            self.checkin(origin, connection, idle_limit);
         }
         Ok(response)
     }
@@ -183,17 +214,17 @@ impl Transport {
         let mut idle = self.shared.idle.lock().unwrap();
         let connections = idle.get_mut(origin)?;
         while let Some(candidate) = connections.pop() {
-            if candidate.since.elapsed() < IDLE_TIMEOUT && candidate.connection.is_open() {
+            if candidate.expires > Instant::now() && candidate.connection.is_open() {
                 return Some(candidate.connection);
             }
         }
         None
     }
 
-    fn checkin(&self, origin: Origin, connection: Connection) {
+    fn checkin(&self, origin: Origin, connection: Connection, idle_limit: Duration) {
         self.start_reaper();
         let mut idle = self.shared.idle.lock().unwrap();
-        idle.entry(origin).or_default().push(Idle { connection, since: Instant::now() });
+        idle.entry(origin).or_default().push(Idle { connection, expires: Instant::now() + idle_limit });
     }
 
     /// Closes idle connections past their time, so a finished batch does not hold its sockets.
@@ -205,10 +236,9 @@ impl Transport {
                     tokio::time::sleep(IDLE_TIMEOUT / 2).await;
                     let Some(shared) = shared.upgrade() else { return };
                     let mut idle = shared.idle.lock().unwrap();
+                    let now = Instant::now();
                     for connections in idle.values_mut() {
-                        // Oldest first: pushed in the order they went idle.
-                        let expired = connections.partition_point(|c| c.since.elapsed() >= IDLE_TIMEOUT);
-                        connections.drain(..expired);
+                        connections.retain(|c| c.expires > now);
                     }
                     idle.retain(|_, connections| !connections.is_empty());
                 }
@@ -316,50 +346,86 @@ fn serialize(request: &HttpRequest, uri: &http::Uri, origin: &Origin, body: &[u8
     message
 }
 
-/// Reads one response; the flag says whether the connection can carry another request.
-async fn read_response(connection: &mut Connection) -> io::Result<(HttpResponse, bool)> {
+fn invalid(message: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, message.to_owned())
+}
+
+/// The head of a response: status, headers (names lowercased), and what its framing says.
+struct Head {
+    status: u16,
+    headers: Vec<(String, String)>,
+    http11: bool,
+}
+
+impl Head {
+    fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.headers.iter().filter(move |(n, _)| n == name).flat_map(|(_, v)| v.split(',')).map(str::trim)
+    }
+
+    /// The one content length all Content-Length headers agree on; an error if they disagree.
+    fn content_length(&self) -> io::Result<Option<usize>> {
+        let mut lengths = self.all("content-length").map(|v| v.parse::<usize>().map_err(|_| invalid("invalid content-length")));
+        let Some(first) = lengths.next().transpose()? else { return Ok(None) };
+        for other in lengths {
+            if other? != first {
+                return Err(invalid("conflicting content-length headers"));
+            }
+        }
+        Ok(Some(first))
+    }
+
+    /// How long the server keeps an idle connection, if it says (Keep-Alive: timeout=N).
+    fn keep_alive(&self) -> Option<Duration> {
+        let timeout = self.all("keep-alive").find_map(|part| part.strip_prefix("timeout="))?;
+        timeout.trim().parse().ok().map(Duration::from_secs)
+    }
+}
+
+/// Reads one response to a request; the second value is how long the connection may then wait
+/// idle for another request (None: it must not carry another).
+async fn read_response(connection: &mut Connection, head_request: bool) -> io::Result<(HttpResponse, Option<Duration>)> {
     // Allocated once the answer starts to arrive, not while the function runs.
     connection.tcp().readable().await?;
     let mut buffer = BytesMut::with_capacity(FIRST_READ);
-    let (status, headers, http11, head_len) = loop {
-        if connection.read_buf(&mut buffer).await? == 0 {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the connection closed before a complete response"));
-        }
-        let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let mut parsed = httparse::Response::new(&mut slots);
-        match parsed.parse(&buffer).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))? {
-            httparse::Status::Complete(head_len) => {
-                let headers: Vec<(String, String)> = parsed
-                    .headers
-                    .iter()
-                    .map(|h| (h.name.to_ascii_lowercase(), String::from_utf8_lossy(h.value).into_owned()))
-                    .collect();
-                break (parsed.code.unwrap_or(0), headers, parsed.version == Some(1), head_len);
+    let head = loop {
+        let parsed = if buffer.is_empty() { None } else { parse_head(&buffer)? };
+        match parsed {
+            // 1xx (100 Continue, 103 Early Hints) come before the real answer: skip them.
+            Some((head, head_len)) if (100..200).contains(&head.status) && head.status != 101 => buffer.advance(head_len),
+            Some((head, head_len)) => {
+                buffer.advance(head_len);
+                break head;
             }
-            httparse::Status::Partial if buffer.len() > MAX_HEAD_BYTES => {
-                return Err(io::Error::new(io::ErrorKind::InvalidData, "response head too large"));
+            None if buffer.len() > MAX_HEAD_BYTES => return Err(invalid("response head too large")),
+            None => {
+                buffer.reserve(FIRST_READ.max(buffer.len()));
+                if connection.read_buf(&mut buffer).await? == 0 {
+                    return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the connection closed before a complete response"));
+                }
             }
-            httparse::Status::Partial => buffer.reserve(buffer.capacity()),
         }
     };
-    if (100..200).contains(&status) {
-        return Err(io::Error::new(io::ErrorKind::InvalidData, "unexpected informational response"));
+    if head.status == 101 {
+        return Err(invalid("unexpected protocol switch"));
     }
-    let header = |name: &str| headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
-    let mut reusable = http11 && !header("connection").is_some_and(|v| v.eq_ignore_ascii_case("close"));
-    buffer.advance(head_len);
-    let body = if status == 204 || status == 304 {
-        buffer.clear();
+    let close = head.all("connection").any(|token| token.eq_ignore_ascii_case("close"));
+    let mut reusable = head.http11 && !close;
+    let encodings: Vec<String> = head.all("transfer-encoding").map(str::to_ascii_lowercase).collect();
+    let length = head.content_length()?;
+    let body = if head_request || head.status == 204 || head.status == 304 {
         BytesMut::new()
-    } else if header("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked")) {
-        read_chunked(connection, buffer).await?
-    } else if let Some(length) = header("content-length") {
-        let length: usize = length
-            .trim()
-            .parse()
-            .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "invalid content-length"))?;
+    } else if !encodings.is_empty() {
+        // Transfer-Encoding overrides Content-Length; a message with both is suspect.
+        reusable &= length.is_none();
+        if encodings.last().map(String::as_str) == Some("chunked") {
+            read_chunked(connection, &mut buffer).await?
+        } else {
+            reusable = false;
+            read_to_close(connection, buffer.split()).await?
+        }
+    } else if let Some(length) = length {
         if length > MAX_BODY_BYTES {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, "response body too large"));
+            return Err(invalid("response body too large"));
         }
         buffer.reserve(length.saturating_sub(buffer.len()));
         while buffer.len() < length {
@@ -367,75 +433,95 @@ async fn read_response(connection: &mut Connection) -> io::Result<(HttpResponse,
                 return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the connection closed mid-body"));
             }
         }
-        // Bytes past the body were never asked for: the connection is out of step.
-        reusable &= buffer.len() == length;
-        buffer.truncate(length);
-        buffer
+        buffer.split_to(length)
     } else {
-        // No length: the body runs to the end of the connection.
         reusable = false;
-        loop {
-            if buffer.len() > MAX_BODY_BYTES {
-                return Err(io::Error::new(io::ErrorKind::InvalidData, "response body too large"));
-            }
-            if connection.read_buf(&mut buffer).await? == 0 {
-                break buffer;
-            }
-        }
+        read_to_close(connection, buffer.split()).await?
     };
-    let status = status.try_into().map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+    // Bytes past the message were never asked for: the connection is out of step.
+    reusable &= buffer.is_empty();
+    let idle_limit = reusable.then(|| head.keep_alive().map_or(IDLE_TIMEOUT, |server| IDLE_TIMEOUT.min(server.saturating_sub(Duration::from_secs(1)))));
+    let status = head.status.try_into().map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
     // A small body is copied out, so the result does not hold the whole read buffer (head and
     // spare room) while it waits to be taken.
     let body = if body.len() <= COPY_BODY_BELOW { bytes::Bytes::copy_from_slice(&body) } else { body.freeze() };
     let mut response = HttpResponse::new(status, SdkBody::from(body));
-    for (name, value) in headers {
+    for (name, value) in head.headers {
         response.headers_mut().try_append(name, value).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
     }
-    Ok((response, reusable))
+    Ok((response, idle_limit))
 }
 
-/// Decodes a chunked body; `buffer` holds what was read past the head.
-async fn read_chunked(connection: &mut Connection, mut buffer: BytesMut) -> io::Result<BytesMut> {
+fn parse_head(buffer: &[u8]) -> io::Result<Option<(Head, usize)>> {
+    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut parsed = httparse::Response::new(&mut slots);
+    match parsed.parse(buffer).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))? {
+        httparse::Status::Partial => Ok(None),
+        httparse::Status::Complete(head_len) => {
+            let headers = parsed
+                .headers
+                .iter()
+                .map(|h| (h.name.to_ascii_lowercase(), String::from_utf8_lossy(h.value).into_owned()))
+                .collect();
+            let head = Head { status: parsed.code.unwrap_or(0), headers, http11: parsed.version == Some(1) };
+            Ok(Some((head, head_len)))
+        }
+    }
+}
+
+async fn read_to_close(connection: &mut Connection, mut body: BytesMut) -> io::Result<BytesMut> {
+    loop {
+        if body.len() > MAX_BODY_BYTES {
+            return Err(invalid("response body too large"));
+        }
+        body.reserve(FIRST_READ);
+        if connection.read_buf(&mut body).await? == 0 {
+            return Ok(body);
+        }
+    }
+}
+
+/// Decodes a chunked body from `buffer` (what was read past the head) and the connection; what
+/// is left in `buffer` after it was not part of this message.
+async fn read_chunked(connection: &mut Connection, buffer: &mut BytesMut) -> io::Result<BytesMut> {
     let mut body = BytesMut::new();
     loop {
-        let (size, line_len) = loop {
-            if let Some(end) = buffer.windows(2).position(|w| w == b"\r\n") {
-                let line = std::str::from_utf8(&buffer[..end]).unwrap_or("");
-                let digits = line.split(';').next().unwrap_or("").trim();
-                let size = usize::from_str_radix(digits, 16)
-                    .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "invalid chunk size"))?;
-                break (size, end + 2);
-            }
-            if buffer.len() > MAX_HEAD_BYTES {
-                return Err(io::Error::new(io::ErrorKind::InvalidData, "invalid chunk header"));
-            }
-            fill(connection, &mut buffer).await?;
-        };
-        if body.len() + size > MAX_BODY_BYTES {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, "response body too large"));
-        }
-        buffer.advance(line_len);
+        let line = read_line(connection, buffer).await?;
+        let digits = std::str::from_utf8(&line).unwrap_or("").split(';').next().unwrap_or("").trim();
+        let size = usize::from_str_radix(digits, 16).map_err(|_| invalid("invalid chunk size"))?;
         if size == 0 {
             // Trailers, if any, end with an empty line.
-            loop {
-                if let Some(end) = buffer.windows(2).position(|w| w == b"\r\n") {
-                    buffer.advance(end + 2);
-                    if end == 0 {
-                        return Ok(body);
-                    }
-                } else {
-                    fill(connection, &mut buffer).await?;
-                }
-            }
+            while !read_line(connection, buffer).await?.is_empty() {}
+            return Ok(body);
+        }
+        if size > MAX_BODY_BYTES - body.len() {
+            return Err(invalid("response body too large"));
         }
         while buffer.len() < size + 2 {
-            fill(connection, &mut buffer).await?;
+            fill(connection, buffer).await?;
         }
         body.extend_from_slice(&buffer[..size]);
         if &buffer[size..size + 2] != b"\r\n" {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, "invalid chunk terminator"));
+            return Err(invalid("invalid chunk terminator"));
         }
         buffer.advance(size + 2);
+    }
+}
+
+/// The next CRLF-terminated line (without its CRLF), at most MAX_HEAD_BYTES long.
+async fn read_line(connection: &mut Connection, buffer: &mut BytesMut) -> io::Result<BytesMut> {
+    let mut searched = 0;
+    loop {
+        if let Some(end) = buffer[searched..].windows(2).position(|w| w == b"\r\n") {
+            let mut line = buffer.split_to(searched + end + 2);
+            line.truncate(searched + end);
+            return Ok(line);
+        }
+        if buffer.len() > MAX_HEAD_BYTES {
+            return Err(invalid("chunk line too long"));
+        }
+        searched = buffer.len().saturating_sub(1);
+        fill(connection, buffer).await?;
     }
 }
 
@@ -649,12 +735,67 @@ mod tests {
         assert_eq!(server.requests.lock().unwrap().len(), 1);
     }
 
+    fn pooled(transport: &Transport) -> usize {
+        transport.shared.idle.lock().unwrap().values().map(Vec::len).sum()
+    }
+
+    #[tokio::test]
+    async fn only_a_connection_in_step_and_kept_alive_goes_back_to_the_pool() {
+        for (reply, reusable) in [
+            (OK, true),
+            ("HTTP/1.1 200 OK\r\nconnection: keep-alive, close\r\ncontent-length: 2\r\n\r\n{}", false),
+            ("HTTP/1.1 200 OK\r\nconnection: keep-alive\r\nconnection: close\r\ncontent-length: 2\r\n\r\n{}", false),
+            ("HTTP/1.0 200 OK\r\ncontent-length: 2\r\n\r\n{}", false),
+            ("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\nGARBAGE", false),
+            ("HTTP/1.1 204 No Content\r\n\r\nGARBAGE", false),
+            ("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}GARBAGE", false),
+            ("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\ncontent-length: 2\r\n\r\n2\r\n{}\r\n0\r\n\r\n", false),
+            ("HTTP/1.1 200 OK\r\nkeep-alive: timeout=1\r\ncontent-length: 2\r\n\r\n{}", false),
+            ("HTTP/1.1 200 OK\r\nkeep-alive: timeout=5, max=100\r\ncontent-length: 2\r\n\r\n{}", true),
+        ] {
+            let server = serve(vec![Reply::Answer(reply)]).await;
+            let transport = Transport::default();
+            call_with(&transport, server.port, "{}").await.unwrap();
+            assert_eq!(pooled(&transport) == 1 && transport.checkout(&origin(server.port)).is_some(), reusable, "{reply:?}");
+        }
+    }
+
+    fn origin(port: u16) -> Origin {
+        Origin { tls: false, host: "127.0.0.1".into(), port }
+    }
+
+    #[tokio::test]
+    async fn informational_answers_are_skipped() {
+        let reply = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nlink: x\r\n\r\n".to_owned() + OK;
+        let server = serve(vec![Reply::Answer(reply.leak())]).await;
+        assert_eq!(body(&call(server.port, "{}").await.unwrap()), "{\"a\":1}");
+    }
+
+    #[tokio::test]
+    async fn a_pool_dropped_in_a_forked_child_leaves_the_parents_connections_working() {
+        let server = serve(vec![Reply::Answer(OK), Reply::Answer(OK)]).await;
+        let transport = Transport::default();
+        call_with(&transport, server.port, "{}").await.unwrap();
+        // SAFETY: the child only drops the pool and exits.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            drop(transport);
+            unsafe { libc::_exit(0) };
+        }
+        unsafe { libc::waitpid(pid, &mut 0, 0) };
+        let again = tokio::time::timeout(Duration::from_secs(5), call_with(&transport, server.port, "{}")).await;
+        assert_eq!(body(&again.expect("the parent's pooled connection still works").unwrap()), "{\"a\":1}");
+        assert_eq!(server.connections.load(Ordering::SeqCst), 1);
+    }
+
     #[tokio::test]
     async fn malformed_or_truncated_answers_are_errors() {
         for reply in [
             "HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n{}",
             "HTTP/1.1 200 OK\r\ncontent-length: nope\r\n\r\n{}",
+            "HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\n{}",
             "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n",
+            "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n1\r\na\r\nffffffffffffffff\r\nbbbb\r\n0\r\n\r\n",
             "SMTP ready\r\n\r\n",
         ] {
             let server = serve(vec![Reply::AnswerAndClose(reply)]).await;

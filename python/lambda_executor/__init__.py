@@ -3,7 +3,7 @@
 The work is done by a Rust core (``lambda_executor._core``); this package is its typed facade.
 """
 
-from ._core import InvocationInfo, LocalLambda, RetryPolicy, __version__
+from ._core import InvocationInfo, LocalLambda, Report, RetryPolicy, __version__
 from .errors import (
     ConfigurationError,
     ConnectionLostError,
@@ -14,10 +14,12 @@ from .errors import (
     PayloadTooLargeError,
     ThrottledError,
 )
-from .executor import LambdaExecutor, LambdaFunction, LambdaFuture
+from .executor import WARM_EVENT, LambdaExecutor, LambdaFunction, LambdaFuture
+from .stats import Stats
 
 __all__ = [
-    "LambdaExecutor", "LambdaFunction", "LambdaFuture", "InvocationInfo", "RetryPolicy", "LocalLambda",
+    "LambdaExecutor", "LambdaFunction", "LambdaFuture", "InvocationInfo", "Report", "Stats", "WARM_EVENT",
+    "RetryPolicy", "LocalLambda",
     "LambdaError", "ConfigurationError", "FunctionError", "ThrottledError", "PayloadTooLargeError",
     "FunctionNotFoundError", "InvocationError", "ConnectionLostError", "__version__",
 ]

@@ -1,6 +1,6 @@
 from os import PathLike
 from types import TracebackType
-from typing import Mapping, Optional, Tuple, Type, TypedDict, Union
+from typing import Any, Awaitable, Dict, Mapping, Optional, Tuple, Type, TypedDict, Union
 
 __version__: str
 
@@ -99,6 +99,20 @@ class InvocationInfo:
     attempts: int
     throttles: int
     log_tail: Optional[str]
+    report: Optional[Report]
+
+class Report:
+    """Lambda's REPORT line for one invocation, from its log tail."""
+
+    duration_ms: float
+    billed_duration_ms: float
+    memory_size_mb: int
+    max_memory_used_mb: int
+    init_duration_ms: Optional[float]
+    @property
+    def cold_start(self) -> bool: ...
+    @property
+    def gb_seconds(self) -> float: ...
 
 class JobHandle:
     @property
@@ -118,9 +132,11 @@ class Engine:
         log_tail: bool = False,
         retry: Optional[RetryPolicy] = None,
     ) -> None: ...
-    def submit(self, function: str, event: object, future: object) -> JobHandle: ...
+    def submit(self, function: str, event: object, future: object, *, log_tail: Optional[bool] = None) -> JobHandle: ...
+    def ainvoke(self, function: str, event: object) -> Awaitable[Any]: ...
     def wait_idle(self) -> None: ...
     def concurrency_limit(self, function: str) -> int: ...
-    def totals(self) -> Tuple[int, int, int, int]: ...
+    def retry_counts(self) -> Tuple[int, int]: ...
+    def stats(self) -> Dict[str, Any]: ...
 
 def on_completion_thread() -> bool: ...

@@ -77,10 +77,17 @@ def run_local(args: argparse.Namespace) -> int:
     return 0
 
 
+def use_offline_credentials() -> None:
+    """Placeholder credentials and region where none are configured: LocalLambda does not check
+    signatures, but the SDK signs every request."""
+    for name, value in (("AWS_ACCESS_KEY_ID", "offline"), ("AWS_SECRET_ACCESS_KEY", "offline"),
+                        ("AWS_DEFAULT_REGION", "us-east-1")):
+        os.environ.setdefault(name, value)
+
+
 def run_demo(args: argparse.Namespace) -> int:
     print("lambda-executor demo: everything below runs offline, against LocalLambda.\n")
-    for name, value in (("AWS_ACCESS_KEY_ID", "demo"), ("AWS_SECRET_ACCESS_KEY", "demo"), ("AWS_DEFAULT_REGION", "us-east-1")):
-        os.environ.setdefault(name, value)  # LocalLambda does not check signatures
+    use_offline_credentials()
     with LocalLambda() as local:
         print(f"LocalLambda is serving the Lambda Invoke API at {local.endpoint_url}")
         local.add_function("hello", "lab.hello", DEMO_HANDLERS)

@@ -5,17 +5,25 @@ themselves run in the Rust engine (tokio tasks, one shared aws-sdk-lambda client
 """
 from __future__ import annotations
 
+import asyncio
 import collections
 import itertools
 import threading
 import time
 import weakref
 from concurrent.futures import Executor, Future
-from typing import Any, Iterable, Iterator, Optional, Union
+from typing import Any, AsyncIterator, Iterable, Iterator, Optional, Union
 
 from ._core import Engine, InvocationInfo, RetryPolicy, on_completion_thread
+from .errors import FunctionError
+from .progress import Progress
+from .stats import PRICE_PER_GB_SECOND, PRICE_PER_REQUEST, Stats
 
 DEFAULT_MAX_WORKERS = 1000  # Lambda's default account concurrency per region
+
+# The event `warm()` sends. A handler recognises it and returns at once:
+#     if event == lambda_executor.WARM_EVENT: return None
+WARM_EVENT = {"lambda_executor": "warm"}
 
 # As ThreadPoolExecutor's workers are joined at exit, live executors finish their work then.
 _live_executors: "weakref.WeakSet[LambdaExecutor]" = weakref.WeakSet()
@@ -34,6 +42,7 @@ class LambdaFuture(Future):
 
     invocation: Optional[InvocationInfo] = None
     _job = None
+    _siblings: "set[LambdaFuture]" = set()  # the executor's pending futures
 
     def cancel(self) -> bool:
         # An invocation already sent cannot be called back, as with a thread already running.
@@ -48,11 +57,25 @@ class LambdaFuture(Future):
 
     def result(self, timeout: Optional[float] = None) -> Any:
         self._refuse_waiting_for_itself()
-        return super().result(timeout)
+        try:
+            return super().result(timeout)
+        except KeyboardInterrupt:
+            self._stop_sending()
+            raise
 
     def exception(self, timeout: Optional[float] = None) -> Optional[BaseException]:
         self._refuse_waiting_for_itself()
-        return super().exception(timeout)
+        try:
+            return super().exception(timeout)
+        except KeyboardInterrupt:
+            self._stop_sending()
+            raise
+
+    def _stop_sending(self) -> None:
+        # Ctrl-C while waiting (a notebook's interrupt button) means stop: the executor's
+        # invocations not sent yet are cancelled; it stays usable for new work.
+        for future in list(self._siblings):
+            future.cancel()
 
     def _refuse_waiting_for_itself(self) -> None:
         # Done-callbacks run on the one thread that resolves every LambdaFuture: waiting there
@@ -125,43 +148,158 @@ class LambdaExecutor(Executor):
                 raise RuntimeError("cannot schedule new futures after shutdown")
             future = LambdaFuture()
             future._job = self._engine.submit(function, event, future)
+            future._siblings = self._pending
             self._pending.add(future)
         future.add_done_callback(self._pending.discard)
         return future
 
     def map(self, fn: FunctionRef, *iterables: Iterable[Any], timeout: Optional[float] = None,
-            chunksize: int = 1, buffersize: Optional[int] = None) -> Iterator[Any]:
+            chunksize: int = 1, buffersize: Optional[int] = None, progress: bool = False) -> Iterator[Any]:
         """Like Executor.map: results in order, `timeout` counted from this call, the first error
-        raised when reached. `buffersize` bounds how many invocations are submitted ahead."""
+        raised when reached. `buffersize` bounds how many invocations are submitted ahead;
+        `progress=True` shows a tqdm bar of finished, failed and retrying invocations."""
         if buffersize is not None and (not isinstance(buffersize, int) or buffersize < 1):
             raise ValueError("buffersize must be None or > 0")
         _function_reference(fn)  # a bad function is an error now, not at the first result
+        bar = self._progress(fn, iterables) if progress else None
         end_time = None if timeout is None else timeout + time.monotonic()
         zipped = zip(*iterables)
-        if buffersize:
-            fs: collections.deque = collections.deque(
-                self.submit(fn, *args) for args in itertools.islice(zipped, buffersize))
-        else:
-            fs = collections.deque(self.submit(fn, *args) for args in zipped)
         executor_weakref = weakref.ref(self)
+
+        def submit(args: tuple) -> LambdaFuture:
+            future = self.submit(fn, *args)
+            if bar is not None:
+                future.add_done_callback(bar.finished)
+            return future
+
+        try:
+            fs: collections.deque = collections.deque(
+                map(submit, itertools.islice(zipped, buffersize) if buffersize else zipped))
+        except BaseException:
+            if bar is not None:
+                bar.close()
+            raise
 
         def result_iterator() -> Iterator[Any]:
             try:
                 while fs:
-                    if buffersize and (executor := executor_weakref()) is not None:
+                    if buffersize and executor_weakref() is not None:
                         args = next(zipped, None)
                         if args is not None:
-                            fs.append(executor.submit(fn, *args))
+                            fs.append(submit(args))
                     # Careful not to keep a reference to the popped future (and its result).
                     if end_time is None:
                         yield _result_or_cancel(fs.popleft())
                     else:
                         yield _result_or_cancel(fs.popleft(), end_time - time.monotonic())
             finally:
+                # Interrupted or abandoned (Ctrl-C in a notebook, an error, a break): what was not
+                # sent yet is not sent.
                 for future in fs:
                     future.cancel()
+                if bar is not None:
+                    bar.close()
 
         return result_iterator()
+
+    async def ainvoke(self, fn: FunctionRef, /, *args: Any, **kwargs: Any) -> Any:
+        """Invokes `fn` from asyncio and returns its result, without blocking the event loop. The
+        event follows `submit`'s rule; cancelling the awaiting task cancels an invocation not yet sent."""
+        with self._shutdown_lock:
+            if self._shutdown:
+                raise RuntimeError("cannot schedule new invocations after shutdown")
+        return await self._engine.ainvoke(_function_reference(fn), _event(args, kwargs))
+
+    async def amap(self, fn: FunctionRef, events: Union[Iterable[Any], AsyncIterator[Any]], *,
+                   buffersize: Optional[int] = None, progress: bool = False) -> AsyncIterator[Any]:
+        """Yields the result of invoking `fn` with each event, in order. At most `buffersize`
+        invocations (default 2 x max_workers) are started ahead of the consumer; the first error
+        is raised when reached, and leaving early cancels what was not sent."""
+        async for task in self._atasks(fn, events, buffersize, progress, ordered=True):
+            yield task.result()
+
+    async def amap_unordered(self, fn: FunctionRef, events: Union[Iterable[Any], AsyncIterator[Any]], *,
+                             buffersize: Optional[int] = None, progress: bool = False) -> AsyncIterator[Any]:
+        """As `amap`, but yields each result as soon as it arrives."""
+        async for task in self._atasks(fn, events, buffersize, progress, ordered=False):
+            yield task.result()
+
+    async def _atasks(self, fn: FunctionRef, events: Any, buffersize: Optional[int], progress: bool,
+                      ordered: bool) -> AsyncIterator[Any]:
+        """Keeps up to `buffersize` invocations running; yields each finished task (in order, or
+        as they finish)."""
+        if buffersize is not None and (not isinstance(buffersize, int) or buffersize < 1):
+            raise ValueError("buffersize must be None or > 0")
+        function = _function_reference(fn)
+        buffersize = buffersize or 2 * self._max_workers
+        bar = self._progress(fn, (events,)) if progress else None
+        source = _aiterate(events)
+        running: dict = {}  # the tasks, in the order they were started
+        exhausted = False
+        try:
+            while True:
+                while not exhausted and len(running) < buffersize:
+                    try:
+                        event = await source.__anext__()
+                    except StopAsyncIteration:
+                        exhausted = True
+                        break
+                    task = asyncio.ensure_future(self.ainvoke(function, event))
+                    if bar is not None:
+                        task.add_done_callback(bar.finished)
+                    running[task] = None
+                if not running:
+                    return
+                if ordered:
+                    first = next(iter(running))
+                    await asyncio.wait((first,))
+                    done = [first]
+                else:
+                    done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    del running[task]
+                    yield task
+        finally:
+            for task in running:
+                task.cancel()
+            if bar is not None:
+                bar.close()
+
+    def warm(self, fn: FunctionRef, n: int) -> int:
+        """Starts `n` execution environments of `fn` at once (n concurrent invocations with
+        WARM_EVENT, which the handler should answer at once), so a following batch meets warm
+        ones. Returns how many of them were cold starts."""
+        if not isinstance(n, int) or not 1 <= n <= self._max_workers:
+            raise ValueError(f"n must be 1 to max_workers ({self._max_workers}), not {n!r}")
+        function = _function_reference(fn)
+        with self._shutdown_lock:
+            if self._shutdown:
+                raise RuntimeError("cannot schedule new futures after shutdown")
+            futures = []
+            for _ in range(n):
+                future = LambdaFuture()
+                future._job = self._engine.submit(function, WARM_EVENT, future, log_tail=True)
+                futures.append(future)
+        for future in futures:
+            # A handler that does not know WARM_EVENT may fail on it; its environment still started.
+            error = future.exception()
+            if error is not None and not isinstance(error, FunctionError):
+                raise error
+        return sum(bool(f.invocation and f.invocation.report and f.invocation.report.cold_start) for f in futures)
+
+    def stats(self, *, price_per_gb_second: float = PRICE_PER_GB_SECOND,
+              price_per_request: float = PRICE_PER_REQUEST) -> Stats:
+        """What the invocations came to so far; cost at the given prices (Lambda's x86 list
+        prices by default)."""
+        return Stats(**self._engine.stats(), price_per_gb_second=price_per_gb_second,
+                     price_per_request=price_per_request)
+
+    def _progress(self, fn: FunctionRef, iterables: tuple) -> Progress:
+        try:
+            total: Optional[int] = min(len(iterable) for iterable in iterables) if iterables else 0
+        except TypeError:
+            total = None
+        return Progress(total, self._engine.retry_counts, _function_reference(fn))
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         with self._shutdown_lock:
@@ -174,9 +312,11 @@ class LambdaExecutor(Executor):
             self._engine.wait_idle()
 
     def __exit__(self, exc_type, exc_val, exc_tb) -> bool:
-        # Unlike ThreadPoolExecutor, leaving on an exception (KeyboardInterrupt included) cancels
-        # what was not sent yet: the batch is being abandoned, so its invocations should not run.
-        self.shutdown(wait=True, cancel_futures=exc_type is not None)
+        # Unlike ThreadPoolExecutor, leaving on an exception cancels what was not sent yet: the
+        # batch is being abandoned, so its invocations should not run. After Ctrl-C it does not
+        # wait for those already sent either (they finish unobserved), so one interrupt ends it.
+        interrupted = exc_type is not None and issubclass(exc_type, KeyboardInterrupt)
+        self.shutdown(wait=not interrupted, cancel_futures=exc_type is not None)
         return False
 
     def concurrency_limit(self, fn: FunctionRef) -> int:
@@ -184,10 +324,17 @@ class LambdaExecutor(Executor):
         return self._engine.concurrency_limit(_function_reference(fn))
 
     def __repr__(self) -> str:
-        invocations, failures, throttles, retries = self._engine.totals()
-        state = "shut down" if self._shutdown else "running"
-        return (f"<LambdaExecutor {state} max_workers={self._max_workers} invocations={invocations} "
-                f"failures={failures} throttles={throttles} retries={retries}>")
+        stats = self.stats()
+        return (f"<LambdaExecutor {self._state} max_workers={self._max_workers} invocations={stats.invocations} "
+                f"failures={stats.failures} throttles={stats.throttles} retries={stats.retries}>")
+
+    def _repr_html_(self) -> str:
+        return (f"<p><b>LambdaExecutor</b> ({self._state}, max_workers={self._max_workers})</p>"
+                + self.stats()._repr_html_())
+
+    @property
+    def _state(self) -> str:
+        return "shut down" if self._shutdown else "running"
 
 
 def _function_reference(fn: Any) -> str:
@@ -211,6 +358,15 @@ def _event(args: tuple, kwargs: dict) -> Any:
     if args:
         return list(args)
     return {}
+
+
+async def _aiterate(events: Any) -> AsyncIterator[Any]:
+    if hasattr(events, "__aiter__"):
+        async for event in events:
+            yield event
+    else:
+        for event in events:
+            yield event
 
 
 def _result_or_cancel(future: Future, timeout: Optional[float] = None) -> Any:

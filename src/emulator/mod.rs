@@ -6,7 +6,7 @@ mod http;
 mod invoke_api;
 mod log_capture;
 mod registry;
-mod report;
+pub(crate) mod report;
 mod runtime_api;
 mod synthetic;
 

@@ -2,8 +2,13 @@
 import time
 
 
+WARM_EVENT = {"lambda_executor": "warm"}  # what LambdaExecutor.warm() sends
+
+
 def do_something(event, context):
     """Simulates slow processing, as the lab's handler does."""
+    if event == WARM_EVENT:
+        return None
     time.sleep(event.get("seconds", 1) if isinstance(event, dict) else 1)
     return {"message": "data was processed", "item": event.get("item") if isinstance(event, dict) else None}
 

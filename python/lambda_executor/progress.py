@@ -1,0 +1,37 @@
+"""The progress bar of `map(..., progress=True)` and the async forms: tqdm.auto, so a widget in a
+notebook and text in a terminal."""
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable, Optional, Tuple
+
+
+class Progress:
+    """Counts invocations as they finish (in any order), with failures and retries alongside."""
+
+    def __init__(self, total: Optional[int], retry_counts: Callable[[], Tuple[int, int]], description: str) -> None:
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            raise ImportError("progress=True needs tqdm: pip install 'lambda-executor[progress]' (or pip install tqdm)") from None
+        self._retry_counts = retry_counts
+        self._retries_before = retry_counts()[0]
+        self._lock = threading.Lock()
+        self.failed = 0
+        self.bar = tqdm(total=total, desc=description, unit="call", dynamic_ncols=True)
+
+    def finished(self, future: Any) -> None:
+        """A done-callback: counts one invocation (a cancelled one is not counted)."""
+        if future.cancelled():
+            return
+        with self._lock:
+            if future.exception() is not None:
+                self.failed += 1
+            retries, retrying = self._retry_counts()
+            self.bar.set_postfix(failed=self.failed, retrying=retrying, retries=retries - self._retries_before,
+                                 refresh=False)
+            self.bar.update(1)
+
+    def close(self) -> None:
+        with self._lock:
+            self.bar.close()

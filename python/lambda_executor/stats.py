@@ -1,0 +1,72 @@
+"""What an executor's invocations came to, as a text table in a terminal and an HTML table in a
+notebook."""
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple
+
+# Lambda's list prices (us-east-1, x86): per GB-second of billed duration, and per request.
+PRICE_PER_GB_SECOND = 0.0000166667
+PRICE_PER_REQUEST = 0.0000002
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Counts since the executor started. Billing figures (cold starts, billed duration, GB-seconds,
+    cost) come from Lambda's REPORT lines, so they cover only invocations made with the log tail
+    (`log_tail=True`, and `warm()`); `reported` says how many those are."""
+
+    invocations: int
+    failures: int
+    throttles: int
+    retries: int
+    retrying: int
+    reported: int
+    cold_starts: int
+    billed_ms: float
+    gb_seconds: float
+    latency_p50: Optional[float]
+    latency_p90: Optional[float]
+    latency_p99: Optional[float]
+    latency_max: Optional[float]
+    concurrency_limits: Dict[str, int] = field(default_factory=dict)
+    price_per_gb_second: float = PRICE_PER_GB_SECOND
+    price_per_request: float = PRICE_PER_REQUEST
+
+    @property
+    def estimated_cost(self) -> Optional[float]:
+        """Dollars for the reported invocations at the configured prices; None if none reported."""
+        if not self.reported:
+            return None
+        return self.gb_seconds * self.price_per_gb_second + self.reported * self.price_per_request
+
+    def rows(self) -> List[Tuple[str, str]]:
+        def seconds(value: Optional[float]) -> str:
+            return "-" if value is None else f"{value * 1000:.1f} ms" if value < 1 else f"{value:.2f} s"
+
+        unreported = "- (needs log_tail=True)"
+        cost = self.estimated_cost
+        rows = [
+            ("invocations", f"{self.invocations:,}"),
+            ("failures", f"{self.failures:,}"),
+            ("throttles absorbed", f"{self.throttles:,}"),
+            ("retries", f"{self.retries:,}" + (f" ({self.retrying} waiting)" if self.retrying else "")),
+            ("latency p50 / p90 / p99 / max",
+             " / ".join(seconds(v) for v in (self.latency_p50, self.latency_p90, self.latency_p99, self.latency_max))),
+            ("cold starts", f"{self.cold_starts:,} of {self.reported:,} reported" if self.reported else unreported),
+            ("billed", f"{self.billed_ms / 1000:,.1f} s = {self.gb_seconds:,.3f} GB-s" if self.reported else unreported),
+            ("estimated cost", f"${cost:,.6f}" if cost is not None else unreported),
+        ]
+        rows += [(f"concurrency limit: {name}", f"{limit:,}") for name, limit in sorted(self.concurrency_limits.items())]
+        return rows
+
+    def __str__(self) -> str:
+        rows = self.rows()
+        width = max(len(name) for name, _ in rows)
+        return "\n".join(f"{name.ljust(width)}  {value}" for name, value in rows)
+
+    def _repr_html_(self) -> str:
+        cells = "".join(f"<tr><th style='text-align:left'>{html.escape(name)}</th>"
+                        f"<td style='text-align:right'>{html.escape(value)}</td></tr>" for name, value in self.rows())
+        return f"<table>{cells}</table>"

@@ -1,0 +1,101 @@
+"""The notebook experience with a real Jupyter kernel (nbclient): Ctrl-C mid-map, the example
+notebook top to bottom, and the seed lab's script."""
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+from nbformat.v4 import new_code_cell, new_notebook
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+CHECK_NOTHING_MORE_SENT = """time.sleep(1.5)  # what was in flight at the interrupt finishes
+sent = local.stats("sleep")["invocations"]
+time.sleep(1.5)
+print("sent", sent, "later", local.stats("sleep")["invocations"])
+print("{label} again", [r["slept"] for r in executor.map("sleep", [{{"seconds": 0.1}}] * 4)])"""
+KERNEL = "lambda-executor-tests"
+
+
+@pytest.fixture
+def kernel(tmp_path, monkeypatch):
+    """A kernelspec running this interpreter, whatever `python` is on PATH."""
+    spec = tmp_path / "jupyter" / "kernels" / KERNEL
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": KERNEL, "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    return KERNEL
+
+
+def outputs(cell):
+    return "".join(output.get("text", "") + str(output.get("data", {}).get("text/plain", ""))
+                   for output in cell.outputs)
+
+
+def test_interrupting_a_map_stops_sending_and_the_executor_stays_usable(kernel, handlers):
+    notebook = new_notebook(cells=[
+        new_code_cell(f"""import os, time
+from lambda_executor import LambdaExecutor, LocalLambda
+local = LocalLambda()
+local.add_function("sleep", "app.sleep", {str(handlers)!r})
+executor = LambdaExecutor(max_workers=4, endpoint_url=local.endpoint_url)
+print("pid", os.getpid())"""),
+        # 200 x 0.5 s, 4 at a time: 25 s unless interrupted.
+        new_code_cell("""results = list(executor.map("sleep", [{"seconds": 0.5}] * 200))"""),
+        new_code_cell(CHECK_NOTHING_MORE_SENT.format(label="map")),
+        # The same with a wait on one future among 200 submitted.
+        new_code_cell("""futures = [executor.submit("sleep", seconds=0.5) for _ in range(200)]
+futures[-1].result()"""),
+        new_code_cell(CHECK_NOTHING_MORE_SENT.format(label="result")),
+    ])
+    client = NotebookClient(notebook, kernel_name=kernel, timeout=60)
+    with client.setup_kernel():
+        client.execute_cell(notebook.cells[0], 0)
+        kernel_pid = int(re.search(r"pid (\d+)", outputs(notebook.cells[0])).group(1))
+        for waiting, check in ((1, 2), (3, 4)):
+            # What Jupyter's interrupt button does, once, while the cell waits.
+            interrupt = threading.Timer(2.0, os.kill, (kernel_pid, signal.SIGINT))
+            interrupt.start()
+            with pytest.raises(CellExecutionError, match="KeyboardInterrupt"):
+                client.execute_cell(notebook.cells[waiting], waiting)
+            interrupt.join()
+            client.execute_cell(notebook.cells[check], check)
+    previous = 0
+    for check, label in ((2, "map"), (4, "result")):
+        text = outputs(notebook.cells[check])
+        sent, later = map(int, re.search(r"sent (\d+) later (\d+)", text).groups())
+        # About 2 s of 4-at-a-time 0.5 s calls were sent, the rest of the 200 were cancelled
+        # unsent, and nothing more went out after the interrupt.
+        assert 4 <= sent - previous <= 40 and later == sent, (label, previous, sent, later)
+        assert f"{label} again [0.1, 0.1, 0.1, 0.1]" in text
+        previous = later + 4
+
+
+def test_the_example_notebook_runs_top_to_bottom(kernel):
+    notebook = nbformat.read(EXAMPLES / "lambda_executor.ipynb", as_version=4)
+    NotebookClient(notebook, kernel_name=kernel, timeout=120).execute()
+    text = "\n".join(outputs(cell) for cell in notebook.cells if cell.cell_type == "code")
+    assert "(10, 2)" in text  # all ten lab calls succeeded; the limit settled at the reserved 2
+    assert "{'hello': 'asyncio'}" in text
+    assert "Remote traceback" in text
+    stats_cell = next(cell for cell in notebook.cells if cell.source.strip() == "executor.stats()")
+    assert "<table>" in stats_cell.outputs[0]["data"]["text/html"]
+
+
+def test_the_seed_lab_script_gets_all_ten_calls_through():
+    env = {key: value for key, value in os.environ.items() if key != "FUNCTION_NAME"}
+    run = subprocess.run([sys.executable, str(EXAMPLES / "seed_lab.py")], capture_output=True, text=True,
+                         env=env, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.count("data was processed") == 10
+    stats = run.stdout.rsplit("LocalLambda: ", 1)[1]
+    assert "'invocations': 10" in stats and "'peak_concurrency': 2" in stats

@@ -1,0 +1,112 @@
+"""What each invocation cost and what a batch came to: REPORT lines, stats(), warm(), progress bars."""
+import sys
+import threading
+
+import pytest
+
+from lambda_executor import FunctionError, LambdaExecutor, Stats
+
+
+@pytest.fixture
+def lab(local, handlers):
+    local.add_function("sleep", "app.sleep", handlers, memory_size=256)
+    local.add_function("fail", "app.fail", handlers)
+    return local
+
+
+def test_log_tail_carries_the_parsed_report_with_the_cold_start(lab):
+    with LambdaExecutor(max_workers=4, endpoint_url=lab.endpoint_url, log_tail=True) as executor:
+        cold = executor.submit("sleep", seconds=0.2)
+        cold.result()
+        warm = executor.submit("sleep", seconds=0.2)
+        warm.result()
+    cold_report, warm_report = cold.invocation.report, warm.invocation.report
+    assert "REPORT RequestId: " + cold.invocation.request_id in cold.invocation.log_tail
+    assert cold_report.cold_start and cold_report.init_duration_ms > 0
+    assert not warm_report.cold_start and warm_report.init_duration_ms is None
+    assert 200 <= warm_report.duration_ms <= warm_report.billed_duration_ms
+    assert warm_report.memory_size_mb == 256 and 0 < warm_report.max_memory_used_mb <= 256
+    assert warm_report.gb_seconds == pytest.approx(warm_report.billed_duration_ms / 1000 / 4)
+
+
+def test_stats_add_up_invocations_failures_throttles_and_billing(lab):
+    lab.set_reserved_concurrency("sleep", 1)
+    with LambdaExecutor(max_workers=8, endpoint_url=lab.endpoint_url, log_tail=True) as executor:
+        futures = [executor.submit("sleep", seconds=0.1) for _ in range(3)] + [executor.submit("fail", message="x")]
+        for future in futures[:3]:
+            future.result()
+        with pytest.raises(FunctionError):
+            futures[3].result()
+        stats = executor.stats(price_per_gb_second=0.5, price_per_request=0.25)
+    reports = [future.invocation.report for future in futures]
+    assert (stats.invocations, stats.failures, stats.reported) == (4, 1, 4)
+    # Three calls against a reserved concurrency of 1: the engine met and absorbed throttles.
+    assert stats.throttles == sum(future.invocation.throttles for future in futures) >= 1
+    assert stats.retries == sum(future.invocation.attempts - 1 for future in futures)
+    assert stats.cold_starts == sum(report.cold_start for report in reports) == 2  # one per function
+    assert stats.billed_ms == pytest.approx(sum(report.billed_duration_ms for report in reports))
+    assert stats.gb_seconds == pytest.approx(sum(report.gb_seconds for report in reports))
+    assert stats.estimated_cost == pytest.approx(stats.gb_seconds * 0.5 + 4 * 0.25)
+    assert 0 < stats.latency_p50 <= stats.latency_p90 <= stats.latency_p99 <= stats.latency_max
+    assert stats.latency_max >= 0.1
+    assert stats.concurrency_limits["sleep"] < 8  # the limit came down to what Lambda allowed
+    text, page = str(stats), stats._repr_html_()
+    for label in ("invocations", "throttles absorbed", "cold starts", "estimated cost", "concurrency limit: sleep"):
+        assert label in text and label in page
+    assert page.startswith("<table>") and "<script" not in page
+
+
+def test_without_the_log_tail_billing_is_unknown_not_zero(lab, executor):
+    executor.submit("sleep", seconds=0).result()
+    stats = executor.stats()
+    assert (stats.invocations, stats.reported, stats.cold_starts, stats.estimated_cost) == (1, 0, 0, None)
+    assert "needs log_tail=True" in str(stats)
+    assert "<table>" in executor._repr_html_() and "running" in executor._repr_html_()
+    assert isinstance(stats, Stats)
+
+
+def test_warm_starts_environments_in_parallel_so_the_batch_meets_no_cold_start(lab):
+    with LambdaExecutor(max_workers=8, endpoint_url=lab.endpoint_url, log_tail=True) as executor:
+        assert executor.warm("sleep", 4) == 4
+        assert lab.stats("sleep")["environments"] == 4
+        batch = [executor.submit("sleep", seconds=0.3) for _ in range(4)]
+        assert [future.result()["slept"] for future in batch] == [0.3] * 4
+        assert not any(future.invocation.report.cold_start for future in batch)
+        assert executor.warm("sleep", 4) == 0  # already warm
+    assert lab.stats("sleep")["cold_starts"] == 4
+
+
+def test_warm_tolerates_a_handler_that_fails_on_the_warm_event_but_not_a_missing_function(lab, executor):
+    assert executor.warm("fail", 2) == 2
+    with pytest.raises(LookupError):
+        executor.warm("no-such-function", 1)
+    with pytest.raises(ValueError):
+        executor.warm("fail", 0)
+
+
+def test_map_progress_counts_done_and_failed(lab, executor, capsys):
+    events = [{"message": "x"}] + [{"seconds": 0}] * 9
+    assert [result["slept"] for result in executor.map("sleep", events[1:], progress=True)] == [0] * 9
+    with pytest.raises(FunctionError):
+        list(executor.map("fail", events[:1], progress=True))
+    err = capsys.readouterr().err
+    assert "sleep: 100%" in err and "9/9" in err
+    assert "fail: " in err and "failed=1" in err
+
+
+def test_progress_without_tqdm_is_a_clear_error_before_anything_is_sent(lab, executor, monkeypatch):
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    with pytest.raises(ImportError, match="pip install"):
+        executor.map("sleep", [{"seconds": 0}], progress=True)
+    assert lab.stats("sleep")["invocations"] == 0
+
+
+def test_stats_are_safe_to_read_while_invocations_run(lab, executor):
+    futures = [executor.submit("sleep", seconds=0.05) for _ in range(20)]
+    readings = []
+    reader = threading.Thread(target=lambda: readings.extend(executor.stats().invocations for _ in range(50)))
+    reader.start()
+    for future in futures:
+        future.result()
+    reader.join()
+    assert readings == sorted(readings) and executor.stats().invocations == 20
