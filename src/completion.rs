@@ -148,10 +148,10 @@ fn resolve(py: Python<'_>, future: &Bound<'_, PyAny>, completion: &Completion) -
         log_tail: invoked.and_then(|i| i.log_tail.clone()),
         report: completion.report.clone(),
     };
-    future.setattr("invocation", Py::new(py, info)?)?;
+    future.setattr(pyo3::intern!(py, "invocation"), Py::new(py, info)?)?;
     match outcome(py, completion) {
-        Ok(value) => future.call_method1("set_result", (value,))?,
-        Err(error) => future.call_method1("set_exception", (error.value(py),))?,
+        Ok(value) => future.call_method1(pyo3::intern!(py, "set_result"), (value,))?,
+        Err(error) => future.call_method1(pyo3::intern!(py, "set_exception"), (error.value(py),))?,
     };
     Ok(())
 }

@@ -80,7 +80,7 @@ class LambdaFuture(Future):
     def _refuse_waiting_for_itself(self) -> None:
         # Done-callbacks run on the one thread that resolves every LambdaFuture: waiting there
         # for one not yet done would wait forever.
-        if not self.done() and on_completion_thread():
+        if on_completion_thread() and not self.done():
             raise RuntimeError("cannot wait for a pending LambdaFuture inside a done-callback; "
                                "submit follow-up work and collect it outside the callback")
 
