@@ -1,7 +1,9 @@
-//! Delivers finished invocations. For concurrent.futures, they queue here and one thread takes
-//! them in batches and resolves each batch under one hold of the GIL (decoding results into Python
-//! values there), so completions reach Python without a thread per call and without a GIL
-//! round-trip per call. An asyncio awaitable's task gets its outcome over a channel instead.
+//! Resolves Python futures, concurrent.futures and asyncio ones alike. Finished invocations queue
+//! here; one thread takes them in batches and resolves each batch under one hold of the GIL
+//! (decoding results into Python values there), so completions reach Python without a thread per
+//! call and without a GIL round-trip per call. An asyncio future is set through its event loop
+//! (call_soon_threadsafe). The dispatcher counts a job finished only once its future is set, so
+//! waiting for an executor at exit leaves no thread inside Python while the interpreter finalizes.
 
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -60,7 +62,7 @@ impl InvocationInfo {
     }
 }
 
-type Resolution = (Py<PyAny>, Completion);
+type Resolution = (Sink, Completion);
 
 static QUEUE: Mutex<Option<(u32, mpsc::Sender<Resolution>)>> = Mutex::new(None);
 
@@ -80,20 +82,10 @@ pub fn py_on_completion_thread() -> bool {
     on_completion_thread()
 }
 
-/// Hands a finished invocation to whoever waits for it (the completion thread starts on first
-/// use in a process).
+/// Queues a finished invocation for the thread that resolves its future (started on first use in
+/// a process).
 pub fn deliver(completion: Completion) {
-    let future = match completion.job.take_sink() {
-        Some(Sink::Future(future)) => future,
-        Some(Sink::Channel(sender)) => {
-            let dispatcher = completion.dispatcher.clone();
-            // A receiver gone means the awaitable was cancelled meanwhile: nobody wants the result.
-            let _ = sender.send(completion);
-            dispatcher.finished();
-            return;
-        }
-        None => return completion.dispatcher.finished(),
-    };
+    let Some(sink) = completion.job.take_sink() else { return completion.dispatcher.finished() };
     let pid = std::process::id();
     let mut queue = QUEUE.lock().unwrap();
     if queue.as_ref().is_none_or(|(owner, _)| *owner != pid) {
@@ -106,7 +98,7 @@ pub fn deliver(completion: Completion) {
     }
     let sender = &queue.as_ref().expect("set above").1;
     // The thread only stops when the interpreter is finalizing; nothing can be resolved then.
-    let _ = sender.send((future, completion));
+    let _ = sender.send((sink, completion));
 }
 
 fn resolve_forever(receiver: mpsc::Receiver<Resolution>) {
@@ -116,8 +108,12 @@ fn resolve_forever(receiver: mpsc::Receiver<Resolution>) {
             std::iter::once(first).chain(receiver.try_iter().take(BATCH)).unzip();
         let resolved = Python::try_attach(|py| {
             // The futures are released here, under the GIL.
-            for (future, completion) in futures.into_iter().zip(&completions) {
-                if let Err(error) = resolve(py, future.bind(py), completion) {
+            for (sink, completion) in futures.into_iter().zip(&completions) {
+                let resolved = match sink {
+                    Sink::Future(future) => resolve(py, future.bind(py), completion),
+                    Sink::Asyncio { event_loop, future } => resolve_async(py, event_loop.bind(py), future, completion),
+                };
+                if let Err(error) = resolved {
                     // A future that cannot take its result (closed interpreter state): report it.
                     error.print(py);
                 }
@@ -156,17 +152,48 @@ fn resolve(py: Python<'_>, future: &Bound<'_, PyAny>, completion: &Completion) -
     Ok(())
 }
 
-/// An invocation's outcome on its way to an asyncio awaitable: turned into the value (or raised as
-/// the exception) under the GIL when the awaitable takes it.
-pub struct AsyncOutcome(pub Completion);
+/// Sets an asyncio future from its own loop's thread, as asyncio requires.
+fn resolve_async(py: Python<'_>, event_loop: &Bound<'_, PyAny>, future: Py<PyAny>, completion: &Completion) -> PyResult<()> {
+    let (value, error) = match outcome(py, completion) {
+        Ok(value) => (value, None),
+        Err(error) => (py.None(), Some(error.into_value(py))),
+    };
+    let setter = wrap_pyfunction!(set_async_outcome, py)?;
+    match event_loop.call_method1(pyo3::intern!(py, "call_soon_threadsafe"), (setter, future, value, error)) {
+        // The loop closed before the answer came: nobody awaits it any more.
+        Err(error) if event_loop.call_method0(pyo3::intern!(py, "is_closed"))?.is_truthy()? => drop(error),
+        other => drop(other?),
+    }
+    Ok(())
+}
 
-impl<'py> IntoPyObject<'py> for AsyncOutcome {
-    type Target = PyAny;
-    type Output = Bound<'py, PyAny>;
-    type Error = PyErr;
+/// Runs on the event loop: the awaiting task may have been cancelled meanwhile.
+#[pyfunction]
+fn set_async_outcome(future: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>, error: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+    let py = future.py();
+    if future.call_method0(pyo3::intern!(py, "cancelled"))?.is_truthy()? {
+        return Ok(());
+    }
+    match error {
+        Some(error) => future.call_method1(pyo3::intern!(py, "set_exception"), (error,))?,
+        None => future.call_method1(pyo3::intern!(py, "set_result"), (value,))?,
+    };
+    Ok(())
+}
 
-    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        outcome(py, &self.0).map(|value| value.into_bound(py))
+/// An asyncio future's done-callback: cancelling the future cancels its invocation if unsent.
+#[pyclass(module = "lambda_executor._core", frozen)]
+pub struct CancelUnsent {
+    pub job: Arc<Job>,
+}
+
+#[pymethods]
+impl CancelUnsent {
+    fn __call__(&self, future: &Bound<'_, PyAny>) -> PyResult<()> {
+        if future.call_method0(pyo3::intern!(future.py(), "cancelled"))?.is_truthy()? {
+            self.job.cancel();
+        }
+        Ok(())
     }
 }
 

@@ -9,11 +9,11 @@ use std::time::Instant;
 
 use aws_sdk_lambda::Client;
 use pyo3::prelude::*;
-use tokio::sync::{oneshot, Semaphore};
+use tokio::sync::Semaphore;
 
 use crate::completion::{self, Completion};
 use crate::invocation::{attempt, AttemptError, InvokeRequest};
-use crate::limiter::AdaptiveLimit;
+use crate::limiter::{AdaptiveLimit, Admission};
 use crate::report;
 use crate::retry::{Decision, RetryPolicy};
 use crate::runtime;
@@ -30,12 +30,12 @@ pub struct Job {
     sink: Mutex<Option<Sink>>,
 }
 
-/// Who waits for the outcome.
+/// Who waits for the outcome; the completion thread resolves both kinds.
 pub enum Sink {
-    /// A concurrent.futures Future, resolved by the completion thread.
+    /// A concurrent.futures Future.
     Future(Py<PyAny>),
-    /// An asyncio awaitable's task (see executor.rs, `ainvoke`).
-    Channel(oneshot::Sender<Completion>),
+    /// An asyncio Future of `event_loop`, set through the loop (see executor.rs, `ainvoke`).
+    Asyncio { event_loop: Py<PyAny>, future: Py<PyAny> },
 }
 
 impl Job {
@@ -105,7 +105,10 @@ impl Dispatcher {
 
     pub fn submit(self: &Arc<Self>, job: Arc<Job>, request: InvokeRequest) {
         *self.outstanding.lock().unwrap() += 1;
-        runtime::get().spawn(self.clone().run(job, request));
+        // Queued here, in the caller's order: the tasks may start in any order, but invocations
+        // go out in the order they were submitted (what an ordered map waits for first).
+        let admission = self.limit_for(&request.function).reserve(false);
+        runtime::get().spawn(self.clone().run(job, request, admission));
     }
 
     /// The adaptive limit of a function (created at `max_workers` on first use).
@@ -135,13 +138,17 @@ impl Dispatcher {
         }
     }
 
-    async fn run(self: Arc<Self>, job: Arc<Job>, request: InvokeRequest) {
+    async fn run(self: Arc<Self>, job: Arc<Job>, request: InvokeRequest, admission: Admission) {
         let limit = self.limit_for(&request.function);
+        let mut admission = Some(admission);
         let deadline = Instant::now() + self.policy.throttle_deadline();
         let (mut attempts, mut throttles, mut retries) = (0u32, 0u32, 0u32);
         let mut first_sent = None;
         let result = loop {
-            let permit = limit.acquire(attempts > 0).await;
+            let permit = match admission.take() {
+                Some(first) => first.wait().await,
+                None => limit.acquire(true).await,
+            };
             let worker = self.workers.clone().acquire_owned().await.expect("the semaphore is never closed");
             if !job.begin_attempt() {
                 // Cancelled while waiting: the future is already cancelled.

@@ -8,17 +8,16 @@ use bytes::Bytes;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use tokio::sync::oneshot;
 
 use crate::client_config::{client_for, ClientOptions};
-use crate::completion::{self, AsyncOutcome};
+use crate::completion::{self, CancelUnsent};
 use crate::dispatcher::{Dispatcher, Job, Sink};
 use crate::errors::lambda_error;
 use crate::invocation::InvokeRequest;
 use crate::payload::to_json;
 use crate::protocol::{is_valid_qualifier, FunctionRef, InvocationType};
 use crate::retry::RetryPolicy;
-use crate::runtime::{self, Asyncio};
+use crate::runtime;
 
 #[pyclass(module = "lambda_executor._core", frozen)]
 pub struct Engine {
@@ -108,23 +107,19 @@ impl Engine {
         Ok(JobHandle { job })
     }
 
-    /// As `submit`, for asyncio: returns an awaitable of the result, bound to the running event
-    /// loop. Cancelling it cancels the invocation if it has not been sent.
+    /// As `submit`, for asyncio: returns an asyncio future of the running loop, resolved by the
+    /// completion thread like any other. Cancelling it cancels the invocation if it has not been
+    /// sent. (pyo3-async-runtimes finds the running loop; its future_into_py is not used, because
+    /// it sets each result from a blocking-pool thread of its own: a thread per completion under
+    /// load, and one still inside Python when the interpreter exits crashes it.)
     fn ainvoke<'py>(&self, py: Python<'py>, function: &str, event: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         let request = self.prepare(py, function, event, None)?;
-        let (sender, receiver) = oneshot::channel();
-        let job = Job::new(Sink::Channel(sender));
-        // Checked before submitting: outside a running loop nothing must be sent.
-        let locals = pyo3_async_runtimes::generic::get_current_locals::<Asyncio>(py)?;
-        self.dispatcher.submit(job.clone(), request);
-        let cancel_unless_sent = CancelOnDrop(job);
-        pyo3_async_runtimes::generic::future_into_py_with_locals::<Asyncio, _, _>(py, locals, async move {
-            let _cancel_unless_sent = cancel_unless_sent;
-            match receiver.await {
-                Ok(completion) => Ok(AsyncOutcome(completion)),
-                Err(_) => Err(PyRuntimeError::new_err("the invocation was cancelled")),
-            }
-        })
+        let event_loop = pyo3_async_runtimes::get_running_loop(py)?;
+        let future = event_loop.call_method0(pyo3::intern!(py, "create_future"))?;
+        let job = Job::new(Sink::Asyncio { event_loop: event_loop.unbind(), future: future.clone().unbind() });
+        future.call_method1(pyo3::intern!(py, "add_done_callback"), (CancelUnsent { job: job.clone() },))?;
+        self.dispatcher.submit(job, request);
+        Ok(future)
     }
 
     /// Blocks (without the GIL) until every submitted invocation has ended; Ctrl-C interrupts it.
@@ -205,14 +200,5 @@ impl Engine {
             log_tail: log_tail.unwrap_or(self.log_tail),
             payload: Bytes::from(payload),
         })
-    }
-}
-
-/// Cancels a job not yet sent when the awaitable waiting for it goes away.
-struct CancelOnDrop(Arc<Job>);
-
-impl Drop for CancelOnDrop {
-    fn drop(&mut self) {
-        self.0.cancel();
     }
 }

@@ -30,5 +30,6 @@ fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<report::Report>()?;
     module.add_class::<retry::RetryPolicy>()?;
     module.add_function(wrap_pyfunction!(completion::py_on_completion_thread, module)?)?;
+    module.add_function(wrap_pyfunction!(payload::py_to_json, module)?)?;
     Ok(())
 }

@@ -33,6 +33,22 @@ struct State {
     waiting: VecDeque<oneshot::Sender<Permit>>,
 }
 
+/// Room taken, or a place in the queue for it.
+pub enum Admission {
+    Admitted(Permit),
+    Queued(oneshot::Receiver<Permit>),
+}
+
+impl Admission {
+    pub async fn wait(self) -> Permit {
+        match self {
+            Self::Admitted(permit) => permit,
+            // A permit sent to a caller that went away is dropped in the channel, freeing its room.
+            Self::Queued(receiver) => receiver.await.expect("a waiting sender is only dropped by sending"),
+        }
+    }
+}
+
 /// Room for one invocation in flight; dropping it makes room for the next.
 pub struct Permit {
     /// None once the room was taken back by `admit`.
@@ -72,22 +88,24 @@ impl AdaptiveLimit {
 
     /// Waits for room; `retry` puts the caller ahead of invocations not yet sent.
     pub async fn acquire(self: &Arc<Self>, retry: bool) -> Permit {
-        let receiver = {
-            let mut state = self.state.lock().unwrap();
-            if state.in_flight < state.limit && (retry || state.waiting.is_empty()) {
-                state.in_flight += 1;
-                return Permit { limit: Some(self.clone()) };
-            }
-            let (sender, receiver) = oneshot::channel();
-            if retry {
-                state.waiting.push_front(sender);
-            } else {
-                state.waiting.push_back(sender);
-            }
-            receiver
-        };
-        // A permit sent to a caller that went away is dropped in the channel, freeing its room.
-        receiver.await.expect("a waiting sender is only dropped by sending")
+        self.reserve(retry).wait().await
+    }
+
+    /// Takes room now or a place in the queue now (so the order of calls is the order of
+    /// admission), to be waited for later.
+    pub fn reserve(self: &Arc<Self>, retry: bool) -> Admission {
+        let mut state = self.state.lock().unwrap();
+        if state.in_flight < state.limit && (retry || state.waiting.is_empty()) {
+            state.in_flight += 1;
+            return Admission::Admitted(Permit { limit: Some(self.clone()) });
+        }
+        let (sender, receiver) = oneshot::channel();
+        if retry {
+            state.waiting.push_front(sender);
+        } else {
+            state.waiting.push_back(sender);
+        }
+        Admission::Queued(receiver)
     }
 
     pub fn on_success(self: &Arc<Self>) {

@@ -18,6 +18,13 @@ pub fn to_json(value: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
     serde_json::to_vec(&PyJson { value, depth: 0 }).map_err(|error| PyTypeError::new_err(error.to_string()))
 }
 
+/// `lambda_executor._core.to_json(value)`: the JSON bytes the engine would send, under the same
+/// rules (for the agent's compression, which must measure and pack exactly that).
+#[pyfunction(name = "to_json")]
+pub fn py_to_json<'py>(py: Python<'py>, value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
+    Ok(pyo3::types::PyBytes::new(py, &to_json(value)?))
+}
+
 /// Decodes JSON bytes into a Python value; an empty body is `None`. (serde_json refuses nesting
 /// deeper than 128 levels.)
 pub fn from_json(py: Python<'_>, bytes: &[u8]) -> PyResult<Py<PyAny>> {

@@ -5,13 +5,8 @@
 //! fresh one; the parent's copy is leaked, since dropping it would wait for threads that do not
 //! exist in the child.
 
-use std::cell::OnceCell;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
-use pyo3_async_runtimes::generic::{ContextExt, Runtime as AsyncRuntime};
-use pyo3_async_runtimes::TaskLocals;
 use tokio::runtime::{Builder, Runtime};
 
 struct ProcessRuntime {
@@ -44,48 +39,6 @@ pub fn get() -> Arc<Runtime> {
     );
     *slot = Some(ProcessRuntime { pid, runtime: runtime.clone() });
     runtime
-}
-
-/// This runtime, as pyo3-async-runtimes drives it to turn Rust futures into asyncio awaitables
-/// (its own tokio runtime would not follow a fork).
-pub struct Asyncio;
-
-tokio::task_local! {
-    static TASK_LOCALS: OnceCell<TaskLocals>;
-}
-
-impl AsyncRuntime for Asyncio {
-    type JoinError = tokio::task::JoinError;
-    type JoinHandle = tokio::task::JoinHandle<()>;
-
-    fn spawn<F>(future: F) -> Self::JoinHandle
-    where
-        F: Future<Output = ()> + Send + 'static,
-    {
-        get().spawn(future)
-    }
-
-    fn spawn_blocking<F>(function: F) -> Self::JoinHandle
-    where
-        F: FnOnce() + Send + 'static,
-    {
-        get().spawn_blocking(function)
-    }
-}
-
-impl ContextExt for Asyncio {
-    fn scope<F, R>(locals: TaskLocals, future: F) -> Pin<Box<dyn Future<Output = R> + Send>>
-    where
-        F: Future<Output = R> + Send + 'static,
-    {
-        let cell = OnceCell::new();
-        let _ = cell.set(locals);
-        Box::pin(TASK_LOCALS.scope(cell, future))
-    }
-
-    fn get_task_locals() -> Option<TaskLocals> {
-        TASK_LOCALS.try_with(|cell| cell.get().cloned()).unwrap_or_default()
-    }
 }
 
 /// Thousands of invocations in flight are thousands of sockets: lift the soft limit on open files

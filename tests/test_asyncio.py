@@ -1,5 +1,8 @@
 """The asyncio API (pyo3-async-runtimes): ainvoke, amap, amap_unordered, against LocalLambda."""
 import asyncio
+import subprocess
+import sys
+import textwrap
 
 import pytest
 
@@ -125,3 +128,39 @@ def test_an_executor_shut_down_refuses_async_work(sleepy, local):
     executor.shutdown()
     with pytest.raises(RuntimeError, match="after shutdown"):
         asyncio.run(executor.ainvoke("echo", {}))
+
+
+def test_invocations_go_out_in_the_order_they_were_awaited(local):
+    local.add_synthetic("slow-echo", latency_ms=50)
+    finished = []
+
+    async def one(executor, i):
+        await executor.ainvoke("slow-echo", {"i": i})
+        finished.append(i)
+
+    async def main(executor):
+        await asyncio.gather(*(one(executor, i) for i in range(12)))
+
+    with LambdaExecutor(max_workers=2, endpoint_url=local.endpoint_url) as executor:
+        for _ in range(5):
+            finished.clear()
+            asyncio.run(main(executor))
+            # Two at a time, in order: each call ends in its own round of two, give or take one.
+            assert all(abs(finished.index(i) - i) <= 1 for i in range(12)), finished
+
+
+def test_a_script_exits_cleanly_right_after_its_async_work(tmp_path):
+    script = tmp_path / "script.py"
+    script.write_text(textwrap.dedent("""
+        import asyncio
+        from lambda_executor import LambdaExecutor, LocalLambda
+        local = LocalLambda()
+        local.add_synthetic("echo")
+        executor = LambdaExecutor(max_workers=64, endpoint_url=local.endpoint_url)
+        async def main():
+            return await asyncio.gather(*(executor.ainvoke("echo", {"i": i}) for i in range(2000)))
+        assert len(asyncio.run(main())) == 2000
+    """))
+    for _ in range(4):
+        run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stderr[-2000:]

@@ -359,3 +359,14 @@ def test_waiting_inside_a_done_callback_is_refused_not_a_deadlock(local, executo
 def test_retry_policy_durations_are_bounded():
     with pytest.raises(ValueError, match="throttle_timeout must be 0 to 86400 seconds"):
         RetryPolicy(throttle_timeout=1e20)
+
+
+def test_invocations_go_out_in_the_order_they_were_submitted(local):
+    local.add_synthetic("slow-echo", latency_ms=50)
+    finished = []
+    with LambdaExecutor(max_workers=2, endpoint_url=local.endpoint_url) as executor:
+        futures = [executor.submit("slow-echo", {"i": i}) for i in range(12)]
+        for i, future in enumerate(futures):
+            future.add_done_callback(lambda _, i=i: finished.append(i))
+    # Two at a time, in order: each call ends in its own round of two, give or take one.
+    assert all(abs(finished.index(i) - i) <= 1 for i in range(12)), finished

@@ -14,11 +14,14 @@ from .errors import (
     PayloadTooLargeError,
     ThrottledError,
 )
-from .executor import WARM_EVENT, LambdaExecutor, LambdaFunction, LambdaFuture
+from .agent import WARM_EVENT
+from .executor import LambdaExecutor, LambdaFunction, LambdaFuture
+from .pool import AsyncResult, LambdaPool
+from .remote import RemoteFunction, remote
 from .stats import Stats
 
 __all__ = [
-    "LambdaExecutor", "LambdaFunction", "LambdaFuture", "InvocationInfo", "Report", "Stats", "WARM_EVENT",
+    "LambdaExecutor", "LambdaFunction", "LambdaFuture", "LambdaPool", "AsyncResult", "remote", "RemoteFunction", "InvocationInfo", "Report", "Stats", "WARM_EVENT",
     "RetryPolicy", "LocalLambda",
     "LambdaError", "ConfigurationError", "FunctionError", "ThrottledError", "PayloadTooLargeError",
     "FunctionNotFoundError", "InvocationError", "ConnectionLostError", "__version__",

@@ -12,18 +12,16 @@ import threading
 import time
 import weakref
 from concurrent.futures import Executor, Future
-from typing import Any, AsyncIterator, Iterable, Iterator, Optional, Union
+from typing import Any, AsyncIterator, Callable, Iterable, Iterator, Optional, Tuple, Union
 
 from ._core import Engine, InvocationInfo, RetryPolicy, on_completion_thread
 from .errors import FunctionError
+from .agent import DEFAULT_COMPRESS_OVER, WARM_EVENT
 from .progress import Progress
+from .remote import RemoteFunction, decode_result, encode_call, import_path
 from .stats import PRICE_PER_GB_SECOND, PRICE_PER_REQUEST, Stats
 
 DEFAULT_MAX_WORKERS = 1000  # Lambda's default account concurrency per region
-
-# The event `warm()` sends. A handler recognises it and returns at once:
-#     if event == lambda_executor.WARM_EVENT: return None
-WARM_EVENT = {"lambda_executor": "warm"}
 
 # As ThreadPoolExecutor's workers are joined at exit, live executors finish their work then.
 _live_executors: "weakref.WeakSet[LambdaExecutor]" = weakref.WeakSet()
@@ -85,6 +83,18 @@ class LambdaFuture(Future):
                                "submit follow-up work and collect it outside the callback")
 
 
+class AgentFuture(LambdaFuture):
+    """The future of a Python function called through the agent: it unpacks a compressed result."""
+
+    def set_result(self, result: Any) -> None:
+        try:
+            result = decode_result(result)
+        except Exception as error:  # noqa: BLE001 - a corrupt envelope fails this future alone
+            self.set_exception(error)
+            return
+        super().set_result(result)
+
+
 class LambdaFunction:
     """A callable handle on a deployed function: `fn(event)` invokes it and returns its result.
 
@@ -113,7 +123,7 @@ class LambdaFunction:
         return f"LambdaFunction({self.reference!r})"
 
 
-FunctionRef = Union[str, LambdaFunction]
+FunctionRef = Union[str, LambdaFunction, RemoteFunction, Callable[..., Any]]
 
 
 class LambdaExecutor(Executor):
@@ -123,15 +133,23 @@ class LambdaExecutor(Executor):
     `name:qualifier` or LambdaFunction. The event sent is the one positional argument; several
     positional arguments are sent as a JSON array, keyword arguments alone as an object, and no
     arguments as `{}`. Futures resolve to the decoded JSON result (None for an empty body).
+
+    With `agent="function-name"` (a function deployed with lambda_executor.agent.handler), `fn` may
+    also be a plain Python function of the deployed code: `submit(func, *args, **kwargs)` calls
+    `func(*args, **kwargs)` there, sent by import path with JSON arguments, compressed beyond
+    `compress_over` bytes. `remote(func, agent=...)` names another agent for one call.
     """
 
     def __init__(self, max_workers: Optional[int] = None, *, region: Optional[str] = None,
                  profile: Optional[str] = None, endpoint_url: Optional[str] = None,
                  qualifier: Optional[str] = None, invocation_type: str = "RequestResponse",
-                 log_tail: bool = False, retry: Optional[RetryPolicy] = None) -> None:
+                 log_tail: bool = False, retry: Optional[RetryPolicy] = None, agent: Optional[str] = None,
+                 compress_over: Optional[int] = DEFAULT_COMPRESS_OVER) -> None:
         if max_workers is None:
             max_workers = DEFAULT_MAX_WORKERS
         self._max_workers = max_workers
+        self._agent = agent
+        self._compress_over = compress_over
         self._engine = Engine(max_workers, region=region, profile=profile, endpoint_url=endpoint_url,
                               qualifier=qualifier, invocation_type=invocation_type, log_tail=log_tail,
                               retry=retry)
@@ -141,12 +159,12 @@ class LambdaExecutor(Executor):
         _live_executors.add(self)
 
     def submit(self, fn: FunctionRef, /, *args: Any, **kwargs: Any) -> LambdaFuture:
-        function = _function_reference(fn)
-        event = _event(args, kwargs)
+        function, path = self._target(fn)
+        event = self._event(path, args, kwargs)
         with self._shutdown_lock:
             if self._shutdown:
                 raise RuntimeError("cannot schedule new futures after shutdown")
-            future = LambdaFuture()
+            future = AgentFuture() if path else LambdaFuture()
             future._job = self._engine.submit(function, event, future)
             future._siblings = self._pending
             self._pending.add(future)
@@ -160,7 +178,7 @@ class LambdaExecutor(Executor):
         `progress=True` shows a tqdm bar of finished, failed and retrying invocations."""
         if buffersize is not None and (not isinstance(buffersize, int) or buffersize < 1):
             raise ValueError("buffersize must be None or > 0")
-        _function_reference(fn)  # a bad function is an error now, not at the first result
+        self._target(fn)  # a bad function is an error now, not at the first result
         bar = self._progress(fn, iterables) if progress else None
         end_time = None if timeout is None else timeout + time.monotonic()
         zipped = zip(*iterables)
@@ -205,10 +223,13 @@ class LambdaExecutor(Executor):
     async def ainvoke(self, fn: FunctionRef, /, *args: Any, **kwargs: Any) -> Any:
         """Invokes `fn` from asyncio and returns its result, without blocking the event loop. The
         event follows `submit`'s rule; cancelling the awaiting task cancels an invocation not yet sent."""
+        function, path = self._target(fn)
+        event = self._event(path, args, kwargs)
         with self._shutdown_lock:
             if self._shutdown:
                 raise RuntimeError("cannot schedule new invocations after shutdown")
-        return await self._engine.ainvoke(_function_reference(fn), _event(args, kwargs))
+        result = await self._engine.ainvoke(function, event)
+        return decode_result(result) if path else result
 
     async def amap(self, fn: FunctionRef, events: Union[Iterable[Any], AsyncIterator[Any]], *,
                    buffersize: Optional[int] = None, progress: bool = False) -> AsyncIterator[Any]:
@@ -230,7 +251,7 @@ class LambdaExecutor(Executor):
         as they finish)."""
         if buffersize is not None and (not isinstance(buffersize, int) or buffersize < 1):
             raise ValueError("buffersize must be None or > 0")
-        function = _function_reference(fn)
+        self._target(fn)
         buffersize = buffersize or 2 * self._max_workers
         bar = self._progress(fn, (events,)) if progress else None
         source = _aiterate(events)
@@ -244,7 +265,7 @@ class LambdaExecutor(Executor):
                     except StopAsyncIteration:
                         exhausted = True
                         break
-                    task = asyncio.ensure_future(self.ainvoke(function, event))
+                    task = asyncio.ensure_future(self.ainvoke(fn, event))
                     if bar is not None:
                         task.add_done_callback(bar.finished)
                     running[task] = None
@@ -271,7 +292,7 @@ class LambdaExecutor(Executor):
         ones. Returns how many of them were cold starts."""
         if not isinstance(n, int) or not 1 <= n <= self._max_workers:
             raise ValueError(f"n must be 1 to max_workers ({self._max_workers}), not {n!r}")
-        function = _function_reference(fn)
+        function = self._target(fn)[0]
         with self._shutdown_lock:
             if self._shutdown:
                 raise RuntimeError("cannot schedule new futures after shutdown")
@@ -299,7 +320,7 @@ class LambdaExecutor(Executor):
             total: Optional[int] = min(len(iterable) for iterable in iterables) if iterables else 0
         except TypeError:
             total = None
-        return Progress(total, self._engine.retry_counts, _function_reference(fn))
+        return Progress(total, self._engine.retry_counts, self._target(fn)[0])
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         with self._shutdown_lock:
@@ -321,7 +342,19 @@ class LambdaExecutor(Executor):
 
     def concurrency_limit(self, fn: FunctionRef) -> int:
         """The current adaptive in-flight limit for `fn` (max_workers until throttles lower it)."""
-        return self._engine.concurrency_limit(_function_reference(fn))
+        return self._engine.concurrency_limit(self._target(fn)[0])
+
+    def _target(self, fn: FunctionRef) -> Tuple[str, Optional[str]]:
+        """(the deployed function to invoke, the import path of the Python function to call there
+        through the agent, or None for a plain invocation)."""
+        if isinstance(fn, RemoteFunction):
+            return fn.agent, fn.path
+        if callable(fn) and not isinstance(fn, LambdaFunction) and self._agent is not None:
+            return self._agent, import_path(fn)
+        return _function_reference(fn), None
+
+    def _event(self, path: Optional[str], args: tuple, kwargs: dict) -> Any:
+        return encode_call(path, args, kwargs, self._compress_over) if path else _event(args, kwargs)
 
     def __repr__(self) -> str:
         stats = self.stats()
@@ -344,7 +377,8 @@ def _function_reference(fn: Any) -> str:
         return fn.reference
     raise TypeError(
         f"LambdaExecutor runs deployed Lambda functions: pass the function's name, ARN or a "
-        f"LambdaFunction, e.g. executor.submit('my-function', event), not {type(fn).__name__} {fn!r}"
+        f"LambdaFunction, e.g. executor.submit('my-function', event), not {type(fn).__name__} {fn!r}; "
+        f"to call a Python function of deployed code, create the executor with agent='function-name'"
     )
 
 

@@ -1,0 +1,88 @@
+"""The agent: a Lambda handler, deployed with your code, that calls one of its Python functions by
+import path, so `LambdaExecutor(agent="my-function").submit(mypackage.work, 1, x=2)` runs
+`mypackage.work(1, x=2)` in Lambda.
+
+The event is JSON: ``{"call": "package.module:function", "args": [...], "kwargs": {...}}``; the
+result is the function's JSON result. Arguments or results larger than ``compress_over`` bytes of
+JSON travel zlib-compressed (``{"call": ..., "lambda_executor.zlib": "<base64>"}``), which the
+client and the agent undo on their side. Nothing is ever unpickled, and only modules of the
+deployed code (under LAMBDA_TASK_ROOT) are imported. Standard library only: in Lambda this module
+runs without the rest of lambda_executor.
+"""
+import base64
+import importlib
+import importlib.util
+import json
+import os
+import zlib
+
+COMPRESSED = "lambda_executor.zlib"
+DEFAULT_COMPRESS_OVER = 64 * 1024
+WARM_EVENT = {"lambda_executor": "warm"}
+
+
+class AgentError(Exception):
+    """The event asks for something the agent will not do (a malformed call, a module outside the
+    deployed code)."""
+
+
+def handler(event, context):
+    if event == WARM_EVENT:
+        return None
+    if not isinstance(event, dict) or not isinstance(event.get("call"), str):
+        raise AgentError("the agent expects {'call': 'module:function', 'args': [...], 'kwargs': {...}}")
+    call = unpack(event[COMPRESSED]) if COMPRESSED in event else event
+    args, kwargs = call.get("args", []), call.get("kwargs", {})
+    if not isinstance(args, list) or not isinstance(kwargs, dict):
+        raise AgentError("'args' must be a list and 'kwargs' an object")
+    function = resolve(event["call"])
+    return pack_result(function(*args, **kwargs), event.get("compress_over", DEFAULT_COMPRESS_OVER))
+
+
+def resolve(path):
+    """The function named by "package.module:qualified.name", imported from the deployed code only."""
+    module_name, _, qualname = path.partition(":")
+    names = module_name.split(".") + qualname.split(".")
+    if not qualname or not all(name.isidentifier() and not name.startswith("__") for name in names):
+        raise AgentError(f"'{path}' is not a 'package.module:function' path")
+    root = os.path.realpath(os.environ.get("LAMBDA_TASK_ROOT") or os.getcwd())
+    for depth in range(1, len(module_name.split(".")) + 1):
+        # Each package on the way is checked before it is imported (importing runs its code).
+        spec = importlib.util.find_spec(".".join(module_name.split(".")[:depth]))
+        # A file of the code, or a namespace package whose folders all are; never a built-in.
+        places = ([spec.origin] if spec.has_location else list(spec.submodule_search_locations or [])) if spec else []
+        if not places or not all(_inside(place, root) for place in places):
+            raise AgentError(f"'{module_name}' is not a module of the deployed code (under {root})")
+    target = importlib.import_module(module_name)
+    for name in qualname.split("."):
+        target = getattr(target, name, None)
+    if not callable(target):
+        raise AgentError(f"'{path}' is not a function of the deployed code")
+    return target
+
+
+def _inside(origin, root):
+    return bool(origin) and os.path.commonpath([os.path.realpath(origin), root]) == root
+
+
+def pack(document):
+    """JSON bytes compressed, as the envelope carries them."""
+    return base64.b64encode(zlib.compress(document, 6)).decode("ascii")
+
+
+def unpack(packed):
+    if not isinstance(packed, str):
+        raise AgentError(f"'{COMPRESSED}' must be a base64 string")
+    return json.loads(zlib.decompress(base64.b64decode(packed)))
+
+
+def pack_result(result, compress_over):
+    document = json.dumps(result, allow_nan=False, separators=(",", ":")).encode()
+    # An uncompressed result that looks like the envelope is packed too, so it cannot be mistaken.
+    if (compress_over is not None and len(document) > compress_over) or is_packed(result):
+        return {COMPRESSED: pack(document)}
+    return result
+
+
+def is_packed(result):
+    return isinstance(result, dict) and len(result) == 1 and COMPRESSED in result

@@ -1,0 +1,176 @@
+"""LambdaPool: multiprocessing.pool.ThreadPool's API, with each call of a Python function run in
+Lambda through an agent function (the LambdaPool design in the shared seeds)."""
+from __future__ import annotations
+
+import concurrent.futures
+import multiprocessing
+import threading
+from typing import Any, Callable, Iterable, Iterator, List, Optional
+
+from .executor import DEFAULT_MAX_WORKERS, LambdaExecutor, LambdaFuture
+
+RUN, CLOSE, TERMINATE = "RUN", "CLOSE", "TERMINATE"
+
+
+class AsyncResult:
+    """As multiprocessing's: `get(timeout)`, `wait(timeout)`, `ready()`, `successful()`."""
+
+    def __init__(self, futures: List[LambdaFuture], single: bool, callback: Optional[Callable[[Any], Any]],
+                 error_callback: Optional[Callable[[BaseException], Any]]) -> None:
+        self._futures = futures
+        self._single = single
+        self._callback, self._error_callback = callback, error_callback
+        self._ready = threading.Event()
+        self._lock = threading.Lock()
+        self._remaining = len(futures)
+        self._value: Any = None
+        self._error: Optional[BaseException] = None
+        if not futures:
+            self._finish(None)
+        for future in futures:
+            future.add_done_callback(self._one_done)
+
+    def _one_done(self, future: LambdaFuture) -> None:
+        error = None if future.cancelled() else future.exception()
+        if future.cancelled():
+            error = concurrent.futures.CancelledError("the pool was terminated")
+        with self._lock:
+            if self._ready.is_set():
+                return
+            self._remaining -= 1
+            # As multiprocessing does, the first error makes the result ready at once.
+            if error is None and self._remaining:
+                return
+        self._finish(error)
+
+    def _finish(self, error: Optional[BaseException]) -> None:
+        if error is None:
+            results = [future.result() for future in self._futures]
+            self._value = results[0] if self._single else results
+            if self._callback is not None:
+                self._callback(self._value)
+        else:
+            self._error = error
+            if self._error_callback is not None:
+                self._error_callback(error)
+        self._ready.set()
+
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
+    def successful(self) -> bool:
+        if not self.ready():
+            raise ValueError(f"{self!r} not ready")
+        return self._error is None
+
+    def wait(self, timeout: Optional[float] = None) -> None:
+        self._ready.wait(timeout)
+
+    def get(self, timeout: Optional[float] = None) -> Any:
+        self.wait(timeout)
+        if not self.ready():
+            raise multiprocessing.TimeoutError
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
+class LambdaPool:
+    """`LambdaPool(processes, function="my-agent", **client_options)`: `processes` invocations at
+    once, each calling a Python function of the code deployed as `function` (with
+    lambda_executor.agent.handler). Functions are sent by import path and arguments as JSON, so
+    they must be importable from the deployed code; `chunksize` is accepted and ignored (each
+    call is its own invocation). Leaving the `with` block terminates the pool, as with
+    multiprocessing."""
+
+    def __init__(self, processes: Optional[int] = None, function: Optional[str] = None, **client_options: Any) -> None:
+        if not function:
+            raise TypeError("LambdaPool needs function=: the name of the deployed agent function")
+        self._processes = processes or DEFAULT_MAX_WORKERS
+        self._executor = LambdaExecutor(max_workers=self._processes, agent=function, **client_options)
+        self._state = RUN
+
+    def apply(self, func: Callable[..., Any], args: Iterable[Any] = (), kwds: Optional[dict] = None) -> Any:
+        return self.apply_async(func, args, kwds).get()
+
+    def apply_async(self, func: Callable[..., Any], args: Iterable[Any] = (), kwds: Optional[dict] = None,
+                    callback: Optional[Callable[[Any], Any]] = None,
+                    error_callback: Optional[Callable[[BaseException], Any]] = None) -> AsyncResult:
+        self._check_running()
+        return AsyncResult([self._executor.submit(func, *args, **(kwds or {}))], True, callback, error_callback)
+
+    def map(self, func: Callable[..., Any], iterable: Iterable[Any], chunksize: Optional[int] = None) -> List[Any]:
+        return self.map_async(func, iterable, chunksize).get()
+
+    def map_async(self, func: Callable[..., Any], iterable: Iterable[Any], chunksize: Optional[int] = None,
+                  callback: Optional[Callable[[Any], Any]] = None,
+                  error_callback: Optional[Callable[[BaseException], Any]] = None) -> AsyncResult:
+        return self._map_async(func, ((item,) for item in iterable), callback, error_callback)
+
+    def starmap(self, func: Callable[..., Any], iterable: Iterable[Iterable[Any]],
+                chunksize: Optional[int] = None) -> List[Any]:
+        return self.starmap_async(func, iterable, chunksize).get()
+
+    def starmap_async(self, func: Callable[..., Any], iterable: Iterable[Iterable[Any]], chunksize: Optional[int] = None,
+                      callback: Optional[Callable[[Any], Any]] = None,
+                      error_callback: Optional[Callable[[BaseException], Any]] = None) -> AsyncResult:
+        return self._map_async(func, iterable, callback, error_callback)
+
+    def _map_async(self, func: Callable[..., Any], arguments: Iterable[Iterable[Any]],
+                   callback: Optional[Callable[[Any], Any]],
+                   error_callback: Optional[Callable[[BaseException], Any]]) -> AsyncResult:
+        self._check_running()
+        futures = [self._executor.submit(func, *args) for args in arguments]
+        return AsyncResult(futures, False, callback, error_callback)
+
+    def imap(self, func: Callable[..., Any], iterable: Iterable[Any], chunksize: int = 1) -> Iterator[Any]:
+        """Results in order, as they become available (everything is submitted at once, as
+        multiprocessing does)."""
+        self._check_running()
+        return self._executor.map(func, iterable)
+
+    def imap_unordered(self, func: Callable[..., Any], iterable: Iterable[Any], chunksize: int = 1) -> Iterator[Any]:
+        """Results as they finish."""
+        self._check_running()
+        futures = [self._executor.submit(func, item) for item in iterable]
+
+        def results() -> Iterator[Any]:
+            try:
+                for future in concurrent.futures.as_completed(futures):
+                    yield future.result()
+            finally:
+                for future in futures:
+                    future.cancel()
+
+        return results()
+
+    def close(self) -> None:
+        """No more work will be submitted; what was submitted still runs."""
+        if self._state == RUN:
+            self._state = CLOSE
+
+    def terminate(self) -> None:
+        """Cancels what was not sent yet; what was sent finishes unobserved."""
+        self._state = TERMINATE
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def join(self) -> None:
+        """Waits for the submitted work to end; the pool must be closed or terminated first."""
+        if self._state == RUN:
+            raise ValueError("Pool is still running")
+        self._executor.shutdown(wait=True)
+
+    def _check_running(self) -> None:
+        if self._state != RUN:
+            raise ValueError("Pool not running")
+
+    def __enter__(self) -> "LambdaPool":
+        self._check_running()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.terminate()
+
+    def __repr__(self) -> str:
+        return f"<LambdaPool state={self._state} processes={self._processes} function={self._executor._agent!r}>"
+

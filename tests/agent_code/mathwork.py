@@ -1,0 +1,47 @@
+"""User code deployed with the agent in the tests (the agent imports it by path)."""
+import time
+
+
+class WorkError(Exception):
+    pass
+
+
+def add(a, b=0):
+    return a + b
+
+
+def describe(*args, **kwargs):
+    return {"args": list(args), "kwargs": kwargs}
+
+
+def fail(message):
+    raise WorkError(message)
+
+
+def repeat(text, times):
+    return text * times
+
+
+def length(text):
+    return len(text)
+
+
+def identity(value):
+    return value
+
+
+def slow(seconds):
+    time.sleep(seconds)
+    return seconds
+
+
+class Geometry:
+    @staticmethod
+    def area(width, height):
+        return width * height
+
+
+def importable(module):
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
