@@ -3,6 +3,7 @@
 
 pub mod client_config;
 mod completion;
+mod control_plane;
 mod dispatcher;
 mod emulator;
 mod errors;
@@ -28,6 +29,7 @@ fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<executor::JobHandle>()?;
     module.add_class::<completion::InvocationInfo>()?;
     module.add_class::<report::Report>()?;
+    module.add_class::<control_plane::ControlPlane>()?;
     module.add_class::<retry::RetryPolicy>()?;
     module.add_function(wrap_pyfunction!(completion::py_on_completion_thread, module)?)?;
     module.add_function(wrap_pyfunction!(payload::py_to_json, module)?)?;

@@ -10,7 +10,7 @@ use pyo3::exceptions::{PyFileNotFoundError, PyKeyError, PyModuleNotFoundError, P
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::emulator::{Emulator, EmulatorConfig, FunctionKind, FunctionSpec, RegistryError};
+use crate::emulator::{handler_module, Emulator, EmulatorConfig, FunctionKind, FunctionSpec, RegistryError};
 use crate::protocol::is_valid_function_name;
 use crate::runtime;
 
@@ -260,32 +260,16 @@ fn check_awslambdaric(py: Python<'_>, python: &Path) -> PyResult<()> {
 
 /// Checks that `module.function` names a module file inside `code_dir`; returns the directory.
 fn check_handler(handler: &str, code_dir: &Path) -> PyResult<PathBuf> {
-    let malformed = || {
-        PyValueError::new_err(format!("handler must be 'module.function' (e.g. 'app.handler'), not '{handler}'"))
-    };
-    let (module, function) = handler.rsplit_once('.').ok_or_else(malformed)?;
-    let is_identifier = |part: &str| {
-        !part.is_empty() && !part.starts_with(|c: char| c.is_ascii_digit()) && part.chars().all(|c| c.is_alphanumeric() || c == '_')
-    };
-    if !module.split(['.', '/']).all(is_identifier) || !is_identifier(function) {
-        return Err(malformed());
-    }
     let code_dir = code_dir
         .canonicalize()
         .ok()
         .filter(|dir| dir.is_dir())
         .ok_or_else(|| PyFileNotFoundError::new_err(format!("code_dir {} is not a directory", code_dir.display())))?;
-    let module_path = code_dir.join(module.replace('.', "/"));
-    let candidates = [module_path.with_extension("py"), module_path.join("__init__.py")];
-    if !candidates.iter().any(|candidate| candidate.is_file()) {
-        return Err(PyFileNotFoundError::new_err(format!(
-            "handler module '{module}' not found: no {} or {} in {}",
-            candidates[0].strip_prefix(&code_dir).unwrap_or(&candidates[0]).display(),
-            candidates[1].strip_prefix(&code_dir).unwrap_or(&candidates[1]).display(),
-            code_dir.display()
-        )));
+    match handler_module(handler, &code_dir) {
+        Ok(_) => Ok(code_dir),
+        Err(why) if why.starts_with("handler must be") => Err(PyValueError::new_err(why)),
+        Err(why) => Err(PyFileNotFoundError::new_err(why)),
     }
-    Ok(code_dir)
 }
 
 fn to_python(error: RegistryError) -> PyErr {

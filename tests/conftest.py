@@ -1,8 +1,12 @@
+import json
+import subprocess
+import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
 
-from helpers import boto3_lambda
+from helpers import boto3_lambda, free_port, wait_for
 from lambda_executor import LambdaExecutor, LocalLambda
 
 HANDLERS = Path(__file__).parent / "handlers"
@@ -45,3 +49,28 @@ def client(local):
 def executor(local):
     with LambdaExecutor(max_workers=50, endpoint_url=local.endpoint_url) as pool:
         yield pool
+
+
+@pytest.fixture
+def moto_server():
+    """moto's server: a Lambda (and IAM) implementation nobody here wrote, on loopback."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        def up():
+            try:
+                urllib.request.urlopen(f"{url}/moto-api/", timeout=1)
+                return True
+            except OSError:
+                return False
+
+        wait_for(up, seconds=30)
+        config = urllib.request.Request(f"{url}/moto-api/config", method="POST",
+                                        data=json.dumps({"lambda": {"use_docker": False}}).encode())
+        urllib.request.urlopen(config, timeout=5)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

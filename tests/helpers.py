@@ -1,5 +1,6 @@
 """Helpers shared by the tests."""
 import json
+import socket
 import os
 import time
 import urllib.error
@@ -72,3 +73,9 @@ def in_forked_child(child):
         report = json.loads(pipe.read())
     os.waitpid(pid, 0)
     return report
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from helpers import in_forked_child, wait_for
+from helpers import free_port, in_forked_child
 from lambda_executor import (
     ConfigurationError,
     ConnectionLostError,
@@ -20,12 +20,6 @@ from lambda_executor import (
 )
 
 FAST = dict(base_delay=0.001, max_delay=0.01)
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class DroppingServer:
@@ -246,32 +240,6 @@ def test_executor_in_a_forked_child(local):
     assert report["result"] == {"child": True}
     assert executor.submit("echo", 3).result(timeout=10) == 3
     executor.shutdown()
-
-
-@pytest.fixture
-def moto_server():
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        import urllib.request
-
-        def up():
-            try:
-                urllib.request.urlopen(f"{url}/moto-api/", timeout=1)
-                return True
-            except OSError:
-                return False
-
-        wait_for(up, seconds=30)
-        config = urllib.request.Request(f"{url}/moto-api/config", method="POST",
-                                        data=json.dumps({"lambda": {"use_docker": False}}).encode())
-        urllib.request.urlopen(config, timeout=5)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_against_moto_a_server_nobody_here_wrote(moto_server, tmp_path):

@@ -84,7 +84,8 @@ def test_the_example_notebook_runs_top_to_bottom(kernel):
     notebook = nbformat.read(EXAMPLES / "lambda_executor.ipynb", as_version=4)
     NotebookClient(notebook, kernel_name=kernel, timeout=120).execute()
     text = "\n".join(outputs(cell) for cell in notebook.cells if cell.cell_type == "code")
-    assert "(10, 2)" in text  # all ten lab calls succeeded; the limit settled at the reserved 2
+    # All ten lab calls succeeded; the limit came down near the reserved 2 (it probes above now and then).
+    assert re.search(r"\(10, [23]\)", text), text
     assert "{'hello': 'asyncio'}" in text
     assert "Remote traceback" in text
     stats_cell = next(cell for cell in notebook.cells if cell.source.strip() == "executor.stats()")

@@ -7,6 +7,7 @@ from ._core import InvocationInfo, LocalLambda, Report, RetryPolicy, __version__
 from .errors import (
     ConfigurationError,
     ConnectionLostError,
+    DeployError,
     FunctionError,
     FunctionNotFoundError,
     InvocationError,
@@ -24,5 +25,5 @@ __all__ = [
     "LambdaExecutor", "LambdaFunction", "LambdaFuture", "LambdaPool", "AsyncResult", "remote", "RemoteFunction", "InvocationInfo", "Report", "Stats", "WARM_EVENT",
     "RetryPolicy", "LocalLambda",
     "LambdaError", "ConfigurationError", "FunctionError", "ThrottledError", "PayloadTooLargeError",
-    "FunctionNotFoundError", "InvocationError", "ConnectionLostError", "__version__",
+    "FunctionNotFoundError", "InvocationError", "ConnectionLostError", "DeployError", "__version__",
 ]

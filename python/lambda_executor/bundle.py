@@ -44,7 +44,8 @@ def install_requirements(requirements: Path, root: Path, runtime: str, architect
     version = runtime.removeprefix("python")
     command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                "--requirement", str(requirements), "--target", str(root), "--platform", platform,
-               "--implementation", "cp", "--python-version", version, "--only-binary=:all:", "--upgrade"]
+               "--implementation", "cp", "--python-version", version, "--only-binary=:all:", "--upgrade",
+               "--no-compile"]  # .pyc files differ each time and Lambda compiles its own
     run = subprocess.run(command, capture_output=True, text=True)
     if run.returncode != 0:
         detail = (run.stderr.strip().splitlines() or ["pip failed"])[-1]
@@ -55,7 +56,8 @@ def zip_bytes(root: Path) -> bytes:
     """The folder as a zip with fixed timestamps and modes, entries in sorted order."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        files = (p for p in root.rglob("*") if p.is_file() and p.suffix != ".pyc" and not SKIPPED & set(p.parts))
+        for path in sorted(files):
             info = zipfile.ZipInfo(path.relative_to(root).as_posix(), date_time=(1980, 1, 1, 0, 0, 0))
             info.external_attr = (0o755 if path.stat().st_mode & 0o111 else 0o644) << 16
             info.compress_type = zipfile.ZIP_DEFLATED

@@ -1,4 +1,5 @@
-"""The `lambda-executor` command: `demo` shows the product offline, `local` serves LocalLambda."""
+"""The `lambda-executor` command: `demo` shows the product offline, `local` serves LocalLambda,
+`deploy`, `update`, `list`, `delete` and `invoke` manage and call functions."""
 from __future__ import annotations
 
 import argparse
@@ -14,7 +15,9 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from . import deploy
 from ._core import LocalLambda
+from .errors import LambdaError
 from .executor import LambdaExecutor
 
 DEMO_HANDLERS = Path(__file__).parent / "demo_handlers"
@@ -41,9 +44,16 @@ def main(argv: list[str] | None = None) -> int:
                        help="reserved concurrency of a function (repeatable)")
     local.set_defaults(run=run_local)
 
+    deploy.add_commands(commands)
+
     args = parser.parse_args(argv)
     try:
         return args.run(args)
+    except LambdaError as error:
+        # One clear line, not a traceback (a handler's remote traceback follows its first line).
+        lines = str(error).splitlines() or [type(error).__name__]
+        print(f"lambda-executor {args.command}: {lines[0]}", file=sys.stderr)
+        return 1
     except (ValueError, KeyError, FileNotFoundError, ModuleNotFoundError, RuntimeError) as error:
         print(f"lambda-executor {args.command}: {error}", file=sys.stderr)
         return 2

@@ -72,7 +72,15 @@ class ConnectionLostError(InvocationError):
     """
 
 
+class DeployError(LambdaError):
+    """A control-plane call (create, update, list, delete a function) was refused or failed."""
+
+    def __init__(self, message: str, error_code: str = "") -> None:
+        super().__init__(message)
+        self.error_code = error_code
+
+
 __all__ = [
     "LambdaError", "ConfigurationError", "FunctionError", "ThrottledError", "PayloadTooLargeError",
-    "FunctionNotFoundError", "InvocationError", "ConnectionLostError",
+    "FunctionNotFoundError", "InvocationError", "ConnectionLostError", "DeployError",
 ]

@@ -11,7 +11,7 @@ use percent_encoding::percent_decode_str;
 
 use super::http::{json_response, read_body, response, BodyError, HttpResponse};
 use super::report::log_tail;
-use super::{executed_version, Emulator, InvocationRequest, RegistryError};
+use super::{control_api, executed_version, Emulator, InvocationRequest, RegistryError};
 use crate::protocol::*;
 
 const INVOKE_PREFIX: &str = "/2015-03-31/functions/";
@@ -51,6 +51,12 @@ impl ServiceError {
 }
 
 pub async fn handle(emulator: Arc<Emulator>, request: Request<Incoming>) -> HttpResponse {
+    if !request.uri().path().ends_with(INVOKE_SUFFIX) {
+        if let Some(outcome) = control_api::handle(&emulator, request).await {
+            return outcome.unwrap_or_else(control_api::ControlError::into_response);
+        }
+        return ServiceError::new(StatusCode::NOT_FOUND, "UnknownOperationException", "Unknown operation").into_response("");
+    }
     let retry_after = emulator.config.retry_after_secs.to_string();
     let request_id = uuid::Uuid::new_v4().to_string();
     match invoke(&emulator, request, &request_id).await {

@@ -1,6 +1,7 @@
 //! LocalLambda: an offline Lambda that serves the Invoke API and runs handlers in execution
 //! environments polling the Runtime API, with Lambda's concurrency and throttling rules.
 
+mod control_api;
 mod environment;
 mod http;
 mod invoke_api;
@@ -20,6 +21,7 @@ use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::watch;
 
 use environment::{error_document, Environment, EnvironmentSpec};
+pub use control_api::handler_module;
 pub use registry::{FunctionKind, FunctionSpec, FunctionStats, RegistryError};
 use registry::{SharedRegistry, Slot};
 use report::Report;
@@ -89,6 +91,8 @@ pub struct Emulator {
     pub config: EmulatorConfig,
     pub address: SocketAddr,
     registry: Arc<SharedRegistry>,
+    /// Functions created through the control API: their zips and what else was declared.
+    deployments: std::sync::Mutex<std::collections::HashMap<String, control_api::Deployment>>,
     stop: watch::Sender<bool>,
 }
 
@@ -99,7 +103,7 @@ impl Emulator {
         let address = listener.local_addr()?;
         let (stop, stopped) = watch::channel(false);
         let registry = SharedRegistry::new(config.account_concurrency);
-        let emulator = Arc::new(Self { config, address, registry, stop });
+        let emulator = Arc::new(Self { config, address, registry, deployments: Default::default(), stop });
         let served = emulator.clone();
         http::serve(listener, stopped.clone(), move |request| invoke_api::handle(served.clone(), request));
         tokio::spawn(emulator.clone().run_event_queue(stopped.clone()));
@@ -114,6 +118,28 @@ impl Emulator {
         for environment in environments {
             environment.kill();
         }
+        for (_, deployment) in self.deployments().drain() {
+            control_api::remove_unpacked(&deployment.dir);
+        }
+    }
+
+    pub fn deployments(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, control_api::Deployment>> {
+        self.deployments.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn spec(&self, name: &str) -> Result<Arc<FunctionSpec>, RegistryError> {
+        self.registry().spec(name)
+    }
+
+    pub fn replace_function(&self, spec: FunctionSpec) -> Result<(), RegistryError> {
+        for environment in self.registry().replace(spec)? {
+            environment.kill();
+        }
+        Ok(())
+    }
+
+    pub fn reserved_concurrency(&self, name: &str) -> Result<Option<u32>, RegistryError> {
+        self.registry().reserved(name)
     }
 
     pub fn is_closed(&self) -> bool {
@@ -127,6 +153,9 @@ impl Emulator {
     pub fn remove_function(&self, name: &str) -> Result<(), RegistryError> {
         for environment in self.registry().remove(name)? {
             environment.kill();
+        }
+        if let Some(deployment) = self.deployments().remove(name) {
+            control_api::remove_unpacked(&deployment.dir);
         }
         Ok(())
     }

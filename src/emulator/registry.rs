@@ -220,6 +220,20 @@ impl Registry {
         Ok(function.live)
     }
 
+    /// Replaces a function's code or configuration, as Lambda updates one: its warm environments
+    /// are returned for the caller to end, busy ones end after their invocation.
+    pub fn replace(&mut self, spec: FunctionSpec) -> Result<Vec<Arc<Environment>>, RegistryError> {
+        let function = self.functions.get_mut(&spec.name).ok_or_else(|| RegistryError::NotFound(spec.name.clone()))?;
+        function.spec = Arc::new(spec);
+        let idle = std::mem::take(&mut function.idle);
+        function.live.retain(|live| !idle.iter().any(|old| Arc::ptr_eq(old, live)));
+        Ok(idle)
+    }
+
+    pub fn reserved(&self, name: &str) -> Result<Option<u32>, RegistryError> {
+        Ok(self.function(name)?.reserved)
+    }
+
     pub fn set_reserved(&mut self, name: &str, reserved: Option<u32>) -> Result<(), RegistryError> {
         let current = self.function(name)?.reserved.unwrap_or(0);
         self.check_reservation(current, reserved)?;
@@ -302,11 +316,12 @@ impl Registry {
             return false;
         }
         match self.function_of(slot) {
-            Some(function) => {
+            // An environment of code or configuration since replaced does not serve again.
+            Some(function) if Arc::ptr_eq(&function.spec, &slot.spec) => {
                 function.idle.push(environment.clone());
                 true
             }
-            None => false,
+            _ => false,
         }
     }
 

@@ -1,0 +1,201 @@
+"""`lambda-executor deploy | update | list | delete | invoke`: put code on Lambda with the agent,
+keep it current, and call it. Functions it creates carry the tag managed-by=lambda-executor; it
+lists, updates and deletes only those."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from ._core import ControlPlane
+from .bundle import AGENT_HANDLER, code_sha256, stage, zip_bytes
+from .errors import DeployError
+
+MANAGED_TAG = ("managed-by", "lambda-executor")
+DEFAULT_MEMORY = 512
+DEFAULT_TIMEOUT = 60
+MAX_LAYERS = 5
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    client = argparse.ArgumentParser(add_help=False)
+    client.add_argument("--region", help="AWS region (default: your AWS configuration)")
+    client.add_argument("--profile", help="AWS profile (default: your AWS configuration)")
+    client.add_argument("--endpoint-url", help="another Lambda endpoint (LocalLambda, a test server)")
+
+    code = argparse.ArgumentParser(add_help=False)
+    code.add_argument("name", metavar="NAME")
+    code.add_argument("paths", metavar="PATH", nargs="+", type=Path,
+                      help="files and folders to deploy, each at the code root under its own name")
+    code.add_argument("--requirements", type=Path, metavar="FILE", help="a requirements.txt installed for Lambda's platform")
+    code.add_argument("--memory", type=int, metavar="MB", help=f"128 to 10240 (default {DEFAULT_MEMORY})")
+    code.add_argument("--timeout", type=int, metavar="S", help=f"1 to 900 seconds (default {DEFAULT_TIMEOUT})")
+    code.add_argument("--layer", action="append", metavar="ARN", help="a layer ARN (repeatable, at most 5)")
+    code.add_argument("--role", metavar="ARN", help="the execution role (required to create)")
+    code.add_argument("--reserved-concurrency", type=int, metavar="N")
+    code.add_argument("--environment", action="append", metavar="K=V", help="an environment variable (repeatable)")
+    code.add_argument("--handler", help=f"the handler (default {AGENT_HANDLER}, the agent)")
+    code.add_argument("--runtime", default="python3.12")
+    code.add_argument("--architecture", default="x86_64", choices=["x86_64", "arm64"])
+
+    deploy = commands.add_parser("deploy", parents=[code, client], help="create a function (or update one it created)")
+    deploy.set_defaults(run=run_deploy)
+    update = commands.add_parser("update", parents=[code, client], help="update what changed in a function it created")
+    update.set_defaults(run=run_update)
+    listing = commands.add_parser("list", parents=[client], help="list the functions it created")
+    listing.set_defaults(run=run_list)
+    delete = commands.add_parser("delete", parents=[client], help="delete a function it created")
+    delete.add_argument("name", metavar="NAME")
+    delete.set_defaults(run=run_delete)
+    invoke = commands.add_parser("invoke", parents=[client], help="invoke a function and print its result")
+    invoke.add_argument("name", metavar="NAME")
+    invoke.add_argument("event", metavar="EVENT", nargs="?", default="{}", help="the event as JSON (default {})")
+    invoke.add_argument("--logs", action="store_true", help="print the log tail to stderr")
+    invoke.set_defaults(run=run_invoke)
+
+
+def run_deploy(args: argparse.Namespace) -> int:
+    desired = _desired(args)
+    control = _control(args)
+    current = control.get_function(args.name)
+    if current is not None:
+        return _update(control, args.name, current, desired)
+    if not args.role:
+        raise ValueError("--role is required to create a function (its execution role's ARN)")
+    package = _package(args)
+    created = control.create_function(
+        args.name, package, role=args.role, handler=desired["handler"], runtime=args.runtime,
+        memory=desired["memory"] or DEFAULT_MEMORY, timeout=desired["timeout"] or DEFAULT_TIMEOUT,
+        layers=desired["layers"] or [], environment=desired["environment"] or {},
+        tags=dict([MANAGED_TAG]), architecture=args.architecture)
+    control.wait_until_ready(args.name)
+    if args.reserved_concurrency is not None:
+        control.set_reserved_concurrency(args.name, args.reserved_concurrency)
+    print(f"created {created['name']} ({created['arn']}): {created['code_size']:,} bytes, "
+          f"{created['memory']} MB, {created['timeout']} s")
+    return 0
+
+
+def run_update(args: argparse.Namespace) -> int:
+    desired = _desired(args)
+    control = _control(args)
+    current = control.get_function(args.name)
+    if current is None:
+        raise DeployError(f"no function named {args.name}: create it with lambda-executor deploy")
+    return _update(control, args.name, current, desired)
+
+
+def _update(control: ControlPlane, name: str, current: dict, desired: dict) -> int:
+    _refuse_unmanaged(current, "update")
+    package = _package(desired["args"])
+    changes = []
+    if code_sha256(package) != current["code_sha256"]:
+        control.update_code(name, package)
+        control.wait_until_ready(name)
+        changes.append("code")
+    wanted = {key: desired[key] if desired[key] is not None else current[key]
+              for key in ("role", "handler", "memory", "timeout", "layers", "environment")}
+    changed = [key for key, value in wanted.items() if value != current[key]]
+    if changed:
+        control.update_configuration(name, **wanted)
+        control.wait_until_ready(name)
+        changes += [f"{key} {current[key]!r} -> {wanted[key]!r}" for key in changed]
+    reserved = desired["reserved_concurrency"]
+    if reserved is not None and reserved != current["reserved_concurrency"]:
+        control.set_reserved_concurrency(name, reserved)
+        changes.append(f"reserved concurrency {current['reserved_concurrency']} -> {reserved}")
+    print(f"updated {name}: {', '.join(changes)}" if changes else f"{name} is up to date: nothing changed")
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    control = _control(args)
+    managed = [function for function in control.list_functions()
+               if control.list_tags(function["arn"]).get(MANAGED_TAG[0]) == MANAGED_TAG[1]]
+    if not managed:
+        print("no functions created by lambda-executor")
+        return 0
+    rows = [("NAME", "RUNTIME", "MEMORY", "TIMEOUT", "LAST MODIFIED")]
+    rows += [(f["name"], f["runtime"] or "-", f"{f['memory']} MB", f"{f['timeout']} s", f["last_modified"] or "-")
+             for f in sorted(managed, key=lambda f: f["name"])]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    return 0
+
+
+def run_delete(args: argparse.Namespace) -> int:
+    control = _control(args)
+    current = control.get_function(args.name)
+    if current is None:
+        raise DeployError(f"no function named {args.name}")
+    _refuse_unmanaged(current, "delete")
+    control.delete_function(args.name)
+    print(f"deleted {args.name}")
+    return 0
+
+
+def run_invoke(args: argparse.Namespace) -> int:
+    from .executor import LambdaExecutor
+
+    try:
+        event = json.loads(args.event)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"EVENT must be JSON: {error}") from None
+    with LambdaExecutor(max_workers=1, region=args.region, profile=args.profile, endpoint_url=args.endpoint_url,
+                        log_tail=args.logs) as executor:
+        future = executor.submit(args.name, event)
+        error = future.exception()
+        if args.logs and future.invocation is not None and future.invocation.log_tail:
+            print(future.invocation.log_tail, file=sys.stderr, end="")
+        if error is not None:
+            raise error
+        print(json.dumps(future.result(), indent=2))
+    return 0
+
+
+def _control(args: argparse.Namespace) -> ControlPlane:
+    return ControlPlane(region=args.region, profile=args.profile, endpoint_url=args.endpoint_url)
+
+
+def _desired(args: argparse.Namespace) -> dict:
+    """The options given, checked before anything is sent (None: not given)."""
+    for path in args.paths:
+        if not path.exists():
+            raise FileNotFoundError(f"{path} does not exist")
+    if args.requirements is not None and not args.requirements.is_file():
+        raise FileNotFoundError(f"requirements file {args.requirements} does not exist")
+    if args.memory is not None and not 128 <= args.memory <= 10240:
+        raise ValueError(f"--memory must be 128 to 10240 MB, not {args.memory}")
+    if args.timeout is not None and not 1 <= args.timeout <= 900:
+        raise ValueError(f"--timeout must be 1 to 900 seconds, not {args.timeout}")
+    if args.layer and len(args.layer) > MAX_LAYERS:
+        raise ValueError(f"at most {MAX_LAYERS} layers, not {len(args.layer)}")
+    if args.reserved_concurrency is not None and args.reserved_concurrency < 0:
+        raise ValueError("--reserved-concurrency must be 0 or more")
+    environment = None
+    if args.environment:
+        environment = {}
+        for item in args.environment:
+            key, equals, value = item.partition("=")
+            if not equals or not key:
+                raise ValueError(f"--environment takes K=V, not {item!r}")
+            environment[key] = value
+    return {"args": args, "role": args.role, "handler": args.handler or AGENT_HANDLER, "memory": args.memory,
+            "timeout": args.timeout, "layers": args.layer, "environment": environment,
+            "reserved_concurrency": args.reserved_concurrency}
+
+
+def _package(args: argparse.Namespace) -> bytes:
+    with tempfile.TemporaryDirectory(prefix="lambda-executor-bundle-") as root:
+        stage(args.paths, Path(root), args.requirements, args.runtime, args.architecture)
+        return zip_bytes(Path(root))
+
+
+def _refuse_unmanaged(current: dict, action: str) -> None:
+    if current["tags"].get(MANAGED_TAG[0]) != MANAGED_TAG[1]:
+        raise DeployError(f"refusing to {action} {current['name']}: it was not created by lambda-executor "
+                          f"(no {MANAGED_TAG[0]}={MANAGED_TAG[1]} tag)")
+
