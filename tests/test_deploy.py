@@ -151,3 +151,49 @@ def test_the_control_plane_against_moto(moto_server, code, capsys):
     assert status == 1 and err.startswith("lambda-executor deploy: CreateFunction: ") and len(err.strip().splitlines()) == 1
     assert cli(capsys, "delete", "mathfn", "--endpoint-url", url)[0] == 0
     assert [f["FunctionName"] for f in lambda_client.list_functions()["Functions"]] == ["theirs"]
+
+
+def zipped(**files):
+    import io
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(f"{name}.py", text)
+    return buffer.getvalue()
+
+
+def test_boto3_manages_functions_in_local_lambda_as_in_aws(local):
+    from helpers import boto3_lambda
+
+    client = boto3_lambda(local.endpoint_url)
+    v1 = zipped(app="def handler(event, context):\n    return {'version': 1, 'event': event}\n")
+    created = client.create_function(FunctionName="zipped", Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                                      Code={"ZipFile": v1}, MemorySize=256, Timeout=10, Tags={"team": "a"},
+                                      Environment={"Variables": {"K": "V"}})
+    assert (created["FunctionName"], created["MemorySize"], created["State"]) == ("zipped", 256, "Active")
+    assert created["CodeSize"] == len(v1) and created["Environment"] == {"Variables": {"K": "V"}}
+    with pytest.raises(client.exceptions.ResourceConflictException):
+        client.create_function(FunctionName="zipped", Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                               Code={"ZipFile": v1})
+    with pytest.raises(client.exceptions.InvalidParameterValueException):
+        client.create_function(FunctionName="nohandler", Runtime="python3.12", Role=ROLE, Handler="missing.handler",
+                               Code={"ZipFile": v1})
+
+    def call():
+        return json.loads(client.invoke(FunctionName="zipped", Payload=b'{"n": 1}')["Payload"].read())
+
+    assert call() == {"version": 1, "event": {"n": 1}}
+    client.update_function_code(FunctionName="zipped",
+                                ZipFile=zipped(app="def handler(event, context):\n    return {'version': 2}\n"))
+    assert call() == {"version": 2}  # the warm environment of version 1 is not reused
+    client.update_function_configuration(FunctionName="zipped", Timeout=20)
+    client.put_function_concurrency(FunctionName="zipped", ReservedConcurrentExecutions=3)
+    function = client.get_function(FunctionName="zipped")
+    assert function["Configuration"]["Timeout"] == 20 and function["Configuration"]["MemorySize"] == 256
+    assert function["Tags"] == {"team": "a"} and function["Concurrency"] == {"ReservedConcurrentExecutions": 3}
+    assert client.list_tags(Resource=function["Configuration"]["FunctionArn"])["Tags"] == {"team": "a"}
+    assert "zipped" in [f["FunctionName"] for f in client.list_functions()["Functions"]]
+    client.delete_function(FunctionName="zipped")
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.get_function(FunctionName="zipped")

@@ -1,14 +1,11 @@
 """Retry rules at the connection level, configuration errors, moto as an independent server, fork."""
-import json
-import socket
 import subprocess
 import sys
-import threading
 import time
 
 import pytest
 
-from helpers import free_port, in_forked_child
+from helpers import DroppingServer, ScriptedServer, free_port, in_forked_child
 from lambda_executor import (
     ConfigurationError,
     ConnectionLostError,
@@ -20,93 +17,6 @@ from lambda_executor import (
 )
 
 FAST = dict(base_delay=0.001, max_delay=0.01)
-
-
-class DroppingServer:
-    """Reads each request whole, then closes the connection without answering: the request was
-    sent, so the function may have run."""
-
-    def __init__(self):
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(0.2)
-        self.requests = 0
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self.serve, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.listener.getsockname()[1]}"
-
-    def serve(self):
-        deadline = time.monotonic() + 60
-        while not self.stopped.is_set() and time.monotonic() < deadline:
-            try:
-                connection, _ = self.listener.accept()
-            except socket.timeout:
-                continue
-            with connection:
-                connection.settimeout(5)
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    chunk = connection.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
-                head, _, body = data.partition(b"\r\n\r\n")
-                length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                               if line.lower().startswith(b"content-length:")), 0)
-                while len(body) < length:
-                    chunk = connection.recv(65536)
-                    if not chunk:
-                        break
-                    body += chunk
-                self.requests += 1
-
-    def close(self):
-        self.stopped.set()
-        self.thread.join()
-        self.listener.close()
-
-
-class ScriptedServer:
-    """An HTTP peer answering each Invoke with the next scripted (status, error type); then 200."""
-
-    def __init__(self, script):
-        import http.server
-
-        self.script = list(script)
-        self.requests = 0
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                outer.requests += 1
-                status, error_type = outer.script.pop(0) if outer.script else (200, None)
-                body = json.dumps({"ok": True} if status == 200 else {"message": "scripted", "Message": "scripted"})
-                self.send_response(status)
-                if error_type:
-                    self.send_header("x-amzn-ErrorType", error_type)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body.encode())
-
-            def log_message(self, *args):
-                pass
-
-        self.http = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.http.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.http.server_address[1]}"
-
-    def close(self):
-        self.http.shutdown()
-        self.http.server_close()
 
 
 @pytest.mark.parametrize("status,error_type", [

@@ -73,3 +73,18 @@ def record(event, context):
         out.write(f"{event['n']} {time.time()}\n")
     time.sleep(event.get("seconds", 0))
     return None
+
+
+def forge(event, context):
+    """Tries to answer an invocation that is not its own through the Runtime API."""
+    import urllib.error
+    import urllib.request
+
+    api = os.environ["AWS_LAMBDA_RUNTIME_API"]
+    request = urllib.request.Request(f"http://{api}/2018-06-01/runtime/invocation/{event['id']}/response",
+                                     data=b'"forged"', method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return {"api": api, "status": response.status}
+    except urllib.error.HTTPError as error:
+        return {"api": api, "status": error.code, "error_type": error.headers.get("Lambda-Runtime-Function-Error-Type")}
