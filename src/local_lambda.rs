@@ -10,6 +10,7 @@ use pyo3::exceptions::{PyFileNotFoundError, PyKeyError, PyModuleNotFoundError, P
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+use crate::emulator::faults::FaultPlan;
 use crate::emulator::{handler_module, Emulator, EmulatorConfig, FunctionKind, FunctionSpec, RegistryError};
 use crate::protocol::is_valid_function_name;
 use crate::runtime;
@@ -132,6 +133,44 @@ impl LocalLambda {
         self.check_usable()?;
         let reserved = check_reservation(reserved_concurrency)?;
         self.emulator.set_reserved_concurrency(name, reserved).map_err(to_python)
+    }
+
+    /// From now on, a share of `name`'s Invoke requests meets each fault: 500 ServiceException
+    /// (`service_error`), 502 ResourceNotReadyException (`not_ready`), 429 with Retry-After
+    /// `retry_after` seconds (`throttle`), the connection dropped before the request is read
+    /// (`drop_before`: the function does not run) or after the function ran (`drop_after`), the
+    /// answer `slow_ms` late (`slow`). Shares are 0 to 1; all zero turns faults off. `seed` makes
+    /// the draws repeatable.
+    #[pyo3(signature = (name, *, service_error=0.0, not_ready=0.0, throttle=0.0, drop_before=0.0, drop_after=0.0,
+                        slow=0.0, slow_ms=0, retry_after=0, seed=0))]
+    #[allow(clippy::too_many_arguments)]
+    fn inject_faults(
+        &self,
+        name: &str,
+        service_error: f64,
+        not_ready: f64,
+        throttle: f64,
+        drop_before: f64,
+        drop_after: f64,
+        slow: f64,
+        slow_ms: u64,
+        retry_after: u32,
+        seed: u64,
+    ) -> PyResult<()> {
+        self.check_usable()?;
+        let shares = [service_error, not_ready, throttle, drop_before, drop_after, slow];
+        let plan = if shares.iter().all(|share| *share == 0.0) {
+            None
+        } else {
+            Some(FaultPlan::new(shares, Duration::from_millis(slow_ms), retry_after, seed).map_err(PyValueError::new_err)?)
+        };
+        self.emulator.set_faults(name, plan).map_err(to_python)
+    }
+
+    /// How many times each fault was injected into `name`'s answers (see `inject_faults`).
+    fn injected_faults(&self, name: &str) -> PyResult<HashMap<&'static str, u64>> {
+        self.check_usable()?;
+        Ok(self.emulator.injected_faults(name).into_iter().collect())
     }
 
     /// Removes a function and ends its execution environments.

@@ -1,7 +1,6 @@
 //! The HTTP plumbing both emulator APIs share: an accept loop that stops on a signal, bounded body
 //! reading, and response builders.
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -16,6 +15,17 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 pub type HttpResponse = Response<Full<Bytes>>;
+
+/// Marks a response whose connection is closed instead of answered (an injected fault).
+#[derive(Clone, Copy)]
+struct DropConnection;
+
+/// A response that closes the connection without a byte of answer.
+pub fn dropped_connection() -> HttpResponse {
+    let mut dropped = response(StatusCode::OK, &[], Bytes::new());
+    dropped.extensions_mut().insert(DropConnection);
+    dropped
+}
 
 /// Serves `listener` with `handler` until `stop` turns true (or its sender is dropped); open
 /// connections end with it.
@@ -45,7 +55,14 @@ where
             tokio::spawn(async move {
                 let service = service_fn(move |request| {
                     let response = handler(request);
-                    async move { Ok::<_, Infallible>(response.await) }
+                    async move {
+                        let response = response.await;
+                        // An error from the service makes hyper close the connection unanswered.
+                        match response.extensions().get::<DropConnection>() {
+                            Some(_) => Err(std::io::Error::other("connection dropped on purpose")),
+                            None => Ok(response),
+                        }
+                    }
                 });
                 let connection = http1::Builder::new()
                     .keep_alive(true)

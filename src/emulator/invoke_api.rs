@@ -9,7 +9,8 @@ use hyper::body::Incoming;
 use hyper::{HeaderMap, Method, Request, StatusCode};
 use percent_encoding::percent_decode_str;
 
-use super::http::{json_response, read_body, response, BodyError, HttpResponse};
+use super::faults::Fault;
+use super::http::{dropped_connection, json_response, read_body, response, BodyError, HttpResponse};
 use super::report::log_tail;
 use super::{control_api, executed_version, Emulator, InvocationRequest, RegistryError};
 use crate::protocol::*;
@@ -23,11 +24,13 @@ struct ServiceError {
     error_type: &'static str,
     message: String,
     reason: Option<&'static str>,
+    /// Retry-After for this error rather than the emulator's (an injected throttle's).
+    retry_after: Option<u32>,
 }
 
 impl ServiceError {
     fn new(status: StatusCode, error_type: &'static str, message: impl Into<String>) -> Self {
-        Self { status, error_type, message: message.into(), reason: None }
+        Self { status, error_type, message: message.into(), reason: None, retry_after: None }
     }
 
     fn invalid_parameter(message: impl Into<String>) -> Self {
@@ -42,9 +45,10 @@ impl ServiceError {
         };
         let mut body = serde_json::json!({"Type": "User", message_key: self.message});
         let mut headers = vec![(HEADER_ERROR_TYPE, self.error_type)];
+        let own_retry_after = self.retry_after.map(|seconds| seconds.to_string());
         if let Some(reason) = self.reason {
             body["Reason"] = reason.into();
-            headers.push(("retry-after", retry_after));
+            headers.push(("retry-after", own_retry_after.as_deref().unwrap_or(retry_after)));
         }
         json_response(self.status, &headers, &body)
     }
@@ -110,6 +114,24 @@ async fn invoke(emulator: &Arc<Emulator>, request: Request<Incoming>, request_id
     if !emulator.exists(&name) {
         return Err(not_found(emulator, &name));
     }
+    let fault = emulator.draw_fault(&name);
+    match fault {
+        Some((Fault::DropBefore, ..)) => return Ok(dropped_connection()),
+        Some((Fault::ServiceError, ..)) => {
+            return Err(ServiceError::new(StatusCode::INTERNAL_SERVER_ERROR, "ServiceException", "An injected fault: the service could not take the call"))
+        }
+        Some((Fault::NotReady, ..)) => {
+            return Err(ServiceError::new(StatusCode::BAD_GATEWAY, "ResourceNotReadyException", "An injected fault: the function is not ready"))
+        }
+        Some((Fault::Throttle, _, retry_after)) => {
+            return Err(ServiceError {
+                reason: Some(REASON_RESERVED_CONCURRENCY),
+                retry_after: Some(retry_after),
+                ..ServiceError::new(StatusCode::TOO_MANY_REQUESTS, "TooManyRequestsException", "Rate Exceeded.")
+            })
+        }
+        _ => {}
+    }
     let limit = invocation_type.max_payload();
     let payload = match read_body(request.into_body(), limit).await {
         Ok(body) if body.is_empty() => Bytes::from_static(b"{}"),
@@ -140,11 +162,11 @@ async fn invoke(emulator: &Arc<Emulator>, request: Request<Incoming>, request_id
         executed_version: version.clone(),
     };
     let id_header = (HEADER_REQUEST_ID, request_id);
-    match invocation_type {
-        InvocationType::DryRun => Ok(response(StatusCode::NO_CONTENT, &[id_header], Bytes::new())),
+    let answer = match invocation_type {
+        InvocationType::DryRun => response(StatusCode::NO_CONTENT, &[id_header], Bytes::new()),
         InvocationType::Event => {
             emulator.enqueue(&name, invocation).map_err(|error| registry_error(emulator, error))?;
-            Ok(response(StatusCode::ACCEPTED, &[id_header], Bytes::new()))
+            response(StatusCode::ACCEPTED, &[id_header], Bytes::new())
         }
         InvocationType::RequestResponse => {
             let result = emulator.invoke(&name, invocation).await.map_err(|error| registry_error(emulator, error))?;
@@ -156,8 +178,16 @@ async fn invoke(emulator: &Arc<Emulator>, request: Request<Incoming>, request_id
             if let Some(tail) = &tail {
                 headers.push((HEADER_LOG_RESULT, tail.as_str()));
             }
-            Ok(response(StatusCode::OK, &headers, result.body))
+            response(StatusCode::OK, &headers, result.body)
         }
+    };
+    match fault {
+        Some((Fault::DropAfter, ..)) => Ok(dropped_connection()),
+        Some((Fault::Slow, slow_by, _)) => {
+            tokio::time::sleep(slow_by).await;
+            Ok(answer)
+        }
+        _ => Ok(answer),
     }
 }
 
@@ -196,6 +226,7 @@ fn registry_error(emulator: &Emulator, error: RegistryError) -> ServiceError {
         RegistryError::NotFound(name) => not_found(emulator, &name),
         RegistryError::Throttled { reason } => ServiceError {
             reason: Some(reason),
+            retry_after: None,
             ..ServiceError::new(StatusCode::TOO_MANY_REQUESTS, "TooManyRequestsException", "Rate Exceeded.")
         },
         RegistryError::Closed => ServiceError::new(StatusCode::INTERNAL_SERVER_ERROR, "ServiceException", "The emulator is stopping"),

@@ -3,6 +3,7 @@
 
 mod control_api;
 mod environment;
+pub mod faults;
 mod http;
 mod invoke_api;
 mod log_capture;
@@ -93,6 +94,8 @@ pub struct Emulator {
     registry: Arc<SharedRegistry>,
     /// Functions created through the control API: their zips and what else was declared.
     deployments: std::sync::Mutex<std::collections::HashMap<String, control_api::Deployment>>,
+    /// Faults injected into functions' answers, by function.
+    faults: std::sync::Mutex<std::collections::HashMap<String, faults::FaultPlan>>,
     stop: watch::Sender<bool>,
 }
 
@@ -103,7 +106,8 @@ impl Emulator {
         let address = listener.local_addr()?;
         let (stop, stopped) = watch::channel(false);
         let registry = SharedRegistry::new(config.account_concurrency);
-        let emulator = Arc::new(Self { config, address, registry, deployments: Default::default(), stop });
+        let emulator =
+            Arc::new(Self { config, address, registry, deployments: Default::default(), faults: Default::default(), stop });
         let served = emulator.clone();
         http::serve(listener, stopped.clone(), move |request| invoke_api::handle(served.clone(), request));
         tokio::spawn(emulator.clone().run_event_queue(stopped.clone()));
@@ -121,6 +125,31 @@ impl Emulator {
         for (_, deployment) in self.deployments().drain() {
             control_api::remove_unpacked(&deployment.dir);
         }
+    }
+
+    /// Injects faults into `name`'s answers from now on (None: no more).
+    pub fn set_faults(&self, name: &str, plan: Option<faults::FaultPlan>) -> Result<(), RegistryError> {
+        self.registry().spec(name)?;
+        let mut all = self.faults.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        match plan {
+            Some(plan) => all.insert(name.to_owned(), plan),
+            None => all.remove(name),
+        };
+        Ok(())
+    }
+
+    /// The fault this request to `name` meets, if faults are injected there, with how long to be
+    /// slow and what Retry-After to send.
+    pub fn draw_fault(&self, name: &str) -> Option<(faults::Fault, std::time::Duration, u32)> {
+        let mut all = self.faults.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let plan = all.get_mut(name)?;
+        plan.draw().map(|fault| (fault, plan.slow_by, plan.retry_after_secs))
+    }
+
+    /// How many times each fault was injected into `name`'s answers.
+    pub fn injected_faults(&self, name: &str) -> Vec<(&'static str, u64)> {
+        let all = self.faults.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        all.get(name).map(faults::FaultPlan::injected).unwrap_or_default()
     }
 
     pub fn deployments(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, control_api::Deployment>> {
