@@ -1,0 +1,191 @@
+"""Side-by-side figures against LocalLambda's synthetic functions on loopback, every client in the
+same run: one table, and the rows as JSON.
+
+    pip install '.[test,bench]'         # a release build of the extension, boto3, aiobotocore
+    python bench/run.py [--quick] [--json bench/results.json]
+
+LocalLambda runs in its own process (`lambda-executor local`); each client runs in a fresh
+process of its own, so CPU seconds and peak RSS are the client's alone. The Rust row is
+examples/sdk_baseline.rs: aws-sdk-lambda alone, with the engine's client, the ceiling for the
+engine. Scenarios: (a) small echo calls, 64 in flight; (b) 10,000 calls of a 2 s function all in
+flight; (c) 200 x 0.5 s against reserved concurrency 10 with 100 workers (floor: 10 s); (d) a
+5 MB payload round trip; (e) map over 1,000,000 small events with bounded memory. Not part of
+the tests.
+"""
+import argparse
+import asyncio
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+ENV = dict(os.environ, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
+           AWS_DEFAULT_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true")
+RUST = "aws-sdk-lambda (Rust)"
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FUNCTION_EVENT = {"echo": ("echo", {}), "in_flight": ("echo", {"sleep_ms": 2000}),
+                  "throttled": ("limited", {"sleep_ms": 500}), "payload_5mb": ("echo", {"blob": "x" * 5_000_000}),
+                  "million": ("echo", {})}
+
+
+def events(scenario, calls):
+    _, event = FUNCTION_EVENT[scenario]
+    return (dict(event, i=i) for i in range(calls))
+
+
+def run_client(client, scenario, endpoint, calls, workers):
+    """In a child process: one client on one scenario; prints one JSON line."""
+    function, _ = FUNCTION_EVENT[scenario]
+    extra = {}
+    base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if client == "LambdaExecutor":
+        from lambda_executor import LambdaExecutor
+
+        with LambdaExecutor(max_workers=workers, endpoint_url=endpoint) as executor:
+            base_rss, started = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, time.perf_counter()
+            # (e) streams: at most 4 x workers submitted ahead, results checked and dropped.
+            buffersize = 4 * workers if scenario == "million" else None
+            ok = 0
+            results = executor.map(function, events(scenario, calls), buffersize=buffersize)
+            for i, result in enumerate(results):
+                ok += result.get("i") == i
+            stats = executor.stats()
+            extra = {"throttled_attempts": stats.throttles, "limit": executor.concurrency_limit(function)}
+    elif client == "aiobotocore":
+        ok, started = asyncio.run(run_aiobotocore(endpoint, function, scenario, calls, workers))
+    else:
+        import boto3
+        from botocore.config import Config
+        from concurrent.futures import ThreadPoolExecutor
+
+        # As users write it: the default config (10 pooled connections, legacy retries); tuned:
+        # a connection per worker and the adaptive retry mode.
+        config = Config() if client == "boto3 default" else Config(max_pool_connections=workers,
+                                                                    retries={"mode": "adaptive"})
+        lambda_client = boto3.client("lambda", endpoint_url=endpoint, config=config)
+
+        def call(event):
+            try:
+                result = json.loads(lambda_client.invoke(FunctionName=function, Payload=json.dumps(event))["Payload"].read())
+                return result.get("i") == event["i"]
+            except Exception:  # noqa: BLE001 - counted as a failure
+                return False
+
+        base_rss, started = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, time.perf_counter()
+        with ThreadPoolExecutor(workers) as pool:
+            ok = sum(pool.map(call, events(scenario, calls)))
+    elapsed = time.perf_counter() - started
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    failed = calls - ok
+    print(json.dumps({"client": client, "scenario": scenario, "calls": calls, "succeeded": ok, "failed": failed,
+                      "seconds": round(elapsed, 2), "per_s": round(calls / elapsed),
+                      "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+                      "peak_rss_mb": round(usage.ru_maxrss / 1024),
+                      "rss_growth_mb": round((usage.ru_maxrss - base_rss) / 1024), **extra}))
+
+
+async def run_aiobotocore(endpoint, function, scenario, calls, workers):
+    from aiobotocore.config import AioConfig
+    from aiobotocore.session import get_session
+
+    room = asyncio.Semaphore(workers)
+    config = AioConfig(max_pool_connections=workers, retries={"mode": "adaptive"})
+    async with get_session().create_client("lambda", endpoint_url=endpoint, config=config) as client:
+        async def call(event):
+            async with room:
+                try:
+                    response = await client.invoke(FunctionName=function, Payload=json.dumps(event))
+                    return json.loads(await response["Payload"].read()).get("i") == event["i"]
+                except Exception:  # noqa: BLE001 - counted as a failure
+                    return False
+
+        started = time.perf_counter()
+        ok = sum(await asyncio.gather(*(call(event) for event in events(scenario, calls))))
+    return ok, started
+
+
+def run_rust(endpoint, calls, in_flight, sleep_ms):
+    out = subprocess.run(["cargo", "run", "--quiet", "--release", "--example", "sdk_baseline", "--", endpoint,
+                          str(calls), str(in_flight), str(sleep_ms)], capture_output=True, text=True, env=ENV,
+                         timeout=1800, cwd=ROOT)
+    if out.returncode != 0:
+        return {"client": RUST, "scenario": "echo" if sleep_ms == 0 else "in_flight", "error": out.stderr[-300:]}
+    row = json.loads(out.stdout.strip().splitlines()[-1])
+    row["client"] = RUST
+    return row
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="smaller runs (a tenth), for a first look")
+    parser.add_argument("--json", default=os.path.join(ROOT, "bench", "results.json"))
+    parser.add_argument("--table", metavar="JSON", help="only print the table of an earlier run's rows")
+    args = parser.parse_args()
+    if args.table:
+        with open(args.table) as file:
+            return print_table(json.load(file))
+    scale = 10 if args.quick else 1
+    echo_calls, peer_calls, in_flight = 20000 // scale, 3000 // scale, 10000 // scale
+    server = subprocess.Popen([sys.executable, "-m", "lambda_executor", "local", "--synthetic", "echo",
+                               "--synthetic", "limited", "--reserved", "limited=10",
+                               "--account-concurrency", str(in_flight + 1000)],
+                              stdout=subprocess.PIPE, text=True, env=ENV)
+    endpoint = server.stdout.readline().rsplit(" ", 1)[1].strip()
+    peers = ["boto3 default", "boto3 tuned", "aiobotocore"]
+    plan = ([("LambdaExecutor", "echo", echo_calls, 64)] + [(peer, "echo", peer_calls, 64) for peer in peers]
+            + [("LambdaExecutor", "in_flight", in_flight, in_flight), ("aiobotocore", "in_flight", in_flight, in_flight)]
+            + [(client, "throttled", 200, 100) for client in ["LambdaExecutor"] + peers]
+            + [(client, "payload_5mb", 20, 4) for client in ["LambdaExecutor"] + peers]
+            + [("LambdaExecutor", "million", 1_000_000 // scale, 64)])
+    rows = []
+    try:
+        for row in (run_rust(endpoint, echo_calls, 64, 0), run_rust(endpoint, in_flight, in_flight, 2000)):
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+        for client, scenario, calls, workers in plan:
+            out = subprocess.run([sys.executable, __file__, "--child", client, scenario, endpoint, str(calls), str(workers)],
+                                 capture_output=True, text=True, env=ENV, timeout=1800)
+            row = json.loads(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else {
+                "client": client, "scenario": scenario, "error": out.stderr[-300:]}
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    finally:
+        server.terminate()
+        server.wait()
+    with open(args.json, "w") as file:
+        json.dump(rows, file, indent=1)
+    print_table(rows)
+
+
+def print_table(rows):
+    """One table. `vs best peer`: LambdaExecutor's calls/s over the best of boto3 and aiobotocore
+    in the same scenario; `of Rust`: over aws-sdk-lambda alone (the engine's ceiling)."""
+    header = ("scenario", "client", "calls", "ok", "failed", "seconds", "calls/s", "throttled", "cpu s", "peak MB",
+              "vs best peer", "of Rust")
+    lines = [header]
+    for scenario in ("echo", "in_flight", "throttled", "payload_5mb", "million"):
+        group = [row for row in rows if row.get("scenario") == scenario]
+        ran = [row for row in group if "error" not in row]
+        best_peer = max((row["per_s"] for row in ran if row["client"] not in ("LambdaExecutor", RUST)), default=None)
+        ceiling = next((row["per_s"] for row in ran if row["client"] == RUST), None)
+        for row in group:
+            ours = row["client"] == "LambdaExecutor" and "error" not in row
+            lines.append((scenario, row["client"], str(row.get("calls", "")), str(row.get("succeeded", "")),
+                          str(row.get("failed", "")), str(row.get("seconds", row.get("error", "")[:30])),
+                          str(row.get("per_s", "")), str(row.get("throttled_attempts", "")), str(row.get("cpu_s", "")),
+                          str(row.get("peak_rss_mb", "")),
+                          f"{row['per_s'] / best_peer:.2f}x" if ours and best_peer else "",
+                          f"{100 * row['per_s'] / ceiling:.0f}%" if ours and ceiling else ""))
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    for line in lines:
+        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        _, _, client, scenario, endpoint, calls, workers = sys.argv
+        run_client(client, scenario, endpoint, int(calls), int(workers))
+    else:
+        main()
