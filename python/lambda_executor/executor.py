@@ -12,6 +12,7 @@ import threading
 import time
 import weakref
 from concurrent.futures import Executor, Future
+from concurrent.futures._base import FINISHED
 from typing import Any, AsyncIterator, Callable, Iterable, Iterator, Optional, Tuple, Union
 
 from ._core import Engine, InvocationInfo, RetryPolicy, on_completion_thread
@@ -43,6 +44,8 @@ class LambdaFuture(Future):
     _siblings: "set[LambdaFuture]" = set()  # the executor's pending futures
 
     def cancel(self) -> bool:
+        if self._state == FINISHED:  # the common case (map cancels each future it read): no lock
+            return False
         # An invocation already sent cannot be called back, as with a thread already running.
         job = self._job
         if job is not None and not job.cancel():
