@@ -5,6 +5,7 @@ import base64
 import importlib
 import os
 import re
+import zlib
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,7 @@ def test_calls_a_function_by_import_path_with_json_arguments(agent, mathwork):
     assert agent.submit(mathwork.add, 2, b=3).result() == 5
     assert agent.submit(mathwork.describe, 1, [2], x={"y": None}).result() == {"args": [1, [2]], "kwargs": {"x": {"y": None}}}
     assert agent.submit(mathwork.Geometry.area, 3, 4).result() == 12
+    assert agent.submit(mathwork.Geometry.name).result() == "Geometry"
     assert list(agent.map(mathwork.add, [1, 2, 3], [10, 20, 30])) == [11, 22, 33]
     assert asyncio.run(agent.ainvoke(mathwork.add, 1, 1)) == 2
 
@@ -80,6 +82,11 @@ def test_without_an_agent_a_python_function_is_a_type_error_that_says_how(local,
     "../mathwork:add",      # not a module path
     "mathwork",             # no function named
     "mathwork:no_such_function",
+    "mathwork:time.sleep",                          # no walking into what the code imported
+    "lambda_executor.agent:os.system",              # nor into the agent's own imports
+    "lambda_executor.agent:importlib.import_module",
+    "lambda_executor.agent:handler",                # the agent does not call itself
+    "mathwork:imported_run",                        # defined elsewhere, only imported here
 ])
 def test_the_agent_refuses_anything_but_functions_of_the_deployed_code(agent, path):
     with pytest.raises(FunctionError) as raised:
@@ -139,3 +146,12 @@ def test_nothing_is_ever_unpickled():
     for source in sources:
         assert not re.search(r"^\s*(import|from)\s+(c?pickle|dill|cloudpickle|marshal|shelve)\b",
                              source.read_text(), re.M), source
+
+
+def test_a_compressed_call_cannot_unpack_into_gigabytes():
+    from lambda_executor import agent
+
+    packer = zlib.compressobj()
+    bomb = b"".join(packer.compress(b"\0" * 2**20) for _ in range(300)) + packer.flush()  # 300 MB of zeros
+    with pytest.raises(agent.AgentError, match="more than"):
+        agent.handler({"call": "mathwork:add", agent.COMPRESSED: base64.b64encode(bomb).decode()}, None)

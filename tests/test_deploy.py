@@ -110,6 +110,18 @@ def test_bad_options_are_refused_before_anything_is_sent(local, code, capsys, ar
     assert "fn" not in local.functions()
 
 
+def test_update_keeps_what_it_is_not_told_and_will_not_change_the_platform(local, code, capsys):
+    url = local.endpoint_url
+    assert cli(capsys, "deploy", "own", str(code / "mathwork.py"), "--handler", "mathwork.add", "--role", ROLE,
+               "--runtime", "python3.11", "--endpoint-url", url)[0] == 0
+    status, out, err = cli(capsys, "update", "own", str(code / "mathwork.py"), "--memory", "256", "--endpoint-url", url)
+    assert (status, out.strip()) == (0, "updated own: memory 512 -> 256"), err
+    status, _, err = cli(capsys, "update", "own", str(code / "mathwork.py"), "--runtime", "python3.12", "--endpoint-url", url)
+    assert status == 1 and "runs python3.11, not python3.12" in err
+    status, _, err = cli(capsys, "update", "own", str(code / "mathwork.py"), "--architecture", "arm64", "--endpoint-url", url)
+    assert status == 1 and "--architecture cannot change" in err
+
+
 def test_a_missing_path_or_role_is_refused(local, code, capsys):
     status, _, err = cli(capsys, "deploy", "fn", str(code / "nope.py"), "--role", ROLE, "--endpoint-url", local.endpoint_url)
     assert status == 2 and "nope.py does not exist" in err

@@ -89,6 +89,8 @@ def test_terminate_cancels_what_was_not_sent(pool_of, local, mathwork):
     assert local.stats("agent")["invocations"] <= 2
 
 
-def test_a_pool_needs_its_agent_function():
+def test_a_pool_needs_its_agent_function_and_a_process():
     with pytest.raises(TypeError, match="function="):
         LambdaPool(4)
+    with pytest.raises(ValueError, match="at least 1"):
+        LambdaPool(0, function="agent")

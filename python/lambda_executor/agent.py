@@ -12,12 +12,16 @@ runs without the rest of lambda_executor.
 import base64
 import importlib
 import importlib.util
+import inspect
 import json
 import os
+import sys
 import zlib
 
 COMPRESSED = "lambda_executor.zlib"
 DEFAULT_COMPRESS_OVER = 64 * 1024
+# Lambda's payloads are 6 MB at most; their JSON compresses well, but not beyond this.
+MAX_UNPACKED = 256 * 1024 * 1024
 WARM_EVENT = {"lambda_executor": "warm"}
 
 
@@ -45,6 +49,8 @@ def resolve(path):
     names = module_name.split(".") + qualname.split(".")
     if not qualname or not all(name.isidentifier() and not name.startswith("__") for name in names):
         raise AgentError(f"'{path}' is not a 'package.module:function' path")
+    if module_name.split(".")[0] == "lambda_executor":
+        raise AgentError(f"'{path}': the agent does not call itself")
     root = os.path.realpath(os.environ.get("LAMBDA_TASK_ROOT") or os.getcwd())
     for depth in range(1, len(module_name.split(".")) + 1):
         # Each package on the way is checked before it is imported (importing runs its code).
@@ -56,7 +62,14 @@ def resolve(path):
     target = importlib.import_module(module_name)
     for name in qualname.split("."):
         target = getattr(target, name, None)
-    if not callable(target):
+        # No walking into another module: `app:os.system` would reach what app imported.
+        if inspect.ismodule(target):
+            raise AgentError(f"'{path}' names a module, not a function of the deployed code")
+    # What is called must be defined in the deployed code, not merely imported into it
+    # (`from subprocess import run` puts subprocess's function in the user's module).
+    defined_in = sys.modules.get(getattr(target, "__module__", None) or "")
+    if not callable(target) or defined_in is None or not _inside(getattr(defined_in, "__file__", None), root) \
+            or defined_in.__name__.split(".")[0] == "lambda_executor":
         raise AgentError(f"'{path}' is not a function of the deployed code")
     return target
 
@@ -73,7 +86,12 @@ def pack(document):
 def unpack(packed):
     if not isinstance(packed, str):
         raise AgentError(f"'{COMPRESSED}' must be a base64 string")
-    return json.loads(zlib.decompress(base64.b64decode(packed)))
+    # Bounded: a few bytes of zlib can ask for gigabytes.
+    inflater = zlib.decompressobj()
+    document = inflater.decompress(base64.b64decode(packed), MAX_UNPACKED)
+    if inflater.unconsumed_tail:
+        raise AgentError(f"'{COMPRESSED}' unpacks to more than {MAX_UNPACKED} bytes")
+    return json.loads(document)
 
 
 def pack_result(result, compress_over):

@@ -16,6 +16,8 @@ from .errors import DeployError
 MANAGED_TAG = ("managed-by", "lambda-executor")
 DEFAULT_MEMORY = 512
 DEFAULT_TIMEOUT = 60
+DEFAULT_RUNTIME = "python3.12"
+DEFAULT_ARCHITECTURE = "x86_64"
 MAX_LAYERS = 5
 
 
@@ -37,8 +39,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     code.add_argument("--reserved-concurrency", type=int, metavar="N")
     code.add_argument("--environment", action="append", metavar="K=V", help="an environment variable (repeatable)")
     code.add_argument("--handler", help=f"the handler (default {AGENT_HANDLER}, the agent)")
-    code.add_argument("--runtime", default="python3.12")
-    code.add_argument("--architecture", default="x86_64", choices=["x86_64", "arm64"])
+    code.add_argument("--runtime", help=f"the Python runtime (default {DEFAULT_RUNTIME})")
+    code.add_argument("--architecture", choices=["x86_64", "arm64"], help=f"(default {DEFAULT_ARCHITECTURE})")
 
     deploy = commands.add_parser("deploy", parents=[code, client], help="create a function (or update one it created)")
     deploy.set_defaults(run=run_deploy)
@@ -64,12 +66,13 @@ def run_deploy(args: argparse.Namespace) -> int:
         return _update(control, args.name, current, desired)
     if not args.role:
         raise ValueError("--role is required to create a function (its execution role's ARN)")
-    package = _package(args)
+    runtime, architecture = args.runtime or DEFAULT_RUNTIME, args.architecture or DEFAULT_ARCHITECTURE
+    package = _package(args, runtime, architecture)
     created = control.create_function(
-        args.name, package, role=args.role, handler=desired["handler"], runtime=args.runtime,
+        args.name, package, role=args.role, handler=desired["handler"] or AGENT_HANDLER, runtime=runtime,
         memory=desired["memory"] or DEFAULT_MEMORY, timeout=desired["timeout"] or DEFAULT_TIMEOUT,
         layers=desired["layers"] or [], environment=desired["environment"] or {},
-        tags=dict([MANAGED_TAG]), architecture=args.architecture)
+        tags=dict([MANAGED_TAG]), architecture=architecture)
     control.wait_until_ready(args.name)
     if args.reserved_concurrency is not None:
         control.set_reserved_concurrency(args.name, args.reserved_concurrency)
@@ -89,7 +92,14 @@ def run_update(args: argparse.Namespace) -> int:
 
 def _update(control: ControlPlane, name: str, current: dict, desired: dict) -> int:
     _refuse_unmanaged(current, "update")
-    package = _package(desired["args"])
+    args = desired["args"]
+    # The requirements are built for the function's own platform; changing it is not an update.
+    runtime, architecture = current["runtime"], (current["architectures"] or [DEFAULT_ARCHITECTURE])[0]
+    for option, given, actual in (("--runtime", args.runtime, runtime), ("--architecture", args.architecture, architecture)):
+        if given is not None and given != actual:
+            raise DeployError(f"{name} runs {actual}, not {given}: {option} cannot change by update "
+                              f"(delete the function and deploy it again)")
+    package = _package(args, runtime, architecture)
     changes = []
     if code_sha256(package) != current["code_sha256"]:
         control.update_code(name, package)
@@ -183,14 +193,14 @@ def _desired(args: argparse.Namespace) -> dict:
             if not equals or not key:
                 raise ValueError(f"--environment takes K=V, not {item!r}")
             environment[key] = value
-    return {"args": args, "role": args.role, "handler": args.handler or AGENT_HANDLER, "memory": args.memory,
+    return {"args": args, "role": args.role, "handler": args.handler, "memory": args.memory,
             "timeout": args.timeout, "layers": args.layer, "environment": environment,
             "reserved_concurrency": args.reserved_concurrency}
 
 
-def _package(args: argparse.Namespace) -> bytes:
+def _package(args: argparse.Namespace, runtime: str, architecture: str) -> bytes:
     with tempfile.TemporaryDirectory(prefix="lambda-executor-bundle-") as root:
-        stage(args.paths, Path(root), args.requirements, args.runtime, args.architecture)
+        stage(args.paths, Path(root), args.requirements, runtime, architecture)
         return zip_bytes(Path(root))
 
 

@@ -22,6 +22,7 @@ class AsyncResult:
         self._callback, self._error_callback = callback, error_callback
         self._ready = threading.Event()
         self._lock = threading.Lock()
+        self._finishing = False
         self._remaining = len(futures)
         self._value: Any = None
         self._error: Optional[BaseException] = None
@@ -35,12 +36,13 @@ class AsyncResult:
         if future.cancelled():
             error = concurrent.futures.CancelledError("the pool was terminated")
         with self._lock:
-            if self._ready.is_set():
+            if self._finishing:
                 return
             self._remaining -= 1
             # As multiprocessing does, the first error makes the result ready at once.
             if error is None and self._remaining:
                 return
+            self._finishing = True
         self._finish(error)
 
     def _finish(self, error: Optional[BaseException]) -> None:
@@ -86,6 +88,8 @@ class LambdaPool:
     def __init__(self, processes: Optional[int] = None, function: Optional[str] = None, **client_options: Any) -> None:
         if not function:
             raise TypeError("LambdaPool needs function=: the name of the deployed agent function")
+        if processes is not None and processes < 1:
+            raise ValueError("Number of processes must be at least 1")
         self._processes = processes or DEFAULT_MAX_WORKERS
         self._executor = LambdaExecutor(max_workers=self._processes, agent=function, **client_options)
         self._state = RUN

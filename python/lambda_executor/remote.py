@@ -42,7 +42,7 @@ def import_path(function: Any) -> str:
         target: Any = importlib.import_module(module)
         for name in qualname.split("."):
             target = getattr(target, name, None)
-        if target is not function:
+        if target != function:  # == : each access to a classmethod makes a new bound method
             why = f"{module}:{qualname} does not name it"
     if why:
         raise TypeError(f"cannot call {function!r} through the agent: {why}. Define it in a module of the "

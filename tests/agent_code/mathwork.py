@@ -1,5 +1,8 @@
 """User code deployed with the agent in the tests (the agent imports it by path)."""
+import subprocess
 import time
+
+imported_run = subprocess.run  # defined elsewhere, only imported here: the agent must refuse it
 
 
 class WorkError(Exception):
@@ -39,6 +42,10 @@ class Geometry:
     @staticmethod
     def area(width, height):
         return width * height
+
+    @classmethod
+    def name(cls):
+        return cls.__name__
 
 
 def importable(module):
