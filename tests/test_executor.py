@@ -370,3 +370,11 @@ def test_invocations_go_out_in_the_order_they_were_submitted(local):
             future.add_done_callback(lambda _, i=i: finished.append(i))
     # Two at a time, in order: each call ends in its own round of two, give or take one.
     assert all(abs(finished.index(i) - i) <= 1 for i in range(12)), finished
+
+
+def test_a_bad_event_stops_map_and_what_it_queued_is_not_sent(local, handlers):
+    local.add_function("sleep", "app.sleep", handlers)
+    with LambdaExecutor(max_workers=1, endpoint_url=local.endpoint_url) as executor:
+        with pytest.raises(TypeError):
+            executor.map("sleep", [{"seconds": 0.3}] * 5 + [{"bad": {1, 2}}])
+    assert local.stats("sleep")["invocations"] <= 1  # only the one already sent when the error came

@@ -193,10 +193,15 @@ class LambdaExecutor(Executor):
                 future.add_done_callback(bar.finished)
             return future
 
+        fs: collections.deque = collections.deque()
         try:
-            fs: collections.deque = collections.deque(
-                map(submit, itertools.islice(zipped, buffersize) if buffersize else zipped))
+            for args in itertools.islice(zipped, buffersize) if buffersize else zipped:
+                fs.append(submit(args))
         except BaseException:
+            # A bad event (not JSON, too large) stops the map before it returns: what it had
+            # queued is not sent, since nobody will read its results.
+            for future in fs:
+                future.cancel()
             if bar is not None:
                 bar.close()
             raise
