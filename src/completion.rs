@@ -158,7 +158,9 @@ fn resolve_async(py: Python<'_>, event_loop: &Bound<'_, PyAny>, future: Py<PyAny
         Ok(value) => (value, None),
         Err(error) => (py.None(), Some(error.into_value(py))),
     };
-    let setter = wrap_pyfunction!(set_async_outcome, py)?;
+    // One function object for every asyncio completion, not one each.
+    static SETTER: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();
+    let setter = SETTER.get_or_try_init(py, || wrap_pyfunction!(set_async_outcome, py).map(|f| f.into_any().unbind()))?;
     match event_loop.call_method1(pyo3::intern!(py, "call_soon_threadsafe"), (setter, future, value, error)) {
         // The loop closed before the answer came: nobody awaits it any more.
         Err(error) if event_loop.call_method0(pyo3::intern!(py, "is_closed"))?.is_truthy()? => drop(error),

@@ -107,8 +107,9 @@ impl Dispatcher {
         *self.outstanding.lock().unwrap() += 1;
         // Queued here, in the caller's order: the tasks may start in any order, but invocations
         // go out in the order they were submitted (what an ordered map waits for first).
-        let admission = self.limit_for(&request.function).reserve(false);
-        runtime::get().spawn(self.clone().run(job, request, admission));
+        let limit = self.limit_for(&request.function);
+        let admission = limit.reserve(false);
+        runtime::get().spawn(self.clone().run(job, request, limit, admission));
     }
 
     /// The adaptive limit of a function (created at `max_workers` on first use).
@@ -138,8 +139,7 @@ impl Dispatcher {
         }
     }
 
-    async fn run(self: Arc<Self>, job: Arc<Job>, request: InvokeRequest, admission: Admission) {
-        let limit = self.limit_for(&request.function);
+    async fn run(self: Arc<Self>, job: Arc<Job>, request: InvokeRequest, limit: Arc<AdaptiveLimit>, admission: Admission) {
         let mut admission = Some(admission);
         let deadline = Instant::now() + self.policy.throttle_deadline();
         let (mut attempts, mut throttles, mut retries) = (0u32, 0u32, 0u32);

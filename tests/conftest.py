@@ -1,3 +1,4 @@
+import importlib
 import json
 import subprocess
 import sys
@@ -6,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import boto3_lambda, free_port, wait_for
+from helpers import AGENT_CODE, boto3_lambda, free_port, wait_for
 from lambda_executor import LambdaExecutor, LocalLambda
 
 HANDLERS = Path(__file__).parent / "handlers"
@@ -32,6 +33,13 @@ def _no_real_aws(monkeypatch, tmp_path_factory):
 @pytest.fixture
 def handlers():
     return HANDLERS
+
+
+@pytest.fixture
+def mathwork(monkeypatch):
+    """The deployed code, importable here too (as it would be in the caller's project)."""
+    monkeypatch.syspath_prepend(str(AGENT_CODE))
+    return importlib.import_module("mathwork")
 
 
 @pytest.fixture

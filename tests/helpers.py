@@ -6,9 +6,12 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import boto3
 from botocore.config import Config
+
+AGENT_CODE = Path(__file__).parent / "agent_code"  # user code the agent tests deploy
 
 
 def boto3_lambda(endpoint_url, **config):

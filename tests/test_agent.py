@@ -10,17 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from helpers import AGENT_CODE
 from lambda_executor import (FunctionError, LambdaExecutor, PayloadTooLargeError, WARM_EVENT, remote)
 from lambda_executor.bundle import AGENT_HANDLER, stage
 
-AGENT_CODE = Path(__file__).parent / "agent_code"
-
-
-@pytest.fixture
-def mathwork(monkeypatch):
-    """The deployed code, importable here too (as it would be in the caller's project)."""
-    monkeypatch.syspath_prepend(str(AGENT_CODE))
-    return importlib.import_module("mathwork")
 
 
 @pytest.fixture(scope="module")

@@ -5,14 +5,13 @@ import importlib
 import json
 import shutil
 import zipfile
-from pathlib import Path
 
 import pytest
 
+from helpers import AGENT_CODE
 from lambda_executor import LambdaExecutor
 from lambda_executor.cli import main
 
-AGENT_CODE = Path(__file__).parent / "agent_code"
 ROLE = "arn:aws:iam::123456789012:role/lambda-executor-tests"
 
 

@@ -1,20 +1,11 @@
 """LambdaPool: multiprocessing.pool.ThreadPool's API over the agent, against LocalLambda."""
-import importlib
 import multiprocessing
-from pathlib import Path
 
 import pytest
 
+from helpers import AGENT_CODE
 from lambda_executor import FunctionError, LambdaPool
 from lambda_executor.bundle import AGENT_HANDLER, stage
-
-AGENT_CODE = Path(__file__).parent / "agent_code"
-
-
-@pytest.fixture
-def mathwork(monkeypatch):
-    monkeypatch.syspath_prepend(str(AGENT_CODE))
-    return importlib.import_module("mathwork")
 
 
 @pytest.fixture

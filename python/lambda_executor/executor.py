@@ -57,26 +57,21 @@ class LambdaFuture(Future):
         return job is not None and job.sent and not self.done()
 
     def result(self, timeout: Optional[float] = None) -> Any:
-        self._refuse_waiting_for_itself()
-        try:
-            return super().result(timeout)
-        except KeyboardInterrupt:
-            self._stop_sending()
-            raise
+        return self._wait(super().result, timeout)
 
     def exception(self, timeout: Optional[float] = None) -> Optional[BaseException]:
+        return self._wait(super().exception, timeout)
+
+    def _wait(self, wait: Callable[[Optional[float]], Any], timeout: Optional[float]) -> Any:
         self._refuse_waiting_for_itself()
         try:
-            return super().exception(timeout)
+            return wait(timeout)
         except KeyboardInterrupt:
-            self._stop_sending()
+            # Ctrl-C while waiting (a notebook's interrupt button) means stop: the executor's
+            # invocations not sent yet are cancelled; it stays usable for new work.
+            for future in list(self._siblings):
+                future.cancel()
             raise
-
-    def _stop_sending(self) -> None:
-        # Ctrl-C while waiting (a notebook's interrupt button) means stop: the executor's
-        # invocations not sent yet are cancelled; it stays usable for new work.
-        for future in list(self._siblings):
-            future.cancel()
 
     def _refuse_waiting_for_itself(self) -> None:
         # Done-callbacks run on the one thread that resolves every LambdaFuture: waiting there
@@ -163,12 +158,13 @@ class LambdaExecutor(Executor):
 
     def submit(self, fn: FunctionRef, /, *args: Any, **kwargs: Any) -> LambdaFuture:
         function, path = self._target(fn)
-        event = self._event(path, args, kwargs)
+        return self._submit(function, self._event(path, args, kwargs), AgentFuture() if path else LambdaFuture())
+
+    def _submit(self, function: str, event: Any, future: LambdaFuture, log_tail: Optional[bool] = None) -> LambdaFuture:
         with self._shutdown_lock:
             if self._shutdown:
                 raise RuntimeError("cannot schedule new futures after shutdown")
-            future = AgentFuture() if path else LambdaFuture()
-            future._job = self._engine.submit(function, event, future)
+            future._job = self._engine.submit(function, event, future, log_tail=log_tail)
             future._siblings = self._pending
             self._pending.add(future)
         future.add_done_callback(self._pending.discard)
@@ -301,14 +297,8 @@ class LambdaExecutor(Executor):
         if not isinstance(n, int) or not 1 <= n <= self._max_workers:
             raise ValueError(f"n must be 1 to max_workers ({self._max_workers}), not {n!r}")
         function = self._target(fn)[0]
-        with self._shutdown_lock:
-            if self._shutdown:
-                raise RuntimeError("cannot schedule new futures after shutdown")
-            futures = []
-            for _ in range(n):
-                future = LambdaFuture()
-                future._job = self._engine.submit(function, WARM_EVENT, future, log_tail=True)
-                futures.append(future)
+        # With the log tail: its REPORT line says whether the environment started cold.
+        futures = [self._submit(function, WARM_EVENT, LambdaFuture(), log_tail=True) for _ in range(n)]
         for future in futures:
             # A handler that does not know WARM_EVENT may fail on it; its environment still started.
             error = future.exception()
