@@ -6,12 +6,13 @@ same run: one table, and the rows as JSON.
 
 LocalLambda runs in its own process (`lambda-executor local`); each client runs in a fresh
 process of its own, so CPU seconds and peak RSS are the client's alone. The Rust row is
-examples/sdk_baseline.rs: aws-sdk-lambda alone, with the engine's client, the ceiling for the
+crates/engine/examples/sdk_baseline.rs: aws-sdk-lambda alone, with the engine's client, the ceiling for the
 engine. Scenarios: (a) small echo calls, 64 in flight; (b) 10,000 calls of a 2 s function all in
 flight; (c) 200 x 0.5 s against reserved concurrency 10 with 100 workers (floor: 10 s); (d) a
 5 MB payload round trip; (e) map over 1,000,000 small events with bounded memory. Not part of
 the tests.
 """
+
 import argparse
 import asyncio
 import json
@@ -21,13 +22,22 @@ import subprocess
 import sys
 import time
 
-ENV = dict(os.environ, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
-           AWS_DEFAULT_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true")
+ENV = dict(
+    os.environ,
+    AWS_ACCESS_KEY_ID="bench",
+    AWS_SECRET_ACCESS_KEY="bench",
+    AWS_DEFAULT_REGION="us-east-1",
+    AWS_EC2_METADATA_DISABLED="true",
+)
 RUST = "aws-sdk-lambda (Rust)"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FUNCTION_EVENT = {"echo": ("echo", {}), "in_flight": ("echo", {"sleep_ms": 2000}),
-                  "throttled": ("limited", {"sleep_ms": 500}), "payload_5mb": ("echo", {"blob": "x" * 5_000_000}),
-                  "million": ("echo", {})}
+FUNCTION_EVENT = {
+    "echo": ("echo", {}),
+    "in_flight": ("echo", {"sleep_ms": 2000}),
+    "throttled": ("limited", {"sleep_ms": 500}),
+    "payload_5mb": ("echo", {"blob": "x" * 5_000_000}),
+    "million": ("echo", {}),
+}
 
 
 def events(scenario, calls):
@@ -56,19 +66,25 @@ def run_client(client, scenario, endpoint, calls, workers):
     elif client == "aiobotocore":
         ok, started = asyncio.run(run_aiobotocore(endpoint, function, scenario, calls, workers))
     else:
+        from concurrent.futures import ThreadPoolExecutor
+
         import boto3
         from botocore.config import Config
-        from concurrent.futures import ThreadPoolExecutor
 
         # As users write it: the default config (10 pooled connections, legacy retries); tuned:
         # a connection per worker and the adaptive retry mode.
-        config = Config() if client == "boto3 default" else Config(max_pool_connections=workers,
-                                                                    retries={"mode": "adaptive"})
+        config = (
+            Config()
+            if client == "boto3 default"
+            else Config(max_pool_connections=workers, retries={"mode": "adaptive"})
+        )
         lambda_client = boto3.client("lambda", endpoint_url=endpoint, config=config)
 
         def call(event):
             try:
-                result = json.loads(lambda_client.invoke(FunctionName=function, Payload=json.dumps(event))["Payload"].read())
+                result = json.loads(
+                    lambda_client.invoke(FunctionName=function, Payload=json.dumps(event))["Payload"].read()
+                )
                 return result.get("i") == event["i"]
             except Exception:  # noqa: BLE001 - counted as a failure
                 return False
@@ -79,11 +95,23 @@ def run_client(client, scenario, endpoint, calls, workers):
     elapsed = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
     failed = calls - ok
-    print(json.dumps({"client": client, "scenario": scenario, "calls": calls, "succeeded": ok, "failed": failed,
-                      "seconds": round(elapsed, 2), "per_s": round(calls / elapsed),
-                      "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
-                      "peak_rss_mb": round(usage.ru_maxrss / 1024),
-                      "rss_growth_mb": round((usage.ru_maxrss - base_rss) / 1024), **extra}))
+    print(
+        json.dumps(
+            {
+                "client": client,
+                "scenario": scenario,
+                "calls": calls,
+                "succeeded": ok,
+                "failed": failed,
+                "seconds": round(elapsed, 2),
+                "per_s": round(calls / elapsed),
+                "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+                "peak_rss_mb": round(usage.ru_maxrss / 1024),
+                "rss_growth_mb": round((usage.ru_maxrss - base_rss) / 1024),
+                **extra,
+            }
+        )
+    )
 
 
 async def run_aiobotocore(endpoint, function, scenario, calls, workers):
@@ -93,6 +121,7 @@ async def run_aiobotocore(endpoint, function, scenario, calls, workers):
     room = asyncio.Semaphore(workers)
     config = AioConfig(max_pool_connections=workers, retries={"mode": "adaptive"})
     async with get_session().create_client("lambda", endpoint_url=endpoint, config=config) as client:
+
         async def call(event):
             async with room:
                 try:
@@ -107,9 +136,28 @@ async def run_aiobotocore(endpoint, function, scenario, calls, workers):
 
 
 def run_rust(endpoint, calls, in_flight, sleep_ms):
-    out = subprocess.run(["cargo", "run", "--quiet", "--release", "--example", "sdk_baseline", "--", endpoint,
-                          str(calls), str(in_flight), str(sleep_ms)], capture_output=True, text=True, env=ENV,
-                         timeout=1800, cwd=ROOT)
+    out = subprocess.run(
+        [
+            "cargo",
+            "run",
+            "--quiet",
+            "--release",
+            "--package",
+            "lambda-executor-engine",
+            "--example",
+            "sdk_baseline",
+            "--",
+            endpoint,
+            str(calls),
+            str(in_flight),
+            str(sleep_ms),
+        ],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=1800,
+        cwd=ROOT,
+    )
     if out.returncode != 0:
         return {"client": RUST, "scenario": "echo" if sleep_ms == 0 else "in_flight", "error": out.stderr[-300:]}
     row = json.loads(out.stdout.strip().splitlines()[-1])
@@ -128,30 +176,56 @@ def main():
             return print_table(json.load(file))
     scale = 10 if args.quick else 1
     echo_calls, peer_calls, in_flight = 20000 // scale, 3000 // scale, 10000 // scale
-    server = subprocess.Popen([sys.executable, "-m", "lambda_executor", "local", "--synthetic", "echo",
-                               "--synthetic", "limited", "--reserved", "limited=10",
-                               "--account-concurrency", str(in_flight + 1000)],
-                              stdout=subprocess.PIPE, text=True, env=ENV)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "lambda_executor",
+            "local",
+            "--synthetic",
+            "echo",
+            "--synthetic",
+            "limited",
+            "--reserved",
+            "limited=10",
+            "--account-concurrency",
+            str(in_flight + 1000),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
     endpoint = server.stdout.readline().rsplit(" ", 1)[1].strip()
     peers = ["boto3 default", "boto3 tuned", "aiobotocore"]
-    plan = ([("LambdaExecutor", "echo", echo_calls, 64)] + [(peer, "echo", peer_calls, 64) for peer in peers]
-            + [(client, "in_flight", in_flight, in_flight) for client in ("LambdaExecutor", "boto3 tuned", "aiobotocore")]
-            + [(client, "throttled", 200, 100) for client in ["LambdaExecutor"] + peers]
-            + [(client, "payload_5mb", 20, 4) for client in ["LambdaExecutor"] + peers]
-            + [("LambdaExecutor", "million", 1_000_000 // scale, 64)]
-            # The peers stream nothing: ThreadPoolExecutor.map and gather hold every call at once,
-            # and at their speed a million would take a quarter of an hour; 50,000 show the trend.
-            + [(peer, "million", 50_000 // scale, 64) for peer in ("boto3 tuned", "aiobotocore")])
+    plan = (
+        [("LambdaExecutor", "echo", echo_calls, 64)]
+        + [(peer, "echo", peer_calls, 64) for peer in peers]
+        + [(client, "in_flight", in_flight, in_flight) for client in ("LambdaExecutor", "boto3 tuned", "aiobotocore")]
+        + [(client, "throttled", 200, 100) for client in ["LambdaExecutor", *peers]]
+        + [(client, "payload_5mb", 20, 4) for client in ["LambdaExecutor", *peers]]
+        + [("LambdaExecutor", "million", 1_000_000 // scale, 64)]
+        # The peers stream nothing: ThreadPoolExecutor.map and gather hold every call at once,
+        # and at their speed a million would take a quarter of an hour; 50,000 show the trend.
+        + [(peer, "million", 50_000 // scale, 64) for peer in ("boto3 tuned", "aiobotocore")]
+    )
     rows = []
     try:
         for row in (run_rust(endpoint, echo_calls, 64, 0), run_rust(endpoint, in_flight, in_flight, 2000)):
             rows.append(row)
             print(json.dumps(row), flush=True)
         for client, scenario, calls, workers in plan:
-            out = subprocess.run([sys.executable, __file__, "--child", client, scenario, endpoint, str(calls), str(workers)],
-                                 capture_output=True, text=True, env=ENV, timeout=1800)
-            row = json.loads(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else {
-                "client": client, "scenario": scenario, "error": out.stderr[-300:]}
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", client, scenario, endpoint, str(calls), str(workers)],
+                capture_output=True,
+                text=True,
+                env=ENV,
+                timeout=1800,
+            )
+            row = (
+                json.loads(out.stdout.strip().splitlines()[-1])
+                if out.returncode == 0
+                else {"client": client, "scenario": scenario, "error": out.stderr[-300:]}
+            )
             rows.append(row)
             print(json.dumps(row), flush=True)
     finally:
@@ -165,8 +239,20 @@ def main():
 def print_table(rows):
     """One table. `vs best peer`: LambdaExecutor's calls/s over the best of boto3 and aiobotocore
     in the same scenario; `of Rust`: over aws-sdk-lambda alone (the engine's ceiling)."""
-    header = ("scenario", "client", "calls", "ok", "failed", "seconds", "calls/s", "throttled", "cpu s", "peak MB",
-              "vs best peer", "of Rust")
+    header = (
+        "scenario",
+        "client",
+        "calls",
+        "ok",
+        "failed",
+        "seconds",
+        "calls/s",
+        "throttled",
+        "cpu s",
+        "peak MB",
+        "vs best peer",
+        "of Rust",
+    )
     lines = [header]
     for scenario in ("echo", "in_flight", "throttled", "payload_5mb", "million"):
         group = [row for row in rows if row.get("scenario") == scenario]
@@ -175,12 +261,22 @@ def print_table(rows):
         ceiling = next((row["per_s"] for row in ran if row["client"] == RUST), None)
         for row in group:
             ours = row["client"] == "LambdaExecutor" and "error" not in row
-            lines.append((scenario, row["client"], str(row.get("calls", "")), str(row.get("succeeded", "")),
-                          str(row.get("failed", "")), str(row.get("seconds", row.get("error", "")[:30])),
-                          str(row.get("per_s", "")), str(row.get("throttled_attempts", "")), str(row.get("cpu_s", "")),
-                          str(row.get("peak_rss_mb", "")),
-                          f"{row['per_s'] / best_peer:.2f}x" if ours and best_peer else "",
-                          f"{100 * row['per_s'] / ceiling:.0f}%" if ours and ceiling else ""))
+            lines.append(
+                (
+                    scenario,
+                    row["client"],
+                    str(row.get("calls", "")),
+                    str(row.get("succeeded", "")),
+                    str(row.get("failed", "")),
+                    str(row.get("seconds", row.get("error", "")[:30])),
+                    str(row.get("per_s", "")),
+                    str(row.get("throttled_attempts", "")),
+                    str(row.get("cpu_s", "")),
+                    str(row.get("peak_rss_mb", "")),
+                    f"{row['per_s'] / best_peer:.2f}x" if ours and best_peer else "",
+                    f"{100 * row['per_s'] / ceiling:.0f}%" if ours and ceiling else "",
+                )
+            )
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     for line in lines:
         print("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())

@@ -6,6 +6,7 @@
 With boto3 and threads, 8 of the 10 calls fail with TooManyRequestsException against a reserved
 concurrency of 2; here all 10 succeed, because the executor absorbs the throttling.
 """
+
 import concurrent.futures
 import os
 

@@ -6,7 +6,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from helpers import AGENT_CODE, boto3_lambda, free_port, wait_for
 from lambda_executor import LambdaExecutor, LocalLambda
 
@@ -24,9 +23,16 @@ def _no_real_aws(monkeypatch, tmp_path_factory):
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setenv("AWS_CONFIG_FILE", str(nowhere / "config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(nowhere / "credentials"))
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_LAMBDA", "AWS_REGION",
-                 "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-                 "AWS_WEB_IDENTITY_TOKEN_FILE"):
+    for name in (
+        "AWS_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_LAMBDA",
+        "AWS_REGION",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -63,10 +69,14 @@ def executor(local):
 def moto_server():
     """moto's server: a Lambda (and IAM) implementation nobody here wrote, on loopback."""
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
+
         def up():
             try:
                 urllib.request.urlopen(f"{url}/moto-api/", timeout=1)
@@ -75,8 +85,9 @@ def moto_server():
                 return False
 
         wait_for(up, seconds=30)
-        config = urllib.request.Request(f"{url}/moto-api/config", method="POST",
-                                        data=json.dumps({"lambda": {"use_docker": False}}).encode())
+        config = urllib.request.Request(
+            f"{url}/moto-api/config", method="POST", data=json.dumps({"lambda": {"use_docker": False}}).encode()
+        )
         urllib.request.urlopen(config, timeout=5)
         yield url
     finally:

@@ -1,11 +1,10 @@
 """Helpers shared by the tests."""
+
 import json
 import os
 import socket
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import boto3
@@ -36,17 +35,6 @@ def pid_alive(pid):
             return stat.read().split()[2] != "Z"
     except (FileNotFoundError, ProcessLookupError):
         return False
-
-
-def raw_invoke(local, name, body, headers):
-    request = urllib.request.Request(
-        f"{local.endpoint_url}/2015-03-31/functions/{name}/invocations", data=body, headers=headers, method="POST"
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, response.headers, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers, error.read()
 
 
 def wait_for(condition, seconds=10.0):
@@ -117,8 +105,14 @@ class DroppingServer:
                         break
                     data += chunk
                 head, _, body = data.partition(b"\r\n\r\n")
-                length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                               if line.lower().startswith(b"content-length:")), 0)
+                length = next(
+                    (
+                        int(line.split(b":")[1])
+                        for line in head.split(b"\r\n")
+                        if line.lower().startswith(b"content-length:")
+                    ),
+                    0,
+                )
                 while len(body) < length:
                     chunk = connection.recv(65536)
                     if not chunk:

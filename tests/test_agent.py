@@ -1,5 +1,6 @@
 """Calling Python functions in Lambda through the agent (lambda_executor.agent.handler), against
 LocalLambda running the agent under awslambdaric with tests/agent_code as the deployed code."""
+
 import asyncio
 import base64
 import importlib
@@ -9,11 +10,9 @@ import zlib
 from pathlib import Path
 
 import pytest
-
 from helpers import AGENT_CODE
-from lambda_executor import (FunctionError, LambdaExecutor, PayloadTooLargeError, WARM_EVENT, remote)
+from lambda_executor import WARM_EVENT, FunctionError, LambdaExecutor, PayloadTooLargeError, remote
 from lambda_executor.bundle import AGENT_HANDLER, stage
-
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +32,10 @@ def agent(local, mathwork, deployed):
 
 def test_calls_a_function_by_import_path_with_json_arguments(agent, mathwork):
     assert agent.submit(mathwork.add, 2, b=3).result() == 5
-    assert agent.submit(mathwork.describe, 1, [2], x={"y": None}).result() == {"args": [1, [2]], "kwargs": {"x": {"y": None}}}
+    assert agent.submit(mathwork.describe, 1, [2], x={"y": None}).result() == {
+        "args": [1, [2]],
+        "kwargs": {"x": {"y": None}},
+    }
     assert agent.submit(mathwork.Geometry.area, 3, 4).result() == 12
     assert agent.submit(mathwork.Geometry.name).result() == "Geometry"
     assert list(agent.map(mathwork.add, [1, 2, 3], [10, 20, 30])) == [11, 22, 33]
@@ -53,8 +55,7 @@ def test_functions_without_an_import_path_are_refused_before_sending(agent, loca
 
     main_function = type(mathwork.add)(mathwork.add.__code__, {}, "main_function")
     main_function.__module__ = "__main__"
-    for function, why in ((lambda x: x, "lambda"), (local_function, "inside another"),
-                          (main_function, "__main__")):
+    for function, why in ((lambda x: x, "lambda"), (local_function, "inside another"), (main_function, "__main__")):
         with pytest.raises(TypeError, match=why):
             agent.submit(function, 1)
     assert local.stats("agent")["invocations"] == 0
@@ -66,21 +67,24 @@ def test_without_an_agent_a_python_function_is_a_type_error_that_says_how(local,
             executor.submit(mathwork.add, 1, 2)
 
 
-@pytest.mark.parametrize("path", [
-    "os:getcwd",            # the standard library is not deployed code
-    "posix:system",         # nor are built-in modules
-    "subprocess:run",
-    "json:loads",
-    "mathwork:__class__",   # no dunder walking
-    "../mathwork:add",      # not a module path
-    "mathwork",             # no function named
-    "mathwork:no_such_function",
-    "mathwork:time.sleep",                          # no walking into what the code imported
-    "lambda_executor.agent:os.system",              # nor into the agent's own imports
-    "lambda_executor.agent:importlib.import_module",
-    "lambda_executor.agent:handler",                # the agent does not call itself
-    "mathwork:imported_run",                        # defined elsewhere, only imported here
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "os:getcwd",  # the standard library is not deployed code
+        "posix:system",  # nor are built-in modules
+        "subprocess:run",
+        "json:loads",
+        "mathwork:__class__",  # no dunder walking
+        "../mathwork:add",  # not a module path
+        "mathwork",  # no function named
+        "mathwork:no_such_function",
+        "mathwork:time.sleep",  # no walking into what the code imported
+        "lambda_executor.agent:os.system",  # nor into the agent's own imports
+        "lambda_executor.agent:importlib.import_module",
+        "lambda_executor.agent:handler",  # the agent does not call itself
+        "mathwork:imported_run",  # defined elsewhere, only imported here
+    ],
+)
 def test_the_agent_refuses_anything_but_functions_of_the_deployed_code(agent, path):
     with pytest.raises(FunctionError) as raised:
         agent.submit("agent", {"call": path, "args": []}).result()
@@ -137,8 +141,9 @@ def test_nothing_is_ever_unpickled():
     sources = list(package.rglob("*.py"))
     assert len(sources) > 5
     for source in sources:
-        assert not re.search(r"^\s*(import|from)\s+(c?pickle|dill|cloudpickle|marshal|shelve)\b",
-                             source.read_text(), re.M), source
+        assert not re.search(
+            r"^\s*(import|from)\s+(c?pickle|dill|cloudpickle|marshal|shelve)\b", source.read_text(), re.M
+        ), source
 
 
 def test_a_compressed_call_cannot_unpack_into_gigabytes():

@@ -1,11 +1,11 @@
 """The asyncio API (pyo3-async-runtimes): ainvoke, amap, amap_unordered, against LocalLambda."""
+
 import asyncio
 import subprocess
 import sys
 import textwrap
 
 import pytest
-
 from lambda_executor import FunctionError, FunctionNotFoundError, LambdaExecutor
 
 
@@ -26,7 +26,7 @@ def test_ainvoke_returns_the_result_and_raises_handler_errors(local, handlers, e
             await executor.ainvoke("fail", message="bad input")
         with pytest.raises(FunctionNotFoundError):
             await executor.ainvoke("no-such-function", {})
-        with pytest.raises(TypeError, match="not JSON serializable|NaN|JSON"):
+        with pytest.raises(TypeError, match=r"not JSON serializable|NaN|JSON"):
             await executor.ainvoke("echo", {"x": {1, 2}})
         return result, failed.value
 
@@ -114,8 +114,9 @@ def test_the_first_error_in_amap_is_raised_and_the_rest_cancelled(local, handler
     local.add_function("fail", "app.fail", handlers)
 
     async def main(executor):
-        return [result async for result in executor.amap("fail", [{"message": f"m{i}"} for i in range(50)],
-                                                          buffersize=50)]
+        return [
+            result async for result in executor.amap("fail", [{"message": f"m{i}"} for i in range(50)], buffersize=50)
+        ]
 
     with LambdaExecutor(max_workers=1, endpoint_url=local.endpoint_url) as executor:
         with pytest.raises(FunctionError, match="m0"):
@@ -151,7 +152,8 @@ def test_invocations_go_out_in_the_order_they_were_awaited(local):
 
 def test_a_script_exits_cleanly_right_after_its_async_work(tmp_path):
     script = tmp_path / "script.py"
-    script.write_text(textwrap.dedent("""
+    script.write_text(
+        textwrap.dedent("""
         import asyncio
         from lambda_executor import LambdaExecutor, LocalLambda
         local = LocalLambda()
@@ -160,7 +162,8 @@ def test_a_script_exits_cleanly_right_after_its_async_work(tmp_path):
         async def main():
             return await asyncio.gather(*(executor.ainvoke("echo", {"i": i}) for i in range(2000)))
         assert len(asyncio.run(main())) == 2000
-    """))
+    """)
+    )
     for _ in range(4):
         run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
         assert run.returncode == 0, run.stderr[-2000:]

@@ -1,4 +1,5 @@
 """The `lambda-executor` command as a newcomer runs it."""
+
 import os
 import signal
 import subprocess
@@ -17,7 +18,7 @@ def test_console_script_is_installed():
 
 
 def test_demo_runs_offline_and_shows_the_lab():
-    result = subprocess.run(COMMAND + ["demo"], capture_output=True, text=True, timeout=120)
+    result = subprocess.run([*COMMAND, "demo"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "cold invoke -> 200" in result.stdout
     assert "Init Duration" in result.stdout
@@ -28,9 +29,21 @@ def test_demo_runs_offline_and_shows_the_lab():
 
 def test_local_serves_until_interrupted(handlers):
     process = subprocess.Popen(
-        COMMAND + ["local", "--synthetic", "echo", "--function", "hello", "app.echo", str(handlers),
-                   "--reserved", "echo=3"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            *COMMAND,
+            "local",
+            "--synthetic",
+            "echo",
+            "--function",
+            "hello",
+            "app.echo",
+            str(handlers),
+            "--reserved",
+            "echo=3",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         first_line = process.stdout.readline()
@@ -48,7 +61,7 @@ def test_local_serves_until_interrupted(handlers):
 
 
 def test_local_reports_bad_arguments_in_one_line():
-    result = subprocess.run(COMMAND + ["local", "--reserved", "ghost=2"], capture_output=True, text=True, timeout=30)
+    result = subprocess.run([*COMMAND, "local", "--reserved", "ghost=2"], capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
     assert "ghost" in result.stderr
     assert "Traceback" not in result.stderr

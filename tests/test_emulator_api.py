@@ -1,8 +1,8 @@
 """LocalLambda's Python API: clear errors for bad input, function management, fork safety."""
+
 import json
 
 import pytest
-
 from helpers import boto3_lambda, in_forked_child
 from lambda_executor import LocalLambda
 
@@ -15,7 +15,7 @@ def test_bad_function_name_is_a_value_error(local, name):
 
 @pytest.mark.parametrize("handler", ["app", "app.", ".echo", "app.echo-x", "1app.echo"])
 def test_malformed_handler_is_a_value_error(local, handlers, handler):
-    with pytest.raises(ValueError, match="handler must be 'module.function'"):
+    with pytest.raises(ValueError, match=r"handler must be 'module.function'"):
         local.add_function("f", handler, handlers)
 
 
@@ -40,13 +40,16 @@ def test_package_handlers_are_found(local, client, tmp_path):
     assert result == {"from": "pkg", "event": [1]}
 
 
-@pytest.mark.parametrize("kwargs,message", [
-    ({"reserved_concurrency": -1}, "reserved_concurrency must be 0 or more"),
-    ({"timeout": 0}, "timeout must be 1 to 900 seconds"),
-    ({"timeout": 901}, "timeout must be 1 to 900 seconds"),
-    ({"memory_size": 64}, "memory_size must be 128 to 10240 MB"),
-    ({"reserved_concurrency": 1001}, "only 1000 of the account concurrency limit is unreserved"),
-])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        ({"reserved_concurrency": -1}, "reserved_concurrency must be 0 or more"),
+        ({"timeout": 0}, "timeout must be 1 to 900 seconds"),
+        ({"timeout": 901}, "timeout must be 1 to 900 seconds"),
+        ({"memory_size": 64}, "memory_size must be 128 to 10240 MB"),
+        ({"reserved_concurrency": 1001}, "only 1000 of the account concurrency limit is unreserved"),
+    ],
+)
 def test_bad_function_settings_are_value_errors(local, kwargs, message):
     with pytest.raises(ValueError, match=message):
         local.add_synthetic("f", **kwargs)
@@ -60,8 +63,11 @@ def test_negative_concurrency_in_set_reserved_concurrency(local):
 
 
 def test_unknown_function_in_management_calls_is_a_key_error(local):
-    for call in (lambda: local.stats("nope"), lambda: local.remove_function("nope"),
-                 lambda: local.set_reserved_concurrency("nope", 1)):
+    for call in (
+        lambda: local.stats("nope"),
+        lambda: local.remove_function("nope"),
+        lambda: local.set_reserved_concurrency("nope", 1),
+    ):
         with pytest.raises(KeyError, match="no function named 'nope'"):
             call()
 
@@ -114,8 +120,15 @@ def test_stats_count_what_happened(local, client):
     local.set_reserved_concurrency("f", 5)
     client.invoke(FunctionName="f")
     assert local.stats("f") == {
-        "invocations": 1, "throttles": 1, "cold_starts": 0, "peak_concurrency": 1, "errors": 0,
-        "timeouts": 0, "in_flight": 0, "queued_events": 0, "environments": 0,
+        "invocations": 1,
+        "throttles": 1,
+        "cold_starts": 0,
+        "peak_concurrency": 1,
+        "errors": 0,
+        "timeouts": 0,
+        "in_flight": 0,
+        "queued_events": 0,
+        "environments": 0,
     }
 
 

@@ -1,17 +1,19 @@
 """Lambda's concurrency rules: reserved and account limits, 429 throttles, queued Event invocations."""
+
 import json
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-
-from helpers import boto3_lambda, raw_invoke, wait_for
+from helpers import boto3_lambda, wait_for
 from lambda_executor import LocalLambda
+from lambda_executor.cli import raw_invoke
 
 
 def test_seed_lab_two_succeed_and_eight_are_throttled(local, handlers):
     """shared/seeds/000: reserved concurrency 2, 10 concurrent calls of a slow handler."""
-    local.add_function("do_something_concurrent", "lambda_proc.do_something", handlers,
-                       timeout=15, reserved_concurrency=2)
+    local.add_function(
+        "do_something_concurrent", "lambda_proc.do_something", handlers, timeout=15, reserved_concurrency=2
+    )
     client = boto3_lambda(local.endpoint_url, max_pool_connections=10)
 
     def call(_):
@@ -38,7 +40,7 @@ def test_throttle_is_a_modelled_429_with_reason_and_retry_after(handlers):
             wait_for(lambda: local.stats("busy")["in_flight"] == 1)
             with pytest.raises(client.exceptions.TooManyRequestsException) as error:
                 client.invoke(FunctionName="busy")
-            status, headers, body = raw_invoke(local, "busy", b"{}", {})
+            status, headers, _body = raw_invoke(local.endpoint_url, "busy", b"{}", {}, timeout=10)
             assert running.result()["StatusCode"] == 200
     response = error.value.response
     assert response["ResponseMetadata"]["HTTPStatusCode"] == 429
@@ -86,8 +88,11 @@ def test_event_invocations_queue_and_never_exceed_the_limit(local, handlers, tmp
     client = boto3_lambda(local.endpoint_url)
     out = tmp_path / "runs.txt"
     for n in range(6):
-        response = client.invoke(FunctionName="record", InvocationType="Event",
-                                 Payload=json.dumps({"path": str(out), "n": n, "seconds": 0.2}))
+        response = client.invoke(
+            FunctionName="record",
+            InvocationType="Event",
+            Payload=json.dumps({"path": str(out), "n": n, "seconds": 0.2}),
+        )
         assert response["StatusCode"] == 202
     assert local.stats("record")["queued_events"] >= 2
     wait_for(lambda: out.exists() and len(out.read_text().splitlines()) == 6)

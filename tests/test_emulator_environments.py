@@ -1,5 +1,6 @@
 """Execution environments: cold and warm starts, idle reaping, timeouts, crashes, import errors,
 and no process outliving the emulator."""
+
 import base64
 import json
 import subprocess

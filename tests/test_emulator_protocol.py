@@ -1,12 +1,13 @@
 """boto3, a client nobody here wrote, drives LocalLambda's Invoke API: it speaks the real protocol."""
+
 import base64
 import json
 import re
 
 import pytest
 from botocore.exceptions import ClientError
-
-from helpers import raw_invoke, wait_for
+from helpers import wait_for
+from lambda_executor.cli import raw_invoke
 
 
 def invoke(client, name, event=None, **kwargs):
@@ -78,8 +79,11 @@ def test_log_tail_has_start_end_report_and_init_duration_only_when_cold(local, c
         assert log.startswith(f"START RequestId: {request_id} Version: $LATEST\n")
         assert f"echo invocation {invocation}\n" in log
         assert f"END RequestId: {request_id}\n" in log
-        report = re.search(r"REPORT RequestId: \S+\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms\t"
-                           r"Memory Size: 128 MB\tMax Memory Used: \d+ MB(.*)", log)
+        report = re.search(
+            r"REPORT RequestId: \S+\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms\t"
+            r"Memory Size: 128 MB\tMax Memory Used: \d+ MB(.*)",
+            log,
+        )
         assert report, log
     assert re.search(r"Init Duration: [\d.]+ ms", decoded_log(cold))
     assert "Init Duration" not in decoded_log(warm)
@@ -160,9 +164,12 @@ def test_result_that_is_not_json_is_a_marshal_error(local, client, handlers):
 
 def test_bad_invocation_and_log_types_are_refused(local, handlers):
     local.add_synthetic("echo")
-    for header, value in (("X-Amz-Invocation-Type", "Sometimes"), ("X-Amz-Log-Type", "All"),
-                          ("X-Amz-Client-Context", "not base64!")):
-        status, headers, body = raw_invoke(local, "echo", b"{}", {header: value})
+    for header, value in (
+        ("X-Amz-Invocation-Type", "Sometimes"),
+        ("X-Amz-Log-Type", "All"),
+        ("X-Amz-Client-Context", "not base64!"),
+    ):
+        status, headers, body = raw_invoke(local.endpoint_url, "echo", b"{}", {header: value}, timeout=10)
         assert status == 400, header
         assert headers["x-amzn-ErrorType"] == "InvalidParameterValueException"
         assert json.loads(body)["message"]

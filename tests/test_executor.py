@@ -1,4 +1,5 @@
 """LambdaExecutor as a user relies on it: the Executor contract, payload rules, errors, retries."""
+
 import concurrent.futures
 import math
 import threading
@@ -6,7 +7,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-
 from helpers import wait_for
 from lambda_executor import (
     FunctionError,
@@ -34,14 +34,17 @@ def test_submit_returns_the_decoded_result_and_what_happened(local, executor):
     assert info.log_tail is None
 
 
-@pytest.mark.parametrize("args,kwargs,event", [
-    (({"k": 1},), {}, {"k": 1}),
-    ((1, "two", [3]), {}, [1, "two", [3]]),
-    ((), {"x": 1, "y": [2]}, {"x": 1, "y": [2]}),
-    ((), {}, {}),
-    ((("t", 1),), {}, ["t", 1]),
-    ((None,), {}, None),
-])
+@pytest.mark.parametrize(
+    "args,kwargs,event",
+    [
+        (({"k": 1},), {}, {"k": 1}),
+        ((1, "two", [3]), {}, [1, "two", [3]]),
+        ((), {"x": 1, "y": [2]}, {"x": 1, "y": [2]}),
+        ((), {}, {}),
+        ((("t", 1),), {}, ["t", 1]),
+        ((None,), {}, None),
+    ],
+)
 def test_payload_rule(local, executor, args, kwargs, event):
     local.add_synthetic("echo")
     assert executor.submit("echo", *args, **kwargs).result(timeout=10) == event
@@ -64,15 +67,18 @@ def test_a_malformed_function_name_is_a_value_error(executor, bad):
         executor.submit(bad, {})
 
 
-@pytest.mark.parametrize("payload,message", [
-    (math.nan, "NaN and Infinity are not allowed"),
-    ({"x": math.inf}, "NaN and Infinity are not allowed"),
-    (b"bytes", "Object of type bytes is not JSON serializable"),
-    ({1, 2}, "Object of type set is not JSON serializable"),
-    ({1: "int key"}, "dict keys must be str"),
-    (object(), "Object of type object is not JSON serializable"),
-    (2**70, "does not fit in 64 bits"),
-])
+@pytest.mark.parametrize(
+    "payload,message",
+    [
+        (math.nan, "NaN and Infinity are not allowed"),
+        ({"x": math.inf}, "NaN and Infinity are not allowed"),
+        (b"bytes", "Object of type bytes is not JSON serializable"),
+        ({1, 2}, "Object of type set is not JSON serializable"),
+        ({1: "int key"}, "dict keys must be str"),
+        (object(), "Object of type object is not JSON serializable"),
+        (2**70, "does not fit in 64 bits"),
+    ],
+)
 def test_a_payload_json_cannot_carry_is_a_type_error_and_nothing_is_sent(local, executor, payload, message):
     local.add_synthetic("echo")
     with pytest.raises(TypeError, match=message):
@@ -250,8 +256,9 @@ def test_an_exception_in_the_with_block_cancels_queued_invocations(local):
 
 def test_seed_lab_all_ten_succeed_through_lambda_executor(local, handlers):
     """shared/seeds/000 again: reserved concurrency 2, 10 concurrent calls, none lost to throttling."""
-    local.add_function("do_something_concurrent", "lambda_proc.do_something", handlers,
-                       timeout=15, reserved_concurrency=2)
+    local.add_function(
+        "do_something_concurrent", "lambda_proc.do_something", handlers, timeout=15, reserved_concurrency=2
+    )
     with LambdaExecutor(max_workers=10, endpoint_url=local.endpoint_url) as executor:
         futures = [executor.submit("do_something_concurrent") for _ in range(10)]
         results = [f.result(timeout=60) for f in futures]

@@ -1,10 +1,10 @@
 """Retry rules at the connection level, configuration errors, moto as an independent server, fork."""
+
 import subprocess
 import sys
 import time
 
 import pytest
-
 from helpers import DroppingServer, ScriptedServer, free_port, in_forked_child
 from lambda_executor import (
     ConfigurationError,
@@ -19,10 +19,15 @@ from lambda_executor import (
 FAST = dict(base_delay=0.001, max_delay=0.01)
 
 
-@pytest.mark.parametrize("status,error_type", [
-    (500, "ServiceException"), (502, "ResourceNotReadyException"), (409, "ResourceConflictException"),
-    (502, "ENILimitReachedException"),
-])
+@pytest.mark.parametrize(
+    "status,error_type",
+    [
+        (500, "ServiceException"),
+        (502, "ResourceNotReadyException"),
+        (409, "ResourceConflictException"),
+        (502, "ENILimitReachedException"),
+    ],
+)
 def test_lambda_being_unavailable_is_retried_a_few_times(status, error_type):
     server = ScriptedServer([(status, error_type)] * 2)
     try:
@@ -38,7 +43,7 @@ def test_lambda_staying_unavailable_is_an_invocation_error_after_max_retries():
     server = ScriptedServer([(500, "ServiceException")] * 10)
     try:
         with LambdaExecutor(endpoint_url=server.url, retry=RetryPolicy(max_retries=2, **FAST)) as executor:
-            with pytest.raises(InvocationError, match="ServiceException.*still failing after 3 attempts") as caught:
+            with pytest.raises(InvocationError, match=r"ServiceException.*still failing after 3 attempts") as caught:
                 executor.submit("f", {}).result(timeout=30)
         assert caught.value.status_code == 500
         assert server.requests == 3
@@ -46,16 +51,19 @@ def test_lambda_staying_unavailable_is_an_invocation_error_after_max_retries():
         server.close()
 
 
-@pytest.mark.parametrize("status,error_type,expected,message", [
-    (400, "InvalidParameterValueException", InvocationError, "InvalidParameterValueException"),
-    (403, "AccessDeniedException", InvocationError, "AccessDeniedException"),
-    (413, "RequestTooLargeException", PayloadTooLargeError, "RequestTooLargeException"),
-    (404, "ResourceNotFoundException", FunctionNotFoundError, "ResourceNotFoundException"),
-    # A modelled 5xx that retrying cannot mend.
-    (502, "KMSAccessDeniedException", InvocationError, "KMSAccessDeniedException"),
-    # A 5xx that is not Lambda's (a proxy's, say) does not prove the function did not run.
-    (504, None, ConnectionLostError, "HTTP 504 without a Lambda error type"),
-])
+@pytest.mark.parametrize(
+    "status,error_type,expected,message",
+    [
+        (400, "InvalidParameterValueException", InvocationError, "InvalidParameterValueException"),
+        (403, "AccessDeniedException", InvocationError, "AccessDeniedException"),
+        (413, "RequestTooLargeException", PayloadTooLargeError, "RequestTooLargeException"),
+        (404, "ResourceNotFoundException", FunctionNotFoundError, "ResourceNotFoundException"),
+        # A modelled 5xx that retrying cannot mend.
+        (502, "KMSAccessDeniedException", InvocationError, "KMSAccessDeniedException"),
+        # A 5xx that is not Lambda's (a proxy's, say) does not prove the function did not run.
+        (504, None, ConnectionLostError, "HTTP 504 without a Lambda error type"),
+    ],
+)
 def test_answers_that_retrying_cannot_mend_fail_at_once(status, error_type, expected, message):
     server = ScriptedServer([(status, error_type)])
     try:
@@ -164,8 +172,12 @@ def test_against_moto_a_server_nobody_here_wrote(moto_server, tmp_path):
     with zipfile.ZipFile(code, "w") as archive:
         archive.writestr("app.py", "def handler(event, context):\n    return event\n")
     boto3.client("lambda", endpoint_url=moto_server, region_name="us-east-1").create_function(
-        FunctionName="moto-echo", Runtime="python3.11", Role=role, Handler="app.handler",
-        Code={"ZipFile": code.getvalue()})
+        FunctionName="moto-echo",
+        Runtime="python3.11",
+        Role=role,
+        Handler="app.handler",
+        Code={"ZipFile": code.getvalue()},
+    )
     with LambdaExecutor(endpoint_url=moto_server) as executor:
         events = [{"n": n} for n in range(20)]
         # moto's docker-free Invoke echoes the request body.

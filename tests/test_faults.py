@@ -1,10 +1,10 @@
 """Reliability under injected faults (LocalLambda.inject_faults): every future resolves exactly
 once, no result is lost or crossed, nothing that may have run is sent again unless the policy
 says so, and the executor's figures say what was retried."""
+
 import collections
 
 import pytest
-
 from lambda_executor import ConnectionLostError, LambdaExecutor, RetryPolicy
 
 CALLS = 2000

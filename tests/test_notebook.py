@@ -1,5 +1,6 @@
 """The notebook experience with a real Jupyter kernel (nbclient): Ctrl-C mid-map, the example
 notebook top to bottom, and the seed lab's script."""
+
 import json
 import os
 import re
@@ -29,34 +30,43 @@ def kernel(tmp_path, monkeypatch):
     """A kernelspec running this interpreter, whatever `python` is on PATH."""
     spec = tmp_path / "jupyter" / "kernels" / KERNEL
     spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": KERNEL, "language": "python"}))
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": KERNEL,
+                "language": "python",
+            }
+        )
+    )
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
     return KERNEL
 
 
 def outputs(cell):
-    return "".join(output.get("text", "") + str(output.get("data", {}).get("text/plain", ""))
-                   for output in cell.outputs)
+    return "".join(
+        output.get("text", "") + str(output.get("data", {}).get("text/plain", "")) for output in cell.outputs
+    )
 
 
 def test_interrupting_a_map_stops_sending_and_the_executor_stays_usable(kernel, handlers):
-    notebook = new_notebook(cells=[
-        new_code_cell(f"""import os, time
+    notebook = new_notebook(
+        cells=[
+            new_code_cell(f"""import os, time
 from lambda_executor import LambdaExecutor, LocalLambda
 local = LocalLambda()
 local.add_function("sleep", "app.sleep", {str(handlers)!r})
 executor = LambdaExecutor(max_workers=4, endpoint_url=local.endpoint_url)
 print("pid", os.getpid())"""),
-        # 200 x 0.5 s, 4 at a time: 25 s unless interrupted.
-        new_code_cell("""results = list(executor.map("sleep", [{"seconds": 0.5}] * 200))"""),
-        new_code_cell(CHECK_NOTHING_MORE_SENT.format(label="map")),
-        # The same with a wait on one future among 200 submitted.
-        new_code_cell("""futures = [executor.submit("sleep", seconds=0.5) for _ in range(200)]
+            # 200 x 0.5 s, 4 at a time: 25 s unless interrupted.
+            new_code_cell("""results = list(executor.map("sleep", [{"seconds": 0.5}] * 200))"""),
+            new_code_cell(CHECK_NOTHING_MORE_SENT.format(label="map")),
+            # The same with a wait on one future among 200 submitted.
+            new_code_cell("""futures = [executor.submit("sleep", seconds=0.5) for _ in range(200)]
 futures[-1].result()"""),
-        new_code_cell(CHECK_NOTHING_MORE_SENT.format(label="result")),
-    ])
+            new_code_cell(CHECK_NOTHING_MORE_SENT.format(label="result")),
+        ]
+    )
     client = NotebookClient(notebook, kernel_name=kernel, timeout=60)
     with client.setup_kernel():
         client.execute_cell(notebook.cells[0], 0)
@@ -94,8 +104,9 @@ def test_the_example_notebook_runs_top_to_bottom(kernel):
 
 def test_the_seed_lab_script_gets_all_ten_calls_through():
     env = {key: value for key, value in os.environ.items() if key != "FUNCTION_NAME"}
-    run = subprocess.run([sys.executable, str(EXAMPLES / "seed_lab.py")], capture_output=True, text=True,
-                         env=env, timeout=120)
+    run = subprocess.run(
+        [sys.executable, str(EXAMPLES / "seed_lab.py")], capture_output=True, text=True, env=env, timeout=120
+    )
     assert run.returncode == 0, run.stderr
     assert run.stdout.count("data was processed") == 10
     stats = run.stdout.rsplit("LocalLambda: ", 1)[1]

@@ -1,19 +1,28 @@
 """Property tests (hypothesis) of the Rust payload conversion, on the real path: Python value ->
 JSON in Rust -> HTTP -> LocalLambda's synthetic echo -> JSON -> Python value in Rust."""
+
 import math
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from lambda_executor import LambdaExecutor
 from lambda_executor._core import to_json
 
 # JSON as Python has it; strings are Unicode scalar values (no lone surrogates, which UTF-8 cannot carry).
 text = st.text(st.characters(exclude_categories=("Cs",)))
-scalars = st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.floats(allow_nan=False, allow_infinity=False) | text
-json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=5) | st.tuples(inner, inner)
-                           | st.dictionaries(text, inner, max_size=5), max_leaves=25)
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**64 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | text
+)
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=5) | st.tuples(inner, inner) | st.dictionaries(text, inner, max_size=5),
+    max_leaves=25,
+)
 
 
 def as_json(value):
@@ -28,7 +37,11 @@ def as_json(value):
 def same(a, b):
     """Equal, and floats equal to the bit (and of the same type: 1.0 stays a float)."""
     if isinstance(a, float) or isinstance(b, float):
-        return type(a) is type(b) and (a == b or math.isnan(a) and math.isnan(b)) and math.copysign(1, a) == math.copysign(1, b)
+        return (
+            type(a) is type(b)
+            and (a == b or (math.isnan(a) and math.isnan(b)))
+            and math.copysign(1, a) == math.copysign(1, b)
+        )
     if isinstance(a, list):
         return isinstance(b, list) and len(a) == len(b) and all(map(same, a, b))
     if isinstance(a, dict):
@@ -49,10 +62,18 @@ def test_any_json_value_round_trips_exactly(echo, value):
     assert same(echo.submit("echo", value).result(timeout=30), as_json(value))
 
 
-not_json = (st.sets(st.integers(), min_size=1) | st.binary() | st.just(float("nan")) | st.just(float("inf"))
-            | st.just(-float("inf")) | st.integers(min_value=2**64) | st.integers(max_value=-(2**63) - 1)
-            | st.builds(object) | st.dictionaries(st.integers(), st.none(), min_size=1)
-            | st.complex_numbers(allow_nan=False))
+not_json = (
+    st.sets(st.integers(), min_size=1)
+    | st.binary()
+    | st.just(float("nan"))
+    | st.just(float("inf"))
+    | st.just(-float("inf"))
+    | st.integers(min_value=2**64)
+    | st.integers(max_value=-(2**63) - 1)
+    | st.builds(object)
+    | st.dictionaries(st.integers(), st.none(), min_size=1)
+    | st.complex_numbers(allow_nan=False)
+)
 
 
 @settings(max_examples=200, deadline=None)

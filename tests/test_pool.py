@@ -1,8 +1,8 @@
 """LambdaPool: multiprocessing.pool.ThreadPool's API over the agent, against LocalLambda."""
+
 import multiprocessing
 
 import pytest
-
 from helpers import AGENT_CODE
 from lambda_executor import FunctionError, LambdaPool
 from lambda_executor.bundle import AGENT_HANDLER, stage

@@ -1,9 +1,9 @@
 """Security: no credential, signature or payload in what users see (messages, reprs, logs), and
 LocalLambda's Runtime API answers only its own environment's invocations."""
+
 import logging
 
 import pytest
-
 from helpers import DroppingServer, ScriptedServer, free_port
 from lambda_executor import LambdaError, LambdaExecutor, RetryPolicy
 
@@ -29,12 +29,12 @@ def failures(local, handlers):
     dropping = DroppingServer()
     fast = RetryPolicy(max_retries=1, base_delay=0.001, max_delay=0.01, throttle_timeout=0.2)
     cases = [
-        (local.endpoint_url, "fail", {"message": "boom", "mark": PAYLOAD_MARK}),   # FunctionError
-        (local.endpoint_url, "no-such-function", {"mark": PAYLOAD_MARK}),         # FunctionNotFoundError
-        (local.endpoint_url, "busy", {"mark": PAYLOAD_MARK}),                     # ThrottledError
-        (scripted.url, "scripted", {"mark": PAYLOAD_MARK}),                       # InvocationError
-        (dropping.url, "dropped", {"mark": PAYLOAD_MARK}),                        # ConnectionLostError
-        (f"http://127.0.0.1:{free_port()}", "refused", {"mark": PAYLOAD_MARK}),   # could not connect
+        (local.endpoint_url, "fail", {"message": "boom", "mark": PAYLOAD_MARK}),  # FunctionError
+        (local.endpoint_url, "no-such-function", {"mark": PAYLOAD_MARK}),  # FunctionNotFoundError
+        (local.endpoint_url, "busy", {"mark": PAYLOAD_MARK}),  # ThrottledError
+        (scripted.url, "scripted", {"mark": PAYLOAD_MARK}),  # InvocationError
+        (dropping.url, "dropped", {"mark": PAYLOAD_MARK}),  # ConnectionLostError
+        (f"http://127.0.0.1:{free_port()}", "refused", {"mark": PAYLOAD_MARK}),  # could not connect
     ]
     try:
         for url, function, event in cases:
@@ -55,13 +55,26 @@ def test_no_secret_signature_or_payload_in_errors_reprs_or_logs(local, handlers,
     seen = []
     for function, error, executor, future in failures(local, handlers):
         seen.append(type(error).__name__)
-        texts = [str(error), repr(error), repr(executor), str(executor.stats()), executor._repr_html_(),
-                 repr(future.invocation), repr(future)]
+        texts = [
+            str(error),
+            repr(error),
+            repr(executor),
+            str(executor.stats()),
+            executor._repr_html_(),
+            repr(future.invocation),
+            repr(future),
+        ]
         for text in texts:
             for secret in SECRETS:
                 assert secret not in text, (function, secret, text)
-    assert seen == ["FunctionError", "FunctionNotFoundError", "ThrottledError", "InvocationError",
-                    "ConnectionLostError", "InvocationError"]
+    assert seen == [
+        "FunctionError",
+        "FunctionNotFoundError",
+        "ThrottledError",
+        "InvocationError",
+        "ConnectionLostError",
+        "InvocationError",
+    ]
     out, err = capfd.readouterr()
     for text in (caplog.text, out, err):
         for secret in SECRETS:
@@ -80,4 +93,4 @@ def test_the_runtime_api_refuses_an_invocation_that_is_not_its_own(local, handle
     local.add_function("forge", "app.forge", handlers)
     result = executor.submit("forge", {"id": "00000000-0000-0000-0000-000000000000"}).result()
     assert result["api"].startswith("127.0.0.1:")  # loopback only
-    assert result["status"] == 400                   # InvalidRequestID: nothing was answered for anyone
+    assert result["status"] == 400  # InvalidRequestID: nothing was answered for anyone

@@ -1,9 +1,9 @@
 """What each invocation cost and what a batch came to: REPORT lines, stats(), warm(), progress bars."""
+
 import sys
 import threading
 
 import pytest
-
 from lambda_executor import FunctionError, LambdaExecutor, Stats
 
 

@@ -4,6 +4,7 @@ The work is done by a Rust core (``lambda_executor._core``); this package is its
 """
 
 from ._core import InvocationInfo, LocalLambda, Report, RetryPolicy, __version__
+from .agent import WARM_EVENT
 from .errors import (
     ConfigurationError,
     ConnectionLostError,
@@ -15,15 +16,33 @@ from .errors import (
     PayloadTooLargeError,
     ThrottledError,
 )
-from .agent import WARM_EVENT
 from .executor import LambdaExecutor, LambdaFunction, LambdaFuture
 from .pool import AsyncResult, LambdaPool
 from .remote import RemoteFunction, remote
 from .stats import Stats
 
 __all__ = [
-    "LambdaExecutor", "LambdaFunction", "LambdaFuture", "LambdaPool", "AsyncResult", "remote", "RemoteFunction", "InvocationInfo", "Report", "Stats", "WARM_EVENT",
-    "RetryPolicy", "LocalLambda",
-    "LambdaError", "ConfigurationError", "FunctionError", "ThrottledError", "PayloadTooLargeError",
-    "FunctionNotFoundError", "InvocationError", "ConnectionLostError", "DeployError", "__version__",
+    "LambdaExecutor",
+    "LambdaFunction",
+    "LambdaFuture",
+    "LambdaPool",
+    "AsyncResult",
+    "remote",
+    "RemoteFunction",
+    "InvocationInfo",
+    "Report",
+    "Stats",
+    "WARM_EVENT",
+    "RetryPolicy",
+    "LocalLambda",
+    "LambdaError",
+    "ConfigurationError",
+    "FunctionError",
+    "ThrottledError",
+    "PayloadTooLargeError",
+    "FunctionNotFoundError",
+    "InvocationError",
+    "ConnectionLostError",
+    "DeployError",
+    "__version__",
 ]

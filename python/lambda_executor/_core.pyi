@@ -1,11 +1,25 @@
 import asyncio
+from collections.abc import Mapping
 from os import PathLike
 from types import TracebackType
-from typing import Any, Dict, Mapping, Optional, Tuple, Type, TypedDict, Union
+from typing import Any, Optional, TypedDict, Union, final
+
+__all__ = [
+    "ControlPlane",
+    "Engine",
+    "InvocationInfo",
+    "JobHandle",
+    "LocalLambda",
+    "Report",
+    "RetryPolicy",
+    "__version__",
+    "on_completion_thread",
+    "to_json",
+]
 
 __version__: str
 
-class FunctionStats(TypedDict):
+class _FunctionStats(TypedDict):
     invocations: int
     throttles: int
     cold_starts: int
@@ -16,12 +30,13 @@ class FunctionStats(TypedDict):
     queued_events: int
     environments: int
 
+@final
 class LocalLambda:
     """An offline AWS Lambda on loopback: the Invoke API for clients and the Runtime API for
     execution environments that run real Python handlers under awslambdaric."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -31,7 +46,7 @@ class LocalLambda:
         retry_after: int = 1,
         python: Optional[Union[str, PathLike[str]]] = None,
         allow_remote: bool = False,
-    ) -> None: ...
+    ) -> LocalLambda: ...
     @property
     def endpoint_url(self) -> str: ...
     @property
@@ -59,22 +74,34 @@ class LocalLambda:
         reserved_concurrency: Optional[int] = None,
     ) -> None: ...
     def set_reserved_concurrency(self, name: str, reserved_concurrency: Optional[int]) -> None: ...
-    def inject_faults(self, name: str, *, service_error: float = 0.0, not_ready: float = 0.0, throttle: float = 0.0,
-                      drop_before: float = 0.0, drop_after: float = 0.0, slow: float = 0.0, slow_ms: int = 0,
-                      retry_after: int = 0, seed: int = 0) -> None: ...
-    def injected_faults(self, name: str) -> Dict[str, int]: ...
+    def inject_faults(
+        self,
+        name: str,
+        *,
+        service_error: float = 0.0,
+        not_ready: float = 0.0,
+        throttle: float = 0.0,
+        drop_before: float = 0.0,
+        drop_after: float = 0.0,
+        slow: float = 0.0,
+        slow_ms: int = 0,
+        retry_after: int = 0,
+        seed: int = 0,
+    ) -> None: ...
+    def injected_faults(self, name: str) -> dict[str, int]: ...
     def remove_function(self, name: str) -> None: ...
     def functions(self) -> list[str]: ...
-    def stats(self, name: str) -> FunctionStats: ...
+    def stats(self, name: str) -> _FunctionStats: ...
     def close(self) -> None: ...
-    def __enter__(self) -> "LocalLambda": ...
+    def __enter__(self) -> LocalLambda: ...
     def __exit__(
         self,
-        exc_type: Optional[Type[BaseException]],
+        exc_type: Optional[type[BaseException]],
         exc: Optional[BaseException],
         tb: Optional[TracebackType],
     ) -> None: ...
 
+@final
 class RetryPolicy:
     """How LambdaExecutor retries: throttles until throttle_timeout, 5xx and unsent calls
     max_retries times, calls that may have run only with retry_after_sent=True."""
@@ -84,16 +111,17 @@ class RetryPolicy:
     base_delay: float
     max_delay: float
     retry_after_sent: bool
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_timeout: float = 900.0,
         max_retries: int = 4,
         base_delay: float = 0.05,
         max_delay: float = 5.0,
         retry_after_sent: bool = False,
-    ) -> None: ...
+    ) -> RetryPolicy: ...
 
+@final
 class InvocationInfo:
     """What happened to one invocation (``future.invocation``)."""
 
@@ -106,6 +134,7 @@ class InvocationInfo:
     log_tail: Optional[str]
     report: Optional[Report]
 
+@final
 class Report:
     """Lambda's REPORT line for one invocation, from its log tail."""
 
@@ -119,14 +148,16 @@ class Report:
     @property
     def gb_seconds(self) -> float: ...
 
+@final
 class JobHandle:
     @property
     def sent(self) -> bool: ...
     def cancel(self) -> bool: ...
 
+@final
 class Engine:
-    def __init__(
-        self,
+    def __new__(
+        cls,
         max_workers: int,
         *,
         region: Optional[str] = None,
@@ -136,31 +167,54 @@ class Engine:
         invocation_type: str = "RequestResponse",
         log_tail: bool = False,
         retry: Optional[RetryPolicy] = None,
-    ) -> None: ...
+    ) -> Engine: ...
     def submit(self, function: str, event: object, future: object, *, log_tail: Optional[bool] = None) -> JobHandle: ...
-    def ainvoke(self, function: str, event: object) -> "asyncio.Future[Any]": ...
+    def ainvoke(self, function: str, event: object) -> asyncio.Future[Any]: ...
     def wait_idle(self) -> None: ...
     def concurrency_limit(self, function: str) -> int: ...
-    def retry_counts(self) -> Tuple[int, int]: ...
-    def stats(self) -> Dict[str, Any]: ...
+    def retry_counts(self) -> tuple[int, int]: ...
+    def stats(self) -> dict[str, Any]: ...
 
 def on_completion_thread() -> bool: ...
 def to_json(value: object) -> bytes: ...
 
+@final
 class ControlPlane:
     """The control-plane calls of `lambda-executor deploy` (see deploy.py); functions as dicts."""
 
-    def __init__(self, *, region: Optional[str] = None, profile: Optional[str] = None,
-                 endpoint_url: Optional[str] = None) -> None: ...
-    def get_function(self, name: str) -> Optional[Dict[str, Any]]: ...
-    def create_function(self, name: str, package: bytes, *, role: str, handler: str, runtime: str, memory: int,
-                        timeout: int, layers: list[str], environment: Dict[str, str], tags: Dict[str, str],
-                        architecture: str) -> Dict[str, Any]: ...
-    def update_code(self, name: str, package: bytes) -> Dict[str, Any]: ...
-    def update_configuration(self, name: str, *, role: str, handler: str, memory: int, timeout: int,
-                             layers: list[str], environment: Dict[str, str]) -> Dict[str, Any]: ...
+    def __new__(
+        cls, *, region: Optional[str] = None, profile: Optional[str] = None, endpoint_url: Optional[str] = None
+    ) -> ControlPlane: ...
+    def get_function(self, name: str) -> Optional[dict[str, Any]]: ...
+    def create_function(
+        self,
+        name: str,
+        package: bytes,
+        *,
+        role: str,
+        handler: str,
+        runtime: str,
+        memory: int,
+        timeout: int,
+        layers: list[str],
+        environment: dict[str, str],
+        tags: dict[str, str],
+        architecture: str,
+    ) -> dict[str, Any]: ...
+    def update_code(self, name: str, package: bytes) -> dict[str, Any]: ...
+    def update_configuration(
+        self,
+        name: str,
+        *,
+        role: str,
+        handler: str,
+        memory: int,
+        timeout: int,
+        layers: list[str],
+        environment: dict[str, str],
+    ) -> dict[str, Any]: ...
     def set_reserved_concurrency(self, name: str, reserved: Optional[int]) -> None: ...
     def delete_function(self, name: str) -> None: ...
-    def list_functions(self) -> list[Dict[str, Any]]: ...
-    def list_tags(self, arn: str) -> Dict[str, str]: ...
+    def list_functions(self) -> list[dict[str, Any]]: ...
+    def list_tags(self, arn: str) -> dict[str, str]: ...
     def wait_until_ready(self, name: str) -> None: ...

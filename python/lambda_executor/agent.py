@@ -9,6 +9,7 @@ client and the agent undo on their side. Nothing is ever unpickled, and only mod
 deployed code (under LAMBDA_TASK_ROOT) are imported. Standard library only: in Lambda this module
 runs without the rest of lambda_executor.
 """
+
 import base64
 import importlib
 import importlib.util
@@ -17,6 +18,7 @@ import json
 import os
 import sys
 import zlib
+from typing import Any
 
 COMPRESSED = "lambda_executor.zlib"
 DEFAULT_COMPRESS_OVER = 64 * 1024
@@ -59,7 +61,7 @@ def resolve(path):
         places = ([spec.origin] if spec.has_location else list(spec.submodule_search_locations or [])) if spec else []
         if not places or not all(_inside(place, root) for place in places):
             raise AgentError(f"'{module_name}' is not a module of the deployed code (under {root})")
-    target = importlib.import_module(module_name)
+    target: Any = importlib.import_module(module_name)
     for name in qualname.split("."):
         target = getattr(target, name, None)
         # No walking into another module: `app:os.system` would reach what app imported.
@@ -68,8 +70,12 @@ def resolve(path):
     # What is called must be defined in the deployed code, not merely imported into it
     # (`from subprocess import run` puts subprocess's function in the user's module).
     defined_in = sys.modules.get(getattr(target, "__module__", None) or "")
-    if not callable(target) or defined_in is None or not _inside(getattr(defined_in, "__file__", None), root) \
-            or defined_in.__name__.split(".")[0] == "lambda_executor":
+    if (
+        not callable(target)
+        or defined_in is None
+        or not _inside(getattr(defined_in, "__file__", None), root)
+        or defined_in.__name__.split(".")[0] == "lambda_executor"
+    ):
         raise AgentError(f"'{path}' is not a function of the deployed code")
     return target
 

@@ -1,6 +1,7 @@
 """The deployment package `lambda-executor deploy` uploads: the given files and folders at the
 code root, the agent, and the requirements installed for Lambda's platform, zipped the same way
 every time (so an unchanged bundle has an unchanged CodeSha256)."""
+
 from __future__ import annotations
 
 import base64
@@ -10,8 +11,9 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Optional
 
 AGENT_HANDLER = "lambda_executor.agent.handler"
 AGENT_SOURCE = Path(__file__).with_name("agent.py")
@@ -20,14 +22,21 @@ SKIPPED = {"__pycache__", ".git", ".mypy_cache", ".pytest_cache"}
 AGENT_PACKAGE_INIT = '"""lambda-executor\'s agent, as deployed (see agent.py)."""\n'
 
 
-def stage(paths: Iterable[Path], root: Path, requirements: Optional[Path] = None, runtime: str = "python3.12",
-          architecture: str = "x86_64") -> None:
+def stage(
+    paths: Iterable[Path],
+    root: Path,
+    requirements: Optional[Path] = None,
+    runtime: str = "python3.12",
+    architecture: str = "x86_64",
+) -> None:
     """Lays the bundle out under `root`: each file by its name, each folder as a folder of that
     name, then lambda_executor/agent.py, then the requirements."""
     for path in map(Path, paths):
         target = root / path.name
         if path.is_dir():
-            shutil.copytree(path, target, ignore=lambda _, names: [n for n in names if n in SKIPPED or n.endswith(".pyc")])
+            shutil.copytree(
+                path, target, ignore=lambda _, names: [n for n in names if n in SKIPPED or n.endswith(".pyc")]
+            )
         else:
             shutil.copy2(path, target)
     agent_dir = root / "lambda_executor"
@@ -42,10 +51,27 @@ def install_requirements(requirements: Path, root: Path, runtime: str, architect
     """pip, asked for wheels of Lambda's platform (manylinux, the runtime's CPython), not this machine's."""
     platform = "manylinux2014_aarch64" if architecture == "arm64" else "manylinux2014_x86_64"
     version = runtime.removeprefix("python")
-    command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-               "--requirement", str(requirements), "--target", str(root), "--platform", platform,
-               "--implementation", "cp", "--python-version", version, "--only-binary=:all:", "--upgrade",
-               "--no-compile"]  # .pyc files differ each time and Lambda compiles its own
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--requirement",
+        str(requirements),
+        "--target",
+        str(root),
+        "--platform",
+        platform,
+        "--implementation",
+        "cp",
+        "--python-version",
+        version,
+        "--only-binary=:all:",
+        "--upgrade",
+        "--no-compile",
+    ]  # .pyc files differ each time and Lambda compiles its own
     run = subprocess.run(command, capture_output=True, text=True)
     if run.returncode != 0:
         detail = (run.stderr.strip().splitlines() or ["pip failed"])[-1]

@@ -1,5 +1,6 @@
 """The `lambda-executor` command: `demo` shows the product offline, `local` serves LocalLambda,
 `deploy`, `update`, `list`, `delete` and `invoke` manage and call functions."""
+
 from __future__ import annotations
 
 import argparse
@@ -13,6 +14,7 @@ import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from email.message import Message
 from pathlib import Path
 
 from . import deploy
@@ -36,12 +38,28 @@ def main(argv: list[str] | None = None) -> int:
     local.add_argument("--allow-remote", action="store_true", help="allow binding a non-loopback address")
     local.add_argument("--account-concurrency", type=int, default=1000)
     local.add_argument("--idle-timeout", type=float, default=300.0, help="seconds before an idle environment is ended")
-    local.add_argument("--function", nargs=3, action="append", default=[], metavar=("NAME", "HANDLER", "CODE_DIR"),
-                       help="a Python function, e.g. --function resize app.handler ./src (repeatable)")
-    local.add_argument("--synthetic", action="append", default=[], metavar="NAME",
-                       help="a synthetic echo function answered in Rust (repeatable)")
-    local.add_argument("--reserved", action="append", default=[], metavar="NAME=N",
-                       help="reserved concurrency of a function (repeatable)")
+    local.add_argument(
+        "--function",
+        nargs=3,
+        action="append",
+        default=[],
+        metavar=("NAME", "HANDLER", "CODE_DIR"),
+        help="a Python function, e.g. --function resize app.handler ./src (repeatable)",
+    )
+    local.add_argument(
+        "--synthetic",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a synthetic echo function answered in Rust (repeatable)",
+    )
+    local.add_argument(
+        "--reserved",
+        action="append",
+        default=[],
+        metavar="NAME=N",
+        help="reserved concurrency of a function (repeatable)",
+    )
     local.set_defaults(run=run_local)
 
     deploy.add_commands(commands)
@@ -69,8 +87,13 @@ def run_local(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    with LocalLambda(host=args.host, port=args.port, allow_remote=args.allow_remote,
-                     account_concurrency=args.account_concurrency, idle_timeout=args.idle_timeout) as local:
+    with LocalLambda(
+        host=args.host,
+        port=args.port,
+        allow_remote=args.allow_remote,
+        account_concurrency=args.account_concurrency,
+        idle_timeout=args.idle_timeout,
+    ) as local:
         for name, handler, code_dir in args.function:
             local.add_function(name, handler, code_dir, reserved_concurrency=reserved.pop(name, None))
         for name in args.synthetic:
@@ -90,8 +113,11 @@ def run_local(args: argparse.Namespace) -> int:
 def use_offline_credentials() -> None:
     """Placeholder credentials and region where none are configured: LocalLambda does not check
     signatures, but the SDK signs every request."""
-    for name, value in (("AWS_ACCESS_KEY_ID", "offline"), ("AWS_SECRET_ACCESS_KEY", "offline"),
-                        ("AWS_DEFAULT_REGION", "us-east-1")):
+    for name, value in (
+        ("AWS_ACCESS_KEY_ID", "offline"),
+        ("AWS_SECRET_ACCESS_KEY", "offline"),
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+    ):
         os.environ.setdefault(name, value)
 
 
@@ -102,7 +128,9 @@ def run_demo(args: argparse.Namespace) -> int:
         print(f"LocalLambda is serving the Lambda Invoke API at {local.endpoint_url}")
         local.add_function("hello", "lab.hello", DEMO_HANDLERS)
         for attempt in ("cold", "warm"):
-            status, headers, body = _invoke(local.endpoint_url, "hello", {"name": "demo"}, {"X-Amz-Log-Type": "Tail"})
+            status, headers, body = raw_invoke(
+                local.endpoint_url, "hello", json.dumps({"name": "demo"}).encode(), {"X-Amz-Log-Type": "Tail"}
+            )
             report = base64.b64decode(headers["X-Amz-Log-Result"]).decode().strip().splitlines()[-1]
             print(f"  {attempt} invoke -> {status} {body.decode()}")
             print(f"    {report.strip()}")
@@ -111,7 +139,12 @@ def run_demo(args: argparse.Namespace) -> int:
         local.add_function("lab", "lab.do_something", DEMO_HANDLERS, timeout=15, reserved_concurrency=2)
         started = time.monotonic()
         with ThreadPoolExecutor(max_workers=10) as pool:
-            outcomes = list(pool.map(lambda item: _invoke(local.endpoint_url, "lab", {"item": item}, {}), range(10)))
+            outcomes = list(
+                pool.map(
+                    lambda item: raw_invoke(local.endpoint_url, "lab", json.dumps({"item": item}).encode(), {}),
+                    range(10),
+                )
+            )
         elapsed = time.monotonic() - started
         succeeded = sum(1 for status, _, _ in outcomes if status == 200)
         throttled = [json.loads(body)["Reason"] for status, _, body in outcomes if status == 429]
@@ -119,8 +152,10 @@ def run_demo(args: argparse.Namespace) -> int:
         if throttled:
             print(f"    429 TooManyRequestsException, Reason {throttled[0]}")
         stats = local.stats("lab")
-        print(f"  LocalLambda saw: {stats['invocations']} invocations, {stats['throttles']} throttles, "
-              f"peak concurrency {stats['peak_concurrency']}")
+        print(
+            f"  LocalLambda saw: {stats['invocations']} invocations, {stats['throttles']} throttles, "
+            f"peak concurrency {stats['peak_concurrency']}"
+        )
 
         print("\nThe same 10 calls through LambdaExecutor")
         with LambdaExecutor(max_workers=10, endpoint_url=local.endpoint_url) as executor:
@@ -129,18 +164,28 @@ def run_demo(args: argparse.Namespace) -> int:
             elapsed = time.monotonic() - started
             limit = executor.concurrency_limit("lab")
         absorbed = local.stats("lab")["throttles"] - stats["throttles"]
-        print(f"  {len(results)} of 10 succeeded in {elapsed:.1f} s (the floor is 5 x 1 s), "
-              f"{absorbed} throttles absorbed, concurrency limit adapted to {limit}")
+        print(
+            f"  {len(results)} of 10 succeeded in {elapsed:.1f} s (the floor is 5 x 1 s), "
+            f"{absorbed} throttles absorbed, concurrency limit adapted to {limit}"
+        )
     print("\nDone.")
     return 0
 
 
-def _invoke(endpoint_url: str, name: str, event: object, headers: dict[str, str]):
-    """One raw Invoke API call, as any HTTP client would make it (unsigned: LocalLambda does not check)."""
-    request = urllib.request.Request(f"{endpoint_url}/2015-03-31/functions/{name}/invocations",
-                                     data=json.dumps(event).encode(), headers=headers, method="POST")
+def raw_invoke(
+    endpoint_url: str, name: str, body: bytes, headers: dict[str, str], *, timeout: float = 30.0
+) -> tuple[int, Message, bytes]:
+    """One raw Invoke API call (POST /2015-03-31/functions/NAME/invocations), as any HTTP client
+    would make it: unsigned (LocalLambda does not check). Returns (status, headers, body), for an
+    HTTP error status too."""
+    request = urllib.request.Request(
+        f"{endpoint_url}/2015-03-31/functions/{name}/invocations",
+        data=body,
+        headers=headers,
+        method="POST",
+    )
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, response.headers, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.headers, error.read()

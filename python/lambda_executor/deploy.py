@@ -1,6 +1,7 @@
 """`lambda-executor deploy | update | list | delete | invoke`: put code on Lambda with the agent,
 keep it current, and call it. Functions it creates carry the tag managed-by=lambda-executor; it
 lists, updates and deletes only those."""
+
 from __future__ import annotations
 
 import argparse
@@ -29,9 +30,16 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
     code = argparse.ArgumentParser(add_help=False)
     code.add_argument("name", metavar="NAME")
-    code.add_argument("paths", metavar="PATH", nargs="+", type=Path,
-                      help="files and folders to deploy, each at the code root under its own name")
-    code.add_argument("--requirements", type=Path, metavar="FILE", help="a requirements.txt installed for Lambda's platform")
+    code.add_argument(
+        "paths",
+        metavar="PATH",
+        nargs="+",
+        type=Path,
+        help="files and folders to deploy, each at the code root under its own name",
+    )
+    code.add_argument(
+        "--requirements", type=Path, metavar="FILE", help="a requirements.txt installed for Lambda's platform"
+    )
     code.add_argument("--memory", type=int, metavar="MB", help=f"128 to 10240 (default {DEFAULT_MEMORY})")
     code.add_argument("--timeout", type=int, metavar="S", help=f"1 to 900 seconds (default {DEFAULT_TIMEOUT})")
     code.add_argument("--layer", action="append", metavar="ARN", help="a layer ARN (repeatable, at most 5)")
@@ -69,15 +77,25 @@ def run_deploy(args: argparse.Namespace) -> int:
     runtime, architecture = args.runtime or DEFAULT_RUNTIME, args.architecture or DEFAULT_ARCHITECTURE
     package = _package(args, runtime, architecture)
     created = control.create_function(
-        args.name, package, role=args.role, handler=desired["handler"] or AGENT_HANDLER, runtime=runtime,
-        memory=desired["memory"] or DEFAULT_MEMORY, timeout=desired["timeout"] or DEFAULT_TIMEOUT,
-        layers=desired["layers"] or [], environment=desired["environment"] or {},
-        tags=dict([MANAGED_TAG]), architecture=architecture)
+        args.name,
+        package,
+        role=args.role,
+        handler=desired["handler"] or AGENT_HANDLER,
+        runtime=runtime,
+        memory=desired["memory"] or DEFAULT_MEMORY,
+        timeout=desired["timeout"] or DEFAULT_TIMEOUT,
+        layers=desired["layers"] or [],
+        environment=desired["environment"] or {},
+        tags=dict([MANAGED_TAG]),
+        architecture=architecture,
+    )
     control.wait_until_ready(args.name)
     if args.reserved_concurrency is not None:
         control.set_reserved_concurrency(args.name, args.reserved_concurrency)
-    print(f"created {created['name']} ({created['arn']}): {created['code_size']:,} bytes, "
-          f"{created['memory']} MB, {created['timeout']} s")
+    print(
+        f"created {created['name']} ({created['arn']}): {created['code_size']:,} bytes, "
+        f"{created['memory']} MB, {created['timeout']} s"
+    )
     return 0
 
 
@@ -95,18 +113,25 @@ def _update(control: ControlPlane, name: str, current: dict, desired: dict) -> i
     args = desired["args"]
     # The requirements are built for the function's own platform; changing it is not an update.
     runtime, architecture = current["runtime"], (current["architectures"] or [DEFAULT_ARCHITECTURE])[0]
-    for option, given, actual in (("--runtime", args.runtime, runtime), ("--architecture", args.architecture, architecture)):
+    for option, given, actual in (
+        ("--runtime", args.runtime, runtime),
+        ("--architecture", args.architecture, architecture),
+    ):
         if given is not None and given != actual:
-            raise DeployError(f"{name} runs {actual}, not {given}: {option} cannot change by update "
-                              f"(delete the function and deploy it again)")
+            raise DeployError(
+                f"{name} runs {actual}, not {given}: {option} cannot change by update "
+                f"(delete the function and deploy it again)"
+            )
     package = _package(args, runtime, architecture)
     changes = []
     if code_sha256(package) != current["code_sha256"]:
         control.update_code(name, package)
         control.wait_until_ready(name)
         changes.append("code")
-    wanted = {key: desired[key] if desired[key] is not None else current[key]
-              for key in ("role", "handler", "memory", "timeout", "layers", "environment")}
+    wanted = {
+        key: desired[key] if desired[key] is not None else current[key]
+        for key in ("role", "handler", "memory", "timeout", "layers", "environment")
+    }
     changed = [key for key, value in wanted.items() if value != current[key]]
     if changed:
         control.update_configuration(name, **wanted)
@@ -122,14 +147,19 @@ def _update(control: ControlPlane, name: str, current: dict, desired: dict) -> i
 
 def run_list(args: argparse.Namespace) -> int:
     control = _control(args)
-    managed = [function for function in control.list_functions()
-               if control.list_tags(function["arn"]).get(MANAGED_TAG[0]) == MANAGED_TAG[1]]
+    managed = [
+        function
+        for function in control.list_functions()
+        if control.list_tags(function["arn"]).get(MANAGED_TAG[0]) == MANAGED_TAG[1]
+    ]
     if not managed:
         print("no functions created by lambda-executor")
         return 0
     rows = [("NAME", "RUNTIME", "MEMORY", "TIMEOUT", "LAST MODIFIED")]
-    rows += [(f["name"], f["runtime"] or "-", f"{f['memory']} MB", f"{f['timeout']} s", f["last_modified"] or "-")
-             for f in sorted(managed, key=lambda f: f["name"])]
+    rows += [
+        (f["name"], f["runtime"] or "-", f"{f['memory']} MB", f"{f['timeout']} s", f["last_modified"] or "-")
+        for f in sorted(managed, key=lambda f: f["name"])
+    ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
@@ -154,14 +184,15 @@ def run_invoke(args: argparse.Namespace) -> int:
         event = json.loads(args.event)
     except json.JSONDecodeError as error:
         raise ValueError(f"EVENT must be JSON: {error}") from None
-    with LambdaExecutor(max_workers=1, region=args.region, profile=args.profile, endpoint_url=args.endpoint_url,
-                        log_tail=args.logs) as executor:
+    with LambdaExecutor(
+        max_workers=1, region=args.region, profile=args.profile, endpoint_url=args.endpoint_url, log_tail=args.logs
+    ) as executor:
         future = executor.submit(args.name, event)
-        error = future.exception()
+        failure = future.exception()
         if args.logs and future.invocation is not None and future.invocation.log_tail:
             print(future.invocation.log_tail, file=sys.stderr, end="")
-        if error is not None:
-            raise error
+        if failure is not None:
+            raise failure
         print(json.dumps(future.result(), indent=2))
     return 0
 
@@ -193,9 +224,16 @@ def _desired(args: argparse.Namespace) -> dict:
             if not equals or not key:
                 raise ValueError(f"--environment takes K=V, not {item!r}")
             environment[key] = value
-    return {"args": args, "role": args.role, "handler": args.handler, "memory": args.memory,
-            "timeout": args.timeout, "layers": args.layer, "environment": environment,
-            "reserved_concurrency": args.reserved_concurrency}
+    return {
+        "args": args,
+        "role": args.role,
+        "handler": args.handler,
+        "memory": args.memory,
+        "timeout": args.timeout,
+        "layers": args.layer,
+        "environment": environment,
+        "reserved_concurrency": args.reserved_concurrency,
+    }
 
 
 def _package(args: argparse.Namespace, runtime: str, architecture: str) -> bytes:
@@ -206,6 +244,7 @@ def _package(args: argparse.Namespace, runtime: str, architecture: str) -> bytes
 
 def _refuse_unmanaged(current: dict, action: str) -> None:
     if current["tags"].get(MANAGED_TAG[0]) != MANAGED_TAG[1]:
-        raise DeployError(f"refusing to {action} {current['name']}: it was not created by lambda-executor "
-                          f"(no {MANAGED_TAG[0]}={MANAGED_TAG[1]} tag)")
-
+        raise DeployError(
+            f"refusing to {action} {current['name']}: it was not created by lambda-executor "
+            f"(no {MANAGED_TAG[0]}={MANAGED_TAG[1]} tag)"
+        )

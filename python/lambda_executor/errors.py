@@ -1,7 +1,9 @@
 """The exceptions lambda-executor raises. All derive from LambdaError."""
+
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from collections.abc import Sequence
+from typing import Optional
 
 
 class LambdaError(Exception):
@@ -18,8 +20,14 @@ class FunctionError(LambdaError):
     The message shows the remote traceback, so a notebook shows where the handler failed.
     """
 
-    def __init__(self, error_type: str, error_message: str, stack_trace: Sequence[str] = (),
-                 request_id: Optional[str] = None, function: Optional[str] = None) -> None:
+    def __init__(
+        self,
+        error_type: str,
+        error_message: str,
+        stack_trace: Sequence[str] = (),
+        request_id: Optional[str] = None,
+        function: Optional[str] = None,
+    ) -> None:
         super().__init__(error_type, error_message)
         self.error_type = error_type
         self.error_message = error_message
@@ -57,8 +65,9 @@ class FunctionNotFoundError(LambdaError, LookupError):
 class InvocationError(LambdaError):
     """Lambda refused the call (bad request, access denied, ...) or stayed unavailable."""
 
-    def __init__(self, message: str, error_code: str = "", status_code: int = 0,
-                 request_id: Optional[str] = None) -> None:
+    def __init__(
+        self, message: str, error_code: str = "", status_code: int = 0, request_id: Optional[str] = None
+    ) -> None:
         super().__init__(message)
         self.error_code = error_code
         self.status_code = status_code
@@ -81,6 +90,13 @@ class DeployError(LambdaError):
 
 
 __all__ = [
-    "LambdaError", "ConfigurationError", "FunctionError", "ThrottledError", "PayloadTooLargeError",
-    "FunctionNotFoundError", "InvocationError", "ConnectionLostError", "DeployError",
+    "LambdaError",
+    "ConfigurationError",
+    "FunctionError",
+    "ThrottledError",
+    "PayloadTooLargeError",
+    "FunctionNotFoundError",
+    "InvocationError",
+    "ConnectionLostError",
+    "DeployError",
 ]

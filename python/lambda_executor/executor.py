@@ -3,6 +3,7 @@
 The Executor contract follows CPython's Lib/concurrent/futures/thread.py; the invocations
 themselves run in the Rust engine (tokio tasks, one shared aws-sdk-lambda client).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -11,21 +12,26 @@ import itertools
 import threading
 import time
 import weakref
+from collections.abc import AsyncIterator, Iterable, Iterator
 from concurrent.futures import Executor, Future
 from concurrent.futures._base import FINISHED
-from typing import Any, AsyncIterator, Callable, Iterable, Iterator, Optional, Tuple, Union
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, Union
 
 from ._core import Engine, InvocationInfo, RetryPolicy, on_completion_thread
-from .errors import FunctionError
 from .agent import DEFAULT_COMPRESS_OVER, WARM_EVENT
+from .errors import FunctionError
 from .progress import Progress
 from .remote import RemoteFunction, decode_result, encode_call, import_path
 from .stats import PRICE_PER_GB_SECOND, PRICE_PER_REQUEST, Stats
 
+if TYPE_CHECKING:
+    from ._core import JobHandle
+
 DEFAULT_MAX_WORKERS = 1000  # Lambda's default account concurrency per region
 
 # As ThreadPoolExecutor's workers are joined at exit, live executors finish their work then.
-_live_executors: "weakref.WeakSet[LambdaExecutor]" = weakref.WeakSet()
+_live_executors: weakref.WeakSet[LambdaExecutor] = weakref.WeakSet()
 
 
 def _shutdown_at_exit() -> None:
@@ -40,8 +46,10 @@ class LambdaFuture(Future):
     """A Future for one invocation. `invocation` tells what happened once it is done."""
 
     invocation: Optional[InvocationInfo] = None
-    _job = None
-    _siblings: "set[LambdaFuture]" = set()  # the executor's pending futures
+    _job: Optional[JobHandle] = None
+    # The executor's pending futures: each submitted future gets the executor's own set; this
+    # shared default is only read (by a future never submitted).
+    _siblings: set[Future[Any]] = set()  # noqa: RUF012
 
     def cancel(self) -> bool:
         if self._state == FINISHED:  # the common case (map cancels each future it read): no lock
@@ -77,8 +85,10 @@ class LambdaFuture(Future):
         # Done-callbacks run on the one thread that resolves every LambdaFuture: waiting there
         # for one not yet done would wait forever.
         if on_completion_thread() and not self.done():
-            raise RuntimeError("cannot wait for a pending LambdaFuture inside a done-callback; "
-                               "submit follow-up work and collect it outside the callback")
+            raise RuntimeError(
+                "cannot wait for a pending LambdaFuture inside a done-callback; "
+                "submit follow-up work and collect it outside the callback"
+            )
 
 
 class AgentFuture(LambdaFuture):
@@ -138,22 +148,38 @@ class LambdaExecutor(Executor):
     `compress_over` bytes. `remote(func, agent=...)` names another agent for one call.
     """
 
-    def __init__(self, max_workers: Optional[int] = None, *, region: Optional[str] = None,
-                 profile: Optional[str] = None, endpoint_url: Optional[str] = None,
-                 qualifier: Optional[str] = None, invocation_type: str = "RequestResponse",
-                 log_tail: bool = False, retry: Optional[RetryPolicy] = None, agent: Optional[str] = None,
-                 compress_over: Optional[int] = DEFAULT_COMPRESS_OVER) -> None:
+    def __init__(
+        self,
+        max_workers: Optional[int] = None,
+        *,
+        region: Optional[str] = None,
+        profile: Optional[str] = None,
+        endpoint_url: Optional[str] = None,
+        qualifier: Optional[str] = None,
+        invocation_type: str = "RequestResponse",
+        log_tail: bool = False,
+        retry: Optional[RetryPolicy] = None,
+        agent: Optional[str] = None,
+        compress_over: Optional[int] = DEFAULT_COMPRESS_OVER,
+    ) -> None:
         if max_workers is None:
             max_workers = DEFAULT_MAX_WORKERS
         self._max_workers = max_workers
         self._agent = agent
         self._compress_over = compress_over
-        self._engine = Engine(max_workers, region=region, profile=profile, endpoint_url=endpoint_url,
-                              qualifier=qualifier, invocation_type=invocation_type, log_tail=log_tail,
-                              retry=retry)
+        self._engine = Engine(
+            max_workers,
+            region=region,
+            profile=profile,
+            endpoint_url=endpoint_url,
+            qualifier=qualifier,
+            invocation_type=invocation_type,
+            log_tail=log_tail,
+            retry=retry,
+        )
         self._shutdown = False
         self._shutdown_lock = threading.Lock()
-        self._pending: set[LambdaFuture] = set()
+        self._pending: set[Future[Any]] = set()
         _live_executors.add(self)
 
     def submit(self, fn: FunctionRef, /, *args: Any, **kwargs: Any) -> LambdaFuture:
@@ -170,8 +196,15 @@ class LambdaExecutor(Executor):
         future.add_done_callback(self._pending.discard)
         return future
 
-    def map(self, fn: FunctionRef, *iterables: Iterable[Any], timeout: Optional[float] = None,
-            chunksize: int = 1, buffersize: Optional[int] = None, progress: bool = False) -> Iterator[Any]:
+    def map(
+        self,
+        fn: FunctionRef,
+        *iterables: Iterable[Any],
+        timeout: Optional[float] = None,
+        chunksize: int = 1,
+        buffersize: Optional[int] = None,
+        progress: bool = False,
+    ) -> Iterator[Any]:
         """Like Executor.map: results in order, `timeout` counted from this call, the first error
         raised when reached. `buffersize` bounds how many invocations are submitted ahead;
         `progress=True` shows a tqdm bar of finished, failed and retrying invocations."""
@@ -235,22 +268,35 @@ class LambdaExecutor(Executor):
         result = await self._engine.ainvoke(function, event)
         return decode_result(result) if path else result
 
-    async def amap(self, fn: FunctionRef, events: Union[Iterable[Any], AsyncIterator[Any]], *,
-                   buffersize: Optional[int] = None, progress: bool = False) -> AsyncIterator[Any]:
+    async def amap(
+        self,
+        fn: FunctionRef,
+        events: Union[Iterable[Any], AsyncIterator[Any]],
+        *,
+        buffersize: Optional[int] = None,
+        progress: bool = False,
+    ) -> AsyncIterator[Any]:
         """Yields the result of invoking `fn` with each event, in order. At most `buffersize`
         invocations (default 2 x max_workers) are started ahead of the consumer; the first error
         is raised when reached, and leaving early cancels what was not sent."""
         async for task in self._atasks(fn, events, buffersize, progress, ordered=True):
             yield task.result()
 
-    async def amap_unordered(self, fn: FunctionRef, events: Union[Iterable[Any], AsyncIterator[Any]], *,
-                             buffersize: Optional[int] = None, progress: bool = False) -> AsyncIterator[Any]:
+    async def amap_unordered(
+        self,
+        fn: FunctionRef,
+        events: Union[Iterable[Any], AsyncIterator[Any]],
+        *,
+        buffersize: Optional[int] = None,
+        progress: bool = False,
+    ) -> AsyncIterator[Any]:
         """As `amap`, but yields each result as soon as it arrives."""
         async for task in self._atasks(fn, events, buffersize, progress, ordered=False):
             yield task.result()
 
-    async def _atasks(self, fn: FunctionRef, events: Any, buffersize: Optional[int], progress: bool,
-                      ordered: bool) -> AsyncIterator[Any]:
+    async def _atasks(
+        self, fn: FunctionRef, events: Any, buffersize: Optional[int], progress: bool, ordered: bool
+    ) -> AsyncIterator[Any]:
         """Keeps up to `buffersize` invocations running; yields each finished task (in order, or
         as they finish)."""
         if buffersize is not None and (not isinstance(buffersize, int) or buffersize < 1):
@@ -306,12 +352,14 @@ class LambdaExecutor(Executor):
                 raise error
         return sum(bool(f.invocation and f.invocation.report and f.invocation.report.cold_start) for f in futures)
 
-    def stats(self, *, price_per_gb_second: float = PRICE_PER_GB_SECOND,
-              price_per_request: float = PRICE_PER_REQUEST) -> Stats:
+    def stats(
+        self, *, price_per_gb_second: float = PRICE_PER_GB_SECOND, price_per_request: float = PRICE_PER_REQUEST
+    ) -> Stats:
         """What the invocations came to so far; cost at the given prices (Lambda's x86 list
         prices by default)."""
-        return Stats(**self._engine.stats(), price_per_gb_second=price_per_gb_second,
-                     price_per_request=price_per_request)
+        return Stats(
+            **self._engine.stats(), price_per_gb_second=price_per_gb_second, price_per_request=price_per_request
+        )
 
     def _progress(self, fn: FunctionRef, iterables: tuple) -> Progress:
         try:
@@ -330,7 +378,12 @@ class LambdaExecutor(Executor):
         if wait:
             self._engine.wait_idle()
 
-    def __exit__(self, exc_type, exc_val, exc_tb) -> bool:
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc_val: Optional[BaseException],
+        exc_tb: Optional[TracebackType],
+    ) -> Literal[False]:
         # Unlike ThreadPoolExecutor, leaving on an exception cancels what was not sent yet: the
         # batch is being abandoned, so its invocations should not run. After Ctrl-C it does not
         # wait for those already sent either (they finish unobserved), so one interrupt ends it.
@@ -342,7 +395,7 @@ class LambdaExecutor(Executor):
         """The current adaptive in-flight limit for `fn` (max_workers until throttles lower it)."""
         return self._engine.concurrency_limit(self._target(fn)[0])
 
-    def _target(self, fn: FunctionRef) -> Tuple[str, Optional[str]]:
+    def _target(self, fn: FunctionRef) -> tuple[str, Optional[str]]:
         """(the deployed function to invoke, the import path of the Python function to call there
         through the agent, or None for a plain invocation)."""
         if isinstance(fn, RemoteFunction):
@@ -356,12 +409,16 @@ class LambdaExecutor(Executor):
 
     def __repr__(self) -> str:
         stats = self.stats()
-        return (f"<LambdaExecutor {self._state} max_workers={self._max_workers} invocations={stats.invocations} "
-                f"failures={stats.failures} throttles={stats.throttles} retries={stats.retries}>")
+        return (
+            f"<LambdaExecutor {self._state} max_workers={self._max_workers} invocations={stats.invocations} "
+            f"failures={stats.failures} throttles={stats.throttles} retries={stats.retries}>"
+        )
 
     def _repr_html_(self) -> str:
-        return (f"<p><b>LambdaExecutor</b> ({self._state}, max_workers={self._max_workers})</p>"
-                + self.stats()._repr_html_())
+        return (
+            f"<p><b>LambdaExecutor</b> ({self._state}, max_workers={self._max_workers})</p>"
+            + self.stats()._repr_html_()
+        )
 
     @property
     def _state(self) -> str:

@@ -1,11 +1,13 @@
 """LambdaPool: multiprocessing.pool.ThreadPool's API, with each call of a Python function run in
 Lambda through an agent function (the LambdaPool design in the shared seeds)."""
+
 from __future__ import annotations
 
 import concurrent.futures
 import multiprocessing
 import threading
-from typing import Any, Callable, Iterable, Iterator, List, Optional
+from collections.abc import Iterable, Iterator
+from typing import Any, Callable, Optional
 
 from .executor import DEFAULT_MAX_WORKERS, LambdaExecutor, LambdaFuture
 
@@ -15,8 +17,13 @@ RUN, CLOSE, TERMINATE = "RUN", "CLOSE", "TERMINATE"
 class AsyncResult:
     """As multiprocessing's: `get(timeout)`, `wait(timeout)`, `ready()`, `successful()`."""
 
-    def __init__(self, futures: List[LambdaFuture], single: bool, callback: Optional[Callable[[Any], Any]],
-                 error_callback: Optional[Callable[[BaseException], Any]]) -> None:
+    def __init__(
+        self,
+        futures: list[LambdaFuture],
+        single: bool,
+        callback: Optional[Callable[[Any], Any]],
+        error_callback: Optional[Callable[[BaseException], Any]],
+    ) -> None:
         self._futures = futures
         self._single = single
         self._callback, self._error_callback = callback, error_callback
@@ -31,7 +38,7 @@ class AsyncResult:
         for future in futures:
             future.add_done_callback(self._one_done)
 
-    def _one_done(self, future: LambdaFuture) -> None:
+    def _one_done(self, future: concurrent.futures.Future[Any]) -> None:
         error = None if future.cancelled() else future.exception()
         if future.cancelled():
             error = concurrent.futures.CancelledError("the pool was terminated")
@@ -97,32 +104,52 @@ class LambdaPool:
     def apply(self, func: Callable[..., Any], args: Iterable[Any] = (), kwds: Optional[dict] = None) -> Any:
         return self.apply_async(func, args, kwds).get()
 
-    def apply_async(self, func: Callable[..., Any], args: Iterable[Any] = (), kwds: Optional[dict] = None,
-                    callback: Optional[Callable[[Any], Any]] = None,
-                    error_callback: Optional[Callable[[BaseException], Any]] = None) -> AsyncResult:
+    def apply_async(
+        self,
+        func: Callable[..., Any],
+        args: Iterable[Any] = (),
+        kwds: Optional[dict] = None,
+        callback: Optional[Callable[[Any], Any]] = None,
+        error_callback: Optional[Callable[[BaseException], Any]] = None,
+    ) -> AsyncResult:
         self._check_running()
         return AsyncResult([self._executor.submit(func, *args, **(kwds or {}))], True, callback, error_callback)
 
-    def map(self, func: Callable[..., Any], iterable: Iterable[Any], chunksize: Optional[int] = None) -> List[Any]:
+    def map(self, func: Callable[..., Any], iterable: Iterable[Any], chunksize: Optional[int] = None) -> list[Any]:
         return self.map_async(func, iterable, chunksize).get()
 
-    def map_async(self, func: Callable[..., Any], iterable: Iterable[Any], chunksize: Optional[int] = None,
-                  callback: Optional[Callable[[Any], Any]] = None,
-                  error_callback: Optional[Callable[[BaseException], Any]] = None) -> AsyncResult:
+    def map_async(
+        self,
+        func: Callable[..., Any],
+        iterable: Iterable[Any],
+        chunksize: Optional[int] = None,
+        callback: Optional[Callable[[Any], Any]] = None,
+        error_callback: Optional[Callable[[BaseException], Any]] = None,
+    ) -> AsyncResult:
         return self._map_async(func, ((item,) for item in iterable), callback, error_callback)
 
-    def starmap(self, func: Callable[..., Any], iterable: Iterable[Iterable[Any]],
-                chunksize: Optional[int] = None) -> List[Any]:
+    def starmap(
+        self, func: Callable[..., Any], iterable: Iterable[Iterable[Any]], chunksize: Optional[int] = None
+    ) -> list[Any]:
         return self.starmap_async(func, iterable, chunksize).get()
 
-    def starmap_async(self, func: Callable[..., Any], iterable: Iterable[Iterable[Any]], chunksize: Optional[int] = None,
-                      callback: Optional[Callable[[Any], Any]] = None,
-                      error_callback: Optional[Callable[[BaseException], Any]] = None) -> AsyncResult:
+    def starmap_async(
+        self,
+        func: Callable[..., Any],
+        iterable: Iterable[Iterable[Any]],
+        chunksize: Optional[int] = None,
+        callback: Optional[Callable[[Any], Any]] = None,
+        error_callback: Optional[Callable[[BaseException], Any]] = None,
+    ) -> AsyncResult:
         return self._map_async(func, iterable, callback, error_callback)
 
-    def _map_async(self, func: Callable[..., Any], arguments: Iterable[Iterable[Any]],
-                   callback: Optional[Callable[[Any], Any]],
-                   error_callback: Optional[Callable[[BaseException], Any]]) -> AsyncResult:
+    def _map_async(
+        self,
+        func: Callable[..., Any],
+        arguments: Iterable[Iterable[Any]],
+        callback: Optional[Callable[[Any], Any]],
+        error_callback: Optional[Callable[[BaseException], Any]],
+    ) -> AsyncResult:
         self._check_running()
         futures = [self._executor.submit(func, *args) for args in arguments]
         return AsyncResult(futures, False, callback, error_callback)
@@ -168,7 +195,7 @@ class LambdaPool:
         if self._state != RUN:
             raise ValueError("Pool not running")
 
-    def __enter__(self) -> "LambdaPool":
+    def __enter__(self) -> LambdaPool:
         self._check_running()
         return self
 
@@ -177,4 +204,3 @@ class LambdaPool:
 
     def __repr__(self) -> str:
         return f"<LambdaPool state={self._state} processes={self._processes} function={self._executor._agent!r}>"
-

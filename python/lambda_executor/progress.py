@@ -1,19 +1,22 @@
 """The progress bar of `map(..., progress=True)` and the async forms: tqdm.auto, so a widget in a
 notebook and text in a terminal."""
+
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Optional, Tuple
+from typing import Any, Callable, Optional
 
 
 class Progress:
     """Counts invocations as they finish (in any order), with failures and retries alongside."""
 
-    def __init__(self, total: Optional[int], retry_counts: Callable[[], Tuple[int, int]], description: str) -> None:
+    def __init__(self, total: Optional[int], retry_counts: Callable[[], tuple[int, int]], description: str) -> None:
         try:
             from tqdm.auto import tqdm
         except ImportError:
-            raise ImportError("progress=True needs tqdm: pip install 'lambda-executor[progress]' (or pip install tqdm)") from None
+            raise ImportError(
+                "progress=True needs tqdm: pip install 'lambda-executor[progress]' (or pip install tqdm)"
+            ) from None
         self._retry_counts = retry_counts
         self._retries_before = retry_counts()[0]
         self._lock = threading.Lock()
@@ -28,8 +31,9 @@ class Progress:
             if future.exception() is not None:
                 self.failed += 1
             retries, retrying = self._retry_counts()
-            self.bar.set_postfix(failed=self.failed, retrying=retrying, retries=retries - self._retries_before,
-                                 refresh=False)
+            self.bar.set_postfix(
+                failed=self.failed, retrying=retrying, retries=retries - self._retries_before, refresh=False
+            )
             self.bar.update(1)
 
     def close(self) -> None:

@@ -1,5 +1,6 @@
 """Calling Python functions through an agent function (see agent.py), on the client's side: a
 function is sent by its import path, its arguments as JSON (compressed when large)."""
+
 from __future__ import annotations
 
 import importlib
@@ -29,7 +30,7 @@ def remote(function: Callable[..., Any], agent: str) -> RemoteFunction:
 
 
 def import_path(function: Any) -> str:
-    """"package.module:qualified.name" for a function the agent can import; TypeError otherwise."""
+    """ "package.module:qualified.name" for a function the agent can import; TypeError otherwise."""
     module, qualname = getattr(function, "__module__", None), getattr(function, "__qualname__", None)
     why = None
     if not callable(function) or not module or not qualname:
@@ -45,8 +46,10 @@ def import_path(function: Any) -> str:
         if target != function:  # == : each access to a classmethod makes a new bound method
             why = f"{module}:{qualname} does not name it"
     if why:
-        raise TypeError(f"cannot call {function!r} through the agent: {why}. Define it in a module of the "
-                        f"deployed code and pass it from there (or pass a deployed function's name).")
+        raise TypeError(
+            f"cannot call {function!r} through the agent: {why}. Define it in a module of the "
+            f"deployed code and pass it from there (or pass a deployed function's name)."
+        )
     return f"{module}:{qualname}"
 
 

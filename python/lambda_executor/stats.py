@@ -1,10 +1,11 @@
 """What an executor's invocations came to, as a text table in a terminal and an HTML table in a
 notebook."""
+
 from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from typing import Optional
 
 # Lambda's list prices (us-east-1, x86): per GB-second of billed duration, and per request.
 PRICE_PER_GB_SECOND = 0.0000166667
@@ -30,7 +31,7 @@ class Stats:
     latency_p90: Optional[float]
     latency_p99: Optional[float]
     latency_max: Optional[float]
-    concurrency_limits: Dict[str, int] = field(default_factory=dict)
+    concurrency_limits: dict[str, int] = field(default_factory=dict)
     price_per_gb_second: float = PRICE_PER_GB_SECOND
     price_per_request: float = PRICE_PER_REQUEST
 
@@ -41,7 +42,7 @@ class Stats:
             return None
         return self.gb_seconds * self.price_per_gb_second + self.reported * self.price_per_request
 
-    def rows(self) -> List[Tuple[str, str]]:
+    def rows(self) -> list[tuple[str, str]]:
         def seconds(value: Optional[float]) -> str:
             return "-" if value is None else f"{value * 1000:.1f} ms" if value < 1 else f"{value:.2f} s"
 
@@ -52,13 +53,22 @@ class Stats:
             ("failures", f"{self.failures:,}"),
             ("throttles absorbed", f"{self.throttles:,}"),
             ("retries", f"{self.retries:,}" + (f" ({self.retrying} waiting)" if self.retrying else "")),
-            ("latency p50 / p90 / p99 / max",
-             " / ".join(seconds(v) for v in (self.latency_p50, self.latency_p90, self.latency_p99, self.latency_max))),
+            (
+                "latency p50 / p90 / p99 / max",
+                " / ".join(
+                    seconds(v) for v in (self.latency_p50, self.latency_p90, self.latency_p99, self.latency_max)
+                ),
+            ),
             ("cold starts", f"{self.cold_starts:,} of {self.reported:,} reported" if self.reported else unreported),
-            ("billed", f"{self.billed_ms / 1000:,.1f} s = {self.gb_seconds:,.3f} GB-s" if self.reported else unreported),
+            (
+                "billed",
+                f"{self.billed_ms / 1000:,.1f} s = {self.gb_seconds:,.3f} GB-s" if self.reported else unreported,
+            ),
             ("estimated cost", f"${cost:,.6f}" if cost is not None else unreported),
         ]
-        rows += [(f"concurrency limit: {name}", f"{limit:,}") for name, limit in sorted(self.concurrency_limits.items())]
+        rows += [
+            (f"concurrency limit: {name}", f"{limit:,}") for name, limit in sorted(self.concurrency_limits.items())
+        ]
         return rows
 
     def __str__(self) -> str:
@@ -67,6 +77,9 @@ class Stats:
         return "\n".join(f"{name.ljust(width)}  {value}" for name, value in rows)
 
     def _repr_html_(self) -> str:
-        cells = "".join(f"<tr><th style='text-align:left'>{html.escape(name)}</th>"
-                        f"<td style='text-align:right'>{html.escape(value)}</td></tr>" for name, value in self.rows())
+        cells = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(name)}</th>"
+            f"<td style='text-align:right'>{html.escape(value)}</td></tr>"
+            for name, value in self.rows()
+        )
         return f"<table>{cells}</table>"

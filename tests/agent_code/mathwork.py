@@ -1,4 +1,5 @@
 """User code deployed with the agent in the tests (the agent imports it by path)."""
+
 import subprocess
 import time
 

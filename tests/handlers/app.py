@@ -1,4 +1,5 @@
 """Handlers the emulator tests run under awslambdaric."""
+
 import os
 import subprocess
 import sys
@@ -81,8 +82,9 @@ def forge(event, context):
     import urllib.request
 
     api = os.environ["AWS_LAMBDA_RUNTIME_API"]
-    request = urllib.request.Request(f"http://{api}/2018-06-01/runtime/invocation/{event['id']}/response",
-                                     data=b'"forged"', method="POST")
+    request = urllib.request.Request(
+        f"http://{api}/2018-06-01/runtime/invocation/{event['id']}/response", data=b'"forged"', method="POST"
+    )
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
             return {"api": api, "status": response.status}

@@ -1,4 +1,5 @@
 """The seed lab's handler (shared/seeds/000_*), its 5-second sleep shortened to 1 second."""
+
 import time
 
 

@@ -1,6 +1,6 @@
 """Handlers for `lambda-executor demo`: the concurrency lab's slow function (shared seeds), shortened."""
-import time
 
+import time
 
 WARM_EVENT = {"lambda_executor": "warm"}  # what LambdaExecutor.warm() sends
 

@@ -1,0 +1,374 @@
+//! One execution environment: a `python -m awslambdaric module.function` process with a Runtime
+//! API listener of its own, serving one invocation at a time.
+//!
+//! The listener is the environment's own loopback port, so a request reaching it can only be
+//! about this environment (and one that names an invocation it does not hold is refused).
+//! The process leads its own process group, so a kill also ends whatever the handler started,
+//! and it dies with the thread that spawned it (PR_SET_PDEATHSIG): no environment outlives the
+//! emulator, even when the Python process is killed.
+
+use std::io;
+use std::path::PathBuf;
+use std::process::ExitStatus;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use tokio::net::TcpListener;
+use tokio::process::Command;
+use tokio::sync::{oneshot, watch, Notify};
+
+use crate::execution::{error_document, Execution, InvocationRequest};
+use crate::log_capture::LogCapture;
+
+/// Lambda's limit on the init phase of an on-demand environment.
+const INIT_LIMIT: Duration = Duration::from_secs(10);
+
+/// The caller's own AWS identity is not the function's: environments do not inherit it.
+const CALLER_CREDENTIALS: [&str; 12] = [
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+];
+
+/// What an environment needs to start.
+pub struct EnvironmentSpec {
+    pub python: PathBuf,
+    pub handler: String,
+    pub code_dir: PathBuf,
+    pub function_name: String,
+    pub memory_mb: u32,
+    pub region: String,
+    pub variables: Vec<(String, String)>,
+}
+
+/// An invocation handed to the environment, waiting for its runtime to ask for it.
+struct Dispatch {
+    request: Arc<InvocationRequest>,
+    timeout: Duration,
+    reply: oneshot::Sender<Outcome>,
+    picked_up: oneshot::Sender<()>,
+}
+
+/// The invocation the runtime is working on.
+struct Current {
+    request_id: String,
+    reply: oneshot::Sender<Outcome>,
+}
+
+/// How the runtime ended an invocation.
+enum Outcome {
+    Response(Bytes),
+    HandlerError(Bytes),
+    InitError(Bytes),
+    Exited(String),
+}
+
+#[derive(Default)]
+struct State {
+    pending: Option<Dispatch>,
+    current: Option<Current>,
+    init_duration: Option<Duration>,
+    init_error: Option<Bytes>,
+    served: u64,
+    dead: bool,
+}
+
+pub struct Environment {
+    pid: u32,
+    /// Set once the process is reaped: its pid (and group id) may then belong to someone else.
+    reaped: std::sync::atomic::AtomicBool,
+    spawned_at: Instant,
+    state: Mutex<State>,
+    /// Wakes the runtime's pending `next` request when an invocation is handed over.
+    handed_over: Notify,
+    log: Arc<LogCapture>,
+    stop_api: watch::Sender<bool>,
+    pub last_used: Mutex<Instant>,
+}
+
+impl Environment {
+    /// Starts the process; the runtime then initialises (imports the handler) and asks for work
+    /// on the returned listener, where the caller serves the Runtime API.
+    pub async fn spawn(spec: &EnvironmentSpec) -> io::Result<(Arc<Self>, TcpListener)> {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        let api_address = listener.local_addr()?;
+        let (log, child_output) = LogCapture::start()?;
+        let mut command = Command::new(&spec.python);
+        command
+            .args(["-m", "awslambdaric", &spec.handler])
+            .current_dir(&spec.code_dir)
+            .stdin(std::process::Stdio::null())
+            .stdout(child_output.stdout)
+            .stderr(child_output.stderr)
+            .process_group(0)
+            .kill_on_drop(true);
+        for name in CALLER_CREDENTIALS {
+            command.env_remove(name);
+        }
+        let log_stream = uuid::Uuid::new_v4().simple().to_string();
+        command
+            .env("AWS_LAMBDA_RUNTIME_API", api_address.to_string())
+            .env("AWS_LAMBDA_FUNCTION_NAME", &spec.function_name)
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", spec.memory_mb.to_string())
+            .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{}", spec.function_name))
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", format!("$LATEST/{log_stream}"))
+            .env("AWS_REGION", &spec.region)
+            .env("AWS_DEFAULT_REGION", &spec.region)
+            .env("LAMBDA_TASK_ROOT", &spec.code_dir)
+            .env("_HANDLER", &spec.handler)
+            .env("PYTHONUNBUFFERED", "1")
+            // Nor the caller's profile files or instance role (the function's `environment` may say otherwise).
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .envs(spec.variables.iter().map(|(k, v)| (k, v)));
+        let emulator_pid = std::process::id() as libc::pid_t;
+        // SAFETY: prctl and getppid are async-signal-safe, as pre_exec requires.
+        unsafe {
+            command.pre_exec(move || {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                if libc::getppid() != emulator_pid {
+                    return Err(io::Error::other("the emulator exited while starting an environment"));
+                }
+                Ok(())
+            });
+        }
+        let mut child = command.spawn()?;
+        drop(command); // closes our copies of the pipe's write end
+        let pid = child.id().unwrap_or_default();
+        let (stop_api, _) = watch::channel(false);
+        let environment = Arc::new(Self {
+            pid,
+            reaped: std::sync::atomic::AtomicBool::new(false),
+            spawned_at: Instant::now(),
+            state: Mutex::new(State::default()),
+            handed_over: Notify::new(),
+            log,
+            stop_api,
+            last_used: Mutex::new(Instant::now()),
+        });
+        let supervised = environment.clone();
+        tokio::spawn(async move {
+            let status = child.wait().await;
+            // End what the handler left running in the group, then never signal this pid again.
+            supervised.kill();
+            supervised.reaped.store(true, std::sync::atomic::Ordering::Release);
+            supervised.exited(status).await;
+        });
+        Ok((environment, listener))
+    }
+
+    /// Ends when the environment is killed: its Runtime API stops serving then.
+    pub fn api_stopped(&self) -> watch::Receiver<bool> {
+        self.stop_api.subscribe()
+    }
+
+    pub fn is_alive(&self) -> bool {
+        !self.state.lock().unwrap().dead
+    }
+
+    /// Runs one invocation: hands it to the runtime, then waits for its outcome until the
+    /// function's timeout (counted from when the runtime took it).
+    pub async fn invoke(self: &Arc<Self>, request: Arc<InvocationRequest>, timeout: Duration) -> Execution {
+        let (reply, outcome) = oneshot::channel();
+        let (picked_up, taken) = oneshot::channel();
+        let first = {
+            let mut state = self.state.lock().unwrap();
+            if state.dead {
+                // Died between being picked and being handed work.
+                drop(state);
+                let message =
+                    format!("RequestId: {} Error: Runtime exited before the invocation started", request.request_id);
+                return Execution::failed("Runtime.ExitError", &message);
+            }
+            let first = state.served == 0;
+            state.served += 1;
+            state.pending = Some(Dispatch { request: request.clone(), timeout, reply, picked_up });
+            first
+        };
+        self.handed_over.notify_one();
+        // The runtime may still be initialising: that phase has its own limit. (If the process
+        // dies first, the dispatch is dropped and `taken` ends at once.)
+        let taken_in_time = tokio::time::timeout(INIT_LIMIT, taken).await.is_ok();
+        let started = Instant::now();
+        let outcome = if taken_in_time {
+            let vanished = |_| Outcome::Exited("the runtime vanished".into());
+            tokio::time::timeout(timeout, outcome).await.ok().map(|o| o.unwrap_or_else(vanished))
+        } else {
+            None
+        };
+        let duration = started.elapsed();
+        let max_memory_mb = self.max_memory_mb();
+        let init_duration = if first { self.state.lock().unwrap().init_duration } else { None };
+        let id = &request.request_id;
+        let mut execution = Execution { duration, init_duration, max_memory_mb, ..Execution::default() };
+        match outcome {
+            Some(Outcome::Response(body)) => {
+                execution.body = body;
+                execution.reusable = self.is_alive();
+            }
+            Some(Outcome::HandlerError(document)) => {
+                execution.error_type = Some(error_type_of(&document));
+                execution.body = document;
+                execution.reusable = self.is_alive();
+            }
+            Some(Outcome::InitError(document)) => {
+                execution.error_type = Some(error_type_of(&document));
+                execution.body = document;
+                execution.status = Some("error");
+            }
+            Some(Outcome::Exited(reason)) => {
+                let message = format!("RequestId: {id} Error: Runtime exited with error: {reason}");
+                execution.body = error_document("Runtime.ExitError", &message);
+                execution.error_type = Some("Runtime.ExitError".into());
+                execution.status = Some("error");
+            }
+            None => {
+                // Timed out: the caller gets its answer now; the process is killed.
+                let limit = if taken_in_time { timeout } else { INIT_LIMIT };
+                self.abandon();
+                let message = format!("RequestId: {id} Error: Task timed out after {:.2} seconds", limit.as_secs_f64());
+                execution.body = error_document("Sandbox.Timedout", &message);
+                execution.error_type = Some("Sandbox.Timedout".into());
+                execution.status = Some("timeout");
+            }
+        }
+        execution.output = self.log.take();
+        *self.last_used.lock().unwrap() = Instant::now();
+        execution
+    }
+
+    /// The runtime asks for its next invocation; `None` once the environment is dead.
+    pub async fn next(&self) -> Option<(Arc<InvocationRequest>, SystemTime)> {
+        // What was printed before this request (init, or after the last result) is not the
+        // next invocation's output.
+        self.log.settle().await;
+        loop {
+            let handed_over = self.handed_over.notified();
+            {
+                let mut state = self.state.lock().unwrap();
+                if state.dead {
+                    return None;
+                }
+                state.init_duration.get_or_insert_with(|| self.spawned_at.elapsed());
+                if let Some(Dispatch { request, timeout, reply, picked_up }) = state.pending.take() {
+                    self.log.clear();
+                    state.current = Some(Current { request_id: request.request_id.clone(), reply });
+                    let _ = picked_up.send(());
+                    return Some((request, SystemTime::now() + timeout));
+                }
+            }
+            handed_over.await;
+        }
+    }
+
+    /// The runtime posted the result of `request_id`; false if it holds no such invocation.
+    pub async fn respond(&self, request_id: &str, body: Bytes, failed: bool) -> bool {
+        let current = {
+            let mut state = self.state.lock().unwrap();
+            match state.current.take_if(|current| current.request_id == request_id) {
+                Some(current) => current,
+                None => return false,
+            }
+        };
+        self.log.settle().await;
+        let outcome = if failed { Outcome::HandlerError(body) } else { Outcome::Response(body) };
+        let _ = current.reply.send(outcome);
+        true
+    }
+
+    /// The runtime could not initialise; it exits next, and the waiting invocation gets `document`.
+    pub fn init_failed(&self, document: Bytes) {
+        self.state.lock().unwrap().init_error = Some(document);
+    }
+
+    /// Ends the environment now (idle reaping, timeouts, shutdown).
+    pub fn kill(&self) {
+        self.state.lock().unwrap().dead = true;
+        self.handed_over.notify_waiters();
+        if self.pid != 0 && !self.reaped.load(std::sync::atomic::Ordering::Acquire) {
+            // SAFETY: plain syscall; the negative pid names the process group the child leads.
+            unsafe { libc::kill(-(self.pid as i32), libc::SIGKILL) };
+        }
+        let _ = self.stop_api.send(true);
+    }
+
+    /// Drops the invocation in progress without answering it (the caller answers), then kills.
+    fn abandon(&self) {
+        {
+            let mut state = self.state.lock().unwrap();
+            state.pending = None;
+            state.current = None;
+        }
+        self.kill();
+    }
+
+    async fn exited(&self, status: io::Result<ExitStatus>) {
+        self.state.lock().unwrap().dead = true;
+        self.log.settle().await;
+        let (pending, current, init_error) = {
+            let mut state = self.state.lock().unwrap();
+            (state.pending.take(), state.current.take(), state.init_error.take())
+        };
+        let reason = match status {
+            Ok(status) => describe_exit(status),
+            Err(error) => error.to_string(),
+        };
+        if let Some(dispatch) = pending {
+            let outcome = match init_error {
+                Some(document) => Outcome::InitError(document),
+                None => Outcome::Exited(reason.clone()),
+            };
+            let _ = dispatch.reply.send(outcome);
+        }
+        if let Some(current) = current {
+            let _ = current.reply.send(Outcome::Exited(reason));
+        }
+        self.kill();
+    }
+
+    /// Peak resident memory of the runtime process (VmHWM), in MB.
+    fn max_memory_mb(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid)).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map_or(0, |kb| kb.div_ceil(1024))
+    }
+}
+
+impl Drop for Environment {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn error_type_of(document: &[u8]) -> String {
+    serde_json::from_slice::<serde_json::Value>(document)
+        .ok()
+        .and_then(|parsed| Some(parsed.get("errorType")?.as_str()?.to_owned()))
+        .unwrap_or_else(|| "Unhandled".into())
+}
+
+fn describe_exit(status: ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exit status {code}"),
+        (None, Some(signal)) => format!("signal: {signal}"),
+        _ => status.to_string(),
+    }
+}

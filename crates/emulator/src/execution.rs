@@ -1,0 +1,55 @@
+//! One invocation inside the emulator: the request as the Invoke API accepted it, how it ended,
+//! and what the caller gets back.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+
+/// One invocation as the Invoke API accepted it.
+pub struct InvocationRequest {
+    pub request_id: String,
+    pub payload: Bytes,
+    /// The decoded client context (JSON), as the Runtime API passes it on.
+    pub client_context: Option<String>,
+    pub function_arn: String,
+    pub executed_version: String,
+}
+
+/// What a synchronous caller gets back.
+pub struct InvocationResponse {
+    pub body: Bytes,
+    pub function_error: bool,
+    pub log: String,
+}
+
+/// The end of one invocation, as the caller and the log report it.
+#[derive(Default)]
+pub struct Execution {
+    pub body: Bytes,
+    /// The error type when the invocation failed (handler error, timeout, crash, init failure).
+    pub error_type: Option<String>,
+    /// `Status: ...` words of the REPORT line, for failures the runtime did not report itself.
+    pub status: Option<&'static str>,
+    pub output: Vec<u8>,
+    pub duration: Duration,
+    pub init_duration: Option<Duration>,
+    pub max_memory_mb: u64,
+    /// Whether the environment can serve another invocation.
+    pub reusable: bool,
+}
+
+impl Execution {
+    pub fn failed(error_type: &str, message: &str) -> Self {
+        Self {
+            body: error_document(error_type, message),
+            error_type: Some(error_type.into()),
+            status: Some("error"),
+            ..Self::default()
+        }
+    }
+}
+
+/// The error document Lambda returns for a failure the handler did not report itself.
+pub fn error_document(error_type: &str, message: &str) -> Bytes {
+    Bytes::from(serde_json::json!({"errorType": error_type, "errorMessage": message}).to_string())
+}

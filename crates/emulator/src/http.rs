@@ -1,0 +1,110 @@
+//! The HTTP plumbing both emulator APIs share: an accept loop that stops on a signal, bounded body
+//! reading, and response builders.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub type HttpResponse = Response<Full<Bytes>>;
+
+/// Marks a response whose connection is closed instead of answered (an injected fault).
+#[derive(Clone, Copy)]
+struct DropConnection;
+
+/// A response that closes the connection without a byte of answer.
+pub fn dropped_connection() -> HttpResponse {
+    let mut dropped = response(StatusCode::OK, &[], Bytes::new());
+    dropped.extensions_mut().insert(DropConnection);
+    dropped
+}
+
+/// Serves `listener` with `handler` until `stop` turns true (or its sender is dropped); open
+/// connections end with it.
+pub fn serve<H, F>(listener: TcpListener, stop: watch::Receiver<bool>, handler: H)
+where
+    H: Fn(Request<Incoming>) -> F + Send + Sync + 'static,
+    F: Future<Output = HttpResponse> + Send + 'static,
+{
+    let handler = Arc::new(handler);
+    tokio::spawn(async move {
+        let mut stop_accepting = stop.clone();
+        loop {
+            let stream = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(_) => {
+                        // Out of file descriptors, most likely: back off instead of spinning.
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                _ = stopped(&mut stop_accepting) => break,
+            };
+            let _ = stream.set_nodelay(true);
+            let handler = handler.clone();
+            let mut stop_serving = stop.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |request| {
+                    let response = handler(request);
+                    async move {
+                        let response = response.await;
+                        // An error from the service makes hyper close the connection unanswered.
+                        match response.extensions().get::<DropConnection>() {
+                            Some(_) => Err(std::io::Error::other("connection dropped on purpose")),
+                            None => Ok(response),
+                        }
+                    }
+                });
+                let connection = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service);
+                tokio::select! {
+                    _ = connection => {}
+                    _ = stopped(&mut stop_serving) => {}
+                }
+            });
+        }
+    });
+}
+
+/// Resolves once `stop` turns true or its sender is gone. The borrow `wait_for` returns is
+/// dropped here: held across a select, it would deadlock whoever sends the stop from a drop.
+pub async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stopped| *stopped).await;
+}
+
+/// Why a request body could not be read.
+pub enum BodyError {
+    TooLarge,
+    Broken,
+}
+
+/// Reads a request body of at most `limit` bytes.
+pub async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, BodyError> {
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(error) if error.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err(BodyError::TooLarge),
+        Err(_) => Err(BodyError::Broken),
+    }
+}
+
+pub fn response(status: StatusCode, headers: &[(&str, &str)], body: Bytes) -> HttpResponse {
+    let mut builder = Response::builder().status(status);
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    builder.body(Full::new(body)).expect("static response parts are valid")
+}
+
+pub fn json_response(status: StatusCode, headers: &[(&str, &str)], body: &serde_json::Value) -> HttpResponse {
+    let mut all = vec![("content-type", "application/json")];
+    all.extend_from_slice(headers);
+    response(status, &all, Bytes::from(body.to_string()))
+}

@@ -1,0 +1,260 @@
+//! The Invoke API (POST /2015-03-31/functions/{FunctionName}/invocations) as Lambda serves it,
+//! with its modelled errors (restJson1: `x-amzn-ErrorType` and a JSON body).
+
+use std::sync::Arc;
+
+use base64::Engine;
+use bytes::Bytes;
+use hyper::body::Incoming;
+use hyper::{HeaderMap, Method, Request, StatusCode};
+use percent_encoding::percent_decode_str;
+
+use super::execution::InvocationRequest;
+use super::faults::Fault;
+use super::http::{dropped_connection, json_response, read_body, response, BodyError, HttpResponse};
+use super::invocation_log::log_tail;
+use super::{control_api, executed_version, Emulator, RegistryError};
+use lambda_executor_protocol::*;
+
+const INVOKE_PREFIX: &str = "/2015-03-31/functions/";
+const INVOKE_SUFFIX: &str = "/invocations";
+
+/// A modelled Lambda service error.
+struct ServiceError {
+    status: StatusCode,
+    error_type: &'static str,
+    message: String,
+    reason: Option<&'static str>,
+    /// Retry-After for this error rather than the emulator's (an injected throttle's).
+    retry_after: Option<u32>,
+}
+
+impl ServiceError {
+    fn new(status: StatusCode, error_type: &'static str, message: impl Into<String>) -> Self {
+        Self { status, error_type, message: message.into(), reason: None, retry_after: None }
+    }
+
+    fn invalid_parameter(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "InvalidParameterValueException", message)
+    }
+
+    fn into_response(self, retry_after: &str) -> HttpResponse {
+        // Lambda spells the message key `Message` for some errors and `message` for others.
+        let message_key = match self.error_type {
+            "ResourceNotFoundException" | "ServiceException" => "Message",
+            _ => "message",
+        };
+        let mut body = serde_json::json!({"Type": "User", message_key: self.message});
+        let mut headers = vec![(HEADER_ERROR_TYPE, self.error_type)];
+        let own_retry_after = self.retry_after.map(|seconds| seconds.to_string());
+        if let Some(reason) = self.reason {
+            body["Reason"] = reason.into();
+            headers.push(("retry-after", own_retry_after.as_deref().unwrap_or(retry_after)));
+        }
+        json_response(self.status, &headers, &body)
+    }
+}
+
+pub async fn handle(emulator: Arc<Emulator>, request: Request<Incoming>) -> HttpResponse {
+    if !request.uri().path().ends_with(INVOKE_SUFFIX) {
+        if let Some(outcome) = control_api::handle(&emulator, request).await {
+            return outcome.unwrap_or_else(control_api::ControlError::into_response);
+        }
+        return ServiceError::new(StatusCode::NOT_FOUND, "UnknownOperationException", "Unknown operation")
+            .into_response("");
+    }
+    let retry_after = emulator.config.retry_after_secs.to_string();
+    let request_id = uuid::Uuid::new_v4().to_string();
+    match invoke(&emulator, request, &request_id).await {
+        Ok(response) => response,
+        Err(error) => {
+            let mut response = error.into_response(&retry_after);
+            response.headers_mut().insert(HEADER_REQUEST_ID, request_id.parse().expect("uuid is a valid header"));
+            response
+        }
+    }
+}
+
+async fn invoke(
+    emulator: &Arc<Emulator>,
+    request: Request<Incoming>,
+    request_id: &str,
+) -> Result<HttpResponse, ServiceError> {
+    let path = request.uri().path();
+    let encoded_name = path
+        .strip_prefix(INVOKE_PREFIX)
+        .and_then(|rest| rest.strip_suffix(INVOKE_SUFFIX))
+        .filter(|_| request.method() == Method::POST)
+        .ok_or_else(|| ServiceError::new(StatusCode::NOT_FOUND, "UnknownOperationException", "Unknown operation"))?;
+    let reference = percent_decode_str(encoded_name).decode_utf8_lossy().into_owned();
+    let query_qualifier = query_parameter(request.uri().query(), "Qualifier");
+    let function = FunctionRef::parse(&reference).ok_or_else(|| {
+        ServiceError::invalid_parameter(format!(
+            "1 validation error detected: Value '{reference}' at 'functionName' failed to satisfy constraint"
+        ))
+    })?;
+    let qualifier = match (function.qualifier, query_qualifier.as_deref()) {
+        (Some(derived), Some(given)) if derived != given => {
+            return Err(ServiceError::invalid_parameter(
+                "The derived qualifier from the function name does not match the specified qualifier.",
+            ))
+        }
+        (Some(derived), _) => Some(derived.to_owned()),
+        (None, Some(given)) if !is_valid_qualifier(given) => {
+            return Err(ServiceError::invalid_parameter(format!("Invalid qualifier: {given}")))
+        }
+        (None, given) => given.map(str::to_owned),
+    };
+    let headers = request.headers();
+    let invocation_type = match header(headers, HEADER_INVOCATION_TYPE) {
+        None => InvocationType::RequestResponse,
+        Some(value) => InvocationType::parse(value)
+            .ok_or_else(|| ServiceError::invalid_parameter(format!("Invalid InvocationType: {value}")))?,
+    };
+    let log_tail_requested = match header(headers, HEADER_LOG_TYPE) {
+        None | Some("None") => false,
+        Some("Tail") => true,
+        Some(value) => return Err(ServiceError::invalid_parameter(format!("Invalid LogType: {value}"))),
+    };
+    let client_context = header(headers, HEADER_CLIENT_CONTEXT).map(decode_client_context).transpose()?;
+
+    let name = function.name.to_owned();
+    if !emulator.exists(&name) {
+        return Err(not_found(emulator, &name));
+    }
+    let fault = emulator.draw_fault(&name);
+    match fault {
+        Some((Fault::DropBefore, ..)) => return Ok(dropped_connection()),
+        Some((Fault::ServiceError, ..)) => {
+            return Err(ServiceError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "ServiceException",
+                "An injected fault: the service could not take the call",
+            ))
+        }
+        Some((Fault::NotReady, ..)) => {
+            return Err(ServiceError::new(
+                StatusCode::BAD_GATEWAY,
+                "ResourceNotReadyException",
+                "An injected fault: the function is not ready",
+            ))
+        }
+        Some((Fault::Throttle, _, retry_after)) => {
+            return Err(ServiceError {
+                reason: Some(REASON_RESERVED_CONCURRENCY),
+                retry_after: Some(retry_after),
+                ..ServiceError::new(StatusCode::TOO_MANY_REQUESTS, "TooManyRequestsException", "Rate Exceeded.")
+            })
+        }
+        _ => {}
+    }
+    let limit = invocation_type.max_payload();
+    let payload = match read_body(request.into_body(), limit).await {
+        Ok(body) if body.is_empty() => Bytes::from_static(b"{}"),
+        Ok(body) => body,
+        Err(BodyError::TooLarge) => {
+            let message = format!("Request must be smaller than {limit} bytes for the InvokeFunction operation");
+            return Err(ServiceError::new(StatusCode::PAYLOAD_TOO_LARGE, "RequestTooLargeException", message));
+        }
+        Err(BodyError::Broken) => {
+            return Err(ServiceError::new(
+                StatusCode::BAD_REQUEST,
+                "InvalidRequestContentException",
+                "Could not read the request body",
+            ))
+        }
+    };
+    if let Err(error) = serde_json::from_slice::<serde::de::IgnoredAny>(&payload) {
+        let message = format!("Could not parse request body into json: {error}");
+        return Err(ServiceError::new(StatusCode::BAD_REQUEST, "InvalidRequestContentException", message));
+    }
+
+    let version = executed_version(qualifier.as_deref());
+    let mut function_arn = emulator.function_arn(&name);
+    if let Some(qualifier) = &qualifier {
+        function_arn = format!("{function_arn}:{qualifier}");
+    }
+    let invocation = InvocationRequest {
+        request_id: request_id.to_owned(),
+        payload,
+        client_context,
+        function_arn,
+        executed_version: version.clone(),
+    };
+    let id_header = (HEADER_REQUEST_ID, request_id);
+    let answer = match invocation_type {
+        InvocationType::DryRun => response(StatusCode::NO_CONTENT, &[id_header], Bytes::new()),
+        InvocationType::Event => {
+            emulator.enqueue(&name, invocation).map_err(|error| registry_error(emulator, error))?;
+            response(StatusCode::ACCEPTED, &[id_header], Bytes::new())
+        }
+        InvocationType::RequestResponse => {
+            let result = emulator.invoke(&name, invocation).await.map_err(|error| registry_error(emulator, error))?;
+            let tail = log_tail_requested.then(|| log_tail(&result.log));
+            let mut headers =
+                vec![("content-type", "application/json"), id_header, (HEADER_EXECUTED_VERSION, version.as_str())];
+            if result.function_error {
+                headers.push((HEADER_FUNCTION_ERROR, "Unhandled"));
+            }
+            if let Some(tail) = &tail {
+                headers.push((HEADER_LOG_RESULT, tail.as_str()));
+            }
+            response(StatusCode::OK, &headers, result.body)
+        }
+    };
+    match fault {
+        Some((Fault::DropAfter, ..)) => Ok(dropped_connection()),
+        Some((Fault::Slow, slow_by, _)) => {
+            tokio::time::sleep(slow_by).await;
+            Ok(answer)
+        }
+        _ => Ok(answer),
+    }
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|value| value.to_str().ok())
+}
+
+fn query_parameter(query: Option<&str>, name: &str) -> Option<String> {
+    query?.split('&').find_map(|pair| {
+        let (key, value) = pair.split_once('=')?;
+        (key == name).then(|| percent_decode_str(value).decode_utf8_lossy().into_owned())
+    })
+}
+
+fn decode_client_context(encoded: &str) -> Result<String, ServiceError> {
+    let invalid = || ServiceError::invalid_parameter("Client context must be a valid Base64-encoded JSON object.");
+    if encoded.len() > MAX_CLIENT_CONTEXT {
+        return Err(ServiceError::invalid_parameter(format!(
+            "Client context must be no longer than {MAX_CLIENT_CONTEXT} bytes"
+        )));
+    }
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded).map_err(|_| invalid())?;
+    match serde_json::from_slice::<serde_json::Value>(&decoded) {
+        Ok(serde_json::Value::Object(_)) => String::from_utf8(decoded).map_err(|_| invalid()),
+        _ => Err(invalid()),
+    }
+}
+
+fn not_found(emulator: &Emulator, name: &str) -> ServiceError {
+    let message = format!("Function not found: {}", emulator.function_arn(name));
+    ServiceError::new(StatusCode::NOT_FOUND, "ResourceNotFoundException", message)
+}
+
+fn registry_error(emulator: &Emulator, error: RegistryError) -> ServiceError {
+    match error {
+        RegistryError::NotFound(name) => not_found(emulator, &name),
+        RegistryError::Throttled { reason } => ServiceError {
+            reason: Some(reason),
+            retry_after: None,
+            ..ServiceError::new(StatusCode::TOO_MANY_REQUESTS, "TooManyRequestsException", "Rate Exceeded.")
+        },
+        RegistryError::Closed => {
+            ServiceError::new(StatusCode::INTERNAL_SERVER_ERROR, "ServiceException", "The emulator is stopping")
+        }
+        RegistryError::AlreadyExists(_) | RegistryError::OverAccountLimit { .. } => {
+            ServiceError::new(StatusCode::INTERNAL_SERVER_ERROR, "ServiceException", "unexpected registry error")
+        }
+    }
+}

@@ -1,0 +1,318 @@
+//! LocalLambda: an offline Lambda that serves the Invoke API and runs handlers in execution
+//! environments polling the Runtime API, with Lambda's concurrency and throttling rules.
+
+mod control_api;
+mod environment;
+mod execution;
+pub mod faults;
+mod handler;
+mod http;
+pub mod invocation_log;
+mod invoke_api;
+mod log_capture;
+mod registry;
+mod runtime_api;
+mod synthetic;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::net::{TcpListener, TcpSocket};
+use tokio::sync::watch;
+
+use environment::{Environment, EnvironmentSpec};
+use execution::{Execution, InvocationRequest, InvocationResponse};
+pub use handler::{handler_module, HandlerError};
+use invocation_log::InvocationLog;
+pub use registry::{FunctionKind, FunctionSpec, FunctionStats, RegistryError};
+use registry::{SharedRegistry, Slot};
+
+pub struct EmulatorConfig {
+    pub region: String,
+    pub account_id: String,
+    pub account_concurrency: u32,
+    pub idle_timeout: Duration,
+    /// The interpreter that runs `python -m awslambdaric`.
+    pub python: PathBuf,
+    /// Seconds a throttled caller is told to wait (Retry-After).
+    pub retry_after_secs: u32,
+}
+
+/// Lambda takes thousands of new connections at once; the default backlog (1024) would drop the
+/// rest's SYNs and stall them for a second.
+const LISTEN_BACKLOG: u32 = 16384;
+
+fn listen(bind: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if bind.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.bind(bind)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
+pub struct Emulator {
+    pub config: EmulatorConfig,
+    pub address: SocketAddr,
+    registry: Arc<SharedRegistry>,
+    /// Functions created through the control API: their zips and what else was declared.
+    deployments: std::sync::Mutex<std::collections::HashMap<String, control_api::Deployment>>,
+    /// Faults injected into functions' answers, by function.
+    faults: std::sync::Mutex<std::collections::HashMap<String, faults::FaultPlan>>,
+    stop: watch::Sender<bool>,
+}
+
+impl Emulator {
+    /// Binds the Invoke API and starts serving it, the Event queue and the idle reaper.
+    pub async fn start(config: EmulatorConfig, bind: SocketAddr) -> std::io::Result<Arc<Self>> {
+        let listener = listen(bind)?;
+        let address = listener.local_addr()?;
+        let (stop, stopped) = watch::channel(false);
+        let registry = SharedRegistry::new(config.account_concurrency);
+        let emulator = Arc::new(Self {
+            config,
+            address,
+            registry,
+            deployments: Default::default(),
+            faults: Default::default(),
+            stop,
+        });
+        let served = emulator.clone();
+        http::serve(listener, stopped.clone(), move |request| invoke_api::handle(served.clone(), request));
+        tokio::spawn(emulator.clone().run_event_queue(stopped.clone()));
+        tokio::spawn(emulator.clone().reap_idle_environments(stopped));
+        Ok(emulator)
+    }
+
+    /// Stops serving and ends every execution environment.
+    pub fn close(&self) {
+        let _ = self.stop.send(true);
+        let environments = self.registry().close();
+        for environment in environments {
+            environment.kill();
+        }
+        for (_, deployment) in self.deployments().drain() {
+            control_api::remove_unpacked(&deployment.dir);
+        }
+    }
+
+    /// Injects faults into `name`'s answers from now on (None: no more).
+    pub fn set_faults(&self, name: &str, plan: Option<faults::FaultPlan>) -> Result<(), RegistryError> {
+        self.registry().spec(name)?;
+        let mut all = self.faults.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        match plan {
+            Some(plan) => all.insert(name.to_owned(), plan),
+            None => all.remove(name),
+        };
+        Ok(())
+    }
+
+    /// The fault this request to `name` meets, if faults are injected there, with how long to be
+    /// slow and what Retry-After to send.
+    pub(crate) fn draw_fault(&self, name: &str) -> Option<(faults::Fault, Duration, u32)> {
+        let mut all = self.faults.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let plan = all.get_mut(name)?;
+        plan.draw().map(|fault| (fault, plan.slow_by, plan.retry_after_secs))
+    }
+
+    /// How many times each fault was injected into `name`'s answers.
+    pub fn injected_faults(&self, name: &str) -> Vec<(&'static str, u64)> {
+        let all = self.faults.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        all.get(name).map(faults::FaultPlan::injected).unwrap_or_default()
+    }
+
+    pub(crate) fn deployments(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, control_api::Deployment>> {
+        self.deployments.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn spec(&self, name: &str) -> Result<Arc<FunctionSpec>, RegistryError> {
+        self.registry().spec(name)
+    }
+
+    pub fn replace_function(&self, spec: FunctionSpec) -> Result<(), RegistryError> {
+        for environment in self.registry().replace(spec)? {
+            environment.kill();
+        }
+        Ok(())
+    }
+
+    pub fn reserved_concurrency(&self, name: &str) -> Result<Option<u32>, RegistryError> {
+        self.registry().reserved(name)
+    }
+
+    pub fn is_closed(&self) -> bool {
+        *self.stop.borrow()
+    }
+
+    pub fn add_function(&self, spec: FunctionSpec, reserved: Option<u32>) -> Result<(), RegistryError> {
+        self.registry().add(spec, reserved)
+    }
+
+    pub fn remove_function(&self, name: &str) -> Result<(), RegistryError> {
+        for environment in self.registry().remove(name)? {
+            environment.kill();
+        }
+        if let Some(deployment) = self.deployments().remove(name) {
+            control_api::remove_unpacked(&deployment.dir);
+        }
+        Ok(())
+    }
+
+    pub fn set_reserved_concurrency(&self, name: &str, reserved: Option<u32>) -> Result<(), RegistryError> {
+        self.registry().set_reserved(name, reserved)?;
+        self.registry.capacity_freed.notify_one();
+        Ok(())
+    }
+
+    pub fn stats(&self, name: &str) -> Result<FunctionStats, RegistryError> {
+        self.registry().stats(name)
+    }
+
+    pub fn function_names(&self) -> Vec<String> {
+        self.registry().names()
+    }
+
+    fn registry(&self) -> std::sync::MutexGuard<'_, registry::Registry> {
+        self.registry.lock()
+    }
+
+    pub fn function_arn(&self, name: &str) -> String {
+        format!("arn:aws:lambda:{}:{}:function:{name}", self.config.region, self.config.account_id)
+    }
+
+    /// Runs a synchronous invocation now, or refuses it (429) when the function is at its limit.
+    /// The invocation runs to its end even if the caller goes away, as on Lambda.
+    pub(crate) async fn invoke(
+        self: &Arc<Self>,
+        name: &str,
+        request: InvocationRequest,
+    ) -> Result<InvocationResponse, RegistryError> {
+        let slot = self.registry.acquire(name)?;
+        let emulator = self.clone();
+        let execution = tokio::spawn(async move { emulator.execute(&slot, Arc::new(request)).await });
+        Ok(execution.await.expect("an invocation task panicked"))
+    }
+
+    /// Accepts an Event invocation; it runs when the function has capacity.
+    pub(crate) fn enqueue(&self, name: &str, request: InvocationRequest) -> Result<(), RegistryError> {
+        self.registry().enqueue(name, Arc::new(request))?;
+        self.registry.capacity_freed.notify_one();
+        Ok(())
+    }
+
+    pub fn exists(&self, name: &str) -> bool {
+        self.registry().spec(name).is_ok()
+    }
+
+    async fn execute(self: &Arc<Self>, slot: &Slot, request: Arc<InvocationRequest>) -> InvocationResponse {
+        let spec = slot.spec.clone();
+        let execution = match &spec.kind {
+            FunctionKind::Synthetic { latency } => synthetic::run(&request.payload, *latency).await,
+            FunctionKind::Python { .. } => self.execute_in_environment(slot, request.clone()).await,
+        };
+        let log = InvocationLog {
+            request_id: &request.request_id,
+            version: &request.executed_version,
+            output: &execution.output,
+            duration: execution.duration,
+            memory_size_mb: spec.memory_mb,
+            max_memory_mb: execution.max_memory_mb,
+            init_duration: execution.init_duration,
+            status: execution.status,
+            error_type: execution.status.and(execution.error_type.as_deref()),
+        };
+        self.registry().record_outcome(slot, execution.error_type.as_deref());
+        InvocationResponse { body: execution.body, function_error: execution.error_type.is_some(), log: log.log() }
+    }
+
+    async fn execute_in_environment(self: &Arc<Self>, slot: &Slot, request: Arc<InvocationRequest>) -> Execution {
+        let spec = &slot.spec;
+        let warm = self.registry().take_idle(slot);
+        let environment = match warm {
+            Some(warm) => warm,
+            None => match self.start_environment(spec).await {
+                Ok(cold) => {
+                    if let Some(orphan) = self.registry().adopt(slot, cold.clone()) {
+                        orphan.kill();
+                    }
+                    cold
+                }
+                Err(error) => {
+                    let message = format!("RequestId: {} Error: cannot start the runtime: {error}", request.request_id);
+                    return Execution::failed("Runtime.ExitError", &message);
+                }
+            },
+        };
+        let execution = environment.invoke(request, spec.timeout).await;
+        let kept = execution.reusable && self.registry().release(slot, &environment);
+        if !kept {
+            self.registry().forget(slot, &environment);
+            environment.kill();
+        }
+        execution
+    }
+
+    async fn start_environment(&self, spec: &FunctionSpec) -> std::io::Result<Arc<Environment>> {
+        let FunctionKind::Python { handler, code_dir, variables } = &spec.kind else {
+            unreachable!("only Python functions have environments");
+        };
+        let environment_spec = EnvironmentSpec {
+            python: self.config.python.clone(),
+            handler: handler.clone(),
+            code_dir: code_dir.clone(),
+            function_name: spec.name.clone(),
+            memory_mb: spec.memory_mb,
+            region: self.config.region.clone(),
+            variables: variables.clone(),
+        };
+        let (environment, runtime_api) = Environment::spawn(&environment_spec).await?;
+        runtime_api::serve(runtime_api, environment.clone());
+        Ok(environment)
+    }
+
+    /// Starts queued Event invocations whenever capacity frees, in arrival order per function.
+    async fn run_event_queue(self: Arc<Self>, mut stopped: watch::Receiver<bool>) {
+        loop {
+            let freed = self.registry.capacity_freed.notified();
+            for (slot, request) in self.registry.start_queued_events() {
+                let emulator = self.clone();
+                tokio::spawn(async move { emulator.execute(&slot, request).await });
+            }
+            tokio::select! {
+                _ = freed => {}
+                _ = http::stopped(&mut stopped) => return,
+            }
+        }
+    }
+
+    async fn reap_idle_environments(self: Arc<Self>, mut stopped: watch::Receiver<bool>) {
+        let idle_timeout = self.config.idle_timeout;
+        let period = (idle_timeout / 4).clamp(Duration::from_millis(10), Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(period) => {}
+                _ = http::stopped(&mut stopped) => return,
+            }
+            let now = Instant::now();
+            for environment in self.registry().take_idle_since(now, idle_timeout) {
+                environment.kill();
+            }
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// What an Invoke API call may name: the resolved function and the version that will run.
+pub fn executed_version(qualifier: Option<&str>) -> String {
+    match qualifier {
+        Some(version) if version.bytes().all(|b| b.is_ascii_digit()) => version.to_owned(),
+        _ => "$LATEST".to_owned(),
+    }
+}

@@ -1,0 +1,118 @@
+//! One shared aws-sdk-lambda client per configuration, built from aws-config's default chain
+//! (environment, profiles, SSO, instance roles, AWS_ENDPOINT_URL_LAMBDA) unless told otherwise.
+//!
+//! The SDK's own retries are off (the engine owns every retry decision), so are its stalled-stream
+//! checks (a synchronous invoke may be silent for 15 minutes). Region and credentials are
+//! resolved when the client is built, so a missing one is an error at once, not a hang later.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_lambda::config::ProvideCredentials;
+use aws_sdk_lambda::Client;
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// A synchronous invocation may run 15 minutes; an attempt silent for longer is lost (and,
+/// since it may have run, not retried unless the policy says so).
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(15 * 60 + 60);
+/// Credential providers that hang (an unreachable SSO or instance endpoint) fail after this.
+const CREDENTIALS_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Clone, Debug, Default, Hash, PartialEq, Eq)]
+pub struct ClientOptions {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub endpoint_url: Option<String>,
+}
+
+#[derive(Debug)]
+pub enum ConfigError {
+    MissingRegion,
+    MissingCredentials(String),
+    InvalidEndpoint(String),
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::MissingRegion => write!(
+                f,
+                "no AWS region configured: pass region=..., or set AWS_REGION / AWS_DEFAULT_REGION, or a region in your profile"
+            ),
+            Self::MissingCredentials(why) => write!(
+                f,
+                "no AWS credentials found: configure them (environment variables, ~/.aws/credentials, SSO, an instance role) or pass profile=... ({why})"
+            ),
+            Self::InvalidEndpoint(url) => write!(f, "endpoint_url must be an http:// or https:// URL, not '{url}'"),
+        }
+    }
+}
+
+/// Clients already built in this process, by configuration (a forked child builds its own).
+static CLIENTS: Mutex<Option<(u32, HashMap<ClientOptions, Client>)>> = Mutex::new(None);
+
+/// The shared client for `options`, built on first use.
+pub async fn client_for(options: &ClientOptions) -> Result<Client, ConfigError> {
+    let pid = std::process::id();
+    if let Some((owner, clients)) = CLIENTS.lock().unwrap().as_ref() {
+        if *owner == pid {
+            if let Some(client) = clients.get(options) {
+                return Ok(client.clone());
+            }
+        }
+    }
+    let client = build(options).await?;
+    let mut cache = CLIENTS.lock().unwrap();
+    if cache.as_ref().is_none_or(|(owner, _)| *owner != pid) {
+        *cache = Some((pid, HashMap::new()));
+    }
+    let clients = &mut cache.as_mut().expect("set above").1;
+    Ok(clients.entry(options.clone()).or_insert(client).clone())
+}
+
+async fn build(options: &ClientOptions) -> Result<Client, ConfigError> {
+    if let Some(url) = &options.endpoint_url {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(ConfigError::InvalidEndpoint(url.clone()));
+        }
+    }
+    let http_client = aws_sdk_lambda::config::SharedHttpClient::new(crate::transport::Transport::default());
+    let timeouts =
+        TimeoutConfig::builder().connect_timeout(CONNECT_TIMEOUT).operation_attempt_timeout(ATTEMPT_TIMEOUT).build();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http_client)
+        .retry_config(RetryConfig::disabled())
+        .timeout_config(timeouts)
+        .stalled_stream_protection(StalledStreamProtectionConfig::disabled());
+    if let Some(profile) = &options.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(region) = &options.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    if let Some(url) = &options.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    let config = loader.load().await;
+    if config.region().is_none() {
+        return Err(ConfigError::MissingRegion);
+    }
+    let provider =
+        config.credentials_provider().ok_or_else(|| ConfigError::MissingCredentials("no provider".into()))?;
+    match tokio::time::timeout(CREDENTIALS_TIMEOUT, provider.provide_credentials()).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(error)) => {
+            let reason = aws_sdk_lambda::error::DisplayErrorContext(&error).to_string();
+            return Err(ConfigError::MissingCredentials(reason));
+        }
+        Err(_) => {
+            return Err(ConfigError::MissingCredentials("the credential providers did not answer in time".into()))
+        }
+    }
+    Ok(Client::new(&config))
+}

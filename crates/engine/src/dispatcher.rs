@@ -1,0 +1,255 @@
+//! Runs invocations as tokio tasks: each waits for room under its function's adaptive limit (and
+//! the executor's max_workers), makes its attempts under the retry policy, counts the outcome in
+//! the executor's stats, and hands it to the job's [`Sink`] (the Python bindings resolve a future
+//! there; a test may keep it in a channel).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use aws_sdk_lambda::Client;
+use tokio::sync::Semaphore;
+
+use crate::adaptive_limit::{AdaptiveLimit, Admission};
+use crate::invocation::{attempt, AttemptError, InvokeRequest, Invoked};
+use crate::report_line::{self, Report};
+use crate::retry::{Decision, RetryPolicy};
+use crate::runtime;
+use crate::stats::{Outcome, Stats, Summary};
+
+const QUEUED: u8 = 0;
+const SENT: u8 = 1;
+const CANCELLED: u8 = 2;
+
+/// Whoever waits for an invocation's outcome.
+pub trait Sink: Send + 'static {
+    /// Takes the outcome; the job counts as finished once `finished` (and its guard) is dropped.
+    fn deliver(self, finished: Finished);
+}
+
+/// How one invocation ended.
+pub struct Finished {
+    pub request: InvokeRequest,
+    pub result: Result<Invoked, AttemptError>,
+    /// Attempts made (1 when nothing was retried).
+    pub attempts: u32,
+    /// Throttles met on the way (and the last one, if it gave up throttled).
+    pub throttles: u32,
+    /// Lambda's REPORT line, read from the log tail when there was one.
+    pub report: Option<Report>,
+    /// Counts the job finished when dropped: after its outcome has been delivered.
+    pub done: JobGuard,
+}
+
+/// One submitted invocation, as its caller (to cancel it) and the task running it share it.
+pub struct Job<S> {
+    state: AtomicU8,
+    /// Taken when the job ends (or is cancelled), which frees whatever the sink holds.
+    sink: Mutex<Option<S>>,
+}
+
+impl<S> Job<S> {
+    pub fn new(sink: S) -> Arc<Self> {
+        Arc::new(Self { state: AtomicU8::new(QUEUED), sink: Mutex::new(Some(sink)) })
+    }
+
+    /// Cancels the job if it has not been sent; false once it has.
+    pub fn cancel(&self) -> bool {
+        let cancelled = self.state.compare_exchange(QUEUED, CANCELLED, Ordering::AcqRel, Ordering::Acquire).is_ok();
+        if cancelled {
+            self.sink.lock().unwrap().take();
+        }
+        cancelled || self.state.load(Ordering::Acquire) == CANCELLED
+    }
+
+    pub fn is_sent(&self) -> bool {
+        self.state.load(Ordering::Acquire) == SENT
+    }
+
+    /// Marks the job as sent before an attempt; false if it was cancelled meanwhile. (A retry
+    /// after a call that may have run finds it still SENT.)
+    fn begin_attempt(&self) -> bool {
+        match self.state.compare_exchange(QUEUED, SENT, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => true,
+            Err(current) => current == SENT,
+        }
+    }
+
+    /// Lambda did not run the call: until the next attempt the job can be cancelled again.
+    fn requeue(&self) {
+        let _ = self.state.compare_exchange(SENT, QUEUED, Ordering::AcqRel, Ordering::Acquire);
+    }
+
+    fn take_sink(&self) -> Option<S> {
+        self.sink.lock().unwrap().take()
+    }
+}
+
+/// How many submitted jobs have not finished, and a way to wait until none is left.
+#[derive(Default)]
+struct Outstanding {
+    count: Mutex<usize>,
+    all_done: Condvar,
+}
+
+/// One submitted job not yet finished; dropping it counts the job finished.
+pub struct JobGuard(Arc<Outstanding>);
+
+impl JobGuard {
+    fn new(outstanding: &Arc<Outstanding>) -> Self {
+        *outstanding.count.lock().unwrap() += 1;
+        Self(outstanding.clone())
+    }
+}
+
+impl Drop for JobGuard {
+    fn drop(&mut self) {
+        let mut count = self.0.count.lock().unwrap();
+        *count -= 1;
+        if *count == 0 {
+            self.0.all_done.notify_all();
+        }
+    }
+}
+
+pub struct Dispatcher {
+    client: Client,
+    policy: RetryPolicy,
+    max_workers: usize,
+    workers: Arc<Semaphore>,
+    limits: Mutex<HashMap<String, Arc<AdaptiveLimit>>>,
+    outstanding: Arc<Outstanding>,
+    stats: Mutex<Stats>,
+    /// Invocations waiting out a backoff before their next attempt, now.
+    retrying: AtomicUsize,
+}
+
+impl Dispatcher {
+    pub fn new(client: Client, policy: RetryPolicy, max_workers: usize) -> Arc<Self> {
+        Arc::new(Self {
+            client,
+            policy,
+            max_workers,
+            workers: Arc::new(Semaphore::new(max_workers)),
+            limits: Mutex::new(HashMap::new()),
+            outstanding: Arc::default(),
+            stats: Mutex::new(Stats::default()),
+            retrying: AtomicUsize::new(0),
+        })
+    }
+
+    pub fn submit<S: Sink>(self: &Arc<Self>, job: Arc<Job<S>>, request: InvokeRequest) {
+        let done = JobGuard::new(&self.outstanding);
+        // Queued here, in the caller's order: the tasks may start in any order, but invocations
+        // go out in the order they were submitted (what an ordered map waits for first).
+        let limit = self.limit_for(&request.function);
+        let admission = limit.reserve(false);
+        runtime::get().spawn(self.clone().run(job, request, limit, admission, done));
+    }
+
+    /// The adaptive limit of a function (created at `max_workers` on first use).
+    pub fn limit_for(&self, function: &str) -> Arc<AdaptiveLimit> {
+        let mut limits = self.limits.lock().unwrap();
+        limits.entry(function.to_owned()).or_insert_with(|| AdaptiveLimit::new(self.max_workers)).clone()
+    }
+
+    /// Every function's current adaptive limit.
+    pub fn limits(&self) -> HashMap<String, usize> {
+        self.limits.lock().unwrap().iter().map(|(function, limit)| (function.clone(), limit.current())).collect()
+    }
+
+    /// What the invocations came to so far.
+    pub fn summary(&self) -> Summary {
+        let limits = self.limits();
+        self.stats.lock().unwrap().summary(self.retrying(), limits)
+    }
+
+    /// Retries made so far: cheaper than `stats()`, for progress bars.
+    pub fn retries(&self) -> u64 {
+        self.stats.lock().unwrap().retries
+    }
+
+    /// Invocations waiting out a backoff before their next attempt, now.
+    pub fn retrying(&self) -> usize {
+        self.retrying.load(Ordering::Relaxed)
+    }
+
+    /// Waits up to `timeout` for every submitted job to finish; true if they all have.
+    pub fn wait_idle(&self, timeout: Duration) -> bool {
+        let count = self.outstanding.count.lock().unwrap();
+        let (count, _) = self.outstanding.all_done.wait_timeout_while(count, timeout, |n| *n > 0).unwrap();
+        *count == 0
+    }
+
+    async fn run<S: Sink>(
+        self: Arc<Self>,
+        job: Arc<Job<S>>,
+        request: InvokeRequest,
+        limit: Arc<AdaptiveLimit>,
+        admission: Admission,
+        done: JobGuard,
+    ) {
+        let mut admission = Some(admission);
+        let deadline = Instant::now() + self.policy.throttle_deadline();
+        let (mut attempts, mut throttles, mut retries) = (0u32, 0u32, 0u32);
+        let mut first_sent = None;
+        let result = loop {
+            let permit = match admission.take() {
+                Some(first) => first.wait().await,
+                None => limit.acquire(true).await,
+            };
+            let worker = self.workers.clone().acquire_owned().await.expect("the semaphore is never closed");
+            if !job.begin_attempt() {
+                // Cancelled while waiting: dropping `done` counts it finished.
+                return;
+            }
+            attempts += 1;
+            first_sent.get_or_insert_with(Instant::now);
+            // Boxed: the SDK's future is large, and queued jobs should not each carry room for it.
+            let error = match Box::pin(attempt(&self.client, &request)).await {
+                Ok(invoked) => {
+                    limit.on_success();
+                    break Ok(invoked);
+                }
+                Err(error) => error,
+            };
+            let throttled = matches!(error, AttemptError::Throttled { .. });
+            if throttled {
+                limit.on_throttle();
+            }
+            drop((permit, worker));
+            let earlier = if throttled { throttles } else { retries };
+            match self.policy.decide(&error, earlier, deadline.saturating_duration_since(Instant::now())) {
+                Decision::RetryAfter(delay) => {
+                    if !matches!(error, AttemptError::MaybeSent { .. }) {
+                        job.requeue();
+                    }
+                    if throttled {
+                        throttles += 1;
+                    } else {
+                        retries += 1;
+                    }
+                    self.retrying.fetch_add(1, Ordering::Relaxed);
+                    tokio::time::sleep(delay).await;
+                    self.retrying.fetch_sub(1, Ordering::Relaxed);
+                }
+                Decision::GiveUp => {
+                    throttles += u32::from(throttled);
+                    break Err(error);
+                }
+            }
+        };
+        let report = result.as_ref().ok().and_then(|invoked| invoked.log_tail.as_deref()).and_then(report_line::parse);
+        self.stats.lock().unwrap().record(Outcome {
+            failed: result.as_ref().map_or(true, |invoked| invoked.function_error.is_some()),
+            attempts,
+            throttles,
+            latency: first_sent.map_or_else(Default::default, |sent| sent.elapsed()),
+            report: report.as_ref(),
+        });
+        if let Some(sink) = job.take_sink() {
+            sink.deliver(Finished { request, result, attempts, throttles, report, done });
+        }
+    }
+}

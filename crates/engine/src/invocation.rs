@@ -1,0 +1,146 @@
+//! One Invoke call, and what its outcome means for retrying: throttled (did not run), failed
+//! before it was sent (did not run), failed after it may have run, or final.
+
+use std::time::Duration;
+
+use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_lambda::operation::invoke::InvokeError;
+use aws_sdk_lambda::operation::RequestId;
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::{InvocationType as SdkInvocationType, LogType};
+use aws_sdk_lambda::Client;
+use bytes::Bytes;
+
+use crate::protocol::InvocationType;
+
+/// The code of a response that names no Lambda error type.
+const UNKNOWN_CODE: &str = "Unknown";
+
+/// A Retry-After longer than this (an hour) is read as this.
+const MAX_RETRY_AFTER: f64 = 3600.0;
+
+/// What to send; shared by every attempt of one invocation.
+pub struct InvokeRequest {
+    pub function: String,
+    pub qualifier: Option<String>,
+    pub invocation_type: InvocationType,
+    pub log_tail: bool,
+    pub payload: Bytes,
+}
+
+/// A response from Lambda (a handler error is one: `function_error` is set).
+pub struct Invoked {
+    pub status_code: i32,
+    pub payload: Bytes,
+    pub function_error: Option<String>,
+    /// The decoded log tail (the last 4 KB), when asked for.
+    pub log_tail: Option<String>,
+    pub executed_version: Option<String>,
+    pub request_id: Option<String>,
+}
+
+/// Why an attempt did not produce a response.
+#[derive(Debug)]
+pub enum AttemptError {
+    /// 429: Lambda refused the call; it did not run.
+    Throttled { reason: String, retry_after: Option<Duration> },
+    /// Lambda said it could not take the call now (5xx, not ready, pending): it did not run.
+    Unavailable { code: String, message: String, status: u16 },
+    /// The connection failed before the request was written: it did not run.
+    NotSent { message: String },
+    /// The connection failed after the request was (or may have been) written: it may have run.
+    MaybeSent { message: String },
+    /// A final answer: retrying cannot help.
+    Rejected { code: String, message: String, status: u16, request_id: Option<String> },
+}
+
+pub async fn attempt(client: &Client, request: &InvokeRequest) -> Result<Invoked, AttemptError> {
+    let invocation_type = match request.invocation_type {
+        InvocationType::RequestResponse => SdkInvocationType::RequestResponse,
+        InvocationType::Event => SdkInvocationType::Event,
+        InvocationType::DryRun => SdkInvocationType::DryRun,
+    };
+    let mut call = client
+        .invoke()
+        .function_name(&request.function)
+        .set_qualifier(request.qualifier.clone())
+        .invocation_type(invocation_type)
+        .payload(Blob::from_maybe_shared(request.payload.clone()));
+    if request.log_tail && request.invocation_type == InvocationType::RequestResponse {
+        call = call.log_type(LogType::Tail);
+    }
+    match call.send().await {
+        Ok(mut output) => Ok(Invoked {
+            status_code: output.status_code(),
+            request_id: output.request_id().map(str::to_owned),
+            payload: output.payload.take().map(Blob::into_bytes).unwrap_or_default(),
+            function_error: output.function_error.take(),
+            log_tail: output.log_result.take().map(|encoded| decode_log(&encoded)),
+            executed_version: output.executed_version.take(),
+        }),
+        Err(error) => Err(classify(error)),
+    }
+}
+
+fn classify(error: SdkError<InvokeError, aws_sdk_lambda::config::http::HttpResponse>) -> AttemptError {
+    match error {
+        SdkError::ServiceError(context) => {
+            let status = context.raw().status().as_u16();
+            let request_id = context.raw().headers().get("x-amzn-requestid").map(str::to_owned);
+            let error = context.into_err();
+            let code = error.code().unwrap_or(UNKNOWN_CODE).to_owned();
+            let message = error.message().unwrap_or_default().to_owned();
+            match error {
+                InvokeError::TooManyRequestsException(throttle) => AttemptError::Throttled {
+                    reason: throttle.reason().map_or("TooManyRequestsException", |reason| reason.as_str()).to_owned(),
+                    retry_after: throttle
+                        .retry_after_seconds()
+                        .and_then(|seconds| seconds.trim().parse::<f64>().ok())
+                        .filter(|seconds| seconds.is_finite() && *seconds >= 0.0)
+                        .map(|seconds| Duration::from_secs_f64(seconds.min(MAX_RETRY_AFTER))),
+                },
+                // Lambda's own word that it did not take the call (yet): worth another try.
+                InvokeError::ResourceNotReadyException(_)
+                | InvokeError::ResourceConflictException(_)
+                | InvokeError::ServiceException(_)
+                | InvokeError::Ec2ThrottledException(_)
+                | InvokeError::EniLimitReachedException(_)
+                | InvokeError::SubnetIpAddressLimitReachedException(_) => {
+                    AttemptError::Unavailable { code, message, status }
+                }
+                // A 5xx that is not one of Lambda's modelled errors (a proxy's 502/504 after a
+                // long call, say) does not prove the function did not run.
+                _ if status >= 500 && code == UNKNOWN_CODE => {
+                    AttemptError::MaybeSent { message: format!("HTTP {status} without a Lambda error type ({code})") }
+                }
+                _ => AttemptError::Rejected { code, message, status, request_id },
+            }
+        }
+        SdkError::DispatchFailure(failure) => {
+            let Some(connector) = failure.as_connector_error() else {
+                return AttemptError::MaybeSent { message: "the request could not be dispatched".into() };
+            };
+            let message = aws_sdk_lambda::error::DisplayErrorContext(connector).to_string();
+            if crate::transport::never_sent(connector) {
+                AttemptError::NotSent { message }
+            } else {
+                AttemptError::MaybeSent { message }
+            }
+        }
+        SdkError::TimeoutError(_) => AttemptError::MaybeSent { message: "the call timed out".into() },
+        SdkError::ResponseError(failure) => {
+            let status = failure.raw().status().as_u16();
+            AttemptError::MaybeSent { message: format!("unreadable response (HTTP {status})") }
+        }
+        other => {
+            let message = aws_sdk_lambda::error::DisplayErrorContext(&other).to_string();
+            AttemptError::Rejected { code: "ClientError".into(), message, status: 0, request_id: None }
+        }
+    }
+}
+
+fn decode_log(encoded: &str) -> String {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(encoded).unwrap_or_default();
+    String::from_utf8_lossy(&bytes).into_owned()
+}

@@ -1,0 +1,198 @@
+//! What an executor's invocations came to: counts, latency percentiles, and what Lambda billed
+//! (from REPORT lines, so only for invocations made with the log tail).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::report_line::Report;
+
+/// Latencies by bucket, each 2 % wider than the one before: percentiles within 2 %, constant memory.
+const BUCKET_GROWTH: f64 = 1.02;
+const BUCKETS: usize = 1200; // 1 µs to beyond an hour
+
+#[derive(Clone)]
+pub struct Stats {
+    pub invocations: u64,
+    pub failures: u64,
+    pub throttles: u64,
+    pub retries: u64,
+    /// Invocations whose REPORT line came back (made with the log tail).
+    pub reported: u64,
+    pub cold_starts: u64,
+    pub billed_ms: f64,
+    pub gb_seconds: f64,
+    latency: Vec<u64>,
+    max_latency: Duration,
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        Self {
+            invocations: 0,
+            failures: 0,
+            throttles: 0,
+            retries: 0,
+            reported: 0,
+            cold_starts: 0,
+            billed_ms: 0.0,
+            gb_seconds: 0.0,
+            latency: vec![0; BUCKETS],
+            max_latency: Duration::ZERO,
+        }
+    }
+}
+
+/// The figures an executor reports: counts, latency percentiles in seconds, what was billed, and
+/// each function's adaptive limit.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Summary {
+    pub invocations: u64,
+    pub failures: u64,
+    pub throttles: u64,
+    pub retries: u64,
+    /// Invocations waiting out a backoff before their next attempt, now.
+    pub retrying: usize,
+    pub reported: u64,
+    pub cold_starts: u64,
+    pub billed_ms: f64,
+    pub gb_seconds: f64,
+    pub latency_p50: Option<f64>,
+    pub latency_p90: Option<f64>,
+    pub latency_p99: Option<f64>,
+    pub latency_max: Option<f64>,
+    pub concurrency_limits: HashMap<String, usize>,
+}
+
+/// One finished invocation, as the stats count it.
+pub struct Outcome<'a> {
+    pub failed: bool,
+    pub attempts: u32,
+    pub throttles: u32,
+    /// From the first attempt's start to the end of the last.
+    pub latency: Duration,
+    pub report: Option<&'a Report>,
+}
+
+impl Stats {
+    pub fn record(&mut self, outcome: Outcome<'_>) {
+        self.invocations += 1;
+        self.failures += u64::from(outcome.failed);
+        self.throttles += u64::from(outcome.throttles);
+        self.retries += u64::from(outcome.attempts.saturating_sub(1));
+        self.latency[bucket(outcome.latency)] += 1;
+        self.max_latency = self.max_latency.max(outcome.latency);
+        if let Some(report) = outcome.report {
+            self.reported += 1;
+            self.cold_starts += u64::from(report.init_duration_ms.is_some());
+            self.billed_ms += report.billed_duration_ms;
+            self.gb_seconds += report.gb_seconds();
+        }
+    }
+
+    /// The latency below which `fraction` (0..=1) of invocations finished; None before any.
+    pub fn latency_percentile(&self, fraction: f64) -> Option<Duration> {
+        let total: u64 = self.latency.iter().sum();
+        if total == 0 {
+            return None;
+        }
+        let rank = ((fraction * total as f64).ceil() as u64).clamp(1, total);
+        let mut seen = 0;
+        for (index, count) in self.latency.iter().enumerate() {
+            seen += count;
+            if seen >= rank {
+                // The bucket's upper edge, but never above the largest latency seen.
+                return Some(upper_edge(index).min(self.max_latency));
+            }
+        }
+        Some(self.max_latency)
+    }
+
+    pub fn max_latency(&self) -> Option<Duration> {
+        (self.invocations > 0).then_some(self.max_latency)
+    }
+
+    pub fn summary(&self, retrying: usize, concurrency_limits: HashMap<String, usize>) -> Summary {
+        let seconds = |latency: Option<Duration>| latency.map(|latency| latency.as_secs_f64());
+        Summary {
+            invocations: self.invocations,
+            failures: self.failures,
+            throttles: self.throttles,
+            retries: self.retries,
+            retrying,
+            reported: self.reported,
+            cold_starts: self.cold_starts,
+            billed_ms: self.billed_ms,
+            gb_seconds: self.gb_seconds,
+            latency_p50: seconds(self.latency_percentile(0.50)),
+            latency_p90: seconds(self.latency_percentile(0.90)),
+            latency_p99: seconds(self.latency_percentile(0.99)),
+            latency_max: seconds(self.max_latency()),
+            concurrency_limits,
+        }
+    }
+}
+
+fn bucket(latency: Duration) -> usize {
+    let micros = latency.as_micros().max(1) as f64;
+    ((micros.ln() / BUCKET_GROWTH.ln()) as usize).min(BUCKETS - 1)
+}
+
+fn upper_edge(index: usize) -> Duration {
+    Duration::from_micros(BUCKET_GROWTH.powi(index as i32 + 1) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finished(stats: &mut Stats, millis: u64, report: Option<&Report>) {
+        stats.record(Outcome {
+            failed: false,
+            attempts: 1,
+            throttles: 0,
+            latency: Duration::from_millis(millis),
+            report,
+        });
+    }
+
+    #[test]
+    fn percentiles_are_within_two_percent() {
+        let mut stats = Stats::default();
+        for millis in 1..=1000 {
+            finished(&mut stats, millis, None);
+        }
+        for (fraction, expected) in [(0.5, 500.0), (0.9, 900.0), (0.99, 990.0)] {
+            let got = stats.latency_percentile(fraction).unwrap().as_secs_f64() * 1000.0;
+            assert!((got - expected).abs() / expected <= 0.02, "p{fraction}: {got} ms");
+        }
+        assert_eq!(stats.latency_percentile(1.0), Some(Duration::from_millis(1000)));
+        assert_eq!(Stats::default().latency_percentile(0.5), None);
+    }
+
+    #[test]
+    fn counts_retries_throttles_and_what_was_billed() {
+        let mut stats = Stats::default();
+        let cold = Report {
+            duration_ms: 99.0,
+            billed_duration_ms: 100.0,
+            memory_size_mb: 1024,
+            max_memory_used_mb: 60,
+            init_duration_ms: Some(150.0),
+        };
+        let warm = Report { init_duration_ms: None, ..cold.clone() };
+        stats.record(Outcome {
+            failed: true,
+            attempts: 3,
+            throttles: 2,
+            latency: Duration::from_millis(5),
+            report: Some(&cold),
+        });
+        finished(&mut stats, 5, Some(&warm));
+        finished(&mut stats, 5, None);
+        assert_eq!((stats.invocations, stats.failures, stats.throttles, stats.retries), (3, 1, 2, 2));
+        assert_eq!((stats.reported, stats.cold_starts, stats.billed_ms), (2, 1, 200.0));
+        assert!((stats.gb_seconds - 0.2).abs() < 1e-12);
+    }
+}

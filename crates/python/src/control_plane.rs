@@ -1,0 +1,142 @@
+//! `lambda_executor._core.ControlPlane`: the deploy calls (crates/deploy) as the CLI's Python
+//! code makes them. Configurations come back as dicts; a refused call raises DeployError.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use lambda_executor_deploy::{ConfigurationUpdate, ControlPlane as Calls, DeployError, NewFunction};
+use lambda_executor_engine::client_config::ClientOptions;
+use lambda_executor_engine::runtime;
+use pyo3::prelude::*;
+
+use crate::errors::{class, IntoPyErr};
+use crate::payload::to_python;
+
+/// How long `wait_until_ready` waits for Lambda to finish applying an update.
+const READY_TIMEOUT: Duration = Duration::from_secs(300);
+const READY_POLL: Duration = Duration::from_millis(500);
+
+#[pyclass(module = "lambda_executor._core", frozen)]
+pub struct ControlPlane {
+    calls: Calls,
+}
+
+/// Runs a call on the engine's runtime without holding the GIL.
+fn run<T: Send>(py: Python<'_>, call: impl Future<Output = T> + Send) -> T {
+    py.detach(|| runtime::get().block_on(call))
+}
+
+/// A call's result, with its configuration (or list of them) as Python values.
+fn answer<T: serde::Serialize>(py: Python<'_>, result: Result<T, DeployError>) -> PyResult<Py<PyAny>> {
+    to_python(py, &result.map_err(IntoPyErr::into_py_err)?)
+}
+
+#[pymethods]
+impl ControlPlane {
+    #[new]
+    #[pyo3(signature = (*, region=None, profile=None, endpoint_url=None))]
+    fn new(
+        py: Python<'_>,
+        region: Option<String>,
+        profile: Option<String>,
+        endpoint_url: Option<String>,
+    ) -> PyResult<Self> {
+        let options = ClientOptions { region, profile, endpoint_url };
+        let calls = run(py, Calls::connect(&options)).map_err(IntoPyErr::into_py_err)?;
+        Ok(Self { calls })
+    }
+
+    /// The function's configuration with its tags and reserved concurrency; None if there is none.
+    fn get_function(&self, py: Python<'_>, name: &str) -> PyResult<Py<PyAny>> {
+        answer(py, run(py, self.calls.get_function(name)))
+    }
+
+    #[pyo3(signature = (name, package, *, role, handler, runtime, memory, timeout, layers, environment, tags, architecture))]
+    #[allow(clippy::too_many_arguments)]
+    fn create_function(
+        &self,
+        py: Python<'_>,
+        name: String,
+        package: Vec<u8>,
+        role: String,
+        handler: String,
+        runtime: String,
+        memory: i32,
+        timeout: i32,
+        layers: Vec<String>,
+        environment: HashMap<String, String>,
+        tags: HashMap<String, String>,
+        architecture: String,
+    ) -> PyResult<Py<PyAny>> {
+        let function = NewFunction {
+            name,
+            package,
+            role,
+            handler,
+            runtime,
+            memory,
+            timeout,
+            layers,
+            environment,
+            tags,
+            architecture,
+        };
+        answer(py, run(py, self.calls.create_function(function)))
+    }
+
+    fn update_code(&self, py: Python<'_>, name: &str, package: Vec<u8>) -> PyResult<Py<PyAny>> {
+        answer(py, run(py, self.calls.update_code(name, package)))
+    }
+
+    #[pyo3(signature = (name, *, role, handler, memory, timeout, layers, environment))]
+    #[allow(clippy::too_many_arguments)]
+    fn update_configuration(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        role: String,
+        handler: String,
+        memory: i32,
+        timeout: i32,
+        layers: Vec<String>,
+        environment: HashMap<String, String>,
+    ) -> PyResult<Py<PyAny>> {
+        let update = ConfigurationUpdate { role, handler, memory, timeout, layers, environment };
+        answer(py, run(py, self.calls.update_configuration(name, update)))
+    }
+
+    /// Sets the function's reserved concurrency, or removes it with None.
+    #[pyo3(signature = (name, reserved))]
+    fn set_reserved_concurrency(&self, py: Python<'_>, name: &str, reserved: Option<i32>) -> PyResult<()> {
+        run(py, self.calls.set_reserved_concurrency(name, reserved)).map_err(IntoPyErr::into_py_err)
+    }
+
+    fn delete_function(&self, py: Python<'_>, name: &str) -> PyResult<()> {
+        run(py, self.calls.delete_function(name)).map_err(IntoPyErr::into_py_err)
+    }
+
+    /// Every function's configuration (all pages).
+    fn list_functions(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        answer(py, run(py, self.calls.list_functions()))
+    }
+
+    fn list_tags(&self, py: Python<'_>, arn: &str) -> PyResult<HashMap<String, String>> {
+        run(py, self.calls.list_tags(arn)).map_err(IntoPyErr::into_py_err)
+    }
+
+    /// Waits until Lambda has applied the last change: another update before then is refused
+    /// with ResourceConflictException. Ctrl-C interrupts the wait.
+    fn wait_until_ready(&self, py: Python<'_>, name: &str) -> PyResult<()> {
+        let deadline = Instant::now() + READY_TIMEOUT;
+        while run(py, self.calls.update_in_progress(name)).map_err(IntoPyErr::into_py_err)? {
+            if Instant::now() >= deadline {
+                let text = format!("{name} was still being updated after {} s", READY_TIMEOUT.as_secs());
+                return Err(class::DeployError::new_err((text, "Timeout")));
+            }
+            py.detach(|| std::thread::sleep(READY_POLL));
+            py.check_signals()?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,196 @@
+//! Resolves Python futures, concurrent.futures and asyncio ones alike. Finished invocations queue
+//! here; one thread takes them in batches and resolves each batch under one hold of the GIL
+//! (decoding results into Python values there), so completions reach Python without a thread per
+//! call and without a GIL round-trip per call. An asyncio future is set through its event loop
+//! (call_soon_threadsafe). A job counts as finished (its guard dropped) only once its future is set, so
+//! waiting for an executor at exit leaves no thread inside Python while the interpreter finalizes.
+
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+
+use lambda_executor_engine::dispatcher::{Finished, Job, Sink};
+use lambda_executor_engine::invocation::Invoked;
+use lambda_executor_engine::protocol::InvocationType;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+use crate::errors::{class, FailedInvocation, IntoPyErr};
+use crate::invocation_info::InvocationInfo;
+use crate::payload::from_json;
+
+const BATCH: usize = 1024;
+
+/// Who waits for an invocation: a concurrent.futures Future, or an asyncio Future of
+/// `event_loop`, set through the loop (see executor.rs, `ainvoke`).
+pub enum PySink {
+    Future(Py<PyAny>),
+    Asyncio { event_loop: Py<PyAny>, future: Py<PyAny> },
+}
+
+impl Sink for PySink {
+    fn deliver(self, finished: Finished) {
+        deliver(self, finished);
+    }
+}
+
+type Resolution = (PySink, Finished);
+
+static QUEUE: Mutex<Option<(u32, mpsc::Sender<Resolution>)>> = Mutex::new(None);
+
+thread_local! {
+    static ON_COMPLETION_THREAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// True on the thread that resolves futures, where done-callbacks run: waiting there for
+/// another invocation would wait forever.
+pub fn on_completion_thread() -> bool {
+    ON_COMPLETION_THREAD.with(|flag| flag.get())
+}
+
+/// `lambda_executor._core.on_completion_thread()`, for the Python facade's guards.
+#[pyfunction(name = "on_completion_thread")]
+pub fn py_on_completion_thread() -> bool {
+    on_completion_thread()
+}
+
+/// Queues a finished invocation for the thread that resolves its future (started on first use in
+/// a process).
+fn deliver(sink: PySink, finished: Finished) {
+    let pid = std::process::id();
+    let mut queue = QUEUE.lock().unwrap();
+    if queue.as_ref().is_none_or(|(owner, _)| *owner != pid) {
+        let (sender, receiver) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("lambda-executor-completions".into())
+            .spawn(move || resolve_forever(receiver))
+            .expect("cannot start the completion thread");
+        *queue = Some((pid, sender));
+    }
+    let sender = &queue.as_ref().expect("set above").1;
+    // The thread only stops when the interpreter is finalizing; nothing can be resolved then.
+    let _ = sender.send((sink, finished));
+}
+
+fn resolve_forever(receiver: mpsc::Receiver<Resolution>) {
+    ON_COMPLETION_THREAD.with(|flag| flag.set(true));
+    while let Ok(first) = receiver.recv() {
+        let (futures, completions): (Vec<_>, Vec<_>) =
+            std::iter::once(first).chain(receiver.try_iter().take(BATCH)).unzip();
+        let resolved = Python::try_attach(|py| {
+            // The futures are released here, under the GIL.
+            for (sink, completion) in futures.into_iter().zip(&completions) {
+                let resolved = match sink {
+                    PySink::Future(future) => resolve(py, future.bind(py), completion),
+                    PySink::Asyncio { event_loop, future } => {
+                        resolve_async(py, event_loop.bind(py), future, completion)
+                    }
+                };
+                if let Err(error) = resolved {
+                    // A future that cannot take its result (closed interpreter state): report it.
+                    error.print(py);
+                }
+            }
+        });
+        // Dropping the completions counts their jobs finished, now that their futures are set.
+        drop(completions);
+        if resolved.is_none() {
+            return; // the interpreter is shutting down
+        }
+    }
+}
+
+fn resolve(py: Python<'_>, future: &Bound<'_, PyAny>, completion: &Finished) -> PyResult<()> {
+    future.setattr(pyo3::intern!(py, "invocation"), Py::new(py, InvocationInfo::of(completion))?)?;
+    match outcome(py, completion) {
+        Ok(value) => future.call_method1(pyo3::intern!(py, "set_result"), (value,))?,
+        Err(error) => future.call_method1(pyo3::intern!(py, "set_exception"), (error.value(py),))?,
+    };
+    Ok(())
+}
+
+/// Sets an asyncio future from its own loop's thread, as asyncio requires.
+fn resolve_async(
+    py: Python<'_>,
+    event_loop: &Bound<'_, PyAny>,
+    future: Py<PyAny>,
+    completion: &Finished,
+) -> PyResult<()> {
+    let (value, error) = match outcome(py, completion) {
+        Ok(value) => (value, None),
+        Err(error) => (py.None(), Some(error.into_value(py))),
+    };
+    // One function object for every asyncio completion, not one each.
+    static SETTER: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();
+    let setter =
+        SETTER.get_or_try_init(py, || wrap_pyfunction!(set_async_outcome, py).map(|f| f.into_any().unbind()))?;
+    match event_loop.call_method1(pyo3::intern!(py, "call_soon_threadsafe"), (setter, future, value, error)) {
+        // The loop closed before the answer came: nobody awaits it any more.
+        Err(error) if event_loop.call_method0(pyo3::intern!(py, "is_closed"))?.is_truthy()? => drop(error),
+        other => drop(other?),
+    }
+    Ok(())
+}
+
+/// Runs on the event loop: the awaiting task may have been cancelled meanwhile.
+#[pyfunction]
+fn set_async_outcome(
+    future: &Bound<'_, PyAny>,
+    value: &Bound<'_, PyAny>,
+    error: Option<&Bound<'_, PyAny>>,
+) -> PyResult<()> {
+    let py = future.py();
+    if future.call_method0(pyo3::intern!(py, "cancelled"))?.is_truthy()? {
+        return Ok(());
+    }
+    match error {
+        Some(error) => future.call_method1(pyo3::intern!(py, "set_exception"), (error,))?,
+        None => future.call_method1(pyo3::intern!(py, "set_result"), (value,))?,
+    };
+    Ok(())
+}
+
+/// An asyncio future's done-callback: cancelling the future cancels its invocation if unsent.
+#[pyclass(module = "lambda_executor._core", frozen)]
+pub struct CancelUnsent {
+    pub job: Arc<Job<PySink>>,
+}
+
+#[pymethods]
+impl CancelUnsent {
+    fn __call__(&self, future: &Bound<'_, PyAny>) -> PyResult<()> {
+        if future.call_method0(pyo3::intern!(future.py(), "cancelled"))?.is_truthy()? {
+            self.job.cancel();
+        }
+        Ok(())
+    }
+}
+
+/// The value or exception an invocation resolves to.
+fn outcome(py: Python<'_>, completion: &Finished) -> PyResult<Py<PyAny>> {
+    let function = completion.request.function.as_str();
+    match &completion.result {
+        Ok(invoked) if invoked.function_error.is_some() => Err(function_error(py, function, invoked)?),
+        Ok(invoked) => match completion.request.invocation_type {
+            InvocationType::RequestResponse => from_json(py, &invoked.payload),
+            InvocationType::Event | InvocationType::DryRun => Ok(py.None()),
+        },
+        Err(error) => Err(FailedInvocation { function, attempts: completion.attempts, error }.into_py_err()),
+    }
+}
+
+/// The handler failed: a FunctionError built from the runtime's error document.
+fn function_error(py: Python<'_>, function: &str, invoked: &Invoked) -> PyResult<PyErr> {
+    let document = from_json(py, &invoked.payload).ok().map(|document| document.into_bound(py));
+    let field = |name: &str| document.as_ref()?.cast::<PyDict>().ok()?.get_item(name).ok().flatten();
+    let error_type = match field("errorType") {
+        Some(value) => value,
+        None => invoked.function_error.as_deref().unwrap_or("Unhandled").into_pyobject(py)?.into_any(),
+    };
+    let message = match field("errorMessage") {
+        Some(value) => value,
+        None => String::from_utf8_lossy(&invoked.payload).into_pyobject(py)?.into_any(),
+    };
+    let stack_trace = field("stackTrace").unwrap_or_else(|| PyList::empty(py).into_any());
+    let arguments = (error_type, message, stack_trace, invoked.request_id.clone(), function);
+    Ok(PyErr::from_value(py.get_type::<class::FunctionError>().call1(arguments)?))
+}

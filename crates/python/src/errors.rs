@@ -1,0 +1,107 @@
+//! The one boundary where the Rust crates' errors become Python exceptions: the classes of
+//! `lambda_executor.errors` (imported once, not looked up per error) and a conversion for each
+//! error type the crates return.
+
+use lambda_executor_emulator::{HandlerError, RegistryError};
+use lambda_executor_engine::client_config::ConfigError;
+use lambda_executor_engine::invocation::AttemptError;
+use pyo3::exceptions::{PyFileNotFoundError, PyKeyError, PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+
+/// The exception classes of `lambda_executor.errors`, each imported once on first use.
+pub mod class {
+    pyo3::import_exception!(lambda_executor.errors, ConfigurationError);
+    pyo3::import_exception!(lambda_executor.errors, FunctionError);
+    pyo3::import_exception!(lambda_executor.errors, ThrottledError);
+    pyo3::import_exception!(lambda_executor.errors, PayloadTooLargeError);
+    pyo3::import_exception!(lambda_executor.errors, FunctionNotFoundError);
+    pyo3::import_exception!(lambda_executor.errors, InvocationError);
+    pyo3::import_exception!(lambda_executor.errors, ConnectionLostError);
+    pyo3::import_exception!(lambda_executor.errors, DeployError);
+}
+
+/// Turns an error of the Rust crates into the Python exception a user catches.
+pub trait IntoPyErr {
+    fn into_py_err(self) -> PyErr;
+}
+
+impl IntoPyErr for ConfigError {
+    fn into_py_err(self) -> PyErr {
+        class::ConfigurationError::new_err(self.to_string())
+    }
+}
+
+impl IntoPyErr for lambda_executor_deploy::DeployError {
+    fn into_py_err(self) -> PyErr {
+        class::DeployError::new_err((self.to_string(), self.code))
+    }
+}
+
+/// LocalLambda's registry refuses with the built-in exceptions a Python API would raise.
+impl IntoPyErr for RegistryError {
+    fn into_py_err(self) -> PyErr {
+        match self {
+            Self::NotFound(name) => PyKeyError::new_err(format!("no function named '{name}'")),
+            Self::AlreadyExists(name) => PyValueError::new_err(format!("a function named '{name}' already exists")),
+            Self::OverAccountLimit { requested, available } => PyValueError::new_err(format!(
+                "cannot reserve {requested}: only {available} of the account concurrency limit is unreserved"
+            )),
+            Self::Closed => PyRuntimeError::new_err("this LocalLambda is closed"),
+            Self::Throttled { reason } => PyRuntimeError::new_err(reason),
+        }
+    }
+}
+
+impl IntoPyErr for HandlerError {
+    fn into_py_err(self) -> PyErr {
+        match self {
+            Self::Malformed { .. } => PyValueError::new_err(self.to_string()),
+            Self::ModuleMissing { .. } => PyFileNotFoundError::new_err(self.to_string()),
+        }
+    }
+}
+
+/// An invocation that ended without a response, as the exception its future raises.
+pub struct FailedInvocation<'a> {
+    pub function: &'a str,
+    pub attempts: u32,
+    pub error: &'a AttemptError,
+}
+
+impl IntoPyErr for FailedInvocation<'_> {
+    fn into_py_err(self) -> PyErr {
+        let Self { function, attempts, error } = self;
+        match error {
+            AttemptError::Throttled { reason, .. } => {
+                let message = format!(
+                    "{function} was throttled ({reason}) on every one of {attempts} attempts until the retry \
+                     policy's throttle_timeout passed"
+                );
+                class::ThrottledError::new_err((message, reason.clone(), attempts))
+            }
+            AttemptError::Rejected { code, message, status, request_id } => {
+                let text = format!("{code}: {message}");
+                match *status {
+                    404 => class::FunctionNotFoundError::new_err(text),
+                    413 => class::PayloadTooLargeError::new_err(text),
+                    _ => class::InvocationError::new_err((text, code.clone(), *status, request_id.clone())),
+                }
+            }
+            AttemptError::Unavailable { code, message, status } => {
+                let text = format!("{code}: {message} (HTTP {status}; still failing after {attempts} attempts)");
+                class::InvocationError::new_err((text, code.clone(), *status, None::<String>))
+            }
+            AttemptError::NotSent { message } => {
+                let text = format!("could not reach Lambda after {attempts} attempts: {message}");
+                class::InvocationError::new_err((text, "ConnectionError", 0, None::<String>))
+            }
+            AttemptError::MaybeSent { message } => {
+                let text = format!(
+                    "the connection failed after the request to {function} was sent, so it may have run; not \
+                     retried (RetryPolicy(retry_after_sent=True) would retry it): {message}"
+                );
+                class::ConnectionLostError::new_err((text, "ConnectionLost", 0, None::<String>))
+            }
+        }
+    }
+}

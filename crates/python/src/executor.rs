@@ -1,0 +1,183 @@
+//! The engine behind `lambda_executor.LambdaExecutor`: validates and converts each submission,
+//! then hands it to the dispatcher. The Python class adds the Executor contract on top.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use lambda_executor_engine::client_config::{client_for, ClientOptions};
+use lambda_executor_engine::dispatcher::{Dispatcher, Job};
+use lambda_executor_engine::invocation::InvokeRequest;
+use lambda_executor_engine::protocol::{is_valid_qualifier, FunctionRef, InvocationType};
+use lambda_executor_engine::runtime;
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+
+use crate::delivery::{self, CancelUnsent, PySink};
+use crate::errors::{class, IntoPyErr};
+use crate::payload::{to_json, to_python};
+use crate::retry_policy::RetryPolicy;
+
+#[pyclass(module = "lambda_executor._core", frozen)]
+pub struct Engine {
+    dispatcher: Arc<Dispatcher>,
+    qualifier: Option<String>,
+    invocation_type: InvocationType,
+    log_tail: bool,
+    owner_pid: u32,
+}
+
+/// A submitted invocation's handle, held by its future for `cancel()`.
+#[pyclass(module = "lambda_executor._core", frozen)]
+pub struct JobHandle {
+    job: Arc<Job<PySink>>,
+}
+
+#[pymethods]
+impl JobHandle {
+    /// Cancels the invocation if it has not been sent; False once it has.
+    fn cancel(&self) -> bool {
+        self.job.cancel()
+    }
+
+    #[getter]
+    fn sent(&self) -> bool {
+        self.job.is_sent()
+    }
+}
+
+#[pymethods]
+impl Engine {
+    #[new]
+    #[pyo3(signature = (max_workers, *, region=None, profile=None, endpoint_url=None, qualifier=None,
+                        invocation_type="RequestResponse", log_tail=false, retry=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        max_workers: i64,
+        region: Option<String>,
+        profile: Option<String>,
+        endpoint_url: Option<String>,
+        qualifier: Option<String>,
+        invocation_type: &str,
+        log_tail: bool,
+        retry: Option<RetryPolicy>,
+    ) -> PyResult<Self> {
+        if !(1..=100_000).contains(&max_workers) {
+            return Err(PyValueError::new_err(format!("max_workers must be 1 to 100000, not {max_workers}")));
+        }
+        let invocation_type = match InvocationType::parse(invocation_type) {
+            Some(InvocationType::DryRun) | None => {
+                return Err(PyValueError::new_err(format!(
+                    "invocation_type must be 'RequestResponse' or 'Event', not '{invocation_type}'"
+                )))
+            }
+            Some(kind) => kind,
+        };
+        if let Some(qualifier) = &qualifier {
+            if !is_valid_qualifier(qualifier) {
+                return Err(PyValueError::new_err(format!("qualifier '{qualifier}' is not a version or alias name")));
+            }
+        }
+        let options = ClientOptions { region, profile, endpoint_url };
+        let runtime = runtime::get();
+        let client = py.detach(|| runtime.block_on(client_for(&options))).map_err(IntoPyErr::into_py_err)?;
+        let policy = retry.map(|policy| policy.0).unwrap_or_default();
+        let dispatcher = Dispatcher::new(client, policy, max_workers as usize);
+        Ok(Self { dispatcher, qualifier, invocation_type, log_tail, owner_pid: std::process::id() })
+    }
+
+    /// Converts `event` to JSON, checks it, and starts invoking `function`; `future` is resolved
+    /// when the invocation ends. Raises before sending anything if the input is bad. `log_tail`
+    /// overrides the executor's setting for this call.
+    #[pyo3(signature = (function, event, future, *, log_tail=None))]
+    fn submit(
+        &self,
+        function: &str,
+        event: &Bound<'_, PyAny>,
+        future: Py<PyAny>,
+        log_tail: Option<bool>,
+    ) -> PyResult<JobHandle> {
+        let request = self.prepare(function, event, log_tail)?;
+        let job = Job::new(PySink::Future(future));
+        self.dispatcher.submit(job.clone(), request);
+        Ok(JobHandle { job })
+    }
+
+    /// As `submit`, for asyncio: returns an asyncio future of the running loop, resolved by the
+    /// completion thread like any other. Cancelling it cancels the invocation if it has not been
+    /// sent. (pyo3-async-runtimes finds the running loop; its future_into_py is not used, because
+    /// it sets each result from a blocking-pool thread of its own: a thread per completion under
+    /// load, and one still inside Python when the interpreter exits crashes it.)
+    fn ainvoke<'py>(&self, py: Python<'py>, function: &str, event: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        let request = self.prepare(function, event, None)?;
+        let event_loop = pyo3_async_runtimes::get_running_loop(py)?;
+        let future = event_loop.call_method0(pyo3::intern!(py, "create_future"))?;
+        let job = Job::new(PySink::Asyncio { event_loop: event_loop.unbind(), future: future.clone().unbind() });
+        future.call_method1(pyo3::intern!(py, "add_done_callback"), (CancelUnsent { job: job.clone() },))?;
+        self.dispatcher.submit(job, request);
+        Ok(future)
+    }
+
+    /// Blocks (without the GIL) until every submitted invocation has ended; Ctrl-C interrupts it.
+    fn wait_idle(&self, py: Python<'_>) -> PyResult<()> {
+        if delivery::on_completion_thread() {
+            return Err(PyRuntimeError::new_err(
+                "cannot wait for the executor from a future's done-callback: it would wait for itself",
+            ));
+        }
+        loop {
+            let dispatcher = self.dispatcher.clone();
+            if py.detach(move || dispatcher.wait_idle(Duration::from_millis(100))) {
+                return Ok(());
+            }
+            py.check_signals()?;
+        }
+    }
+
+    /// The current adaptive in-flight limit for `function`.
+    fn concurrency_limit(&self, function: &str) -> usize {
+        self.dispatcher.limit_for(function).current()
+    }
+
+    /// (retries made so far, invocations waiting to retry now): cheap, for progress bars.
+    fn retry_counts(&self) -> (u64, usize) {
+        (self.dispatcher.retries(), self.dispatcher.retrying())
+    }
+
+    /// What the invocations came to so far (the Python facade turns it into `Stats`).
+    fn stats(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        to_python(py, &self.dispatcher.summary())
+    }
+}
+
+impl Engine {
+    fn prepare(&self, function: &str, event: &Bound<'_, PyAny>, log_tail: Option<bool>) -> PyResult<InvokeRequest> {
+        if std::process::id() != self.owner_pid {
+            return Err(PyRuntimeError::new_err(
+                "this executor belongs to the parent process and cannot be used after fork; create a new one in the child",
+            ));
+        }
+        let reference = FunctionRef::parse(function).ok_or_else(|| {
+            PyValueError::new_err(format!("'{function}' is not a Lambda function name, name:qualifier or ARN"))
+        })?;
+        let payload = to_json(event)?;
+        let limit = self.invocation_type.max_payload();
+        if payload.len() > limit {
+            let message = format!(
+                "the payload is {} bytes as JSON, over Lambda's {limit}-byte limit for {} invocations; nothing was sent",
+                payload.len(),
+                if self.invocation_type == InvocationType::Event { "Event" } else { "synchronous" }
+            );
+            return Err(class::PayloadTooLargeError::new_err(message));
+        }
+        let qualifier = if reference.qualifier.is_some() { None } else { self.qualifier.clone() };
+        Ok(InvokeRequest {
+            function: function.to_owned(),
+            qualifier,
+            invocation_type: self.invocation_type,
+            log_tail: log_tail.unwrap_or(self.log_tail),
+            payload: Bytes::from(payload),
+        })
+    }
+}

@@ -1,0 +1,113 @@
+//! What happened to one invocation, as `future.invocation` tells it: `InvocationInfo`, and the
+//! REPORT line's figures as `Report`.
+
+use lambda_executor_engine::dispatcher::Finished;
+use lambda_executor_engine::invocation::AttemptError;
+use lambda_executor_engine::report_line;
+use pyo3::prelude::*;
+
+/// What happened to one invocation: `future.invocation`.
+#[pyclass(module = "lambda_executor._core", frozen, get_all)]
+pub struct InvocationInfo {
+    pub function: String,
+    pub request_id: Option<String>,
+    pub status_code: Option<i32>,
+    pub executed_version: Option<String>,
+    /// Attempts made (1 when nothing was retried).
+    pub attempts: u32,
+    /// Throttles (429) met and absorbed on the way.
+    pub throttles: u32,
+    /// The decoded log tail, when the executor was asked for `log_tail=True`.
+    pub log_tail: Option<String>,
+    /// Lambda's REPORT line from the log tail: durations, memory, cold start.
+    pub report: Option<Report>,
+}
+
+impl InvocationInfo {
+    pub fn of(finished: &Finished) -> Self {
+        let invoked = finished.result.as_ref().ok();
+        Self {
+            function: finished.request.function.clone(),
+            request_id: invoked.and_then(|i| i.request_id.clone()).or_else(|| match &finished.result {
+                Err(AttemptError::Rejected { request_id, .. }) => request_id.clone(),
+                _ => None,
+            }),
+            status_code: invoked.map(|i| i.status_code),
+            executed_version: invoked.and_then(|i| i.executed_version.clone()),
+            attempts: finished.attempts,
+            throttles: finished.throttles,
+            log_tail: invoked.and_then(|i| i.log_tail.clone()),
+            report: finished.report.clone().map(Report),
+        }
+    }
+}
+
+#[pymethods]
+impl InvocationInfo {
+    fn __repr__(&self) -> String {
+        let quoted = |value: &Option<String>| value.as_ref().map_or_else(|| "None".to_owned(), |v| format!("'{v}'"));
+        format!(
+            "InvocationInfo(function='{}', request_id={}, attempts={}, throttles={}, executed_version={})",
+            self.function,
+            quoted(&self.request_id),
+            self.attempts,
+            self.throttles,
+            quoted(&self.executed_version)
+        )
+    }
+}
+
+/// What Lambda reported for one invocation (`future.invocation.report`, with `log_tail=True`).
+#[pyclass(module = "lambda_executor._core", name = "Report", frozen)]
+#[derive(Clone)]
+pub struct Report(pub report_line::Report);
+
+#[pymethods]
+impl Report {
+    #[getter]
+    fn duration_ms(&self) -> f64 {
+        self.0.duration_ms
+    }
+
+    #[getter]
+    fn billed_duration_ms(&self) -> f64 {
+        self.0.billed_duration_ms
+    }
+
+    #[getter]
+    fn memory_size_mb(&self) -> u32 {
+        self.0.memory_size_mb
+    }
+
+    #[getter]
+    fn max_memory_used_mb(&self) -> u32 {
+        self.0.max_memory_used_mb
+    }
+
+    /// Set only when the invocation started a new execution environment (a cold start).
+    #[getter]
+    fn init_duration_ms(&self) -> Option<f64> {
+        self.0.init_duration_ms
+    }
+
+    #[getter]
+    fn cold_start(&self) -> bool {
+        self.0.cold_start()
+    }
+
+    /// GB-seconds billed: billed duration times configured memory.
+    #[getter]
+    fn gb_seconds(&self) -> f64 {
+        self.0.gb_seconds()
+    }
+
+    fn __repr__(&self) -> String {
+        let report = &self.0;
+        let init = report.init_duration_ms.map_or_else(|| "None".to_owned(), |ms| format!("{ms}"));
+        format!(
+            "Report(duration_ms={}, billed_duration_ms={}, memory_size_mb={}, max_memory_used_mb={}, \
+             init_duration_ms={init})",
+            report.duration_ms, report.billed_duration_ms, report.memory_size_mb, report.max_memory_used_mb
+        )
+    }
+}

@@ -1,0 +1,29 @@
+//! The Python bindings of lambda-executor, imported as `lambda_executor._core`: thin `#[pyclass]`
+//! wrappers around the engine, the emulator and the deploy calls, with the delivery of outcomes
+//! to Python futures, payload conversion, and the one error boundary (errors.rs).
+
+mod control_plane;
+mod delivery;
+mod errors;
+mod executor;
+mod invocation_info;
+mod local_lambda;
+mod payload;
+mod retry_policy;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    module.add_class::<local_lambda::LocalLambda>()?;
+    module.add_class::<executor::Engine>()?;
+    module.add_class::<executor::JobHandle>()?;
+    module.add_class::<invocation_info::InvocationInfo>()?;
+    module.add_class::<invocation_info::Report>()?;
+    module.add_class::<control_plane::ControlPlane>()?;
+    module.add_class::<retry_policy::RetryPolicy>()?;
+    module.add_function(wrap_pyfunction!(delivery::py_on_completion_thread, module)?)?;
+    module.add_function(wrap_pyfunction!(payload::py_to_json, module)?)?;
+    Ok(())
+}

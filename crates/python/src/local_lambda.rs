@@ -1,0 +1,318 @@
+//! `lambda_executor.LocalLambda`: the Python face of the emulator.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use lambda_executor_emulator::faults::FaultPlan;
+use lambda_executor_emulator::{handler_module, Emulator, EmulatorConfig, FunctionKind, FunctionSpec};
+use lambda_executor_engine::protocol::is_valid_function_name;
+use lambda_executor_engine::runtime;
+use pyo3::exceptions::{PyFileNotFoundError, PyModuleNotFoundError, PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+
+use crate::errors::IntoPyErr;
+use crate::payload::to_python;
+
+/// An offline AWS Lambda on loopback: the Invoke API for clients (boto3, LambdaExecutor) and
+/// the Runtime API for execution environments that run real Python handlers under awslambdaric.
+///
+/// ```python
+/// with LocalLambda() as local:
+///     local.add_function("echo", handler="app.handler", code_dir="src")
+///     boto3.client("lambda", endpoint_url=local.endpoint_url, ...).invoke(FunctionName="echo")
+/// ```
+#[pyclass(module = "lambda_executor._core", frozen)]
+pub struct LocalLambda {
+    emulator: Arc<Emulator>,
+    /// The process that started the emulator; a forked child cannot use it.
+    owner_pid: u32,
+}
+
+#[pymethods]
+impl LocalLambda {
+    #[new]
+    #[pyo3(signature = (*, host="127.0.0.1", port=0, account_concurrency=1000, idle_timeout=300.0,
+                        region="us-east-1", retry_after=1, python=None, allow_remote=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        host: &str,
+        port: u16,
+        account_concurrency: i64,
+        idle_timeout: f64,
+        region: &str,
+        retry_after: u32,
+        python: Option<PathBuf>,
+        allow_remote: bool,
+    ) -> PyResult<Self> {
+        let ip: IpAddr =
+            host.parse().map_err(|_| PyValueError::new_err(format!("host must be an IP address, not '{host}'")))?;
+        if !ip.is_loopback() && !allow_remote {
+            return Err(PyValueError::new_err(format!(
+                "LocalLambda serves loopback only; binding {host} exposes it to the network: pass allow_remote=True to do so"
+            )));
+        }
+        if !(1..=1_000_000).contains(&account_concurrency) {
+            return Err(PyValueError::new_err(format!(
+                "account_concurrency must be at least 1, not {account_concurrency}"
+            )));
+        }
+        if !(idle_timeout.is_finite() && idle_timeout > 0.0) {
+            return Err(PyValueError::new_err(format!(
+                "idle_timeout must be a positive number of seconds, not {idle_timeout}"
+            )));
+        }
+        let python = match python {
+            Some(path) => path,
+            None => py.import("sys")?.getattr("executable")?.extract()?,
+        };
+        let config = EmulatorConfig {
+            region: region.to_owned(),
+            account_id: "123456789012".into(),
+            account_concurrency: account_concurrency as u32,
+            idle_timeout: Duration::from_secs_f64(idle_timeout),
+            python,
+            retry_after_secs: retry_after,
+        };
+        let runtime = runtime::get();
+        let bind = SocketAddr::new(ip, port);
+        let emulator = py
+            .detach(|| runtime.block_on(Emulator::start(config, bind)))
+            .map_err(|error| PyRuntimeError::new_err(format!("cannot listen on {bind}: {error}")))?;
+        Ok(Self { emulator, owner_pid: std::process::id() })
+    }
+
+    /// The URL clients use as their Lambda endpoint, e.g. `http://127.0.0.1:50123`.
+    #[getter]
+    fn endpoint_url(&self) -> String {
+        format!("http://{}", self.emulator.address)
+    }
+
+    #[getter]
+    fn region(&self) -> &str {
+        &self.emulator.config.region
+    }
+
+    /// Adds a Python function: `handler` is `module.function`, importable from `code_dir`.
+    /// Each execution environment is a `python -m awslambdaric handler` process.
+    #[pyo3(signature = (name, handler, code_dir, *, timeout=3, memory_size=128, reserved_concurrency=None, environment=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn add_function(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        handler: &str,
+        code_dir: PathBuf,
+        timeout: i64,
+        memory_size: i64,
+        reserved_concurrency: Option<i64>,
+        environment: Option<HashMap<String, String>>,
+    ) -> PyResult<()> {
+        self.check_usable()?;
+        check_awslambdaric(py, &self.emulator.config.python)?;
+        let code_dir = check_handler(handler, &code_dir)?;
+        let kind = FunctionKind::Python {
+            handler: handler.to_owned(),
+            code_dir,
+            variables: environment.unwrap_or_default().into_iter().collect(),
+        };
+        self.add(name, kind, timeout, memory_size, reserved_concurrency)
+    }
+
+    /// Adds a synthetic function answered in Rust: it echoes its event after `latency_ms`, plus
+    /// `sleep_ms` when the event is `{"sleep_ms": n, ...}`. Same concurrency rules as Python ones.
+    #[pyo3(signature = (name, *, latency_ms=0, timeout=3, memory_size=128, reserved_concurrency=None))]
+    fn add_synthetic(
+        &self,
+        name: &str,
+        latency_ms: u64,
+        timeout: i64,
+        memory_size: i64,
+        reserved_concurrency: Option<i64>,
+    ) -> PyResult<()> {
+        self.check_usable()?;
+        let kind = FunctionKind::Synthetic { latency: Duration::from_millis(latency_ms) };
+        self.add(name, kind, timeout, memory_size, reserved_concurrency)
+    }
+
+    /// Sets (or with `None`, removes) a function's reserved concurrency; 0 disables it.
+    fn set_reserved_concurrency(&self, name: &str, reserved_concurrency: Option<i64>) -> PyResult<()> {
+        self.check_usable()?;
+        let reserved = check_reservation(reserved_concurrency)?;
+        self.emulator.set_reserved_concurrency(name, reserved).map_err(IntoPyErr::into_py_err)
+    }
+
+    /// From now on, a share of `name`'s Invoke requests meets each fault: 500 ServiceException
+    /// (`service_error`), 502 ResourceNotReadyException (`not_ready`), 429 with Retry-After
+    /// `retry_after` seconds (`throttle`), the connection dropped before the request is read
+    /// (`drop_before`: the function does not run) or after the function ran (`drop_after`), the
+    /// answer `slow_ms` late (`slow`). Shares are 0 to 1; all zero turns faults off. `seed` makes
+    /// the draws repeatable.
+    #[pyo3(signature = (name, *, service_error=0.0, not_ready=0.0, throttle=0.0, drop_before=0.0, drop_after=0.0,
+                        slow=0.0, slow_ms=0, retry_after=0, seed=0))]
+    #[allow(clippy::too_many_arguments)]
+    fn inject_faults(
+        &self,
+        name: &str,
+        service_error: f64,
+        not_ready: f64,
+        throttle: f64,
+        drop_before: f64,
+        drop_after: f64,
+        slow: f64,
+        slow_ms: u64,
+        retry_after: u32,
+        seed: u64,
+    ) -> PyResult<()> {
+        self.check_usable()?;
+        let shares = [service_error, not_ready, throttle, drop_before, drop_after, slow];
+        let plan = if shares.iter().all(|share| *share == 0.0) {
+            None
+        } else {
+            Some(
+                FaultPlan::new(shares, Duration::from_millis(slow_ms), retry_after, seed)
+                    .map_err(PyValueError::new_err)?,
+            )
+        };
+        self.emulator.set_faults(name, plan).map_err(IntoPyErr::into_py_err)
+    }
+
+    /// How many times each fault was injected into `name`'s answers (see `inject_faults`).
+    fn injected_faults(&self, name: &str) -> PyResult<HashMap<&'static str, u64>> {
+        self.check_usable()?;
+        Ok(self.emulator.injected_faults(name).into_iter().collect())
+    }
+
+    /// Removes a function and ends its execution environments.
+    fn remove_function(&self, name: &str) -> PyResult<()> {
+        self.check_usable()?;
+        self.emulator.remove_function(name).map_err(IntoPyErr::into_py_err)
+    }
+
+    /// The names of the functions, sorted.
+    fn functions(&self) -> PyResult<Vec<String>> {
+        self.check_usable()?;
+        Ok(self.emulator.function_names())
+    }
+
+    /// What happened to a function so far: invocations, throttles, cold_starts,
+    /// peak_concurrency, errors, timeouts, and now: in_flight, queued_events, environments.
+    fn stats(&self, py: Python<'_>, name: &str) -> PyResult<Py<PyAny>> {
+        self.check_usable()?;
+        let stats = self.emulator.stats(name).map_err(IntoPyErr::into_py_err)?;
+        to_python(py, &stats)
+    }
+
+    /// Stops serving and ends every execution environment. Idempotent.
+    fn close(&self) {
+        if std::process::id() == self.owner_pid {
+            self.emulator.close();
+        }
+    }
+
+    #[getter]
+    fn closed(&self) -> bool {
+        self.emulator.is_closed()
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_exc))]
+    fn __exit__(&self, _exc: &Bound<'_, pyo3::types::PyTuple>) {
+        self.close();
+    }
+
+    fn __repr__(&self) -> String {
+        let state = if self.emulator.is_closed() { "closed" } else { "serving" };
+        format!("<LocalLambda {} {state}, {} functions>", self.endpoint_url(), self.emulator.function_names().len())
+    }
+}
+
+impl LocalLambda {
+    fn check_usable(&self) -> PyResult<()> {
+        if std::process::id() != self.owner_pid {
+            return Err(PyRuntimeError::new_err(format!(
+                "this LocalLambda belongs to process {} and cannot be used after fork; create a new one in the child",
+                self.owner_pid
+            )));
+        }
+        if self.emulator.is_closed() {
+            return Err(PyRuntimeError::new_err("this LocalLambda is closed"));
+        }
+        Ok(())
+    }
+
+    fn add(
+        &self,
+        name: &str,
+        kind: FunctionKind,
+        timeout: i64,
+        memory_size: i64,
+        reserved: Option<i64>,
+    ) -> PyResult<()> {
+        if !is_valid_function_name(name) {
+            return Err(PyValueError::new_err(format!(
+                "invalid function name '{name}': use 1 to 64 letters, digits, hyphens or underscores"
+            )));
+        }
+        if !(1..=900).contains(&timeout) {
+            return Err(PyValueError::new_err(format!("timeout must be 1 to 900 seconds, not {timeout}")));
+        }
+        if !(128..=10240).contains(&memory_size) {
+            return Err(PyValueError::new_err(format!("memory_size must be 128 to 10240 MB, not {memory_size}")));
+        }
+        let reserved = check_reservation(reserved)?;
+        let spec = FunctionSpec {
+            name: name.to_owned(),
+            kind,
+            timeout: Duration::from_secs(timeout as u64),
+            memory_mb: memory_size as u32,
+        };
+        self.emulator.add_function(spec, reserved).map_err(IntoPyErr::into_py_err)
+    }
+}
+
+impl Drop for LocalLambda {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+fn check_reservation(reserved: Option<i64>) -> PyResult<Option<u32>> {
+    match reserved {
+        Some(n) if !(0..=i64::from(u32::MAX)).contains(&n) => {
+            Err(PyValueError::new_err(format!("reserved_concurrency must be 0 or more, not {n}")))
+        }
+        other => Ok(other.map(|n| n as u32)),
+    }
+}
+
+/// Environments run `python -m awslambdaric`: say so now rather than at the first invocation.
+fn check_awslambdaric(py: Python<'_>, python: &Path) -> PyResult<()> {
+    let this_interpreter: PathBuf = py.import("sys")?.getattr("executable")?.extract()?;
+    if python != this_interpreter {
+        return Ok(());
+    }
+    let spec = py.import("importlib.util")?.call_method1("find_spec", ("awslambdaric",))?;
+    if spec.is_none() {
+        return Err(PyModuleNotFoundError::new_err(
+            "LocalLambda runs Python handlers under awslambdaric, which is not installed: pip install 'lambda-executor[local]'",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks that `module.function` names a module file inside `code_dir`; returns the directory.
+fn check_handler(handler: &str, code_dir: &Path) -> PyResult<PathBuf> {
+    let code_dir =
+        code_dir.canonicalize().ok().filter(|dir| dir.is_dir()).ok_or_else(|| {
+            PyFileNotFoundError::new_err(format!("code_dir {} is not a directory", code_dir.display()))
+        })?;
+    handler_module(handler, &code_dir).map_err(IntoPyErr::into_py_err)?;
+    Ok(code_dir)
+}

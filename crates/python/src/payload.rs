@@ -1,0 +1,175 @@
+//! Payload conversion with serde_json: Python values to JSON bytes at submit, JSON bytes back to
+//! Python values at completion. Only what JSON can carry exactly is accepted; anything else (NaN,
+//! bytes, sets, non-string keys, arbitrary objects) is a TypeError before anything is sent.
+
+use std::fmt;
+
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde::ser::{self, Serialize, SerializeMap, SerializeSeq, Serializer};
+
+/// Deeper nesting is refused (it is almost always a reference cycle).
+const MAX_DEPTH: usize = 256;
+
+/// Encodes a Python value as JSON bytes.
+pub fn to_json(value: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
+    serde_json::to_vec(&PyJson { value, depth: 0 }).map_err(|error| PyTypeError::new_err(error.to_string()))
+}
+
+/// `lambda_executor._core.to_json(value)`: the JSON bytes the engine would send, under the same
+/// rules (for the agent's compression, which must measure and pack exactly that).
+#[pyfunction(name = "to_json")]
+pub fn py_to_json<'py>(py: Python<'py>, value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
+    Ok(pyo3::types::PyBytes::new(py, &to_json(value)?))
+}
+
+/// Decodes JSON bytes into a Python value; an empty body is `None`. (serde_json refuses nesting
+/// deeper than 128 levels.)
+pub fn from_json(py: Python<'_>, bytes: &[u8]) -> PyResult<Py<PyAny>> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(py.None());
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value =
+        PyValueSeed { py }.deserialize(&mut deserializer).and_then(|value| deserializer.end().map(|_| value)).map_err(
+            |error| pyo3::exceptions::PyValueError::new_err(format!("the result is not valid JSON: {error}")),
+        )?;
+    Ok(value)
+}
+
+/// A Rust value (the crates' reports: stats, function configurations) as the Python value of its
+/// JSON form: dicts, lists and numbers.
+pub fn to_python<T: Serialize>(py: Python<'_>, value: &T) -> PyResult<Py<PyAny>> {
+    let json = serde_json::to_vec(value).map_err(|error| pyo3::exceptions::PyValueError::new_err(error.to_string()))?;
+    from_json(py, &json)
+}
+
+struct PyJson<'a, 'py> {
+    value: &'a Bound<'py, PyAny>,
+    depth: usize,
+}
+
+impl Serialize for PyJson<'_, '_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let value = self.value;
+        if self.depth > MAX_DEPTH {
+            return Err(ser::Error::custom(format!(
+                "payload nests deeper than {MAX_DEPTH} levels (is there a reference cycle?)"
+            )));
+        }
+        let depth = self.depth + 1;
+        if value.is_none() {
+            serializer.serialize_unit()
+        } else if let Ok(flag) = value.cast::<PyBool>() {
+            serializer.serialize_bool(flag.is_true())
+        } else if let Ok(int) = value.cast::<PyInt>() {
+            if let Ok(small) = int.extract::<i64>() {
+                serializer.serialize_i64(small)
+            } else if let Ok(large) = int.extract::<u64>() {
+                serializer.serialize_u64(large)
+            } else {
+                Err(ser::Error::custom("integer does not fit in 64 bits, which JSON readers do not carry exactly"))
+            }
+        } else if let Ok(float) = value.cast::<PyFloat>() {
+            let number = float.value();
+            if !number.is_finite() {
+                return Err(ser::Error::custom(format!(
+                    "{number} is not valid JSON (NaN and Infinity are not allowed)"
+                )));
+            }
+            serializer.serialize_f64(number)
+        } else if let Ok(text) = value.cast::<PyString>() {
+            serializer.serialize_str(&text.to_cow().map_err(ser::Error::custom)?)
+        } else if let Ok(dict) = value.cast::<PyDict>() {
+            let mut map = serializer.serialize_map(Some(dict.len()))?;
+            for (key, item) in dict.iter() {
+                let key = key.cast::<PyString>().map_err(|_| {
+                    ser::Error::custom(format!("dict keys must be str for JSON, not {}", type_name(&key)))
+                })?;
+                map.serialize_entry(&*key.to_cow().map_err(ser::Error::custom)?, &PyJson { value: &item, depth })?;
+            }
+            map.end()
+        } else if let Ok(list) = value.cast::<PyList>() {
+            let mut seq = serializer.serialize_seq(Some(list.len()))?;
+            for item in list.iter() {
+                seq.serialize_element(&PyJson { value: &item, depth })?;
+            }
+            seq.end()
+        } else if let Ok(tuple) = value.cast::<PyTuple>() {
+            let mut seq = serializer.serialize_seq(Some(tuple.len()))?;
+            for item in tuple.iter() {
+                seq.serialize_element(&PyJson { value: &item, depth })?;
+            }
+            seq.end()
+        } else {
+            Err(ser::Error::custom(format!("Object of type {} is not JSON serializable", type_name(value))))
+        }
+    }
+}
+
+fn type_name(value: &Bound<'_, PyAny>) -> String {
+    value.get_type().name().map(|name| name.to_string()).unwrap_or_else(|_| "?".into())
+}
+
+struct PyValueSeed<'py> {
+    py: Python<'py>,
+}
+
+impl<'de> DeserializeSeed<'de> for PyValueSeed<'_> {
+    type Value = Py<PyAny>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PyValueSeed<'_> {
+    type Value = Py<PyAny>;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("a JSON value")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(self.py.None())
+    }
+
+    fn visit_bool<E: de::Error>(self, value: bool) -> Result<Self::Value, E> {
+        Ok(PyBool::new(self.py, value).to_owned().into_any().unbind())
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<Self::Value, E> {
+        Ok(value.into_pyobject(self.py).map_err(E::custom)?.into_any().unbind())
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<Self::Value, E> {
+        Ok(value.into_pyobject(self.py).map_err(E::custom)?.into_any().unbind())
+    }
+
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<Self::Value, E> {
+        Ok(PyFloat::new(self.py, value).into_any().unbind())
+    }
+
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<Self::Value, E> {
+        Ok(PyString::new(self.py, value).into_any().unbind())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let list = PyList::empty(self.py);
+        while let Some(item) = seq.next_element_seed(PyValueSeed { py: self.py })? {
+            list.append(item).map_err(de::Error::custom)?;
+        }
+        Ok(list.into_any().unbind())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let dict = PyDict::new(self.py);
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            let value = map.next_value_seed(PyValueSeed { py: self.py })?;
+            dict.set_item(key.as_ref(), value).map_err(de::Error::custom)?;
+        }
+        Ok(dict.into_any().unbind())
+    }
+}
