@@ -2,6 +2,8 @@
 
 import json
 import os
+import select
+import signal
 import socket
 import threading
 import time
@@ -46,9 +48,10 @@ def wait_for(condition, seconds=10.0):
     raise AssertionError("condition not met in time")
 
 
-def in_forked_child(child):
+def in_forked_child(child, timeout=60.0):
     """Runs `child(report)` in a forked child, which fills the dict `report`; returns it.
-    Whatever the child raises comes back as report["error"]."""
+    Whatever the child raises comes back as report["error"]; a child still running after
+    `timeout` seconds is killed and fails the test."""
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child never returns into pytest
@@ -61,10 +64,22 @@ def in_forked_child(child):
             os.write(write_end, json.dumps(report).encode())
             os._exit(0)
     os.close(write_end)
-    with os.fdopen(read_end) as pipe:
-        report = json.loads(pipe.read())
+    deadline = time.monotonic() + timeout
+    with os.fdopen(read_end, "rb") as pipe:
+        received = b""
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([pipe], [], [], 0.1)
+            if ready:
+                chunk = os.read(pipe.fileno(), 65536)
+                if not chunk:
+                    break
+                received += chunk
+        else:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise AssertionError(f"the forked child was still running after {timeout} s")
     os.waitpid(pid, 0)
-    return report
+    return json.loads(received)
 
 
 def free_port():
@@ -127,7 +142,8 @@ class DroppingServer:
 
 
 class ScriptedServer:
-    """An HTTP peer answering each Invoke with the next scripted (status, error type); then 200."""
+    """An HTTP peer answering each Invoke with the next scripted (status, error type[, body]);
+    then 200."""
 
     def __init__(self, script):
         import http.server
@@ -142,12 +158,14 @@ class ScriptedServer:
                 self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 outer.requests += 1
                 outer.headers.append({name.lower(): value for name, value in self.headers.items()})
-                status, error_type = outer.script.pop(0) if outer.script else (200, None)
-                body = json.dumps({"ok": True} if status == 200 else {"message": "scripted", "Message": "scripted"})
+                status, error_type, *scripted_body = outer.script.pop(0) if outer.script else (200, None)
+                default = {"ok": True} if status == 200 else {"message": "scripted", "Message": "scripted"}
+                body = scripted_body[0] if scripted_body else json.dumps(default)
                 self.send_response(status)
                 if error_type:
                     self.send_header("x-amzn-ErrorType", error_type)
                 self.send_header("Content-Type", "application/json")
+                self.send_header("x-amzn-RequestId", f"scripted-{outer.requests}")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body.encode())

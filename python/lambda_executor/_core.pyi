@@ -6,6 +6,7 @@ from typing import Any, Optional, TypedDict, Union, final
 
 __all__ = [
     "ControlPlane",
+    "EncodedEvent",
     "Engine",
     "InvocationInfo",
     "JobHandle",
@@ -155,6 +156,10 @@ class JobHandle:
     def cancel(self) -> bool: ...
 
 @final
+class EncodedEvent:
+    """One event converted and checked by `Engine.encode`, not yet sent."""
+
+@final
 class Engine:
     def __new__(
         cls,
@@ -169,6 +174,8 @@ class Engine:
         retry: Optional[RetryPolicy] = None,
     ) -> Engine: ...
     def submit(self, function: str, event: object, future: object, *, log_tail: Optional[bool] = None) -> JobHandle: ...
+    def encode(self, function: str, event: object) -> EncodedEvent: ...
+    def send_encoded(self, event: EncodedEvent, future: object) -> JobHandle: ...
     def ainvoke(self, function: str, event: object) -> asyncio.Future[Any]: ...
     def wait_idle(self) -> None: ...
     def concurrency_limit(self, function: str) -> int: ...

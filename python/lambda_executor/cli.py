@@ -70,11 +70,16 @@ def main(argv: list[str] | None = None) -> int:
     except LambdaError as error:
         # One clear line, not a traceback (a handler's remote traceback follows its first line).
         lines = str(error).splitlines() or [type(error).__name__]
-        print(f"lambda-executor {args.command}: {lines[0]}", file=sys.stderr)
+        print(f"lambda-executor {args.command}: {_in_cli_words(lines[0])}", file=sys.stderr)
         return 1
     except (ValueError, KeyError, FileNotFoundError, ModuleNotFoundError, RuntimeError) as error:
         print(f"lambda-executor {args.command}: {error}", file=sys.stderr)
         return 2
+
+
+def _in_cli_words(message: str) -> str:
+    """The library's messages name its keyword arguments; on the command line, the options."""
+    return message.replace("pass region=...", "pass --region").replace("pass profile=...", "pass --profile")
 
 
 def run_local(args: argparse.Namespace) -> int:

@@ -8,25 +8,26 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import itertools
+import os
 import threading
 import time
+import warnings
 import weakref
 from collections.abc import AsyncIterator, Iterable, Iterator
 from concurrent.futures import Executor, Future
-from concurrent.futures._base import FINISHED
+from concurrent.futures._base import CANCELLED, FINISHED, PENDING, RUNNING
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, Union
 
 from ._core import Engine, InvocationInfo, RetryPolicy, on_completion_thread
 from .agent import DEFAULT_COMPRESS_OVER, WARM_EVENT
-from .errors import FunctionError
+from .errors import FunctionError, PayloadTooLargeError
 from .progress import Progress
 from .remote import RemoteFunction, decode_result, encode_call, import_path
 from .stats import PRICE_PER_GB_SECOND, PRICE_PER_REQUEST, Stats
 
 if TYPE_CHECKING:
-    from ._core import JobHandle
+    from ._core import EncodedEvent, JobHandle
 
 DEFAULT_MAX_WORKERS = 1000  # Lambda's default account concurrency per region
 
@@ -36,33 +37,55 @@ _live_executors: weakref.WeakSet[LambdaExecutor] = weakref.WeakSet()
 
 def _shutdown_at_exit() -> None:
     for executor in list(_live_executors):
-        executor.shutdown(wait=True)
+        # A forked child owes nothing to executors its parent made (their calls run there).
+        if executor._pid == os.getpid():
+            executor.shutdown(wait=True)
 
 
 threading._register_atexit(_shutdown_at_exit)  # type: ignore[attr-defined]
 
 
 class LambdaFuture(Future):
-    """A Future for one invocation. `invocation` tells what happened once it is done."""
+    """A Future for one invocation. `invocation` tells what happened once it is done.
+
+    Its state is RUNNING while the invocation is in flight, as a thread pool's future is while a
+    worker runs it.
+    """
 
     invocation: Optional[InvocationInfo] = None
     _job: Optional[JobHandle] = None
+    _stored_state = PENDING
     # The executor's pending futures: each submitted future gets the executor's own set; this
     # shared default is only read (by a future never submitted).
     _siblings: set[Future[Any]] = set()  # noqa: RUF012
 
+    # Future's own methods read and write `_state`; sent but not done reads as RUNNING.
+    @property
+    def _state(self) -> str:
+        state = self._stored_state
+        if state == PENDING and self._job is not None and self._job.sent:
+            return RUNNING
+        return state
+
+    @_state.setter
+    def _state(self, state: str) -> None:
+        self._stored_state = state
+
     def cancel(self) -> bool:
-        if self._state == FINISHED:  # the common case (map cancels each future it read): no lock
+        if self._stored_state == FINISHED:  # the common case (map cancels each future it read): no lock
             return False
         # An invocation already sent cannot be called back, as with a thread already running.
         job = self._job
         if job is not None and not job.cancel():
             return False
-        return super().cancel()
-
-    def running(self) -> bool:
-        job = self._job
-        return job is not None and job.sent and not self.done()
+        if not super().cancel():
+            return False
+        # What a pool's worker does with a cancelled future it takes: mark it notified, so that
+        # wait() and as_completed() count it done.
+        with self._condition:
+            if self._stored_state == CANCELLED:
+                self.set_running_or_notify_cancel()
+        return True
 
     def result(self, timeout: Optional[float] = None) -> Any:
         return self._wait(super().result, timeout)
@@ -178,6 +201,9 @@ class LambdaExecutor(Executor):
             retry=retry,
         )
         self._shutdown = False
+        # Set when an interrupt stopped a wait for calls in flight: nothing waits for them again.
+        self._abandoned = False
+        self._pid = os.getpid()
         self._shutdown_lock = threading.Lock()
         self._pending: set[Future[Any]] = set()
         _live_executors.add(self)
@@ -187,14 +213,27 @@ class LambdaExecutor(Executor):
         return self._submit(function, self._event(path, args, kwargs), AgentFuture() if path else LambdaFuture())
 
     def _submit(self, function: str, event: Any, future: LambdaFuture, log_tail: Optional[bool] = None) -> LambdaFuture:
+        return self._track(future, lambda: self._engine.submit(function, event, future, log_tail=log_tail))
+
+    def _send(self, event: EncodedEvent, future: LambdaFuture) -> LambdaFuture:
+        return self._track(future, lambda: self._engine.send_encoded(event, future))
+
+    def _track(self, future: LambdaFuture, start: Callable[[], JobHandle]) -> LambdaFuture:
         with self._shutdown_lock:
             if self._shutdown:
                 raise RuntimeError("cannot schedule new futures after shutdown")
-            future._job = self._engine.submit(function, event, future, log_tail=log_tail)
+            future._job = start()
             future._siblings = self._pending
             self._pending.add(future)
         future.add_done_callback(self._pending.discard)
         return future
+
+    def _encode(self, function: str, path: Optional[str], args: tuple, index: int) -> EncodedEvent:
+        """One call of a map converted and checked; an event that cannot be sent names its place."""
+        try:
+            return self._engine.encode(function, self._event(path, args, {}))
+        except (TypeError, PayloadTooLargeError) as error:
+            raise type(error)(f"event {index} of the map: {error}") from None
 
     def map(
         self,
@@ -206,29 +245,50 @@ class LambdaExecutor(Executor):
         progress: bool = False,
     ) -> Iterator[Any]:
         """Like Executor.map: results in order, `timeout` counted from this call, the first error
-        raised when reached. `buffersize` bounds how many invocations are submitted ahead;
-        `progress=True` shows a tqdm bar of finished, failed and retrying invocations."""
+        raised when reached. Without `buffersize`, every event is converted before any is sent, so
+        a bad one raises here with nothing sent. `buffersize` bounds how many invocations are
+        submitted ahead, reading events as results are taken: a bad event (or a failing source)
+        stops the reading, the invocations submitted before it still run and are yielded, and the
+        error is raised in its place. `progress=True` shows a tqdm bar of finished, failed and
+        retrying invocations."""
         if buffersize is not None and (not isinstance(buffersize, int) or buffersize < 1):
             raise ValueError("buffersize must be None or > 0")
-        self._target(fn)  # a bad function is an error now, not at the first result
+        function, path = self._target(fn)  # a bad function is an error now, not at the first result
         bar = self._progress(fn, iterables) if progress else None
         end_time = None if timeout is None else timeout + time.monotonic()
-        zipped = zip(*iterables)
+        calls = enumerate(zip(*iterables))
         executor_weakref = weakref.ref(self)
 
-        def submit(args: tuple) -> LambdaFuture:
-            future = self.submit(fn, *args)
+        def send(event: EncodedEvent) -> LambdaFuture:
+            future = self._send(event, AgentFuture() if path else LambdaFuture())
             if bar is not None:
                 future.add_done_callback(bar.finished)
             return future
 
         fs: collections.deque = collections.deque()
+        # What stopped the reading of events (with buffersize): raised in the bad event's place.
+        failure: list[Exception] = []
+
+        def submit_next() -> bool:
+            """Submits the next event; False when there is none, or it could not be sent."""
+            try:
+                index, args = next(calls)
+                fs.append(send(self._encode(function, path, args, index)))
+                return True
+            except StopIteration:
+                return False
+            except Exception as error:  # noqa: BLE001 - raised in the bad event's place
+                failure.append(error)
+                return False
+
         try:
-            for args in itertools.islice(zipped, buffersize) if buffersize else zipped:
-                fs.append(submit(args))
+            if buffersize is None:
+                encoded = [self._encode(function, path, args, index) for index, args in calls]
+                fs.extend(send(event) for event in encoded)
+            else:
+                while len(fs) < buffersize and submit_next():
+                    pass
         except BaseException:
-            # A bad event (not JSON, too large) stops the map before it returns: what it had
-            # queued is not sent, since nobody will read its results.
             for future in fs:
                 future.cancel()
             if bar is not None:
@@ -238,15 +298,15 @@ class LambdaExecutor(Executor):
         def result_iterator() -> Iterator[Any]:
             try:
                 while fs:
-                    if buffersize and executor_weakref() is not None:
-                        args = next(zipped, None)
-                        if args is not None:
-                            fs.append(submit(args))
+                    if buffersize and not failure and executor_weakref() is not None:
+                        submit_next()
                     # Careful not to keep a reference to the popped future (and its result).
                     if end_time is None:
                         yield _result_or_cancel(fs.popleft())
                     else:
                         yield _result_or_cancel(fs.popleft(), end_time - time.monotonic())
+                if failure:
+                    raise failure[0]
             finally:
                 # Interrupted or abandoned (Ctrl-C in a notebook, an error, a break): what was not
                 # sent yet is not sent.
@@ -375,8 +435,21 @@ class LambdaExecutor(Executor):
         if cancel_futures:
             for future in pending:
                 future.cancel()
-        if wait:
-            self._engine.wait_idle()
+        if wait and not self._abandoned:
+            try:
+                self._engine.wait_idle()
+            except KeyboardInterrupt:
+                # One interrupt ends the wait, here and at exit; what was sent may still run.
+                self._abandoned = True
+                in_flight = sum(future.running() for future in list(self._pending))
+                if in_flight:
+                    warnings.warn(
+                        f"stopped waiting for {in_flight} invocations in flight: they were sent and may have run, "
+                        f"and their results are lost",
+                        RuntimeWarning,
+                        stacklevel=2,
+                    )
+                raise
 
     def __exit__(
         self,

@@ -4,11 +4,12 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_lambda::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, LastUpdateStatus, Runtime, State};
 use aws_sdk_lambda::Client;
 use lambda_executor_engine::client_config::{client_for, ClientOptions, ConfigError};
+use lambda_executor_engine::error_text::sentence;
 use serde::Serialize;
 
 /// A function's configuration, as `lambda-executor list` and the deploy code read it.
@@ -84,7 +85,7 @@ impl std::fmt::Display for DeployError {
 impl std::error::Error for DeployError {}
 
 impl DeployError {
-    fn of<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
+    fn of<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug + 'static>(
         operation: &'static str,
         error: SdkError<E, R>,
     ) -> Self {
@@ -93,7 +94,7 @@ impl DeployError {
                 service.err().code().unwrap_or("Unknown").to_owned(),
                 service.err().message().unwrap_or_default().to_owned(),
             ),
-            other => ("ConnectionError".to_owned(), DisplayErrorContext(other).to_string()),
+            other => ("ConnectionError".to_owned(), sentence(other)),
         };
         Self { operation, code, message }
     }

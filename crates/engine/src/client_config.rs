@@ -16,6 +16,9 @@ use aws_config::{BehaviorVersion, Region};
 use aws_sdk_lambda::config::ProvideCredentials;
 use aws_sdk_lambda::Client;
 
+use crate::error_text::sentence;
+use crate::per_process::PerProcess;
+
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// A synchronous invocation may run 15 minutes; an attempt silent for longer is lost (and,
 /// since it may have run, not retried unless the policy says so).
@@ -33,7 +36,8 @@ pub struct ClientOptions {
 #[derive(Debug)]
 pub enum ConfigError {
     MissingRegion,
-    MissingCredentials(String),
+    /// What each credential provider said, a line each.
+    MissingCredentials(Vec<String>),
     InvalidEndpoint(String),
 }
 
@@ -42,37 +46,34 @@ impl std::fmt::Display for ConfigError {
         match self {
             Self::MissingRegion => write!(
                 f,
-                "no AWS region configured: pass region=..., or set AWS_REGION / AWS_DEFAULT_REGION, or a region in your profile"
+                "no AWS region configured: pass region=..., or set AWS_REGION or AWS_DEFAULT_REGION, or give your \
+                 profile a region"
             ),
-            Self::MissingCredentials(why) => write!(
-                f,
-                "no AWS credentials found: configure them (environment variables, ~/.aws/credentials, SSO, an instance role) or pass profile=... ({why})"
-            ),
+            Self::MissingCredentials(providers) => {
+                write!(
+                    f,
+                    "no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, pass profile=... (or \
+                     set AWS_PROFILE) for a profile with keys, SSO or a role, or run where an instance or container \
+                     role is available. The credential providers said:"
+                )?;
+                providers.iter().try_for_each(|said| write!(f, "\n  - {said}"))
+            }
             Self::InvalidEndpoint(url) => write!(f, "endpoint_url must be an http:// or https:// URL, not '{url}'"),
         }
     }
 }
 
 /// Clients already built in this process, by configuration (a forked child builds its own).
-static CLIENTS: Mutex<Option<(u32, HashMap<ClientOptions, Client>)>> = Mutex::new(None);
+static CLIENTS: PerProcess<Mutex<HashMap<ClientOptions, Client>>> = PerProcess::new();
 
 /// The shared client for `options`, built on first use.
 pub async fn client_for(options: &ClientOptions) -> Result<Client, ConfigError> {
-    let pid = std::process::id();
-    if let Some((owner, clients)) = CLIENTS.lock().unwrap().as_ref() {
-        if *owner == pid {
-            if let Some(client) = clients.get(options) {
-                return Ok(client.clone());
-            }
-        }
+    let clients = CLIENTS.get_or_init(Mutex::default);
+    if let Some(client) = clients.lock().unwrap().get(options) {
+        return Ok(client.clone());
     }
     let client = build(options).await?;
-    let mut cache = CLIENTS.lock().unwrap();
-    if cache.as_ref().is_none_or(|(owner, _)| *owner != pid) {
-        *cache = Some((pid, HashMap::new()));
-    }
-    let clients = &mut cache.as_mut().expect("set above").1;
-    Ok(clients.entry(options.clone()).or_insert(client).clone())
+    Ok(clients.lock().unwrap().entry(options.clone()).or_insert(client).clone())
 }
 
 async fn build(options: &ClientOptions) -> Result<Client, ConfigError> {
@@ -102,17 +103,37 @@ async fn build(options: &ClientOptions) -> Result<Client, ConfigError> {
     if config.region().is_none() {
         return Err(ConfigError::MissingRegion);
     }
-    let provider =
-        config.credentials_provider().ok_or_else(|| ConfigError::MissingCredentials("no provider".into()))?;
+    let provider = config
+        .credentials_provider()
+        .ok_or_else(|| ConfigError::MissingCredentials(vec!["none is configured".into()]))?;
     match tokio::time::timeout(CREDENTIALS_TIMEOUT, provider.provide_credentials()).await {
         Ok(Ok(_)) => {}
         Ok(Err(error)) => {
-            let reason = aws_sdk_lambda::error::DisplayErrorContext(&error).to_string();
-            return Err(ConfigError::MissingCredentials(reason));
+            return Err(ConfigError::MissingCredentials(providers_said(&error)));
         }
-        Err(_) => {
-            return Err(ConfigError::MissingCredentials("the credential providers did not answer in time".into()))
-        }
+        Err(_) => return Err(ConfigError::MissingCredentials(vec!["they did not answer in time".into()])),
     }
     Ok(Client::new(&config))
+}
+
+/// The default chain's error lists each provider it tried after "Attempted:", a line each; those
+/// lines, shortened, are what a user needs to see (or the whole sentence, if there is no list).
+fn providers_said(error: &(dyn std::error::Error + 'static)) -> Vec<String> {
+    const NOT_ENABLED: &str = "the credential provider was not enabled";
+    const MAX_LINE: usize = 160;
+    let text = sentence(error);
+    let Some((_, attempted)) = text.split_once("Attempted:") else { return vec![text] };
+    attempted
+        .lines()
+        .map(|line| line.trim().replace(&format!("{NOT_ENABLED}: "), "").replace(NOT_ENABLED, "not configured"))
+        .filter(|line| !line.is_empty())
+        .map(|line| {
+            if line.chars().count() > MAX_LINE {
+                line.chars().take(MAX_LINE).collect::<String>() + "..."
+            } else {
+                line
+            }
+        })
+        .take(10)
+        .collect()
 }

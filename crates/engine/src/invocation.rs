@@ -11,6 +11,7 @@ use aws_sdk_lambda::types::{InvocationType as SdkInvocationType, LogType};
 use aws_sdk_lambda::Client;
 use bytes::Bytes;
 
+use crate::error_text::sentence;
 use crate::protocol::InvocationType;
 
 /// The code of a response that names no Lambda error type.
@@ -120,7 +121,7 @@ fn classify(error: SdkError<InvokeError, aws_sdk_lambda::config::http::HttpRespo
             let Some(connector) = failure.as_connector_error() else {
                 return AttemptError::MaybeSent { message: "the request could not be dispatched".into() };
             };
-            let message = aws_sdk_lambda::error::DisplayErrorContext(connector).to_string();
+            let message = sentence(connector);
             if crate::transport::never_sent(connector) {
                 AttemptError::NotSent { message }
             } else {
@@ -133,7 +134,7 @@ fn classify(error: SdkError<InvokeError, aws_sdk_lambda::config::http::HttpRespo
             AttemptError::MaybeSent { message: format!("unreadable response (HTTP {status})") }
         }
         other => {
-            let message = aws_sdk_lambda::error::DisplayErrorContext(&other).to_string();
+            let message = sentence(&other);
             AttemptError::Rejected { code: "ClientError".into(), message, status: 0, request_id: None }
         }
     }

@@ -9,7 +9,9 @@
 pub mod adaptive_limit;
 pub mod client_config;
 pub mod dispatcher;
+pub mod error_text;
 pub mod invocation;
+pub mod per_process;
 pub mod report_line;
 pub mod retry;
 pub mod runtime;

@@ -6,15 +6,16 @@
 //! waiting for an executor at exit leaves no thread inside Python while the interpreter finalizes.
 
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use lambda_executor_engine::dispatcher::{Finished, Job, Sink};
 use lambda_executor_engine::invocation::Invoked;
+use lambda_executor_engine::per_process::PerProcess;
 use lambda_executor_engine::protocol::InvocationType;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-use crate::errors::{class, FailedInvocation, IntoPyErr};
+use crate::errors::{class, FailedInvocation, IntoPyErr, UnreadableResult};
 use crate::invocation_info::InvocationInfo;
 use crate::payload::from_json;
 
@@ -35,7 +36,9 @@ impl Sink for PySink {
 
 type Resolution = (PySink, Finished);
 
-static QUEUE: Mutex<Option<(u32, mpsc::Sender<Resolution>)>> = Mutex::new(None);
+/// Where finished invocations queue for the completion thread: one per process, so a forked
+/// child starts its own thread and never waits on a lock its parent held at the fork.
+static QUEUE: PerProcess<mpsc::Sender<Resolution>> = PerProcess::new();
 
 thread_local! {
     static ON_COMPLETION_THREAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
@@ -56,17 +59,14 @@ pub fn py_on_completion_thread() -> bool {
 /// Queues a finished invocation for the thread that resolves its future (started on first use in
 /// a process).
 fn deliver(sink: PySink, finished: Finished) {
-    let pid = std::process::id();
-    let mut queue = QUEUE.lock().unwrap();
-    if queue.as_ref().is_none_or(|(owner, _)| *owner != pid) {
+    let sender = QUEUE.get_or_init(|| {
         let (sender, receiver) = mpsc::channel();
         std::thread::Builder::new()
             .name("lambda-executor-completions".into())
             .spawn(move || resolve_forever(receiver))
             .expect("cannot start the completion thread");
-        *queue = Some((pid, sender));
-    }
-    let sender = &queue.as_ref().expect("set above").1;
+        sender
+    });
     // The thread only stops when the interpreter is finalizing; nothing can be resolved then.
     let _ = sender.send((sink, finished));
 }
@@ -171,7 +171,9 @@ fn outcome(py: Python<'_>, completion: &Finished) -> PyResult<Py<PyAny>> {
     match &completion.result {
         Ok(invoked) if invoked.function_error.is_some() => Err(function_error(py, function, invoked)?),
         Ok(invoked) => match completion.request.invocation_type {
-            InvocationType::RequestResponse => from_json(py, &invoked.payload),
+            InvocationType::RequestResponse => from_json(py, &invoked.payload).map_err(|error| {
+                UnreadableResult { function, invoked, why: error.value(py).to_string() }.into_py_err()
+            }),
             InvocationType::Event | InvocationType::DryRun => Ok(py.None()),
         },
         Err(error) => Err(FailedInvocation { function, attempts: completion.attempts, error }.into_py_err()),

@@ -4,7 +4,7 @@
 
 use lambda_executor_emulator::{HandlerError, RegistryError};
 use lambda_executor_engine::client_config::ConfigError;
-use lambda_executor_engine::invocation::AttemptError;
+use lambda_executor_engine::invocation::{AttemptError, Invoked};
 use pyo3::exceptions::{PyFileNotFoundError, PyKeyError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
@@ -61,6 +61,25 @@ impl IntoPyErr for HandlerError {
     }
 }
 
+/// Lambda answered, but with a result the client cannot read as JSON (a proxy's page, say).
+pub struct UnreadableResult<'a> {
+    pub function: &'a str,
+    pub invoked: &'a Invoked,
+    pub why: String,
+}
+
+impl IntoPyErr for UnreadableResult<'_> {
+    fn into_py_err(self) -> PyErr {
+        let Self { function, invoked, why } = self;
+        let request_id = invoked.request_id.as_deref().unwrap_or("none");
+        let text = format!(
+            "{function} answered HTTP {} (request {request_id}) with a result that is not JSON the client can read: {why}",
+            invoked.status_code
+        );
+        class::InvocationError::new_err((text, "UnreadableResult", invoked.status_code, invoked.request_id.clone()))
+    }
+}
+
 /// An invocation that ended without a response, as the exception its future raises.
 pub struct FailedInvocation<'a> {
     pub function: &'a str,
@@ -73,9 +92,12 @@ impl IntoPyErr for FailedInvocation<'_> {
         let Self { function, attempts, error } = self;
         match error {
             AttemptError::Throttled { reason, .. } => {
+                let attempts_made = match attempts {
+                    1 => "on its only attempt".to_owned(),
+                    n => format!("on all {n} attempts"),
+                };
                 let message = format!(
-                    "{function} was throttled ({reason}) on every one of {attempts} attempts until the retry \
-                     policy's throttle_timeout passed"
+                    "{function} was throttled ({reason}) {attempts_made} until the retry policy's throttle_timeout passed"
                 );
                 class::ThrottledError::new_err((message, reason.clone(), attempts))
             }

@@ -13,10 +13,14 @@ use lambda_executor_engine::runtime;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
+use crate::arguments::whole_number;
 use crate::delivery::{self, CancelUnsent, PySink};
 use crate::errors::{class, IntoPyErr};
 use crate::payload::{to_json, to_python};
 use crate::retry_policy::RetryPolicy;
+
+/// The most invocations one executor keeps in flight (each is a socket).
+const MAX_WORKERS: i64 = 100_000;
 
 #[pyclass(module = "lambda_executor._core", frozen)]
 pub struct Engine {
@@ -54,7 +58,7 @@ impl Engine {
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
-        max_workers: i64,
+        max_workers: &Bound<'_, PyAny>,
         region: Option<String>,
         profile: Option<String>,
         endpoint_url: Option<String>,
@@ -63,9 +67,7 @@ impl Engine {
         log_tail: bool,
         retry: Option<RetryPolicy>,
     ) -> PyResult<Self> {
-        if !(1..=100_000).contains(&max_workers) {
-            return Err(PyValueError::new_err(format!("max_workers must be 1 to 100000, not {max_workers}")));
-        }
+        let max_workers = whole_number(max_workers, "max_workers", 1, MAX_WORKERS)? as usize;
         let invocation_type = match InvocationType::parse(invocation_type) {
             Some(InvocationType::DryRun) | None => {
                 return Err(PyValueError::new_err(format!(
@@ -83,7 +85,7 @@ impl Engine {
         let runtime = runtime::get();
         let client = py.detach(|| runtime.block_on(client_for(&options))).map_err(IntoPyErr::into_py_err)?;
         let policy = retry.map(|policy| policy.0).unwrap_or_default();
-        let dispatcher = Dispatcher::new(client, policy, max_workers as usize);
+        let dispatcher = Dispatcher::new(client, policy, max_workers);
         Ok(Self { dispatcher, qualifier, invocation_type, log_tail, owner_pid: std::process::id() })
     }
 
@@ -99,9 +101,20 @@ impl Engine {
         log_tail: Option<bool>,
     ) -> PyResult<JobHandle> {
         let request = self.prepare(function, event, log_tail)?;
-        let job = Job::new(PySink::Future(future));
-        self.dispatcher.submit(job.clone(), request);
-        Ok(JobHandle { job })
+        Ok(self.send(request, future))
+    }
+
+    /// `submit` in two steps, so that a batch is converted whole before any of it is sent:
+    /// `encode` converts and checks one event, `send_encoded` starts it.
+    fn encode(&self, function: &str, event: &Bound<'_, PyAny>) -> PyResult<EncodedEvent> {
+        let request = self.prepare(function, event, None)?;
+        Ok(EncodedEvent { request: std::sync::Mutex::new(Some(request)) })
+    }
+
+    fn send_encoded(&self, event: &EncodedEvent, future: Py<PyAny>) -> PyResult<JobHandle> {
+        let request = event.request.lock().unwrap().take();
+        let request = request.ok_or_else(|| PyRuntimeError::new_err("this event was sent already"))?;
+        Ok(self.send(request, future))
     }
 
     /// As `submit`, for asyncio: returns an asyncio future of the running loop, resolved by the
@@ -120,7 +133,12 @@ impl Engine {
     }
 
     /// Blocks (without the GIL) until every submitted invocation has ended; Ctrl-C interrupts it.
+    /// In a forked child it returns at once: the parent's invocations are not the child's to wait
+    /// for (and can never end there).
     fn wait_idle(&self, py: Python<'_>) -> PyResult<()> {
+        if std::process::id() != self.owner_pid {
+            return Ok(());
+        }
         if delivery::on_completion_thread() {
             return Err(PyRuntimeError::new_err(
                 "cannot wait for the executor from a future's done-callback: it would wait for itself",
@@ -152,6 +170,12 @@ impl Engine {
 }
 
 impl Engine {
+    fn send(&self, request: InvokeRequest, future: Py<PyAny>) -> JobHandle {
+        let job = Job::new(PySink::Future(future));
+        self.dispatcher.submit(job.clone(), request);
+        JobHandle { job }
+    }
+
     fn prepare(&self, function: &str, event: &Bound<'_, PyAny>, log_tail: Option<bool>) -> PyResult<InvokeRequest> {
         if std::process::id() != self.owner_pid {
             return Err(PyRuntimeError::new_err(
@@ -180,4 +204,10 @@ impl Engine {
             payload: Bytes::from(payload),
         })
     }
+}
+
+/// One event converted and checked, not yet sent (see `Engine.encode`).
+#[pyclass(module = "lambda_executor._core", frozen)]
+pub struct EncodedEvent {
+    request: std::sync::Mutex<Option<InvokeRequest>>,
 }

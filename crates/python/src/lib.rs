@@ -2,6 +2,7 @@
 //! wrappers around the engine, the emulator and the deploy calls, with the delivery of outcomes
 //! to Python futures, payload conversion, and the one error boundary (errors.rs).
 
+mod arguments;
 mod control_plane;
 mod delivery;
 mod errors;
@@ -19,6 +20,7 @@ fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<local_lambda::LocalLambda>()?;
     module.add_class::<executor::Engine>()?;
     module.add_class::<executor::JobHandle>()?;
+    module.add_class::<executor::EncodedEvent>()?;
     module.add_class::<invocation_info::InvocationInfo>()?;
     module.add_class::<invocation_info::Report>()?;
     module.add_class::<control_plane::ControlPlane>()?;

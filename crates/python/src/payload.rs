@@ -2,6 +2,7 @@
 //! Python values at completion. Only what JSON can carry exactly is accepted; anything else (NaN,
 //! bytes, sets, non-string keys, arbitrary objects) is a TypeError before anything is sent.
 
+use std::cell::RefCell;
 use std::fmt;
 
 use pyo3::exceptions::PyTypeError;
@@ -10,12 +11,42 @@ use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::ser::{self, Serialize, SerializeMap, SerializeSeq, Serializer};
 
-/// Deeper nesting is refused (it is almost always a reference cycle).
-const MAX_DEPTH: usize = 256;
+/// Containers nested deeper than serde_json reads back (its recursion limit) are refused before
+/// sending: the result of such a payload could not be read (and deep nesting is almost always a
+/// reference cycle).
+pub const MAX_NESTING: usize = 127;
 
-/// Encodes a Python value as JSON bytes.
+/// Where in a payload a value sits: a dict key or a list index.
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// Encodes a Python value as JSON bytes; what JSON cannot carry is a TypeError that says where it
+/// is in the value (`at ['items'][3]: ...`).
 pub fn to_json(value: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
-    serde_json::to_vec(&PyJson { value, depth: 0 }).map_err(|error| PyTypeError::new_err(error.to_string()))
+    let path = RefCell::new(Vec::new());
+    serde_json::to_vec(&PyJson { value, depth: 0, path: &path }).map_err(|error| {
+        let mut path = path.into_inner();
+        path.reverse(); // gathered from the failing value outwards
+        match path.is_empty() {
+            true => PyTypeError::new_err(error.to_string()),
+            false => PyTypeError::new_err(format!("at {}: {error}", render(&path))),
+        }
+    })
+}
+
+/// A path as Python subscripts, `['items'][3]`; a long one keeps its ends.
+fn render(path: &[Step]) -> String {
+    let step = |step: &Step| match step {
+        Step::Key(key) => format!("[{key:?}]").replace('"', "'"),
+        Step::Index(index) => format!("[{index}]"),
+    };
+    if path.len() <= 12 {
+        return path.iter().map(step).collect();
+    }
+    let (head, tail) = (&path[..4], &path[path.len() - 4..]);
+    format!("{}...{}", head.iter().map(step).collect::<String>(), tail.iter().map(step).collect::<String>())
 }
 
 /// `lambda_executor._core.to_json(value)`: the JSON bytes the engine would send, under the same
@@ -48,18 +79,48 @@ pub fn to_python<T: Serialize>(py: Python<'_>, value: &T) -> PyResult<Py<PyAny>>
 
 struct PyJson<'a, 'py> {
     value: &'a Bound<'py, PyAny>,
+    /// Containers around this value.
     depth: usize,
+    /// Where a value that cannot be sent sits: each container it is in adds its step on the way
+    /// out of the error, so nothing is recorded while all goes well.
+    path: &'a RefCell<Vec<Step>>,
+}
+
+impl PyJson<'_, '_> {
+    fn check_nesting<E: ser::Error>(&self) -> Result<(), E> {
+        if self.depth >= MAX_NESTING {
+            return Err(E::custom(format!(
+                "the payload nests deeper than {MAX_NESTING} levels, more than a JSON reader takes back (is \
+                 there a reference cycle?)"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// One element of a container: a dict's value under `key`, or a sequence's item at `index`.
+struct Element<'a, 'py> {
+    parent: &'a PyJson<'a, 'py>,
+    item: Bound<'py, PyAny>,
+    key: Option<&'a str>,
+    index: usize,
+}
+
+impl Serialize for Element<'_, '_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let parent = self.parent;
+        PyJson { value: &self.item, depth: parent.depth + 1, path: parent.path }.serialize(serializer).inspect_err(
+            |_| {
+                let step = self.key.map_or(Step::Index(self.index), |key| Step::Key(key.to_owned()));
+                parent.path.borrow_mut().push(step);
+            },
+        )
+    }
 }
 
 impl Serialize for PyJson<'_, '_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let value = self.value;
-        if self.depth > MAX_DEPTH {
-            return Err(ser::Error::custom(format!(
-                "payload nests deeper than {MAX_DEPTH} levels (is there a reference cycle?)"
-            )));
-        }
-        let depth = self.depth + 1;
         if value.is_none() {
             serializer.serialize_unit()
         } else if let Ok(flag) = value.cast::<PyBool>() {
@@ -83,24 +144,28 @@ impl Serialize for PyJson<'_, '_> {
         } else if let Ok(text) = value.cast::<PyString>() {
             serializer.serialize_str(&text.to_cow().map_err(ser::Error::custom)?)
         } else if let Ok(dict) = value.cast::<PyDict>() {
+            self.check_nesting()?;
             let mut map = serializer.serialize_map(Some(dict.len()))?;
             for (key, item) in dict.iter() {
                 let key = key.cast::<PyString>().map_err(|_| {
                     ser::Error::custom(format!("dict keys must be str for JSON, not {}", type_name(&key)))
                 })?;
-                map.serialize_entry(&*key.to_cow().map_err(ser::Error::custom)?, &PyJson { value: &item, depth })?;
+                let key = key.to_cow().map_err(ser::Error::custom)?;
+                map.serialize_entry(&*key, &Element { parent: self, item, key: Some(&key), index: 0 })?;
             }
             map.end()
         } else if let Ok(list) = value.cast::<PyList>() {
+            self.check_nesting()?;
             let mut seq = serializer.serialize_seq(Some(list.len()))?;
-            for item in list.iter() {
-                seq.serialize_element(&PyJson { value: &item, depth })?;
+            for (index, item) in list.iter().enumerate() {
+                seq.serialize_element(&Element { parent: self, item, key: None, index })?;
             }
             seq.end()
         } else if let Ok(tuple) = value.cast::<PyTuple>() {
+            self.check_nesting()?;
             let mut seq = serializer.serialize_seq(Some(tuple.len()))?;
-            for item in tuple.iter() {
-                seq.serialize_element(&PyJson { value: &item, depth })?;
+            for (index, item) in tuple.iter().enumerate() {
+                seq.serialize_element(&Element { parent: self, item, key: None, index })?;
             }
             seq.end()
         } else {

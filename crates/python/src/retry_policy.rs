@@ -4,6 +4,11 @@ use lambda_executor_engine::retry;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
+use crate::arguments::whole_number;
+
+/// More retries than this of one call is no policy a user means.
+const MAX_RETRIES: i64 = 1000;
+
 /// How LambdaExecutor retries. Every argument is optional:
 ///
 /// - `throttle_timeout`: seconds an invocation keeps retrying throttles (429) before
@@ -21,14 +26,19 @@ pub struct RetryPolicy(pub retry::RetryPolicy);
 #[pymethods]
 impl RetryPolicy {
     #[new]
-    #[pyo3(signature = (*, throttle_timeout=900.0, max_retries=4, base_delay=0.05, max_delay=5.0, retry_after_sent=false))]
+    #[pyo3(signature = (*, throttle_timeout=900.0, max_retries=None, base_delay=0.05, max_delay=5.0, retry_after_sent=false),
+           text_signature = "(*, throttle_timeout=900.0, max_retries=4, base_delay=0.05, max_delay=5.0, retry_after_sent=False)")]
     fn new(
         throttle_timeout: f64,
-        max_retries: u32,
+        max_retries: Option<&Bound<'_, PyAny>>,
         base_delay: f64,
         max_delay: f64,
         retry_after_sent: bool,
     ) -> PyResult<Self> {
+        let max_retries = match max_retries {
+            Some(value) => whole_number(value, "max_retries", 0, MAX_RETRIES)? as u32,
+            None => retry::RetryPolicy::default().max_retries,
+        };
         retry::RetryPolicy::new(throttle_timeout, max_retries, base_delay, max_delay, retry_after_sent)
             .map(Self)
             .map_err(PyValueError::new_err)
