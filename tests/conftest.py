@@ -34,6 +34,10 @@ def _no_real_aws(monkeypatch, tmp_path_factory):
         "AWS_WEB_IDENTITY_TOKEN_FILE",
     ):
         monkeypatch.delenv(name, raising=False)
+    # Nor the machine's own trust and proxy settings: a test that wants them sets its own.
+    for name in ("AWS_CA_BUNDLE", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
 
 
 @pytest.fixture

@@ -1,7 +1,9 @@
 """Retry rules at the connection level, configuration errors, moto as an independent server, fork."""
 
+import socket
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -200,3 +202,56 @@ def test_work_submitted_before_the_interpreter_exits_is_finished(local, handlers
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert out.read_text().startswith("1 ")
+
+
+def test_a_pooled_connection_the_server_closed_while_idle_is_not_a_failure():
+    """The server answers once per connection and then closes it, as servers do with idle
+    keep-alive connections: the next call must not meet the dead connection as 'may have run'."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    served = []
+    stop = threading.Event()
+
+    def serve():
+        deadline = time.monotonic() + 60
+        while not stop.is_set() and time.monotonic() < deadline:
+            try:
+                connection, _ = listener.accept()
+            except socket.timeout:
+                continue
+            with connection:
+                connection.settimeout(5)
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += connection.recv(65536)
+                head, _, body = data.partition(b"\r\n\r\n")
+                length = next(
+                    int(line.split(b":")[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length:")
+                )
+                while len(body) < length:
+                    body += connection.recv(65536)
+                served.append(body)
+                connection.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                    + body
+                )
+                time.sleep(0.05)  # kept alive for a moment, then closed while idle
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        with LambdaExecutor(max_workers=1, endpoint_url=url, retry=RetryPolicy(max_retries=0)) as executor:
+            for i in range(3):
+                future = executor.submit("f", {"i": i})
+                assert future.result(timeout=30) == {"i": i}
+                assert future.invocation.attempts == 1
+                time.sleep(0.3)
+        assert len(served) == 3
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        listener.close()

@@ -168,6 +168,7 @@ class Engine:
         region: Optional[str] = None,
         profile: Optional[str] = None,
         endpoint_url: Optional[str] = None,
+        verify: Union[bool, str, PathLike[str], None] = None,
         qualifier: Optional[str] = None,
         invocation_type: str = "RequestResponse",
         log_tail: bool = False,
@@ -190,7 +191,12 @@ class ControlPlane:
     """The control-plane calls of `lambda-executor deploy` (see deploy.py); functions as dicts."""
 
     def __new__(
-        cls, *, region: Optional[str] = None, profile: Optional[str] = None, endpoint_url: Optional[str] = None
+        cls,
+        *,
+        region: Optional[str] = None,
+        profile: Optional[str] = None,
+        endpoint_url: Optional[str] = None,
+        verify: Union[bool, str, PathLike[str], None] = None,
     ) -> ControlPlane: ...
     def get_function(self, name: str) -> Optional[dict[str, Any]]: ...
     def create_function(

@@ -5,7 +5,9 @@
 //! checks (a synchronous invoke may be silent for 15 minutes). Region and credentials are
 //! resolved when the client is built, so a missing one is an error at once, not a hang later.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -31,6 +33,18 @@ pub struct ClientOptions {
     pub region: Option<String>,
     pub profile: Option<String>,
     pub endpoint_url: Option<String>,
+    /// The certificates to trust instead of the system's (PEM), as boto3's `verify=` path; else
+    /// AWS_CA_BUNDLE, else the profile's `ca_bundle`.
+    pub ca_bundle: Option<PathBuf>,
+}
+
+impl ClientOptions {
+    /// The options with what the environment adds to them, so that a client built under other
+    /// settings is not reused.
+    fn resolved(&self) -> Self {
+        let ca_bundle = self.ca_bundle.clone().or_else(|| std::env::var_os("AWS_CA_BUNDLE").map(PathBuf::from));
+        Self { ca_bundle, ..self.clone() }
+    }
 }
 
 #[derive(Debug)]
@@ -39,6 +53,8 @@ pub enum ConfigError {
     /// What each credential provider said, a line each.
     MissingCredentials(Vec<String>),
     InvalidEndpoint(String),
+    /// The trust store could not be built (a CA bundle that is not PEM, say).
+    Tls(String),
 }
 
 impl std::fmt::Display for ConfigError {
@@ -58,6 +74,7 @@ impl std::fmt::Display for ConfigError {
                 )?;
                 providers.iter().try_for_each(|said| write!(f, "\n  - {said}"))
             }
+            Self::Tls(why) => write!(f, "cannot set up TLS: {why}"),
             Self::InvalidEndpoint(url) => write!(f, "endpoint_url must be an http:// or https:// URL, not '{url}'"),
         }
     }
@@ -68,6 +85,7 @@ static CLIENTS: PerProcess<Mutex<HashMap<ClientOptions, Client>>> = PerProcess::
 
 /// The shared client for `options`, built on first use.
 pub async fn client_for(options: &ClientOptions) -> Result<Client, ConfigError> {
+    let options = &options.resolved();
     let clients = CLIENTS.get_or_init(Mutex::default);
     if let Some(client) = clients.lock().unwrap().get(options) {
         return Ok(client.clone());
@@ -82,7 +100,18 @@ async fn build(options: &ClientOptions) -> Result<Client, ConfigError> {
             return Err(ConfigError::InvalidEndpoint(url.clone()));
         }
     }
-    let http_client = aws_sdk_lambda::config::SharedHttpClient::new(crate::transport::Transport::default());
+    let ca_bundle = match &options.ca_bundle {
+        Some(path) => Some(path.clone()),
+        None => profile_setting(options.profile.as_deref(), "ca_bundle").await.map(PathBuf::from),
+    };
+    let trusted = match ca_bundle {
+        Some(path) => Some(
+            std::fs::read(&path)
+                .map_err(|error| ConfigError::Tls(format!("cannot read the CA bundle {}: {error}", path.display())))?,
+        ),
+        None => None,
+    };
+    let http_client = crate::http_client::build(trusted).map_err(ConfigError::Tls)?;
     let timeouts =
         TimeoutConfig::builder().connect_timeout(CONNECT_TIMEOUT).operation_attempt_timeout(ATTEMPT_TIMEOUT).build();
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
@@ -136,4 +165,14 @@ fn providers_said(error: &(dyn std::error::Error + 'static)) -> Vec<String> {
         })
         .take(10)
         .collect()
+}
+
+/// A setting of the selected profile (`profile`, else AWS_PROFILE, else `default`) from the shared
+/// config and credentials files, as aws-config reads them.
+async fn profile_setting(profile: Option<&str>, name: &str) -> Option<String> {
+    use aws_runtime::env_config::file::EnvConfigFiles;
+    use aws_types::os_shim_internal::{Env, Fs};
+    let selected = profile.map(|profile| Cow::Owned(profile.to_owned()));
+    let profiles = aws_config::profile::load(&Fs::real(), &Env::real(), &EnvConfigFiles::default(), selected).await;
+    profiles.ok()?.get(name).map(str::to_owned)
 }

@@ -12,6 +12,7 @@ use aws_sdk_lambda::Client;
 use bytes::Bytes;
 
 use crate::error_text::sentence;
+use crate::http_client;
 use crate::protocol::InvocationType;
 
 /// The code of a response that names no Lambda error type.
@@ -122,7 +123,10 @@ fn classify(error: SdkError<InvokeError, aws_sdk_lambda::config::http::HttpRespo
                 return AttemptError::MaybeSent { message: "the request could not be dispatched".into() };
             };
             let message = sentence(connector);
-            if crate::transport::never_sent(connector) {
+            if http_client::untrusted_certificate(connector) {
+                let code = "UntrustedCertificate".into();
+                AttemptError::Rejected { code, message, status: 0, request_id: None }
+            } else if http_client::never_sent(connector) {
                 AttemptError::NotSent { message }
             } else {
                 AttemptError::MaybeSent { message }

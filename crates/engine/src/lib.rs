@@ -3,19 +3,19 @@
 //! A [`dispatcher::Dispatcher`] runs each submitted invocation as a tokio task on the process's
 //! one [`runtime`]: it waits for room under the function's [`adaptive_limit`], makes its
 //! [`invocation`] attempts through the shared client of [`client_config`] (which sends through
-//! [`transport`]) as the [`retry`] policy decides, counts the outcome in [`stats`] (reading
+//! [`http_client`]) as the [`retry`] policy decides, counts the outcome in [`stats`] (reading
 //! Lambda's REPORT line with [`report_line`]), and hands it to the job's [`dispatcher::Sink`].
 
 pub mod adaptive_limit;
 pub mod client_config;
 pub mod dispatcher;
 pub mod error_text;
+pub mod http_client;
 pub mod invocation;
 pub mod per_process;
 pub mod report_line;
 pub mod retry;
 pub mod runtime;
 pub mod stats;
-mod transport;
 
 pub use lambda_executor_protocol as protocol;

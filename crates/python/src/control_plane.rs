@@ -6,10 +6,10 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use lambda_executor_deploy::{ConfigurationUpdate, ControlPlane as Calls, DeployError, NewFunction};
-use lambda_executor_engine::client_config::ClientOptions;
 use lambda_executor_engine::runtime;
 use pyo3::prelude::*;
 
+use crate::client_options::client_options;
 use crate::errors::{class, IntoPyErr};
 use crate::payload::to_python;
 
@@ -35,14 +35,15 @@ fn answer<T: serde::Serialize>(py: Python<'_>, result: Result<T, DeployError>) -
 #[pymethods]
 impl ControlPlane {
     #[new]
-    #[pyo3(signature = (*, region=None, profile=None, endpoint_url=None))]
+    #[pyo3(signature = (*, region=None, profile=None, endpoint_url=None, verify=None))]
     fn new(
         py: Python<'_>,
         region: Option<String>,
         profile: Option<String>,
         endpoint_url: Option<String>,
+        verify: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let options = ClientOptions { region, profile, endpoint_url };
+        let options = client_options(region, profile, endpoint_url, verify)?;
         let calls = run(py, Calls::connect(&options)).map_err(IntoPyErr::into_py_err)?;
         Ok(Self { calls })
     }

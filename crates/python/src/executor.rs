@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use lambda_executor_engine::client_config::{client_for, ClientOptions};
+use lambda_executor_engine::client_config::client_for;
 use lambda_executor_engine::dispatcher::{Dispatcher, Job};
 use lambda_executor_engine::invocation::InvokeRequest;
 use lambda_executor_engine::protocol::{is_valid_qualifier, FunctionRef, InvocationType};
@@ -14,6 +14,7 @@ use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
 use crate::arguments::whole_number;
+use crate::client_options::client_options;
 use crate::delivery::{self, CancelUnsent, PySink};
 use crate::errors::{class, IntoPyErr};
 use crate::payload::{to_json, to_python};
@@ -53,7 +54,7 @@ impl JobHandle {
 #[pymethods]
 impl Engine {
     #[new]
-    #[pyo3(signature = (max_workers, *, region=None, profile=None, endpoint_url=None, qualifier=None,
+    #[pyo3(signature = (max_workers, *, region=None, profile=None, endpoint_url=None, verify=None, qualifier=None,
                         invocation_type="RequestResponse", log_tail=false, retry=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -62,6 +63,7 @@ impl Engine {
         region: Option<String>,
         profile: Option<String>,
         endpoint_url: Option<String>,
+        verify: Option<&Bound<'_, PyAny>>,
         qualifier: Option<String>,
         invocation_type: &str,
         log_tail: bool,
@@ -81,7 +83,7 @@ impl Engine {
                 return Err(PyValueError::new_err(format!("qualifier '{qualifier}' is not a version or alias name")));
             }
         }
-        let options = ClientOptions { region, profile, endpoint_url };
+        let options = client_options(region, profile, endpoint_url, verify)?;
         let runtime = runtime::get();
         let client = py.detach(|| runtime.block_on(client_for(&options))).map_err(IntoPyErr::into_py_err)?;
         let policy = retry.map(|policy| policy.0).unwrap_or_default();

@@ -3,6 +3,7 @@
 //! to Python futures, payload conversion, and the one error boundary (errors.rs).
 
 mod arguments;
+mod client_options;
 mod control_plane;
 mod delivery;
 mod errors;
