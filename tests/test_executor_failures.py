@@ -255,3 +255,31 @@ def test_a_pooled_connection_the_server_closed_while_idle_is_not_a_failure():
         stop.set()
         thread.join(timeout=5)
         listener.close()
+
+
+def test_read_timeout_bounds_a_silent_server_and_the_call_may_have_run():
+    silent = socket.create_server(("127.0.0.1", 0))  # accepts (the backlog) and never answers
+    try:
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        started = time.monotonic()
+        with LambdaExecutor(endpoint_url=url, read_timeout=0.5) as executor:
+            future = executor.submit("f", {})
+            with pytest.raises(ConnectionLostError, match="may have run"):
+                future.result(timeout=30)
+        assert time.monotonic() - started < 10
+        assert future.invocation.attempts == 1
+    finally:
+        silent.close()
+
+
+@pytest.mark.parametrize("endpoint", ["http://", "https://", "http:///path", "ftp://host", "localhost:9000"])
+def test_an_endpoint_without_a_host_is_a_configuration_error(endpoint):
+    with pytest.raises(ConfigurationError, match="endpoint_url must be an http:// or https:// URL with a host"):
+        LambdaExecutor(endpoint_url=endpoint)
+
+
+@pytest.mark.parametrize("setting", ["connect_timeout", "read_timeout"])
+@pytest.mark.parametrize("value", [0, -1, float("nan"), float("inf")])
+def test_timeouts_must_be_positive_seconds(setting, value):
+    with pytest.raises(ValueError, match=f"{setting} must be more than 0"):
+        LambdaExecutor(**{setting: value})

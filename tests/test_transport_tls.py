@@ -1,100 +1,15 @@
-"""The client over TLS, as it reaches AWS: against an HTTPS peer served by Python's ssl (OpenSSL),
-with a certificate chain made for the test and trusted as boto3 users trust one: `verify=`,
+"""The client over TLS, as it reaches AWS: against an HTTPS peer served by Python's ssl (OpenSSL,
+conftest.py's https_lambda), with a certificate chain made for the test and trusted as boto3 users trust one: `verify=`,
 AWS_CA_BUNDLE, a profile's ca_bundle, or SSL_CERT_FILE for the system store."""
 
-import datetime
-import http.server
-import ipaddress
 import json
 import os
-import ssl
 import subprocess
 import sys
-import threading
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
-from lambda_executor import ConfigurationError, InvocationError, LambdaExecutor
-
-
-def _certificate(subject, issuer_name, key, issuer_key, *, ca):
-    now = datetime.datetime.now(datetime.timezone.utc)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
-        .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer_name)]))
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-    )
-    if not ca:
-        names = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-        builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
-    return builder.sign(issuer_key, hashes.SHA256())
-
-
-def _pem(certificate):
-    return certificate.public_bytes(serialization.Encoding.PEM)
-
-
-@pytest.fixture(scope="module")
-def chain(tmp_path_factory):
-    """A CA file and a server certificate for localhost signed by it; plus an unrelated CA."""
-    folder = tmp_path_factory.mktemp("tls")
-    ca_key, server_key, other_key = (ec.generate_private_key(ec.SECP256R1()) for _ in range(3))
-    ca = _certificate("test CA", "test CA", ca_key, ca_key, ca=True)
-    server = _certificate("localhost", "test CA", server_key, ca_key, ca=False)
-    other = _certificate("other CA", "other CA", other_key, other_key, ca=True)
-    (folder / "ca.pem").write_bytes(_pem(ca))
-    (folder / "other.pem").write_bytes(_pem(other))
-    (folder / "server.pem").write_bytes(_pem(server))
-    (folder / "server.key").write_bytes(
-        server_key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return folder
-
-
-@pytest.fixture
-def https_lambda(chain):
-    """An HTTPS peer answering Invoke with the event it was sent, on kept-alive connections."""
-    connections = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def setup(self):
-            connections.append(self.client_address)
-            super().setup()
-
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("X-Amz-Executed-Version", "$LATEST")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(chain / "server.pem", chain / "server.key")
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-    thread.start()
-    yield f"https://localhost:{server.server_address[1]}", connections
-    server.shutdown()
-    server.server_close()
+from helpers import boto3_lambda
+from lambda_executor import ConfigurationError, InvocationError, LambdaExecutor, LocalLambda
 
 
 def test_invokes_over_tls_on_one_kept_alive_connection(chain, https_lambda):
@@ -168,3 +83,49 @@ def test_bad_verify_values_are_refused(verify, error, words):
 def test_a_ca_bundle_that_cannot_be_read_is_a_configuration_error(tmp_path):
     with pytest.raises(ConfigurationError, match="cannot read the CA bundle"):
         LambdaExecutor(endpoint_url="https://localhost:1", verify=str(tmp_path / "missing.pem"))
+
+
+@pytest.fixture
+def local_tls(chain):
+    with LocalLambda(tls=(chain / "server.pem", chain / "server.key")) as local:
+        local.add_synthetic("echo")
+        yield local
+
+
+def test_local_lambda_over_tls_serves_the_executor_and_boto3(chain, local_tls, monkeypatch):
+    assert local_tls.endpoint_url.startswith("https://127.0.0.1:")
+    monkeypatch.setenv("AWS_CA_BUNDLE", str(chain / "ca.pem"))
+    with LambdaExecutor(endpoint_url=local_tls.endpoint_url) as executor:
+        assert list(executor.map("echo", range(50))) == list(range(50))
+    client = boto3_lambda(local_tls.endpoint_url)
+    assert client.invoke(FunctionName="echo", Payload=b'{"via": "boto3"}')["Payload"].read() == b'{"via": "boto3"}'
+    assert local_tls.stats("echo")["invocations"] == 51
+
+
+def test_local_lambda_refuses_a_certificate_and_key_that_do_not_make_an_identity(chain):
+    with pytest.raises(ValueError, match=r"do not make a TLS identity|cannot read the key"):
+        LocalLambda(tls=(chain / "server.pem", chain / "ca.pem"))
+
+
+def test_the_local_command_serves_https(chain):
+    command = [
+        sys.executable,
+        "-m",
+        "lambda_executor",
+        "local",
+        "--synthetic",
+        "echo",
+        "--tls-cert",
+        str(chain / "server.pem"),
+        "--tls-key",
+        str(chain / "server.key"),
+    ]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        endpoint = server.stdout.readline().rsplit(" ", 1)[1].strip()
+        assert endpoint.startswith("https://")
+        with LambdaExecutor(endpoint_url=endpoint, verify=str(chain / "ca.pem")) as executor:
+            assert executor.submit("echo", {"over": "https"}).result(timeout=30) == {"over": "https"}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

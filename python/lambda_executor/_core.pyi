@@ -20,6 +20,17 @@ __all__ = [
 
 __version__: str
 
+class _ClientSettings(TypedDict, total=False):
+    """One client's settings, as LambdaExecutor and the deploy CLI pass them (None: the default)."""
+
+    region: Optional[str]
+    profile: Optional[str]
+    endpoint_url: Optional[str]
+    verify: Union[bool, str, PathLike[str], None]
+    proxies: Optional[dict[str, str]]
+    connect_timeout: Optional[float]
+    read_timeout: Optional[float]
+
 class _FunctionStats(TypedDict):
     invocations: int
     throttles: int
@@ -47,6 +58,7 @@ class LocalLambda:
         retry_after: int = 1,
         python: Optional[Union[str, PathLike[str]]] = None,
         allow_remote: bool = False,
+        tls: Optional[tuple[Union[str, PathLike[str]], Union[str, PathLike[str]]]] = None,
     ) -> LocalLambda: ...
     @property
     def endpoint_url(self) -> str: ...
@@ -165,10 +177,7 @@ class Engine:
         cls,
         max_workers: int,
         *,
-        region: Optional[str] = None,
-        profile: Optional[str] = None,
-        endpoint_url: Optional[str] = None,
-        verify: Union[bool, str, PathLike[str], None] = None,
+        client: Optional[_ClientSettings] = None,
         qualifier: Optional[str] = None,
         invocation_type: str = "RequestResponse",
         log_tail: bool = False,
@@ -193,10 +202,7 @@ class ControlPlane:
     def __new__(
         cls,
         *,
-        region: Optional[str] = None,
-        profile: Optional[str] = None,
-        endpoint_url: Optional[str] = None,
-        verify: Union[bool, str, PathLike[str], None] = None,
+        client: Optional[_ClientSettings] = None,
     ) -> ControlPlane: ...
     def get_function(self, name: str) -> Optional[dict[str, Any]]: ...
     def create_function(

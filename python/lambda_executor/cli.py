@@ -38,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     local.add_argument("--allow-remote", action="store_true", help="allow binding a non-loopback address")
     local.add_argument("--account-concurrency", type=int, default=1000)
     local.add_argument("--idle-timeout", type=float, default=300.0, help="seconds before an idle environment is ended")
+    local.add_argument("--tls-cert", metavar="PEM", help="serve https with this certificate chain (with --tls-key)")
+    local.add_argument("--tls-key", metavar="PEM", help="the private key of --tls-cert")
     local.add_argument(
         "--function",
         nargs=3,
@@ -89,6 +91,8 @@ def run_local(args: argparse.Namespace) -> int:
         if not count.isdigit():
             raise ValueError(f"--reserved takes NAME=N with N a whole number, not {item!r}")
         reserved[name] = int(count)
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise ValueError("--tls-cert and --tls-key go together")
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
@@ -98,6 +102,7 @@ def run_local(args: argparse.Namespace) -> int:
         allow_remote=args.allow_remote,
         account_concurrency=args.account_concurrency,
         idle_timeout=args.idle_timeout,
+        tls=(args.tls_cert, args.tls_key) if args.tls_cert else None,
     ) as local:
         for name, handler, code_dir in args.function:
             local.add_function(name, handler, code_dir, reserved_concurrency=reserved.pop(name, None))

@@ -198,7 +198,7 @@ def run_invoke(args: argparse.Namespace) -> int:
 
 
 def _control(args: argparse.Namespace) -> ControlPlane:
-    return ControlPlane(region=args.region, profile=args.profile, endpoint_url=args.endpoint_url)
+    return ControlPlane(client={"region": args.region, "profile": args.profile, "endpoint_url": args.endpoint_url})
 
 
 def _desired(args: argparse.Namespace) -> dict:

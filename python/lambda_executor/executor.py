@@ -27,7 +27,7 @@ from .remote import RemoteFunction, decode_result, encode_call, import_path
 from .stats import PRICE_PER_GB_SECOND, PRICE_PER_REQUEST, Stats
 
 if TYPE_CHECKING:
-    from ._core import EncodedEvent, JobHandle
+    from ._core import EncodedEvent, JobHandle, _ClientSettings
 
 DEFAULT_MAX_WORKERS = 1000  # Lambda's default account concurrency per region
 
@@ -179,6 +179,9 @@ class LambdaExecutor(Executor):
         profile: Optional[str] = None,
         endpoint_url: Optional[str] = None,
         verify: Union[bool, str, os.PathLike[str], None] = None,
+        proxies: Optional[dict[str, str]] = None,
+        connect_timeout: Optional[float] = None,
+        read_timeout: Optional[float] = None,
         qualifier: Optional[str] = None,
         invocation_type: str = "RequestResponse",
         log_tail: bool = False,
@@ -191,12 +194,18 @@ class LambdaExecutor(Executor):
         self._max_workers = max_workers
         self._agent = agent
         self._compress_over = compress_over
+        client: _ClientSettings = {
+            "region": region,
+            "profile": profile,
+            "endpoint_url": endpoint_url,
+            "verify": verify,
+            "proxies": proxies,
+            "connect_timeout": connect_timeout,
+            "read_timeout": read_timeout,
+        }
         self._engine = Engine(
             max_workers,
-            region=region,
-            profile=profile,
-            endpoint_url=endpoint_url,
-            verify=verify,
+            client=client,
             qualifier=qualifier,
             invocation_type=invocation_type,
             log_tail=log_tail,

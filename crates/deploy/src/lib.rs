@@ -135,7 +135,7 @@ pub struct ControlPlane {
 
 impl ControlPlane {
     pub async fn connect(options: &ClientOptions) -> Result<Self, ConfigError> {
-        Ok(Self { client: client_for(options).await? })
+        Ok(Self { client: client_for(options).await?.sdk })
     }
 
     /// The function's configuration with its tags and reserved concurrency; None if there is none.

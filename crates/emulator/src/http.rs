@@ -11,8 +11,10 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tokio_rustls::TlsAcceptor;
 
 pub type HttpResponse = Response<Full<Bytes>>;
 
@@ -28,8 +30,8 @@ pub fn dropped_connection() -> HttpResponse {
 }
 
 /// Serves `listener` with `handler` until `stop` turns true (or its sender is dropped); open
-/// connections end with it.
-pub fn serve<H, F>(listener: TcpListener, stop: watch::Receiver<bool>, handler: H)
+/// connections end with it. With `tls`, each connection is a TLS one.
+pub fn serve<H, F>(listener: TcpListener, stop: watch::Receiver<bool>, tls: Option<TlsAcceptor>, handler: H)
 where
     H: Fn(Request<Incoming>) -> F + Send + Sync + 'static,
     F: Future<Output = HttpResponse> + Send + 'static,
@@ -50,28 +52,45 @@ where
                 _ = stopped(&mut stop_accepting) => break,
             };
             let _ = stream.set_nodelay(true);
-            let handler = handler.clone();
-            let mut stop_serving = stop.clone();
+            let (handler, stop, tls) = (handler.clone(), stop.clone(), tls.clone());
             tokio::spawn(async move {
-                let service = service_fn(move |request| {
-                    let response = handler(request);
-                    async move {
-                        let response = response.await;
-                        // An error from the service makes hyper close the connection unanswered.
-                        match response.extensions().get::<DropConnection>() {
-                            Some(_) => Err(std::io::Error::other("connection dropped on purpose")),
-                            None => Ok(response),
+                match tls {
+                    // A client that fails the handshake gets nothing more.
+                    Some(acceptor) => {
+                        if let Ok(stream) = acceptor.accept(stream).await {
+                            serve_connection(stream, handler, stop).await;
                         }
                     }
-                });
-                let connection = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service);
-                tokio::select! {
-                    _ = connection => {}
-                    _ = stopped(&mut stop_serving) => {}
+                    None => serve_connection(stream, handler, stop).await,
                 }
             });
         }
     });
+}
+
+/// Answers the requests of one connection until it closes or `stop` turns true.
+async fn serve_connection<S, H, F>(stream: S, handler: Arc<H>, mut stop: watch::Receiver<bool>)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    H: Fn(Request<Incoming>) -> F + Send + Sync + 'static,
+    F: Future<Output = HttpResponse> + Send + 'static,
+{
+    let service = service_fn(move |request| {
+        let response = handler(request);
+        async move {
+            let response = response.await;
+            // An error from the service makes hyper close the connection unanswered.
+            match response.extensions().get::<DropConnection>() {
+                Some(_) => Err(std::io::Error::other("connection dropped on purpose")),
+                None => Ok(response),
+            }
+        }
+    });
+    let connection = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service);
+    tokio::select! {
+        _ = connection => {}
+        _ = stopped(&mut stop) => {}
+    }
 }
 
 /// Resolves once `stop` turns true or its sender is gone. The borrow `wait_for` returns is

@@ -13,6 +13,7 @@ mod log_capture;
 mod registry;
 mod runtime_api;
 mod synthetic;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -38,6 +39,8 @@ pub struct EmulatorConfig {
     pub python: PathBuf,
     /// Seconds a throttled caller is told to wait (Retry-After).
     pub retry_after_secs: u32,
+    /// Serve the Invoke and control APIs over TLS with this identity (see tls.rs).
+    pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 /// Lambda takes thousands of new connections at once; the default backlog (1024) would drop the
@@ -78,7 +81,8 @@ impl Emulator {
             stop,
         });
         let served = emulator.clone();
-        http::serve(listener, stopped.clone(), move |request| invoke_api::handle(served.clone(), request));
+        let tls = emulator.config.tls.clone().map(tokio_rustls::TlsAcceptor::from);
+        http::serve(listener, stopped.clone(), tls, move |request| invoke_api::handle(served.clone(), request));
         tokio::spawn(emulator.clone().run_event_queue(stopped.clone()));
         tokio::spawn(emulator.clone().reap_idle_environments(stopped));
         Ok(emulator)

@@ -20,11 +20,15 @@ use aws_sdk_lambda::Client;
 
 use crate::error_text::sentence;
 use crate::per_process::PerProcess;
+use crate::proxy::{self, Proxies};
 
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// A synchronous invocation may run 15 minutes; an attempt silent for longer is lost (and,
-/// since it may have run, not retried unless the policy says so).
-const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(15 * 60 + 60);
+/// How long establishing a connection may take (botocore's `connect_timeout`; its default is 60 s).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a call may wait for its answer (botocore's `read_timeout`): a synchronous invocation
+/// may run 15 minutes, so by default an answer silent for longer is lost (and, since the function
+/// may have run, not retried unless the policy says so). botocore's default, 60 s, cuts slow
+/// Lambda calls short.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(15 * 60 + 60);
 /// Credential providers that hang (an unreachable SSO or instance endpoint) fail after this.
 const CREDENTIALS_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -36,14 +40,34 @@ pub struct ClientOptions {
     /// The certificates to trust instead of the system's (PEM), as boto3's `verify=` path; else
     /// AWS_CA_BUNDLE, else the profile's `ca_bundle`.
     pub ca_bundle: Option<PathBuf>,
+    /// Explicit proxies by scheme (botocore's `proxies`); None: the environment's variables.
+    pub proxies: Option<Proxies>,
+    /// Defaults: CONNECT_TIMEOUT and READ_TIMEOUT.
+    pub connect_timeout: Option<Duration>,
+    pub read_timeout: Option<Duration>,
 }
 
-impl ClientOptions {
-    /// The options with what the environment adds to them, so that a client built under other
-    /// settings is not reused.
-    fn resolved(&self) -> Self {
-        let ca_bundle = self.ca_bundle.clone().or_else(|| std::env::var_os("AWS_CA_BUNDLE").map(PathBuf::from));
-        Self { ca_bundle, ..self.clone() }
+/// The shared SDK client of one configuration, with what messages need to know about it.
+#[derive(Clone, Debug)]
+pub struct SharedClient {
+    pub sdk: Client,
+    /// The proxy (`host:port`, never its credentials) that calls to the endpoint go through.
+    pub proxy: Option<String>,
+}
+
+/// What makes two clients the same: the options with what the environment adds to them, so that
+/// a client built under other settings is not reused.
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+struct ClientKey {
+    options: ClientOptions,
+    proxy_environment: Vec<(String, String)>,
+}
+
+impl ClientKey {
+    fn of(options: &ClientOptions) -> Self {
+        let ca_bundle = options.ca_bundle.clone().or_else(|| std::env::var_os("AWS_CA_BUNDLE").map(PathBuf::from));
+        let proxy_environment = if options.proxies.is_none() { proxy::environment() } else { Vec::new() };
+        Self { options: ClientOptions { ca_bundle, ..options.clone() }, proxy_environment }
     }
 }
 
@@ -55,6 +79,7 @@ pub enum ConfigError {
     InvalidEndpoint(String),
     /// The trust store could not be built (a CA bundle that is not PEM, say).
     Tls(String),
+    Proxy(String),
 }
 
 impl std::fmt::Display for ConfigError {
@@ -75,31 +100,47 @@ impl std::fmt::Display for ConfigError {
                 providers.iter().try_for_each(|said| write!(f, "\n  - {said}"))
             }
             Self::Tls(why) => write!(f, "cannot set up TLS: {why}"),
-            Self::InvalidEndpoint(url) => write!(f, "endpoint_url must be an http:// or https:// URL, not '{url}'"),
+            Self::Proxy(why) => write!(f, "cannot use the proxy settings: {why}"),
+            Self::InvalidEndpoint(url) => {
+                write!(f, "endpoint_url must be an http:// or https:// URL with a host (and a port), not '{url}'")
+            }
         }
     }
 }
 
 /// Clients already built in this process, by configuration (a forked child builds its own).
-static CLIENTS: PerProcess<Mutex<HashMap<ClientOptions, Client>>> = PerProcess::new();
+static CLIENTS: PerProcess<Mutex<HashMap<ClientKey, SharedClient>>> = PerProcess::new();
 
 /// The shared client for `options`, built on first use.
-pub async fn client_for(options: &ClientOptions) -> Result<Client, ConfigError> {
-    let options = &options.resolved();
+pub async fn client_for(options: &ClientOptions) -> Result<SharedClient, ConfigError> {
+    let key = ClientKey::of(options);
     let clients = CLIENTS.get_or_init(Mutex::default);
-    if let Some(client) = clients.lock().unwrap().get(options) {
+    if let Some(client) = clients.lock().unwrap().get(&key) {
         return Ok(client.clone());
     }
-    let client = build(options).await?;
-    Ok(clients.lock().unwrap().entry(options.clone()).or_insert(client).clone())
+    let client = build(&key.options).await?;
+    Ok(clients.lock().unwrap().entry(key).or_insert(client).clone())
 }
 
-async fn build(options: &ClientOptions) -> Result<Client, ConfigError> {
-    if let Some(url) = &options.endpoint_url {
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(ConfigError::InvalidEndpoint(url.clone()));
-        }
+/// An endpoint the client can send to: an http or https URL with a host.
+fn check_endpoint(url: &str) -> Result<(), ConfigError> {
+    let invalid = || ConfigError::InvalidEndpoint(url.to_owned());
+    let uri: http::Uri = url.parse().map_err(|_| invalid())?;
+    match (uri.scheme_str(), uri.host()) {
+        (Some("http" | "https"), Some(host)) if !host.is_empty() => Ok(()),
+        _ => Err(invalid()),
     }
+}
+
+async fn build(options: &ClientOptions) -> Result<SharedClient, ConfigError> {
+    if let Some(url) = &options.endpoint_url {
+        check_endpoint(url)?;
+    }
+    let scheme = match &options.endpoint_url {
+        Some(url) if url.starts_with("http://") => "http",
+        _ => "https",
+    };
+    let proxy_config = proxy::config(options.proxies.as_ref(), scheme).map_err(ConfigError::Proxy)?;
     let ca_bundle = match &options.ca_bundle {
         Some(path) => Some(path.clone()),
         None => profile_setting(options.profile.as_deref(), "ca_bundle").await.map(PathBuf::from),
@@ -111,9 +152,11 @@ async fn build(options: &ClientOptions) -> Result<Client, ConfigError> {
         ),
         None => None,
     };
-    let http_client = crate::http_client::build(trusted).map_err(ConfigError::Tls)?;
-    let timeouts =
-        TimeoutConfig::builder().connect_timeout(CONNECT_TIMEOUT).operation_attempt_timeout(ATTEMPT_TIMEOUT).build();
+    let http_client = crate::http_client::build(trusted, proxy_config).map_err(ConfigError::Tls)?;
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(options.connect_timeout.unwrap_or(CONNECT_TIMEOUT))
+        .read_timeout(options.read_timeout.unwrap_or(READ_TIMEOUT))
+        .build();
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .http_client(http_client)
         .retry_config(RetryConfig::disabled())
@@ -142,7 +185,12 @@ async fn build(options: &ClientOptions) -> Result<Client, ConfigError> {
         }
         Err(_) => return Err(ConfigError::MissingCredentials(vec!["they did not answer in time".into()])),
     }
-    Ok(Client::new(&config))
+    let endpoint = match &options.endpoint_url {
+        Some(url) => url.clone(),
+        None => format!("https://lambda.{}.amazonaws.com", config.region().expect("checked above")),
+    };
+    let proxy = proxy::for_endpoint(options.proxies.as_ref(), &endpoint);
+    Ok(SharedClient { sdk: Client::new(&config), proxy })
 }
 
 /// The default chain's error lists each provider it tried after "Attempted:", a line each; those

@@ -8,10 +8,10 @@ use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use aws_sdk_lambda::Client;
 use tokio::sync::Semaphore;
 
 use crate::adaptive_limit::{AdaptiveLimit, Admission};
+use crate::client_config::SharedClient;
 use crate::invocation::{attempt, AttemptError, InvokeRequest, Invoked};
 use crate::report_line::{self, Report};
 use crate::retry::{Decision, RetryPolicy};
@@ -114,7 +114,7 @@ impl Drop for JobGuard {
 }
 
 pub struct Dispatcher {
-    client: Client,
+    client: SharedClient,
     policy: RetryPolicy,
     max_workers: usize,
     workers: Arc<Semaphore>,
@@ -126,7 +126,7 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
-    pub fn new(client: Client, policy: RetryPolicy, max_workers: usize) -> Arc<Self> {
+    pub fn new(client: SharedClient, policy: RetryPolicy, max_workers: usize) -> Arc<Self> {
         Arc::new(Self {
             client,
             policy,

@@ -1,32 +1,79 @@
 //! The HTTP client every call of the shared SDK client goes through, credential providers
-//! included: aws-smithy-http-client's default client (hyper 1 and hyper-util) on rustls with
-//! ring, configured here, and what its errors say about whether a request was sent.
+//! included: aws-smithy-http-client's default client (hyper 1, hyper-util with its proxy support)
+//! on rustls with ring, configured here, and what its errors say about whether a request was sent.
+
+use std::collections::HashMap;
+use std::error::Error;
+use std::sync::Mutex;
+use std::time::Duration;
 
 use aws_sdk_lambda::config::SharedHttpClient;
+use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
-use aws_smithy_http_client::Builder;
+use aws_smithy_http_client::Connector;
+use aws_smithy_runtime_api::client::http::{HttpClient, HttpConnectorSettings, SharedHttpConnector};
 use aws_smithy_runtime_api::client::result::ConnectorError;
-use std::error::Error;
-use std::time::Duration;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 
 /// Idle pooled connections are closed after this: before the 60 s or so after which servers and
 /// NAT gateways drop theirs, so a request rarely meets a connection closed under it.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(50);
 
-/// Builds the client: it trusts the `trusted` certificates (PEM) if given, as boto3 trusts only
-/// its `verify=` bundle, else the system's store (SSL_CERT_FILE names another bundle);
-/// connections are pooled per endpoint.
-pub fn build(trusted: Option<Vec<u8>>) -> Result<SharedHttpClient, String> {
+/// The client: it trusts the `trusted` certificates (PEM) if given, as boto3 trusts only its
+/// `verify=` bundle, else the system's store (SSL_CERT_FILE names another bundle); it goes
+/// through `proxy`; connections are pooled per endpoint.
+pub fn build(trusted: Option<Vec<u8>>, proxy: ProxyConfig) -> Result<SharedHttpClient, String> {
     let trust = match trusted {
-        Some(pem) => TrustStore::empty().with_native_roots(false).with_pem_certificate(pem),
+        Some(pem) => {
+            check_pem(&pem)?;
+            TrustStore::empty().with_native_roots(false).with_pem_certificate(pem)
+        }
         None => TrustStore::default(),
     };
-    let context = TlsContext::builder().with_trust_store(trust).build().map_err(|error| error.to_string())?;
-    Ok(Builder::new()
-        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
-        .tls_context(context)
-        .build_https())
+    let tls = TlsContext::builder().with_trust_store(trust).build().map_err(|error| error.to_string())?;
+    Ok(SharedHttpClient::new(ConfiguredClient { tls, proxy, connectors: Mutex::default() }))
+}
+
+/// A bundle the TLS layer would fail on later (it panics on bad PEM) is refused now.
+fn check_pem(pem: &[u8]) -> Result<(), String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
+    let certificates = CertificateDer::pem_slice_iter(pem).collect::<Result<Vec<_>, _>>();
+    match certificates {
+        Ok(certificates) if !certificates.is_empty() => Ok(()),
+        Ok(_) => Err("the CA bundle holds no PEM certificate".into()),
+        Err(error) => Err(format!("the CA bundle is not valid PEM: {error}")),
+    }
+}
+
+/// (connect timeout, read timeout), as the SDK asks for a connector.
+type Timeouts = (Option<Duration>, Option<Duration>);
+
+/// One connector (and connection pool) per pair of timeouts the SDK asks for: the Lambda client's,
+/// and the credential providers' own.
+#[derive(Debug)]
+struct ConfiguredClient {
+    tls: TlsContext,
+    proxy: ProxyConfig,
+    connectors: Mutex<HashMap<Timeouts, SharedHttpConnector>>,
+}
+
+impl HttpClient for ConfiguredClient {
+    fn http_connector(&self, settings: &HttpConnectorSettings, components: &RuntimeComponents) -> SharedHttpConnector {
+        let key = (settings.connect_timeout(), settings.read_timeout());
+        let mut connectors = self.connectors.lock().unwrap();
+        let connector = connectors.entry(key).or_insert_with(|| {
+            let mut builder = Connector::builder()
+                .connector_settings(settings.clone())
+                .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+                .proxy_config(self.proxy.clone());
+            builder.set_sleep_impl(components.sleep_impl());
+            let connector =
+                builder.tls_provider(tls::Provider::Rustls(CryptoMode::Ring)).tls_context(self.tls.clone()).build();
+            SharedHttpConnector::new(connector)
+        });
+        connector.clone()
+    }
 }
 
 /// The causes of `error`, outermost first.
@@ -36,7 +83,7 @@ fn causes<'a>(error: &'a (dyn Error + 'static)) -> impl Iterator<Item = &'a (dyn
 
 /// True when the error proves no byte of the request was written: hyper-util marks a failure to
 /// establish the connection (DNS, TCP connect, TLS handshake, a proxy's CONNECT) as a connect
-/// error, and a request it never sent on a pooled connection closed under it as canceled.
+/// error.
 pub fn never_sent(error: &ConnectorError) -> bool {
     causes(error).any(|cause| {
         cause

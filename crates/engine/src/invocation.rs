@@ -8,9 +8,9 @@ use aws_sdk_lambda::operation::invoke::InvokeError;
 use aws_sdk_lambda::operation::RequestId;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{InvocationType as SdkInvocationType, LogType};
-use aws_sdk_lambda::Client;
 use bytes::Bytes;
 
+use crate::client_config::SharedClient;
 use crate::error_text::sentence;
 use crate::http_client;
 use crate::protocol::InvocationType;
@@ -56,13 +56,14 @@ pub enum AttemptError {
     Rejected { code: String, message: String, status: u16, request_id: Option<String> },
 }
 
-pub async fn attempt(client: &Client, request: &InvokeRequest) -> Result<Invoked, AttemptError> {
+pub async fn attempt(client: &SharedClient, request: &InvokeRequest) -> Result<Invoked, AttemptError> {
     let invocation_type = match request.invocation_type {
         InvocationType::RequestResponse => SdkInvocationType::RequestResponse,
         InvocationType::Event => SdkInvocationType::Event,
         InvocationType::DryRun => SdkInvocationType::DryRun,
     };
     let mut call = client
+        .sdk
         .invoke()
         .function_name(&request.function)
         .set_qualifier(request.qualifier.clone())
@@ -80,13 +81,33 @@ pub async fn attempt(client: &Client, request: &InvokeRequest) -> Result<Invoked
             log_tail: output.log_result.take().map(|encoded| decode_log(&encoded)),
             executed_version: output.executed_version.take(),
         }),
-        Err(error) => Err(classify(error)),
+        Err(error) => Err(classify(error, client.proxy.as_deref())),
     }
 }
 
-fn classify(error: SdkError<InvokeError, aws_sdk_lambda::config::http::HttpResponse>) -> AttemptError {
+/// An HTTP proxy that will not forward a call answers for itself (407, or 401/403 to wrong
+/// credentials or a forbidden destination) without Lambda's request id: nothing reached Lambda.
+fn refused_by_proxy(
+    proxy: Option<&str>,
+    response: &aws_sdk_lambda::config::http::HttpResponse,
+) -> Option<AttemptError> {
+    let proxy = proxy?;
+    let status = response.status().as_u16();
+    let from_lambda = response.headers().get("x-amzn-requestid").is_some();
+    (matches!(status, 401 | 403 | 407) && !from_lambda)
+        .then(|| AttemptError::NotSent { message: format!("the proxy {proxy} refused the call (HTTP {status})") })
+}
+
+/// `proxy` is the proxy the call went through, named in what it refused.
+fn classify(
+    error: SdkError<InvokeError, aws_sdk_lambda::config::http::HttpResponse>,
+    proxy: Option<&str>,
+) -> AttemptError {
     match error {
         SdkError::ServiceError(context) => {
+            if let Some(refused) = refused_by_proxy(proxy, context.raw()) {
+                return refused;
+            }
             let status = context.raw().status().as_u16();
             let request_id = context.raw().headers().get("x-amzn-requestid").map(str::to_owned);
             let error = context.into_err();
@@ -122,7 +143,10 @@ fn classify(error: SdkError<InvokeError, aws_sdk_lambda::config::http::HttpRespo
             let Some(connector) = failure.as_connector_error() else {
                 return AttemptError::MaybeSent { message: "the request could not be dispatched".into() };
             };
-            let message = sentence(connector);
+            let message = match proxy {
+                Some(proxy) => format!("through the proxy {proxy}: {}", sentence(connector)),
+                None => sentence(connector),
+            };
             if http_client::untrusted_certificate(connector) {
                 let code = "UntrustedCertificate".into();
                 AttemptError::Rejected { code, message, status: 0, request_id: None }
@@ -134,6 +158,9 @@ fn classify(error: SdkError<InvokeError, aws_sdk_lambda::config::http::HttpRespo
         }
         SdkError::TimeoutError(_) => AttemptError::MaybeSent { message: "the call timed out".into() },
         SdkError::ResponseError(failure) => {
+            if let Some(refused) = refused_by_proxy(proxy, failure.raw()) {
+                return refused;
+            }
             let status = failure.raw().status().as_u16();
             AttemptError::MaybeSent { message: format!("unreadable response (HTTP {status})") }
         }

@@ -13,6 +13,7 @@ pub mod error_text;
 pub mod http_client;
 pub mod invocation;
 pub mod per_process;
+pub mod proxy;
 pub mod report_line;
 pub mod retry;
 pub mod runtime;

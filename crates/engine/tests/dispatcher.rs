@@ -62,6 +62,7 @@ impl Lab {
             idle_timeout: Duration::from_secs(60),
             python: PathBuf::from("python3"),
             retry_after_secs: 0,
+            tls: None,
         };
         let bind: SocketAddr = "127.0.0.1:0".parse().unwrap();
         let emulator = runtime::get().block_on(Emulator::start(config, bind)).expect("the emulator listens");
@@ -75,6 +76,8 @@ impl Lab {
         let options = ClientOptions {
             region: Some("us-east-1".into()),
             endpoint_url: Some(format!("http://{}", emulator.address)),
+            // The calls go to the emulator directly, whatever proxy this machine names.
+            proxies: Some(Vec::new()),
             ..ClientOptions::default()
         };
         let client = runtime::get().block_on(client_for(&options)).expect("a client");

@@ -1,20 +1,53 @@
 //! The client settings Python passes (`LambdaExecutor(...)`, the deploy CLI) as the engine's
 //! `ClientOptions`, with botocore's meaning where botocore has the same setting.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use lambda_executor_engine::client_config::ClientOptions;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::PyBool;
+use pyo3::types::{PyBool, PyDict};
 
-pub fn client_options(
-    region: Option<String>,
-    profile: Option<String>,
-    endpoint_url: Option<String>,
-    verify: Option<&Bound<'_, PyAny>>,
-) -> PyResult<ClientOptions> {
-    Ok(ClientOptions { region, profile, endpoint_url, ca_bundle: ca_bundle(verify)? })
+/// The settings of one client as Python passes them: a dict with any of `region`, `profile`,
+/// `endpoint_url`, `verify`, `proxies`, `connect_timeout` and `read_timeout` (None as absent).
+pub fn client_options(settings: Option<&Bound<'_, PyDict>>) -> PyResult<ClientOptions> {
+    let Some(settings) = settings else { return Ok(ClientOptions::default()) };
+    let get = |name: &str| -> PyResult<Option<Bound<'_, PyAny>>> {
+        Ok(settings.get_item(name)?.filter(|value| !value.is_none()))
+    };
+    let text = |name: &str| -> PyResult<Option<String>> { get(name)?.map(|value| value.extract()).transpose() };
+    let proxies = get("proxies")?.map(|value| value.extract::<HashMap<String, String>>()).transpose()?.map(|proxies| {
+        let mut proxies: Vec<(String, String)> = proxies.into_iter().collect();
+        proxies.sort();
+        proxies
+    });
+    let timeout = |name: &str| -> PyResult<Option<Duration>> {
+        seconds(get(name)?.map(|value| value.extract::<f64>()).transpose()?, name)
+    };
+    Ok(ClientOptions {
+        region: text("region")?,
+        profile: text("profile")?,
+        endpoint_url: text("endpoint_url")?,
+        ca_bundle: ca_bundle(get("verify")?.as_ref())?,
+        proxies,
+        connect_timeout: timeout("connect_timeout")?,
+        read_timeout: timeout("read_timeout")?,
+    })
+}
+
+/// A timeout as botocore takes it: seconds, more than 0.
+fn seconds(value: Option<f64>, name: &str) -> PyResult<Option<Duration>> {
+    match value {
+        None => Ok(None),
+        Some(seconds) if seconds.is_finite() && seconds > 0.0 && seconds <= 86_400.0 => {
+            Ok(Some(Duration::from_secs_f64(seconds)))
+        }
+        Some(seconds) => {
+            Err(PyValueError::new_err(format!("{name} must be more than 0 and at most 86400 seconds, not {seconds}")))
+        }
+    }
 }
 
 /// boto3's `verify=`: None or True for the default trust, a path for a CA bundle to trust instead.

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use lambda_executor_deploy::{ConfigurationUpdate, ControlPlane as Calls, DeployError, NewFunction};
 use lambda_executor_engine::runtime;
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 
 use crate::client_options::client_options;
 use crate::errors::{class, IntoPyErr};
@@ -35,15 +36,9 @@ fn answer<T: serde::Serialize>(py: Python<'_>, result: Result<T, DeployError>) -
 #[pymethods]
 impl ControlPlane {
     #[new]
-    #[pyo3(signature = (*, region=None, profile=None, endpoint_url=None, verify=None))]
-    fn new(
-        py: Python<'_>,
-        region: Option<String>,
-        profile: Option<String>,
-        endpoint_url: Option<String>,
-        verify: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<Self> {
-        let options = client_options(region, profile, endpoint_url, verify)?;
+    #[pyo3(signature = (*, client=None))]
+    fn new(py: Python<'_>, client: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        let options = client_options(client)?;
         let calls = run(py, Calls::connect(&options)).map_err(IntoPyErr::into_py_err)?;
         Ok(Self { calls })
     }

@@ -12,6 +12,7 @@ use lambda_executor_engine::protocol::{is_valid_qualifier, FunctionRef, Invocati
 use lambda_executor_engine::runtime;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 
 use crate::arguments::whole_number;
 use crate::client_options::client_options;
@@ -54,16 +55,13 @@ impl JobHandle {
 #[pymethods]
 impl Engine {
     #[new]
-    #[pyo3(signature = (max_workers, *, region=None, profile=None, endpoint_url=None, verify=None, qualifier=None,
+    #[pyo3(signature = (max_workers, *, client=None, qualifier=None,
                         invocation_type="RequestResponse", log_tail=false, retry=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         max_workers: &Bound<'_, PyAny>,
-        region: Option<String>,
-        profile: Option<String>,
-        endpoint_url: Option<String>,
-        verify: Option<&Bound<'_, PyAny>>,
+        client: Option<&Bound<'_, PyDict>>,
         qualifier: Option<String>,
         invocation_type: &str,
         log_tail: bool,
@@ -83,11 +81,11 @@ impl Engine {
                 return Err(PyValueError::new_err(format!("qualifier '{qualifier}' is not a version or alias name")));
             }
         }
-        let options = client_options(region, profile, endpoint_url, verify)?;
+        let options = client_options(client)?;
         let runtime = runtime::get();
-        let client = py.detach(|| runtime.block_on(client_for(&options))).map_err(IntoPyErr::into_py_err)?;
+        let shared = py.detach(|| runtime.block_on(client_for(&options))).map_err(IntoPyErr::into_py_err)?;
         let policy = retry.map(|policy| policy.0).unwrap_or_default();
-        let dispatcher = Dispatcher::new(client, policy, max_workers);
+        let dispatcher = Dispatcher::new(shared, policy, max_workers);
         Ok(Self { dispatcher, qualifier, invocation_type, log_tail, owner_pid: std::process::id() })
     }
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lambda_executor_emulator::faults::FaultPlan;
+use lambda_executor_emulator::tls::server_config;
 use lambda_executor_emulator::{handler_module, Emulator, EmulatorConfig, FunctionKind, FunctionSpec};
 use lambda_executor_engine::protocol::is_valid_function_name;
 use lambda_executor_engine::runtime;
@@ -35,7 +36,7 @@ pub struct LocalLambda {
 impl LocalLambda {
     #[new]
     #[pyo3(signature = (*, host="127.0.0.1", port=0, account_concurrency=1000, idle_timeout=300.0,
-                        region="us-east-1", retry_after=1, python=None, allow_remote=false))]
+                        region="us-east-1", retry_after=1, python=None, allow_remote=false, tls=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -47,6 +48,7 @@ impl LocalLambda {
         retry_after: u32,
         python: Option<PathBuf>,
         allow_remote: bool,
+        tls: Option<(PathBuf, PathBuf)>,
     ) -> PyResult<Self> {
         let ip: IpAddr =
             host.parse().map_err(|_| PyValueError::new_err(format!("host must be an IP address, not '{host}'")))?;
@@ -76,6 +78,10 @@ impl LocalLambda {
             idle_timeout: Duration::from_secs_f64(idle_timeout),
             python,
             retry_after_secs: retry_after,
+            tls: match tls {
+                Some((certificate, key)) => Some(server_config(&certificate, &key).map_err(PyValueError::new_err)?),
+                None => None,
+            },
         };
         let runtime = runtime::get();
         let bind = SocketAddr::new(ip, port);
@@ -85,10 +91,12 @@ impl LocalLambda {
         Ok(Self { emulator, owner_pid: std::process::id() })
     }
 
-    /// The URL clients use as their Lambda endpoint, e.g. `http://127.0.0.1:50123`.
+    /// The URL clients use as their Lambda endpoint, e.g. `http://127.0.0.1:50123` (https with
+    /// `tls=(certificate, key)`).
     #[getter]
     fn endpoint_url(&self) -> String {
-        format!("http://{}", self.emulator.address)
+        let scheme = if self.emulator.config.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.emulator.address)
     }
 
     #[getter]

@@ -1,0 +1,138 @@
+"""Proxies as boto3 and requests users set them, through a real proxy server (tinyproxy, from
+Debian's packages; .ci/run installs it) on loopback: its own access log proves what went through it."""
+
+import socket
+import subprocess
+
+import pytest
+from helpers import free_port, wait_for
+from lambda_executor import InvocationError, LambdaExecutor, RetryPolicy
+
+
+class Tinyproxy:
+    """tinyproxy in the foreground on a free loopback port, logging every request it carries."""
+
+    def __init__(self, folder, *, basic_auth=None, connect_ports=()):
+        self.port = free_port()
+        self.log = folder / f"tinyproxy-{self.port}.log"
+        lines = [
+            f"Port {self.port}",
+            "Listen 127.0.0.1",
+            "Timeout 60",
+            f'LogFile "{self.log}"',
+            "LogLevel Connect",
+            "MaxClients 100",
+            "Allow 127.0.0.1",
+        ]
+        if basic_auth:
+            lines.append("BasicAuth {} {}".format(*basic_auth))
+        lines += [f"ConnectPort {port}" for port in connect_ports]
+        config = folder / f"tinyproxy-{self.port}.conf"
+        config.write_text("\n".join(lines) + "\n")
+        self.process = subprocess.Popen(
+            ["tinyproxy", "-d", "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        wait_for(self._accepts)
+
+    def _accepts(self):
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+            return True
+        except OSError:
+            return False
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def requests(self):
+        """What the proxy carried: the request lines of its log."""
+        text = self.log.read_text() if self.log.exists() else ""
+        return [line.split("): ", 1)[1] for line in text.splitlines() if "Request (file descriptor" in line]
+
+    def close(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def proxy(tmp_path):
+    server = Tinyproxy(tmp_path)
+    yield server
+    server.close()
+
+
+def test_https_proxy_tunnels_tls_to_the_origin(proxy, chain, https_lambda, monkeypatch):
+    url, _ = https_lambda
+    monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+    with LambdaExecutor(endpoint_url=url, verify=str(chain / "ca.pem")) as executor:
+        assert executor.submit("echo", {"via": "tunnel"}).result(timeout=30) == {"via": "tunnel"}
+    port = url.rsplit(":", 1)[1]
+    assert any(line.startswith(f"CONNECT localhost:{port}") for line in proxy.requests()), proxy.requests()
+
+
+@pytest.mark.parametrize("variable", ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"])
+def test_an_http_endpoint_goes_through_the_proxy_from_the_environment(proxy, local, monkeypatch, variable):
+    local.add_synthetic("echo")
+    monkeypatch.setenv(variable, proxy.url)
+    with LambdaExecutor(endpoint_url=local.endpoint_url) as executor:
+        assert executor.submit("echo", [variable]).result(timeout=30) == [variable]
+    assert any(f"POST {local.endpoint_url}/2015-03-31/functions/echo/invocations" in line for line in proxy.requests())
+
+
+@pytest.mark.parametrize("no_proxy", ["127.0.0.1", "127.0.0.0/8", "*", "localhost,127.0.0.1"])
+def test_no_proxy_hosts_bypass_the_proxy(proxy, local, monkeypatch, no_proxy):
+    local.add_synthetic("echo")
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    monkeypatch.setenv("NO_PROXY", no_proxy)
+    with LambdaExecutor(endpoint_url=local.endpoint_url) as executor:
+        assert executor.submit("echo", 1).result(timeout=30) == 1
+    assert proxy.requests() == []
+
+
+def test_the_proxies_option_means_what_botocore_config_proxies_means(proxy, local):
+    local.add_synthetic("echo")
+    with LambdaExecutor(endpoint_url=local.endpoint_url, proxies={"http": proxy.url}) as executor:
+        assert executor.submit("echo", "explicit").result(timeout=30) == "explicit"
+    assert len(proxy.requests()) == 1
+    with LambdaExecutor(endpoint_url=local.endpoint_url, proxies={"https": proxy.url}) as executor:
+        assert executor.submit("echo", "not for http").result(timeout=30) == "not for http"
+    assert len(proxy.requests()) == 1, "an https proxy does not carry http requests"
+
+
+def test_basic_auth_from_the_proxy_url_and_a_refusal_that_names_the_proxy_not_the_secret(tmp_path, local):
+    local.add_synthetic("echo")
+    guarded = Tinyproxy(tmp_path, basic_auth=("user", "s3cret"))
+    try:
+        good = f"http://user:s3cret@127.0.0.1:{guarded.port}"
+        with LambdaExecutor(endpoint_url=local.endpoint_url, proxies={"http": good}) as executor:
+            assert executor.submit("echo", "authorized").result(timeout=30) == "authorized"
+        bad = f"http://user:wrong-password@127.0.0.1:{guarded.port}"
+        with LambdaExecutor(
+            endpoint_url=local.endpoint_url, proxies={"http": bad}, retry=RetryPolicy(max_retries=0)
+        ) as executor:
+            error = executor.submit("echo", "refused").exception(timeout=30)
+            assert "wrong-password" not in repr(executor)
+        assert isinstance(error, InvocationError)
+        assert f"the proxy 127.0.0.1:{guarded.port} refused the call (HTTP 401)" in str(error)
+        assert "wrong-password" not in str(error) and "user:" not in str(error)
+    finally:
+        guarded.close()
+    assert local.stats("echo")["invocations"] == 1, "the refused call never reached Lambda"
+
+
+def test_a_proxy_that_refuses_the_tunnel_is_a_clear_error_and_not_sent(tmp_path, chain, https_lambda):
+    url, _ = https_lambda
+    strict = Tinyproxy(tmp_path, connect_ports=(443,))
+    try:
+        retry = RetryPolicy(max_retries=1, base_delay=0.01, max_delay=0.02)
+        with LambdaExecutor(
+            endpoint_url=url, verify=str(chain / "ca.pem"), proxies={"https": strict.url}, retry=retry
+        ) as executor:
+            future = executor.submit("echo", {"charge": 1})
+            error = future.exception(timeout=30)
+        assert isinstance(error, InvocationError)
+        assert f"127.0.0.1:{strict.port}" in str(error)
+        assert future.invocation.attempts == 2, "refused before anything was sent, so retried"
+    finally:
+        strict.close()
