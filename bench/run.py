@@ -8,7 +8,8 @@ LocalLambda runs in its own process (`lambda-executor local`); each client runs 
 process of its own, so CPU seconds and peak RSS are the client's alone. The Rust row is
 crates/engine/examples/sdk_baseline.rs: aws-sdk-lambda alone, with the engine's client, the ceiling for the
 engine. Scenarios: (a) small echo calls, 64 in flight; (b) 10,000 calls of a 2 s function all in
-flight; (c) 200 x 0.5 s against reserved concurrency 10 with 100 workers (floor: 10 s); (d) a
+flight, and (b-tls) the same over https to LocalLambda with a CA of its own (AWS_CA_BUNDLE); (c)
+200 x 0.5 s against reserved concurrency 10 with 100 workers (floor: 10 s); (d) a
 5 MB payload round trip; (e) map over 1,000,000 small events with bounded memory. Not part of
 the tests.
 """
@@ -18,8 +19,10 @@ import asyncio
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 ENV = dict(
@@ -28,12 +31,15 @@ ENV = dict(
     AWS_SECRET_ACCESS_KEY="bench",
     AWS_DEFAULT_REGION="us-east-1",
     AWS_EC2_METADATA_DISABLED="true",
+    # Every client goes straight to LocalLambda, whatever proxy or CA bundle this machine names.
+    NO_PROXY="*",
 )
 RUST = "aws-sdk-lambda (Rust)"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FUNCTION_EVENT = {
     "echo": ("echo", {}),
     "in_flight": ("echo", {"sleep_ms": 2000}),
+    "in_flight_tls": ("echo", {"sleep_ms": 2000}),
     "throttled": ("limited", {"sleep_ms": 500}),
     "payload_5mb": ("echo", {"blob": "x" * 5_000_000}),
     "million": ("echo", {}),
@@ -135,7 +141,39 @@ async def run_aiobotocore(endpoint, function, scenario, calls, workers):
     return ok, started
 
 
-def run_rust(endpoint, calls, in_flight, sleep_ms):
+def tls_identity(folder):
+    """A CA and a certificate for 127.0.0.1 signed by it, as a user's own CA would serve LocalLambda
+    over https (made as the tests make theirs); returns (ca, certificate, key) paths."""
+    sys.path.insert(0, os.path.join(ROOT, "tests"))
+    from certificates import write_test_pki
+
+    folder = write_test_pki(folder)
+    return str(folder / "ca.pem"), str(folder / "server.pem"), str(folder / "server.key")
+
+
+def serve_local(in_flight, tls=None):
+    """LocalLambda in a process of its own; returns (process, endpoint)."""
+    command = [
+        sys.executable,
+        "-m",
+        "lambda_executor",
+        "local",
+        "--synthetic",
+        "echo",
+        "--synthetic",
+        "limited",
+        "--reserved",
+        "limited=10",
+        "--account-concurrency",
+        str(in_flight + 1000),
+    ]
+    if tls:
+        command += ["--tls-cert", tls[0], "--tls-key", tls[1]]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=ENV)
+    return server, server.stdout.readline().rsplit(" ", 1)[1].strip()
+
+
+def run_rust(endpoint, calls, in_flight, sleep_ms, scenario, env=ENV):
     out = subprocess.run(
         [
             "cargo",
@@ -154,14 +192,14 @@ def run_rust(endpoint, calls, in_flight, sleep_ms):
         ],
         capture_output=True,
         text=True,
-        env=ENV,
+        env=env,
         timeout=1800,
         cwd=ROOT,
     )
     if out.returncode != 0:
-        return {"client": RUST, "scenario": "echo" if sleep_ms == 0 else "in_flight", "error": out.stderr[-300:]}
+        return {"client": RUST, "scenario": scenario, "error": out.stderr[-300:]}
     row = json.loads(out.stdout.strip().splitlines()[-1])
-    row["client"] = RUST
+    row["client"], row["scenario"] = RUST, scenario
     return row
 
 
@@ -176,31 +214,18 @@ def main():
             return print_table(json.load(file))
     scale = 10 if args.quick else 1
     echo_calls, peer_calls, in_flight = 20000 // scale, 3000 // scale, 10000 // scale
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "lambda_executor",
-            "local",
-            "--synthetic",
-            "echo",
-            "--synthetic",
-            "limited",
-            "--reserved",
-            "limited=10",
-            "--account-concurrency",
-            str(in_flight + 1000),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-        env=ENV,
-    )
-    endpoint = server.stdout.readline().rsplit(" ", 1)[1].strip()
+    server, endpoint = serve_local(in_flight)
+    # (b-tls): the same calls over https to LocalLambda with a CA of its own, as users meet Lambda.
+    tls_folder = tempfile.mkdtemp(prefix="bench-tls-")
+    ca, certificate, key = tls_identity(tls_folder)
+    tls_server, tls_endpoint = serve_local(in_flight, (certificate, key))
+    tls_env = dict(ENV, AWS_CA_BUNDLE=ca)
     peers = ["boto3 default", "boto3 tuned", "aiobotocore"]
     plan = (
         [("LambdaExecutor", "echo", echo_calls, 64)]
         + [(peer, "echo", peer_calls, 64) for peer in peers]
         + [(client, "in_flight", in_flight, in_flight) for client in ("LambdaExecutor", "boto3 tuned", "aiobotocore")]
+        + [(client, "in_flight_tls", in_flight, in_flight) for client in ("LambdaExecutor", "aiobotocore")]
         + [(client, "throttled", 200, 100) for client in ["LambdaExecutor", *peers]]
         + [(client, "payload_5mb", 20, 4) for client in ["LambdaExecutor", *peers]]
         + [("LambdaExecutor", "million", 1_000_000 // scale, 64)]
@@ -210,15 +235,29 @@ def main():
     )
     rows = []
     try:
-        for row in (run_rust(endpoint, echo_calls, 64, 0), run_rust(endpoint, in_flight, in_flight, 2000)):
+        for row in (
+            run_rust(endpoint, echo_calls, 64, 0, "echo"),
+            run_rust(endpoint, in_flight, in_flight, 2000, "in_flight"),
+            run_rust(tls_endpoint, in_flight, in_flight, 2000, "in_flight_tls", tls_env),
+        ):
             rows.append(row)
             print(json.dumps(row), flush=True)
         for client, scenario, calls, workers in plan:
+            tls = scenario == "in_flight_tls"
             out = subprocess.run(
-                [sys.executable, __file__, "--child", client, scenario, endpoint, str(calls), str(workers)],
+                [
+                    sys.executable,
+                    __file__,
+                    "--child",
+                    client,
+                    scenario,
+                    tls_endpoint if tls else endpoint,
+                    str(calls),
+                    str(workers),
+                ],
                 capture_output=True,
                 text=True,
-                env=ENV,
+                env=tls_env if tls else ENV,
                 timeout=1800,
             )
             row = (
@@ -229,8 +268,10 @@ def main():
             rows.append(row)
             print(json.dumps(row), flush=True)
     finally:
-        server.terminate()
-        server.wait()
+        for process in (server, tls_server):
+            process.terminate()
+            process.wait()
+        shutil.rmtree(tls_folder, ignore_errors=True)
     with open(args.json, "w") as file:
         json.dump(rows, file, indent=1)
     print_table(rows)
@@ -254,7 +295,7 @@ def print_table(rows):
         "of Rust",
     )
     lines = [header]
-    for scenario in ("echo", "in_flight", "throttled", "payload_5mb", "million"):
+    for scenario in ("echo", "in_flight", "in_flight_tls", "throttled", "payload_5mb", "million"):
         group = [row for row in rows if row.get("scenario") == scenario]
         ran = [row for row in group if "error" not in row]
         best_peer = max((row["per_s"] for row in ran if row["client"] not in ("LambdaExecutor", RUST)), default=None)

@@ -82,6 +82,26 @@ def in_forked_child(child, timeout=60.0):
     return json.loads(received)
 
 
+def read_request(connection):
+    """Reads one HTTP request with a Content-Length body from a socket; returns the body."""
+    connection.settimeout(5)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = connection.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lengths = (int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:"))
+    length = next(lengths, 0)
+    while len(body) < length:
+        chunk = connection.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return body
+
+
 def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -112,27 +132,7 @@ class DroppingServer:
             except socket.timeout:
                 continue
             with connection:
-                connection.settimeout(5)
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    chunk = connection.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
-                head, _, body = data.partition(b"\r\n\r\n")
-                length = next(
-                    (
-                        int(line.split(b":")[1])
-                        for line in head.split(b"\r\n")
-                        if line.lower().startswith(b"content-length:")
-                    ),
-                    0,
-                )
-                while len(body) < length:
-                    chunk = connection.recv(65536)
-                    if not chunk:
-                        break
-                    body += chunk
+                read_request(connection)
                 self.requests += 1
 
     def close(self):

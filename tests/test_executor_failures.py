@@ -7,7 +7,7 @@ import threading
 import time
 
 import pytest
-from helpers import DroppingServer, ScriptedServer, free_port, in_forked_child
+from helpers import DroppingServer, ScriptedServer, free_port, in_forked_child, read_request
 from lambda_executor import (
     ConfigurationError,
     ConnectionLostError,
@@ -220,18 +220,7 @@ def test_a_pooled_connection_the_server_closed_while_idle_is_not_a_failure():
             except socket.timeout:
                 continue
             with connection:
-                connection.settimeout(5)
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    data += connection.recv(65536)
-                head, _, body = data.partition(b"\r\n\r\n")
-                length = next(
-                    int(line.split(b":")[1])
-                    for line in head.split(b"\r\n")
-                    if line.lower().startswith(b"content-length:")
-                )
-                while len(body) < length:
-                    body += connection.recv(65536)
+                body = read_request(connection)
                 served.append(body)
                 connection.sendall(
                     b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
