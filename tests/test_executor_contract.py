@@ -243,3 +243,18 @@ def test_one_interrupt_stops_waiting_for_calls_in_flight_and_says_what_was_aband
             child.wait()
     assert "KeyboardInterrupt" in stderr
     assert "3 invocations" in stderr and "may have run" in stderr
+
+
+def test_map_holds_back_large_payloads_past_its_budget_and_still_runs_them_all(local, monkeypatch):
+    import lambda_executor.executor
+
+    monkeypatch.setattr(lambda_executor.executor, "MAP_CONVERTED_BYTES", 1_000_000)
+    local.add_synthetic("echo", latency_ms=20)
+    events = [{"i": i, "blob": "x" * 200_000} for i in range(30)]  # 6 MB: most held back at first
+    with LambdaExecutor(max_workers=4, endpoint_url=local.endpoint_url) as executor:
+        results = executor.map("echo", events)
+        assert local.stats("echo")["invocations"] < 30
+        assert [result["i"] for result in results] == list(range(30))
+        held = executor.map("echo", events)  # left unread: the with block still waits for them all
+    del held
+    assert local.stats("echo")["invocations"] == 60

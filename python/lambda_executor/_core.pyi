@@ -171,6 +171,9 @@ class JobHandle:
 class EncodedEvent:
     """One event converted and checked by `Engine.encode`, not yet sent."""
 
+    @property
+    def size(self) -> int: ...
+
 @final
 class Engine:
     def __new__(

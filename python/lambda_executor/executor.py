@@ -30,6 +30,10 @@ if TYPE_CHECKING:
     from ._core import EncodedEvent, JobHandle, _ClientSettings
 
 DEFAULT_MAX_WORKERS = 1000  # Lambda's default account concurrency per region
+# map without buffersize converts every event before sending any, but keeps at most this many
+# bytes of them converted: the rest wait as Python objects and are converted again (and sent)
+# as earlier invocations finish, so large payloads cost memory for what is in flight only.
+MAP_CONVERTED_BYTES = 16 * 1024 * 1024
 
 # As ThreadPoolExecutor's workers are joined at exit, live executors finish their work then.
 _live_executors: weakref.WeakSet[LambdaExecutor] = weakref.WeakSet()
@@ -227,11 +231,13 @@ class LambdaExecutor(Executor):
         return self._track(future, lambda: self._engine.submit(function, event, future, log_tail=log_tail))
 
     def _send(self, event: EncodedEvent, future: LambdaFuture) -> LambdaFuture:
-        return self._track(future, lambda: self._engine.send_encoded(event, future))
+        # A future map held back was submitted before any shutdown: it is sent all the same.
+        held = future in self._pending
+        return self._track(future, lambda: self._engine.send_encoded(event, future), held)
 
-    def _track(self, future: LambdaFuture, start: Callable[[], JobHandle]) -> LambdaFuture:
+    def _track(self, future: LambdaFuture, start: Callable[[], JobHandle], held: bool = False) -> LambdaFuture:
         with self._shutdown_lock:
-            if self._shutdown:
+            if self._shutdown and not held:
                 raise RuntimeError("cannot schedule new futures after shutdown")
             future._job = start()
             future._siblings = self._pending
@@ -270,8 +276,8 @@ class LambdaExecutor(Executor):
         calls = enumerate(zip(*iterables))
         executor_weakref = weakref.ref(self)
 
-        def send(event: EncodedEvent) -> LambdaFuture:
-            future = self._send(event, AgentFuture() if path else LambdaFuture())
+        def send(event: EncodedEvent, future: Optional[LambdaFuture] = None) -> LambdaFuture:
+            future = self._send(event, future or (AgentFuture() if path else LambdaFuture()))
             if bar is not None:
                 future.add_done_callback(bar.finished)
             return future
@@ -294,8 +300,7 @@ class LambdaExecutor(Executor):
 
         try:
             if buffersize is None:
-                encoded = [self._encode(function, path, args, index) for index, args in calls]
-                fs.extend(send(event) for event in encoded)
+                fs.extend(self._send_all(function, path, calls, send))
             else:
                 while len(fs) < buffersize and submit_next():
                     pass
@@ -327,6 +332,73 @@ class LambdaExecutor(Executor):
                     bar.close()
 
         return result_iterator()
+
+    def _send_all(
+        self,
+        function: str,
+        path: Optional[str],
+        calls: Iterable[tuple[int, tuple]],
+        send: Callable[[EncodedEvent, Optional[LambdaFuture]], LambdaFuture],
+    ) -> list[LambdaFuture]:
+        """map without buffersize: converts (and so checks) every event before sending any, then
+        sends them, holding back those past MAP_CONVERTED_BYTES until earlier ones finish."""
+        converted: list[tuple[tuple, Optional[EncodedEvent]]] = []
+        kept = 0
+        for index, args in calls:
+            event = self._encode(function, path, args, index)
+            keep = kept < MAP_CONVERTED_BYTES
+            kept += event.size if keep else 0
+            converted.append((args, event if keep else None))
+        held_back: collections.deque = collections.deque()
+        in_flight = [0]  # bytes sent and not finished
+        lock = threading.Lock()
+
+        def finished(size: int) -> Callable[[Future[Any]], None]:
+            def release(_: Future[Any]) -> None:
+                with lock:
+                    in_flight[0] -= size
+                send_held_back()
+
+            return release
+
+        def start(event: EncodedEvent, future: Optional[LambdaFuture]) -> LambdaFuture:
+            size = event.size
+            with lock:
+                in_flight[0] += size
+            future = send(event, future)
+            future.add_done_callback(finished(size))
+            return future
+
+        def send_held_back() -> None:
+            while True:
+                with lock:
+                    if not held_back or (in_flight[0] and in_flight[0] >= MAP_CONVERTED_BYTES):
+                        return
+                    future, args = held_back.popleft()
+                if future.cancelled():
+                    continue
+                try:
+                    start(self._engine.encode(function, self._event(path, args, {})), future)
+                except Exception as error:  # noqa: BLE001 - the event changed, or the executor shut down
+                    future.set_exception(error)
+
+        futures = []
+        for args, kept_event in converted:
+            if kept_event is not None:
+                futures.append(start(kept_event, None))
+            else:
+                waiting = self._hold(AgentFuture() if path else LambdaFuture())
+                held_back.append((waiting, args))
+                futures.append(waiting)
+        send_held_back()
+        return futures
+
+    def _hold(self, future: LambdaFuture) -> LambdaFuture:
+        """A future whose invocation is not sent yet, cancelled with the executor's others."""
+        future._siblings = self._pending
+        self._pending.add(future)
+        future.add_done_callback(self._pending.discard)
+        return future
 
     async def ainvoke(self, fn: FunctionRef, /, *args: Any, **kwargs: Any) -> Any:
         """Invokes `fn` from asyncio and returns its result, without blocking the event loop. The

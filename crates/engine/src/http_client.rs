@@ -23,15 +23,36 @@ const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(50);
 /// `verify=` bundle, else the system's store (SSL_CERT_FILE names another bundle); it goes
 /// through `proxy`; connections are pooled per endpoint.
 pub fn build(trusted: Option<Vec<u8>>, proxy: ProxyConfig) -> Result<SharedHttpClient, String> {
-    let trust = match trusted {
+    let pem = match trusted {
         Some(pem) => {
             check_pem(&pem)?;
-            TrustStore::empty().with_native_roots(false).with_pem_certificate(pem)
+            pem
         }
-        None => TrustStore::default(),
+        None => system_roots(),
     };
+    let trust = TrustStore::empty().with_native_roots(false).with_pem_certificate(pem);
     let tls = TlsContext::builder().with_trust_store(trust).build().map_err(|error| error.to_string())?;
     Ok(SharedHttpClient::new(ConfiguredClient { tls, proxy, connectors: Mutex::default() }))
+}
+
+/// The system's trusted roots (SSL_CERT_FILE and SSL_CERT_DIR name others), as PEM. Read here
+/// rather than by the SDK's client, which loads them once per process behind a lock: a child
+/// forked while a parent thread held that lock would wait for it forever. (With none, https calls
+/// fail as untrusted; plain http ones still work.)
+fn system_roots() -> Vec<u8> {
+    use base64::Engine;
+    let found = rustls_native_certs::load_native_certs();
+    let mut pem = Vec::new();
+    for certificate in &found.certs {
+        let encoded = base64::engine::general_purpose::STANDARD.encode(certificate.as_ref());
+        pem.extend_from_slice(b"-----BEGIN CERTIFICATE-----\n");
+        for line in encoded.as_bytes().chunks(64) {
+            pem.extend_from_slice(line);
+            pem.push(b'\n');
+        }
+        pem.extend_from_slice(b"-----END CERTIFICATE-----\n");
+    }
+    pem
 }
 
 /// A bundle the TLS layer would fail on later (it panics on bad PEM) is refused now.

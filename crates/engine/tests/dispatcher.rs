@@ -152,7 +152,9 @@ fn a_throttled_batch_finishes_near_its_floor_and_the_limit_settles_at_the_reserv
     // Ten rounds of four: 2.5 s if the limit were known from the start.
     let floor = latency * (calls as u32 / reserved);
     assert!(elapsed < floor * 2, "{elapsed:?} for a floor of {floor:?}");
-    assert_eq!(lab.dispatcher.limit_for("limited").current(), reserved as usize);
+    // It settles at the reserved concurrency, probing one above it now and then.
+    let limit = lab.dispatcher.limit_for("limited").current();
+    assert!((reserved as usize - 1..=reserved as usize + 1).contains(&limit), "limit {limit}");
     let throttles = lab.dispatcher.summary().throttles;
     assert!(throttles < calls as u64, "{throttles} throttles absorbed for {calls} calls");
     assert_eq!(lab.invocations("limited"), calls as u64, "each call ran exactly once");

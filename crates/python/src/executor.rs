@@ -211,3 +211,12 @@ impl Engine {
 pub struct EncodedEvent {
     request: std::sync::Mutex<Option<InvokeRequest>>,
 }
+
+#[pymethods]
+impl EncodedEvent {
+    /// The bytes of JSON it will send (0 once sent).
+    #[getter]
+    fn size(&self) -> usize {
+        self.request.lock().unwrap().as_ref().map_or(0, |request| request.payload.len())
+    }
+}
