@@ -168,7 +168,8 @@ def run_demo(args: argparse.Namespace) -> int:
         )
 
         print("\nThe same 10 calls through LambdaExecutor")
-        with LambdaExecutor(max_workers=10, endpoint_url=local.endpoint_url) as executor:
+        # Straight to the emulator in this process, whatever proxy the environment names.
+        with LambdaExecutor(max_workers=10, endpoint_url=local.endpoint_url, proxies={}) as executor:
             started = time.monotonic()
             results = list(executor.map("lab", [{"item": item} for item in range(10)]))
             elapsed = time.monotonic() - started
@@ -186,16 +187,17 @@ def raw_invoke(
     endpoint_url: str, name: str, body: bytes, headers: dict[str, str], *, timeout: float = 30.0
 ) -> tuple[int, Message, bytes]:
     """One raw Invoke API call (POST /2015-03-31/functions/NAME/invocations), as any HTTP client
-    would make it: unsigned (LocalLambda does not check). Returns (status, headers, body), for an
-    HTTP error status too."""
+    would make it: unsigned (LocalLambda does not check), never through a proxy. Returns (status,
+    headers, body), for an HTTP error status too."""
     request = urllib.request.Request(
         f"{endpoint_url}/2015-03-31/functions/{name}/invocations",
         data=body,
         headers=headers,
         method="POST",
     )
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # LocalLambda is local
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with direct.open(request, timeout=timeout) as response:
             return response.status, response.headers, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.headers, error.read()
