@@ -6,7 +6,6 @@ themselves run in the Rust engine (tokio tasks, one shared aws-sdk-lambda client
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import os
 import threading
@@ -442,6 +441,7 @@ class LambdaExecutor(Executor):
     ) -> AsyncIterator[Any]:
         """Keeps up to `buffersize` invocations running; yields each finished task (in order, or
         as they finish)."""
+        import asyncio  # only for the async API: `import lambda_executor` stays light
         if buffersize is not None and (not isinstance(buffersize, int) or buffersize < 1):
             raise ValueError("buffersize must be None or > 0")
         self._target(fn)
