@@ -65,3 +65,12 @@ def test_local_reports_bad_arguments_in_one_line():
     assert result.returncode == 2
     assert "ghost" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_cli_says_its_version():
+    from lambda_executor import __version__
+
+    out = subprocess.run(
+        [sys.executable, "-m", "lambda_executor", "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0 and out.stdout.strip() == f"lambda-executor {__version__}"

@@ -18,7 +18,7 @@ from email.message import Message
 from pathlib import Path
 
 from . import deploy
-from ._core import LocalLambda
+from ._core import LocalLambda, __version__
 from .errors import LambdaError
 from .executor import LambdaExecutor
 
@@ -27,6 +27,7 @@ DEMO_HANDLERS = Path(__file__).parent / "demo_handlers"
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lambda-executor", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     demo = commands.add_parser("demo", help="show what lambda-executor does, offline (no AWS account)")
