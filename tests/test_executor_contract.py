@@ -258,3 +258,16 @@ def test_map_holds_back_large_payloads_past_its_budget_and_still_runs_them_all(l
         held = executor.map("echo", events)  # left unread: the with block still waits for them all
     del held
     assert local.stats("echo")["invocations"] == 60
+
+
+def test_leaving_a_map_early_cancels_what_it_held_back(local, monkeypatch):
+    import lambda_executor.executor
+
+    monkeypatch.setattr(lambda_executor.executor, "MAP_CONVERTED_BYTES", 1_000_000)
+    local.add_synthetic("echo", latency_ms=100)
+    events = [{"i": i, "blob": "x" * 200_000} for i in range(30)]
+    with LambdaExecutor(max_workers=2, endpoint_url=local.endpoint_url) as executor:
+        results = executor.map("echo", events)
+        assert next(results)["i"] == 0
+        results.close()
+    assert local.stats("echo")["invocations"] < 30

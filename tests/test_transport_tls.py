@@ -129,3 +129,11 @@ def test_the_local_command_serves_https(chain):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_a_ca_bundle_with_a_certificate_that_cannot_be_a_root_is_refused_naming_it(chain, tmp_path):
+    bundle = tmp_path / "bundle.pem"
+    junk = "-----BEGIN CERTIFICATE-----\nAAECAwQFBgcICQ==\n-----END CERTIFICATE-----\n"
+    bundle.write_text((chain / "ca.pem").read_text() + junk)
+    with pytest.raises(ConfigurationError, match="certificate 2 of the CA bundle cannot be a trusted root"):
+        LambdaExecutor(endpoint_url="https://localhost:1", verify=str(bundle))

@@ -48,6 +48,18 @@ def _shutdown_at_exit() -> None:
 threading._register_atexit(_shutdown_at_exit)  # type: ignore[attr-defined]
 
 
+class _BeingSent:
+    """The job handle of a held-back future while map converts and sends it: not cancellable."""
+
+    sent = True
+
+    def cancel(self) -> bool:
+        return False
+
+
+_BEING_SENT = _BeingSent()
+
+
 class LambdaFuture(Future):
     """A Future for one invocation. `invocation` tells what happened once it is done.
 
@@ -56,7 +68,7 @@ class LambdaFuture(Future):
     """
 
     invocation: Optional[InvocationInfo] = None
-    _job: Optional[JobHandle] = None
+    _job: Optional[Union[JobHandle, _BeingSent]] = None
     _stored_state = PENDING
     # The executor's pending futures: each submitted future gets the executor's own set; this
     # shared default is only read (by a future never submitted).
@@ -89,6 +101,15 @@ class LambdaFuture(Future):
             if self._stored_state == CANCELLED:
                 self.set_running_or_notify_cancel()
         return True
+
+    def _claim(self) -> bool:
+        """Takes a future map held back, to send it: False if it was cancelled meanwhile; from
+        now on cancel() returns False, as for a sent one."""
+        with self._condition:
+            if self._stored_state != PENDING:
+                return False
+            self._job = _BEING_SENT
+            return True
 
     def result(self, timeout: Optional[float] = None) -> Any:
         return self._wait(super().result, timeout)
@@ -299,7 +320,7 @@ class LambdaExecutor(Executor):
 
         try:
             if buffersize is None:
-                fs.extend(self._send_all(function, path, calls, send))
+                self._send_all(function, path, calls, send, fs)
             else:
                 while len(fs) < buffersize and submit_next():
                     pass
@@ -338,9 +359,11 @@ class LambdaExecutor(Executor):
         path: Optional[str],
         calls: Iterable[tuple[int, tuple]],
         send: Callable[[EncodedEvent, Optional[LambdaFuture]], LambdaFuture],
-    ) -> list[LambdaFuture]:
+        fs: collections.deque,
+    ) -> None:
         """map without buffersize: converts (and so checks) every event before sending any, then
-        sends them, holding back those past MAP_CONVERTED_BYTES until earlier ones finish."""
+        sends them, holding back those past MAP_CONVERTED_BYTES until earlier ones finish. Each
+        future joins `fs` as it is made, so an interrupt while sending cancels what is not sent."""
         converted: list[tuple[tuple, Optional[EncodedEvent]]] = []
         kept = 0
         for index, args in calls:
@@ -361,10 +384,10 @@ class LambdaExecutor(Executor):
             return release
 
         def start(event: EncodedEvent, future: Optional[LambdaFuture]) -> LambdaFuture:
-            size = event.size
+            size = event.size  # 0 once sent
+            future = send(event, future)
             with lock:
                 in_flight[0] += size
-            future = send(event, future)
             future.add_done_callback(finished(size))
             return future
 
@@ -374,23 +397,21 @@ class LambdaExecutor(Executor):
                     if not held_back or (in_flight[0] and in_flight[0] >= MAP_CONVERTED_BYTES):
                         return
                     future, args = held_back.popleft()
-                if future.cancelled():
+                if not future._claim():  # cancelled meanwhile
                     continue
                 try:
                     start(self._engine.encode(function, self._event(path, args, {})), future)
-                except Exception as error:  # noqa: BLE001 - the event changed, or the executor shut down
+                except Exception as error:  # noqa: BLE001 - the event changed since it was checked
                     future.set_exception(error)
 
-        futures = []
         for args, kept_event in converted:
             if kept_event is not None:
-                futures.append(start(kept_event, None))
+                fs.append(start(kept_event, None))
             else:
                 waiting = self._hold(AgentFuture() if path else LambdaFuture())
                 held_back.append((waiting, args))
-                futures.append(waiting)
+                fs.append(waiting)
         send_held_back()
-        return futures
 
     def _hold(self, future: LambdaFuture) -> LambdaFuture:
         """A future whose invocation is not sent yet, cancelled with the executor's others."""
@@ -442,6 +463,7 @@ class LambdaExecutor(Executor):
         """Keeps up to `buffersize` invocations running; yields each finished task (in order, or
         as they finish)."""
         import asyncio  # only for the async API: `import lambda_executor` stays light
+
         if buffersize is not None and (not isinstance(buffersize, int) or buffersize < 1):
             raise ValueError("buffersize must be None or > 0")
         self._target(fn)
@@ -524,7 +546,10 @@ class LambdaExecutor(Executor):
             except KeyboardInterrupt:
                 # One interrupt ends the wait, here and at exit; what was sent may still run.
                 self._abandoned = True
-                in_flight = sum(future.running() for future in list(self._pending))
+                pending = list(self._pending)
+                for future in pending:  # what was not sent is not sent now
+                    future.cancel()
+                in_flight = sum(future.running() for future in pending)
                 if in_flight:
                     warnings.warn(
                         f"stopped waiting for {in_flight} invocations in flight: they were sent and may have run, "

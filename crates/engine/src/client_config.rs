@@ -66,7 +66,8 @@ struct ClientKey {
 impl ClientKey {
     fn of(options: &ClientOptions) -> Self {
         let ca_bundle = options.ca_bundle.clone().or_else(|| std::env::var_os("AWS_CA_BUNDLE").map(PathBuf::from));
-        let proxy_environment = if options.proxies.is_none() { proxy::environment() } else { Vec::new() };
+        // NO_PROXY applies to explicit proxies too, so the variables always count.
+        let proxy_environment = proxy::environment();
         Self { options: ClientOptions { ca_bundle, ..options.clone() }, proxy_environment }
     }
 }

@@ -207,12 +207,14 @@ impl Dispatcher {
             attempts += 1;
             first_sent.get_or_insert_with(Instant::now);
             // Boxed: the SDK's future is large, and queued jobs should not each carry room for it.
-            let error = match Box::pin(attempt(&self.client, &request)).await {
-                Ok(invoked) => {
+            let error = match CatchPanic(Box::pin(attempt(&self.client, &request))).await {
+                Ok(Ok(invoked)) => {
                     limit.on_success();
                     break Ok(invoked);
                 }
-                Err(error) => error,
+                Ok(Err(error)) => error,
+                // A panic below (in the HTTP or TLS stack) must not lose the job's outcome.
+                Err(panic) => AttemptError::MaybeSent { message: format!("the HTTP client failed: {panic}") },
             };
             let throttled = matches!(error, AttemptError::Throttled { .. });
             if throttled {
@@ -250,6 +252,28 @@ impl Dispatcher {
         });
         if let Some(sink) = job.take_sink() {
             sink.deliver(Finished { request, result, attempts, throttles, report, done });
+        }
+    }
+}
+
+/// A future whose panic becomes an error: the job's outcome is delivered whatever happens below.
+struct CatchPanic<F>(std::pin::Pin<Box<F>>);
+
+impl<F: std::future::Future> std::future::Future for CatchPanic<F> {
+    type Output = Result<F::Output, String>;
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+        let inner = self.0.as_mut();
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(std::task::Poll::Ready(output)) => std::task::Poll::Ready(Ok(output)),
+            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+            Err(panic) => {
+                let words = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned());
+                std::task::Poll::Ready(Err(words.unwrap_or_else(|| "a panic".into())))
+            }
         }
     }
 }

@@ -43,7 +43,10 @@ fn system_roots() -> Vec<u8> {
     use base64::Engine;
     let found = rustls_native_certs::load_native_certs();
     let mut pem = Vec::new();
-    for certificate in &found.certs {
+    // Only what rustls takes as a root: the SDK's client panics on the others (system stores hold some).
+    let usable =
+        found.certs.iter().filter(|certificate| rustls::RootCertStore::empty().add((*certificate).clone()).is_ok());
+    for certificate in usable {
         let encoded = base64::engine::general_purpose::STANDARD.encode(certificate.as_ref());
         pem.extend_from_slice(b"-----BEGIN CERTIFICATE-----\n");
         for line in encoded.as_bytes().chunks(64) {
@@ -55,16 +58,24 @@ fn system_roots() -> Vec<u8> {
     pem
 }
 
-/// A bundle the TLS layer would fail on later (it panics on bad PEM) is refused now.
+/// A bundle the TLS layer would fail on later (it panics on a certificate it cannot use as a
+/// root) is refused now, naming the certificate.
 fn check_pem(pem: &[u8]) -> Result<(), String> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::CertificateDer;
-    let certificates = CertificateDer::pem_slice_iter(pem).collect::<Result<Vec<_>, _>>();
-    match certificates {
-        Ok(certificates) if !certificates.is_empty() => Ok(()),
-        Ok(_) => Err("the CA bundle holds no PEM certificate".into()),
-        Err(error) => Err(format!("the CA bundle is not valid PEM: {error}")),
+    let certificates = CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|error| format!("the CA bundle is not valid PEM: {error}"))?;
+    if certificates.is_empty() {
+        return Err("the CA bundle holds no PEM certificate".into());
     }
+    let mut roots = rustls::RootCertStore::empty();
+    for (index, certificate) in certificates.into_iter().enumerate() {
+        roots
+            .add(certificate)
+            .map_err(|error| format!("certificate {} of the CA bundle cannot be a trusted root: {error}", index + 1))?;
+    }
+    Ok(())
 }
 
 /// (connect timeout, read timeout), as the SDK asks for a connector.
@@ -72,17 +83,23 @@ type Timeouts = (Option<Duration>, Option<Duration>);
 
 /// One connector (and connection pool) per pair of timeouts the SDK asks for: the Lambda client's,
 /// and the credential providers' own.
-#[derive(Debug)]
 struct ConfiguredClient {
     tls: TlsContext,
     proxy: ProxyConfig,
     connectors: Mutex<HashMap<Timeouts, SharedHttpConnector>>,
 }
 
+/// Written out so that the proxy (whose URL may hold credentials) is never printed.
+impl std::fmt::Debug for ConfiguredClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConfiguredClient").finish_non_exhaustive()
+    }
+}
+
 impl HttpClient for ConfiguredClient {
     fn http_connector(&self, settings: &HttpConnectorSettings, components: &RuntimeComponents) -> SharedHttpConnector {
         let key = (settings.connect_timeout(), settings.read_timeout());
-        let mut connectors = self.connectors.lock().unwrap();
+        let mut connectors = self.connectors.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let connector = connectors.entry(key).or_insert_with(|| {
             let mut builder = Connector::builder()
                 .connector_settings(settings.clone())

@@ -86,16 +86,23 @@ pub async fn attempt(client: &SharedClient, request: &InvokeRequest) -> Result<I
 }
 
 /// An HTTP proxy that will not forward a call answers for itself (407, or 401/403 to wrong
-/// credentials or a forbidden destination) without Lambda's request id: nothing reached Lambda.
+/// credentials or a forbidden destination) without Lambda's request id. Only a 407 proves the call
+/// went no further (a filtering proxy may answer 403 after forwarding), so only it counts as not
+/// sent; the others are final, and none is worth retrying as it is.
 fn refused_by_proxy(
     proxy: Option<&str>,
     response: &aws_sdk_lambda::config::http::HttpResponse,
 ) -> Option<AttemptError> {
     let proxy = proxy?;
     let status = response.status().as_u16();
-    let from_lambda = response.headers().get("x-amzn-requestid").is_some();
-    (matches!(status, 401 | 403 | 407) && !from_lambda)
-        .then(|| AttemptError::NotSent { message: format!("the proxy {proxy} refused the call (HTTP {status})") })
+    if response.headers().get("x-amzn-requestid").is_some() || !matches!(status, 401 | 403 | 407) {
+        return None;
+    }
+    let message = format!("the proxy {proxy} refused the call (HTTP {status})");
+    Some(match status {
+        407 => AttemptError::NotSent { message },
+        _ => AttemptError::Rejected { code: "ProxyRefused".into(), message, status, request_id: None },
+    })
 }
 
 /// `proxy` is the proxy the call went through, named in what it refused.
