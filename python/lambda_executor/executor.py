@@ -260,9 +260,8 @@ class LambdaExecutor(Executor):
             if self._shutdown and not held:
                 raise RuntimeError("cannot schedule new futures after shutdown")
             future._job = start()
-            future._siblings = self._pending
-            self._pending.add(future)
-        future.add_done_callback(self._pending.discard)
+            if not held:
+                self._register(future)
         return future
 
     def _encode(self, function: str, path: Optional[str], args: tuple, index: int) -> EncodedEvent:
@@ -364,13 +363,13 @@ class LambdaExecutor(Executor):
         """map without buffersize: converts (and so checks) every event before sending any, then
         sends them, holding back those past MAP_CONVERTED_BYTES until earlier ones finish. Each
         future joins `fs` as it is made, so an interrupt while sending cancels what is not sent."""
-        converted: list[tuple[tuple, Optional[EncodedEvent]]] = []
+        converted: list[tuple[int, tuple, Optional[EncodedEvent]]] = []
         kept = 0
         for index, args in calls:
             event = self._encode(function, path, args, index)
             keep = kept < MAP_CONVERTED_BYTES
             kept += event.size if keep else 0
-            converted.append((args, event if keep else None))
+            converted.append((index, args, event if keep else None))
         held_back: collections.deque = collections.deque()
         in_flight = [0]  # bytes sent and not finished
         lock = threading.Lock()
@@ -396,25 +395,26 @@ class LambdaExecutor(Executor):
                 with lock:
                     if not held_back or (in_flight[0] and in_flight[0] >= MAP_CONVERTED_BYTES):
                         return
-                    future, args = held_back.popleft()
+                    future, index, args = held_back.popleft()
                 if not future._claim():  # cancelled meanwhile
                     continue
                 try:
-                    start(self._engine.encode(function, self._event(path, args, {})), future)
+                    start(self._encode(function, path, args, index), future)
                 except Exception as error:  # noqa: BLE001 - the event changed since it was checked
                     future.set_exception(error)
 
-        for args, kept_event in converted:
+        for index, args, kept_event in converted:
             if kept_event is not None:
                 fs.append(start(kept_event, None))
             else:
-                waiting = self._hold(AgentFuture() if path else LambdaFuture())
-                held_back.append((waiting, args))
+                waiting = self._register(AgentFuture() if path else LambdaFuture())
+                held_back.append((waiting, index, args))
                 fs.append(waiting)
         send_held_back()
 
-    def _hold(self, future: LambdaFuture) -> LambdaFuture:
-        """A future whose invocation is not sent yet, cancelled with the executor's others."""
+    def _register(self, future: LambdaFuture) -> LambdaFuture:
+        """Counts a future among the executor's pending ones, which Ctrl-C and shutdown cancel
+        (map registers the ones it holds back before they are sent)."""
         future._siblings = self._pending
         self._pending.add(future)
         future.add_done_callback(self._pending.discard)

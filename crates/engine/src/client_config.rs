@@ -123,23 +123,21 @@ pub async fn client_for(options: &ClientOptions) -> Result<SharedClient, ConfigE
     Ok(clients.lock().unwrap().entry(key).or_insert(client).clone())
 }
 
-/// An endpoint the client can send to: an http or https URL with a host.
-fn check_endpoint(url: &str) -> Result<(), ConfigError> {
+/// The scheme of an endpoint the client can send to: an http or https URL with a host.
+fn endpoint_scheme(url: &str) -> Result<&'static str, ConfigError> {
     let invalid = || ConfigError::InvalidEndpoint(url.to_owned());
     let uri: http::Uri = url.parse().map_err(|_| invalid())?;
     match (uri.scheme_str(), uri.host()) {
-        (Some("http" | "https"), Some(host)) if !host.is_empty() => Ok(()),
+        (Some("http"), Some(host)) if !host.is_empty() => Ok("http"),
+        (Some("https"), Some(host)) if !host.is_empty() => Ok("https"),
         _ => Err(invalid()),
     }
 }
 
 async fn build(options: &ClientOptions) -> Result<SharedClient, ConfigError> {
-    if let Some(url) = &options.endpoint_url {
-        check_endpoint(url)?;
-    }
     let scheme = match &options.endpoint_url {
-        Some(url) if url.starts_with("http://") => "http",
-        _ => "https",
+        Some(url) => endpoint_scheme(url)?,
+        None => "https",
     };
     let proxy_config = proxy::config(options.proxies.as_ref(), scheme).map_err(ConfigError::Proxy)?;
     let ca_bundle = match &options.ca_bundle {

@@ -136,29 +136,26 @@ fn policy() -> RetryPolicy {
 }
 
 #[test]
-fn a_throttled_batch_finishes_near_its_floor_and_the_limit_settles_at_the_reserved_concurrency() {
+fn a_throttled_batch_runs_at_the_reserved_concurrency_and_the_limit_settles_there() {
     let (calls, reserved, latency) = (40, 4, Duration::from_millis(250));
     let mut lab = Lab::new("limited", latency, Some(reserved), policy(), 100);
-    let started = Instant::now();
     for _ in 0..calls {
         lab.submit("limited");
     }
     let outcomes = lab.outcomes(calls);
-    let elapsed = started.elapsed();
     for (index, finished) in outcomes.iter().enumerate() {
         let invoked = finished.result.as_ref().expect("no call fails because the function was busy");
         assert_eq!(invoked.payload.as_ref(), format!("{{\"i\": {index}}}").as_bytes());
     }
-    // Ten rounds of four: 2.5 s if the limit were known from the start.
-    let floor = latency * (calls as u32 / reserved);
-    assert!(elapsed < floor * 2, "{elapsed:?} for a floor of {floor:?}");
     // It settles at the reserved concurrency, probing one above it now and then.
     let limit = lab.dispatcher.limit_for("limited").current();
     assert!((reserved as usize - 1..=reserved as usize + 1).contains(&limit), "limit {limit}");
     let throttles = lab.dispatcher.summary().throttles;
     assert!(throttles < calls as u64, "{throttles} throttles absorbed for {calls} calls");
     assert_eq!(lab.invocations("limited"), calls as u64, "each call ran exactly once");
-    assert!(lab.emulator.stats("limited").unwrap().peak_concurrency <= reserved);
+    // The whole reservation was used, never more: how near its floor the batch finishes is
+    // bench/run.py's scenario (c).
+    assert_eq!(lab.emulator.stats("limited").unwrap().peak_concurrency, reserved);
 }
 
 #[test]
@@ -190,12 +187,10 @@ fn a_short_throttle_deadline_gives_up_with_the_throttled_error() {
     let policy = RetryPolicy { throttle_timeout: 0.3, ..policy() };
     let mut lab = Lab::new("busy", Duration::ZERO, None, policy, 10);
     lab.inject("busy", Faults { throttle: 1.0, ..Faults::default() });
-    let started = Instant::now();
     lab.submit("busy");
     let finished = lab.outcomes(1).pop().unwrap();
     assert!(matches!(finished.result, Err(AttemptError::Throttled { .. })));
     assert!(finished.attempts > 1, "backoff retries within the deadline");
-    assert!(started.elapsed() < Duration::from_secs(5));
     assert_eq!(lab.injected("busy", "throttle"), u64::from(finished.attempts));
 }
 
