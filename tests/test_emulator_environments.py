@@ -124,7 +124,9 @@ def test_closing_the_emulator_ends_every_environment(handlers):
 
 
 def test_no_environment_outlives_a_killed_python_process(handlers, tmp_path):
-    """SIGKILL gives the emulator no chance to clean up: the kernel must end the environments."""
+    """SIGKILL gives the emulator no chance to clean up: each environment sees its lifeline to
+    the emulator close, and ends with what its handler started."""
+    pid_file = tmp_path / "pids"
     script = textwrap.dedent(f"""
         import json, sys, time
         sys.path.insert(0, {str(handlers.parent)!r})
@@ -132,16 +134,21 @@ def test_no_environment_outlives_a_killed_python_process(handlers, tmp_path):
         from lambda_executor import LocalLambda
         local = LocalLambda()
         local.add_function("echo", "app.echo", {str(handlers)!r})
+        local.add_function("hang", "app.spawn_and_hang", {str(handlers)!r}, timeout=120)
         client = boto3_lambda(local.endpoint_url)
         result = json.loads(client.invoke(FunctionName="echo", Payload=b"{{}}")["Payload"].read())
+        hang = json.dumps({{"pid_file": {str(pid_file)!r}}})
+        client.invoke(FunctionName="hang", InvocationType="Event", Payload=hang)
         print(result["pid"], flush=True)
         time.sleep(60)
     """)
     process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     try:
-        environment_pid = int(process.stdout.readline())
-        assert pid_alive(environment_pid)
+        echo_pid = int(process.stdout.readline())
+        wait_for(lambda: pid_file.exists() and len(pid_file.read_text().split()) == 2, seconds=30)
+        hang_pid, grandchild_pid = map(int, pid_file.read_text().split())
+        assert all(map(pid_alive, (echo_pid, hang_pid, grandchild_pid)))
     finally:
         process.kill()
         process.wait()
-    wait_for(lambda: not pid_alive(environment_pid), seconds=5)
+    wait_for(lambda: not any(map(pid_alive, (echo_pid, hang_pid, grandchild_pid))), seconds=5)

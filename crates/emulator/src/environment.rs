@@ -4,10 +4,12 @@
 //! The listener is the environment's own loopback port, so a request reaching it can only be
 //! about this environment (and one that names an invocation it does not hold is refused).
 //! The process leads its own process group, so a kill also ends whatever the handler started,
-//! and it dies with the thread that spawned it (PR_SET_PDEATHSIG): no environment outlives the
-//! emulator, even when the Python process is killed.
+//! and it holds a lifeline to the emulator (environment_bootstrap.py): no environment outlives
+//! the emulator, even when the Python process is killed.
 
 use std::io;
+use std::io::PipeWriter;
+use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::process::ExitStatus;
 use std::sync::{Arc, Mutex};
@@ -20,6 +22,9 @@ use tokio::sync::{oneshot, watch, Notify};
 
 use crate::execution::{error_document, Execution, InvocationRequest};
 use crate::log_capture::LogCapture;
+
+/// Runs first in every environment: it dies with the emulator, then starts awslambdaric.
+const BOOTSTRAP: &str = include_str!("environment_bootstrap.py");
 
 /// Lambda's limit on the init phase of an on-demand environment.
 const INIT_LIMIT: Duration = Duration::from_secs(10);
@@ -93,6 +98,9 @@ pub struct Environment {
     handed_over: Notify,
     log: Arc<LogCapture>,
     stop_api: watch::Sender<bool>,
+    /// The lifeline's write end: the process watches for it to close (with this environment, or
+    /// with the emulator's process, however that ends).
+    _lifeline: PipeWriter,
     pub last_used: Mutex<Instant>,
 }
 
@@ -103,9 +111,12 @@ impl Environment {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let api_address = listener.local_addr()?;
         let (log, child_output) = LogCapture::start()?;
+        // Both ends are close-on-exec: only this child gets the read end, below.
+        let (lifeline_reader, lifeline) = io::pipe()?;
+        let lifeline_fd = lifeline_reader.as_raw_fd();
         let mut command = Command::new(&spec.python);
         command
-            .args(["-m", "awslambdaric", &spec.handler])
+            .args(["-c", BOOTSTRAP, &lifeline_fd.to_string(), &spec.handler])
             .current_dir(&spec.code_dir)
             .stdin(std::process::Stdio::null())
             .stdout(child_output.stdout)
@@ -133,21 +144,20 @@ impl Environment {
             .env("AWS_CONFIG_FILE", "/dev/null")
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .envs(spec.variables.iter().map(|(k, v)| (k, v)));
-        let emulator_pid = std::process::id() as libc::pid_t;
-        // SAFETY: prctl and getppid are async-signal-safe, as pre_exec requires.
+        // SAFETY: fcntl is async-signal-safe, as pre_exec requires.
         unsafe {
             command.pre_exec(move || {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                // The child's copy of the read end survives exec.
+                let flags = libc::fcntl(lifeline_fd, libc::F_GETFD);
+                if flags < 0 || libc::fcntl(lifeline_fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) < 0 {
                     return Err(io::Error::last_os_error());
-                }
-                if libc::getppid() != emulator_pid {
-                    return Err(io::Error::other("the emulator exited while starting an environment"));
                 }
                 Ok(())
             });
         }
         let mut child = command.spawn()?;
-        drop(command); // closes our copies of the pipe's write end
+        drop(command); // closes our copies of the output pipe's write end
+        drop(lifeline_reader);
         let pid = child.id().unwrap_or_default();
         let (stop_api, _) = watch::channel(false);
         let environment = Arc::new(Self {
@@ -158,6 +168,7 @@ impl Environment {
             handed_over: Notify::new(),
             log,
             stop_api,
+            _lifeline: lifeline,
             last_used: Mutex::new(Instant::now()),
         });
         let supervised = environment.clone();
@@ -340,15 +351,33 @@ impl Environment {
         self.kill();
     }
 
-    /// Peak resident memory of the runtime process (VmHWM), in MB.
+    /// Peak memory of the runtime process, in MB, as Lambda's REPORT line gives it.
     fn max_memory_mb(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid)).unwrap_or_default();
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmHWM:"))
-            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            .map_or(0, |kb| kb.div_ceil(1024))
+        peak_memory_kb(self.pid).map_or(0, |kb| kb.div_ceil(1024))
     }
+}
+
+/// The process's peak resident set (VmHWM), in KB.
+#[cfg(target_os = "linux")]
+fn peak_memory_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status.lines().find_map(|line| line.strip_prefix("VmHWM:"))?.trim().trim_end_matches("kB").trim().parse().ok()
+}
+
+/// The process's peak physical footprint over its life, in KB.
+#[cfg(target_os = "macos")]
+fn peak_memory_kb(pid: u32) -> Option<u64> {
+    // SAFETY: rusage_info_v4 is plain integers; proc_pid_rusage fills at most that struct.
+    let mut usage: libc::rusage_info_v4 = unsafe { std::mem::zeroed() };
+    let buffer = (&raw mut usage).cast::<libc::rusage_info_t>();
+    let status = unsafe { libc::proc_pid_rusage(pid as libc::c_int, libc::RUSAGE_INFO_V4, buffer) };
+    (status == 0).then(|| usage.ri_lifetime_max_phys_footprint / 1024)
+}
+
+/// Other Unixes report no peak memory ("Max Memory Used: 0 MB").
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
+fn peak_memory_kb(_pid: u32) -> Option<u64> {
+    None
 }
 
 impl Drop for Environment {

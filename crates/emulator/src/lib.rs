@@ -1,5 +1,9 @@
 //! LocalLambda: an offline Lambda that serves the Invoke API and runs handlers in execution
 //! environments polling the Runtime API, with Lambda's concurrency and throttling rules.
+//!
+//! Unix only, as awslambdaric (the runtime client it runs handlers under) is: elsewhere the crate
+//! is empty, and the Python bindings say so when a LocalLambda is created.
+#![cfg(unix)]
 
 mod control_api;
 mod environment;

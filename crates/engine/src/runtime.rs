@@ -25,16 +25,28 @@ pub fn get() -> &'static Runtime {
 
 /// Thousands of invocations in flight are thousands of sockets: lift the soft limit on open files
 /// to the hard one, as servers do (it cannot go higher, and nothing else changes).
+#[cfg(unix)]
 fn raise_open_file_limit() {
+    /// macOS refuses an unlimited soft limit (its hard one often is): its own ceiling is this.
+    const MACOS_OPEN_MAX: libc::rlim_t = 10_240;
     let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: getrlimit/setrlimit only read and write the struct passed.
     unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max {
-            limit.rlim_cur = limit.rlim_max;
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 || limit.rlim_cur >= limit.rlim_max {
+            return;
+        }
+        let original = limit.rlim_cur;
+        limit.rlim_cur = limit.rlim_max;
+        if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 && original < MACOS_OPEN_MAX {
+            limit.rlim_cur = MACOS_OPEN_MAX.min(limit.rlim_max);
             libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
         }
     }
 }
+
+/// Windows has no such per-process limit on sockets.
+#[cfg(not(unix))]
+fn raise_open_file_limit() {}
 
 #[cfg(test)]
 mod tests {

@@ -1,5 +1,6 @@
 //! The dispatcher against LocalLambda's emulator, started in this process, through the SDK's HTTP
 //! path as against Lambda: synthetic functions and injected faults, no Python.
+#![cfg(unix)]
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -2,9 +2,11 @@
 //! `lambda_executor.errors` (imported once, not looked up per error) and a conversion for each
 //! error type the crates return.
 
+#[cfg(unix)]
 use lambda_executor_emulator::{HandlerError, RegistryError};
 use lambda_executor_engine::client_config::ConfigError;
 use lambda_executor_engine::invocation::{AttemptError, Invoked};
+#[cfg(unix)]
 use pyo3::exceptions::{PyFileNotFoundError, PyKeyError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
@@ -38,6 +40,7 @@ impl IntoPyErr for lambda_executor_deploy::DeployError {
 }
 
 /// LocalLambda's registry refuses with the built-in exceptions a Python API would raise.
+#[cfg(unix)]
 impl IntoPyErr for RegistryError {
     fn into_py_err(self) -> PyErr {
         match self {
@@ -52,6 +55,7 @@ impl IntoPyErr for RegistryError {
     }
 }
 
+#[cfg(unix)]
 impl IntoPyErr for HandlerError {
     fn into_py_err(self) -> PyErr {
         match self {

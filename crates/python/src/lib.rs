@@ -9,6 +9,10 @@ mod delivery;
 mod errors;
 mod executor;
 mod invocation_info;
+#[cfg(unix)]
+mod local_lambda;
+#[cfg(not(unix))]
+#[path = "local_lambda_unavailable.rs"]
 mod local_lambda;
 mod payload;
 mod retry_policy;
