@@ -5,6 +5,7 @@ import os
 import select
 import signal
 import socket
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -31,12 +32,10 @@ def pid_alive(pid):
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    # A zombie is dead for our purposes (and one reaped meanwhile reads as ESRCH).
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().split()[2] != "Z"
-    except (FileNotFoundError, ProcessLookupError):
-        return False
+    # A zombie is dead for our purposes; ps tells on Linux and macOS alike (and prints nothing
+    # for a process reaped meanwhile).
+    state = subprocess.run(["ps", "-o", "stat=", "-p", str(pid)], capture_output=True, text=True).stdout.strip()
+    return bool(state) and not state.startswith("Z")
 
 
 def wait_for(condition, seconds=10.0):

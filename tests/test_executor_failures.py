@@ -1,4 +1,4 @@
-"""Retry rules at the connection level, configuration errors, moto as an independent server, fork."""
+"""Retry rules at the connection level, configuration errors, fork."""
 
 import socket
 import subprocess
@@ -160,34 +160,6 @@ def test_executor_in_a_forked_child(local):
     assert report["result"] == {"child": True}
     assert executor.submit("echo", 3).result(timeout=10) == 3
     executor.shutdown()
-
-
-def test_against_moto_a_server_nobody_here_wrote(moto_server, tmp_path):
-    import io
-    import zipfile
-
-    import boto3
-
-    iam = boto3.client("iam", endpoint_url=moto_server, region_name="us-east-1")
-    role = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-    code = io.BytesIO()
-    with zipfile.ZipFile(code, "w") as archive:
-        archive.writestr("app.py", "def handler(event, context):\n    return event\n")
-    boto3.client("lambda", endpoint_url=moto_server, region_name="us-east-1").create_function(
-        FunctionName="moto-echo",
-        Runtime="python3.11",
-        Role=role,
-        Handler="app.handler",
-        Code={"ZipFile": code.getvalue()},
-    )
-    with LambdaExecutor(endpoint_url=moto_server) as executor:
-        events = [{"n": n} for n in range(20)]
-        # moto's docker-free Invoke echoes the request body.
-        assert list(executor.map("moto-echo", events)) == events
-        future = executor.submit("moto-echo", {"single": True})
-        assert future.result(timeout=30) == {"single": True}
-    assert future.invocation.status_code == 200
-    assert future.invocation.request_id  # moto's own x-amzn-RequestId
 
 
 def test_work_submitted_before_the_interpreter_exits_is_finished(local, handlers, tmp_path):
