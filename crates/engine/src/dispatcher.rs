@@ -3,7 +3,7 @@
 //! the executor's stats, and hands it to the job's [`Sink`] (the Python bindings resolve a future
 //! there; a test may keep it in a channel).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -155,7 +155,7 @@ impl Dispatcher {
     }
 
     /// Every function's current adaptive limit.
-    pub fn limits(&self) -> HashMap<String, usize> {
+    pub fn limits(&self) -> BTreeMap<String, usize> {
         self.limits.lock().unwrap().iter().map(|(function, limit)| (function.clone(), limit.current())).collect()
     }
 

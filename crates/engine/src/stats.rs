@@ -1,7 +1,7 @@
 //! What an executor's invocations came to: counts, latency percentiles, and what Lambda billed
 //! (from REPORT lines, so only for invocations made with the log tail).
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -62,7 +62,8 @@ pub struct Summary {
     pub latency_p90: Option<f64>,
     pub latency_p99: Option<f64>,
     pub latency_max: Option<f64>,
-    pub concurrency_limits: HashMap<String, usize>,
+    /// By function name, so that what prints it prints the same order each time.
+    pub concurrency_limits: BTreeMap<String, usize>,
 }
 
 /// One finished invocation, as the stats count it.
@@ -113,7 +114,7 @@ impl Stats {
         (self.invocations > 0).then_some(self.max_latency)
     }
 
-    pub fn summary(&self, retrying: usize, concurrency_limits: HashMap<String, usize>) -> Summary {
+    pub fn summary(&self, retrying: usize, concurrency_limits: BTreeMap<String, usize>) -> Summary {
         let seconds = |latency: Option<Duration>| latency.map(|latency| latency.as_secs_f64());
         Summary {
             invocations: self.invocations,
