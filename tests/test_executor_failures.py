@@ -141,6 +141,12 @@ def test_endpoint_from_aws_endpoint_url_lambda(local, monkeypatch):
         assert executor.submit("echo", [1]).result(timeout=10) == [1]
 
 
+def test_a_bad_endpoint_in_aws_endpoint_url_lambda_is_refused_at_creation(monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", "http://")
+    with pytest.raises(ConfigurationError, match="endpoint_url must be an http:// or https:// URL with a host"):
+        LambdaExecutor()
+
+
 def test_executor_in_a_forked_child(local):
     local.add_synthetic("echo")
     executor = LambdaExecutor(endpoint_url=local.endpoint_url)

@@ -100,6 +100,16 @@ def test_the_proxies_option_means_what_botocore_config_proxies_means(proxy, loca
     assert len(proxy.requests()) == 1, "an https proxy does not carry http requests"
 
 
+def test_an_endpoint_from_aws_endpoint_url_lambda_takes_the_proxy_for_its_scheme(proxy, local, monkeypatch):
+    """The endpoint the SDK reads from the environment, not endpoint_url=, decides the proxy."""
+    local.add_synthetic("echo")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", local.endpoint_url)
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    with LambdaExecutor(proxies={"http": proxy.url, "https": nowhere}) as executor:
+        assert executor.submit("echo", "from the environment").result(timeout=30) == "from the environment"
+    assert len(proxy.requests()) == 1
+
+
 def test_basic_auth_from_the_proxy_url_and_a_refusal_that_names_the_proxy_not_the_secret(tmp_path, local):
     local.add_synthetic("echo")
     guarded = Tinyproxy(tmp_path, basic_auth=("user", "s3cret"))

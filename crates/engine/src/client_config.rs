@@ -15,8 +15,10 @@ use aws_config::retry::RetryConfig;
 use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
-use aws_sdk_lambda::config::ProvideCredentials;
+use aws_sdk_lambda::config::{ProvideCredentials, SharedHttpClient};
 use aws_sdk_lambda::Client;
+use aws_types::service_config::ServiceConfigKey;
+use aws_types::SdkConfig;
 
 use crate::error_text::sentence;
 use crate::per_process::PerProcess;
@@ -55,20 +57,34 @@ pub struct SharedClient {
     pub proxy: Option<String>,
 }
 
+/// Variables besides the proxy ones that change what a client is built with (credentials are left
+/// out: they are resolved again as they expire, and secrets stay out of the key).
+const CLIENT_VARIABLES: [&str; 7] = [
+    "AWS_ENDPOINT_URL_LAMBDA",
+    "AWS_ENDPOINT_URL",
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_PROFILE",
+    "AWS_CONFIG_FILE",
+];
+
 /// What makes two clients the same: the options with what the environment adds to them, so that
 /// a client built under other settings is not reused.
 #[derive(Clone, Debug, Hash, PartialEq, Eq)]
 struct ClientKey {
     options: ClientOptions,
-    proxy_environment: Vec<(String, String)>,
+    environment: Vec<(String, String)>,
 }
 
 impl ClientKey {
     fn of(options: &ClientOptions) -> Self {
         let ca_bundle = options.ca_bundle.clone().or_else(|| std::env::var_os("AWS_CA_BUNDLE").map(PathBuf::from));
-        // NO_PROXY applies to explicit proxies too, so the variables always count.
-        let proxy_environment = proxy::environment();
-        Self { options: ClientOptions { ca_bundle, ..options.clone() }, proxy_environment }
+        // NO_PROXY applies to explicit proxies too, so the proxy variables always count.
+        let mut environment = proxy::environment();
+        environment
+            .extend(CLIENT_VARIABLES.iter().filter_map(|name| Some((name.to_string(), std::env::var(name).ok()?))));
+        Self { options: ClientOptions { ca_bundle, ..options.clone() }, environment }
     }
 }
 
@@ -135,11 +151,9 @@ fn endpoint_scheme(url: &str) -> Result<&'static str, ConfigError> {
 }
 
 async fn build(options: &ClientOptions) -> Result<SharedClient, ConfigError> {
-    let scheme = match &options.endpoint_url {
-        Some(url) => endpoint_scheme(url)?,
-        None => "https",
-    };
-    let proxy_config = proxy::config(options.proxies.as_ref(), scheme).map_err(ConfigError::Proxy)?;
+    if let Some(url) = &options.endpoint_url {
+        endpoint_scheme(url)?;
+    }
     let ca_bundle = match &options.ca_bundle {
         Some(path) => Some(path.clone()),
         None => profile_setting(options.profile.as_deref(), "ca_bundle").await.map(PathBuf::from),
@@ -151,7 +165,8 @@ async fn build(options: &ClientOptions) -> Result<SharedClient, ConfigError> {
         ),
         None => None,
     };
-    let http_client = crate::http_client::build(trusted, proxy_config).map_err(ConfigError::Tls)?;
+    // The credential providers call AWS over https; the Lambda client may get another, below.
+    let http_client = http_client_for(options, trusted.clone(), "https")?;
     let timeouts = TimeoutConfig::builder()
         .connect_timeout(options.connect_timeout.unwrap_or(CONNECT_TIMEOUT))
         .read_timeout(options.read_timeout.unwrap_or(READ_TIMEOUT))
@@ -184,12 +199,44 @@ async fn build(options: &ClientOptions) -> Result<SharedClient, ConfigError> {
         }
         Err(_) => return Err(ConfigError::MissingCredentials(vec!["they did not answer in time".into()])),
     }
-    let endpoint = match &options.endpoint_url {
-        Some(url) => url.clone(),
+    let endpoint = match configured_endpoint(options, &config) {
+        Some(url) => url,
         None => format!("https://lambda.{}.amazonaws.com", config.region().expect("checked above")),
     };
+    let mut lambda_config = aws_sdk_lambda::config::Builder::from(&config);
+    // Explicit proxies per scheme: an http endpoint goes through the http one.
+    if endpoint_scheme(&endpoint)? == "http" && options.proxies.is_some() {
+        lambda_config.set_http_client(Some(http_client_for(options, trusted, "http")?));
+    }
     let proxy = proxy::for_endpoint(options.proxies.as_ref(), &endpoint);
-    Ok(SharedClient { sdk: Client::new(&config), proxy })
+    Ok(SharedClient { sdk: Client::from_conf(lambda_config.build()), proxy })
+}
+
+fn http_client_for(
+    options: &ClientOptions,
+    trusted: Option<Vec<u8>>,
+    scheme: &str,
+) -> Result<SharedHttpClient, ConfigError> {
+    let proxy_config = proxy::config(options.proxies.as_ref(), scheme).map_err(ConfigError::Proxy)?;
+    crate::http_client::build(trusted, proxy_config).map_err(ConfigError::Tls)
+}
+
+/// The endpoint the Lambda client will call if not Lambda's own: `endpoint_url=`, else what the
+/// SDK reads from AWS_ENDPOINT_URL_LAMBDA, AWS_ENDPOINT_URL or the profile, as it reads it.
+fn configured_endpoint(options: &ClientOptions, config: &SdkConfig) -> Option<String> {
+    if let Some(url) = &options.endpoint_url {
+        return Some(url.clone());
+    }
+    let key = ServiceConfigKey::builder()
+        .service_id("Lambda")
+        .env("AWS_ENDPOINT_URL")
+        .profile("endpoint_url")
+        .build()
+        .expect("every field is set");
+    config
+        .service_config()
+        .and_then(|service| service.load_config(key))
+        .or_else(|| config.endpoint_url().map(str::to_owned))
 }
 
 /// The default chain's error lists each provider it tried after "Attempted:", a line each; those
