@@ -173,7 +173,7 @@ def serve_local(in_flight, tls=None):
     return server, server.stdout.readline().rsplit(" ", 1)[1].strip()
 
 
-def run_rust(endpoint, calls, in_flight, sleep_ms, scenario, env=ENV):
+def run_rust(endpoint, calls, in_flight, sleep_ms, scenario, env):
     out = subprocess.run(
         [
             "cargo",
@@ -208,6 +208,7 @@ def main():
     parser.add_argument("--quick", action="store_true", help="smaller runs (a tenth), for a first look")
     parser.add_argument("--json", default=os.path.join(ROOT, "bench", "results.json"))
     parser.add_argument("--table", metavar="JSON", help="only print the table of an earlier run's rows")
+    parser.add_argument("--scenario", action="append", help="run only this scenario (repeatable), e.g. payload_5mb")
     args = parser.parse_args()
     if args.table:
         with open(args.table) as file:
@@ -233,13 +234,18 @@ def main():
         # and at their speed a million would take a quarter of an hour; 50,000 show the trend.
         + [(peer, "million", 50_000 // scale, 64) for peer in ("boto3 tuned", "aiobotocore")]
     )
+    rust_plan = [
+        (endpoint, echo_calls, 64, 0, "echo", ENV),
+        (endpoint, in_flight, in_flight, 2000, "in_flight", ENV),
+        (tls_endpoint, in_flight, in_flight, 2000, "in_flight_tls", tls_env),
+    ]
+    if args.scenario:
+        plan = [entry for entry in plan if entry[1] in args.scenario]
+        rust_plan = [entry for entry in rust_plan if entry[4] in args.scenario]
     rows = []
     try:
-        for row in (
-            run_rust(endpoint, echo_calls, 64, 0, "echo"),
-            run_rust(endpoint, in_flight, in_flight, 2000, "in_flight"),
-            run_rust(tls_endpoint, in_flight, in_flight, 2000, "in_flight_tls", tls_env),
-        ):
+        for rust_endpoint, calls, workers, sleep_ms, scenario, env in rust_plan:
+            row = run_rust(rust_endpoint, calls, workers, sleep_ms, scenario, env)
             rows.append(row)
             print(json.dumps(row), flush=True)
         for client, scenario, calls, workers in plan:
