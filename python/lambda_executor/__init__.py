@@ -12,6 +12,7 @@ from .errors import (
     FunctionError,
     FunctionNotFoundError,
     InvocationError,
+    JournalError,
     LambdaError,
     PayloadTooLargeError,
     ThrottledError,
@@ -44,5 +45,6 @@ __all__ = [
     "InvocationError",
     "ConnectionLostError",
     "DeployError",
+    "JournalError",
     "__version__",
 ]

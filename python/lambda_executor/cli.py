@@ -18,7 +18,7 @@ from email.message import Message
 from pathlib import Path
 
 from . import deploy
-from ._core import LocalLambda, __version__
+from ._core import Journal, LocalLambda, __version__
 from .errors import LambdaError
 from .executor import LambdaExecutor
 
@@ -64,6 +64,12 @@ def main(argv: list[str] | None = None) -> int:
         help="reserved concurrency of a function (repeatable)",
     )
     local.set_defaults(run=run_local)
+
+    journal = commands.add_parser("journal", help="show what a resume journal holds")
+    journal.add_argument("path", help="the journal file (LambdaExecutor(journal=...))")
+    journal.add_argument("--failed", action="store_true", help="list every failed invocation")
+    journal.add_argument("--export", metavar="JSONL", help="write the stored results to this file, a JSON line each")
+    journal.set_defaults(run=run_journal)
 
     deploy.add_commands(commands)
 
@@ -130,6 +136,55 @@ def use_offline_credentials() -> None:
         ("AWS_DEFAULT_REGION", "us-east-1"),
     ):
         os.environ.setdefault(name, value)
+
+
+def run_journal(args: argparse.Namespace) -> int:
+    if not Path(args.path).is_file():
+        raise FileNotFoundError(f"no journal at {args.path}")
+    journal = Journal(args.path)
+    try:
+        if args.export:
+            print(f"wrote {journal.export(args.export):,} results to {args.export}")
+            return 0
+        if args.failed:
+            for failure in journal.failures():
+                print(_failure_line(failure))
+            return 0
+        counts = journal.counts()
+        header = ("function", "succeeded", "failed", "throttled", "unknown", "result bytes")
+        rows = [
+            (c["function"], *(f"{c[key]:,}" for key in ("succeeded", "failed", "throttled", "unknown", "bytes")))
+            for c in counts
+        ]
+        widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+        total = sum(c["succeeded"] + c["failed"] + c["throttled"] + c["unknown"] for c in counts)
+        print(f"{args.path}: {total:,} invocations of {len(counts)} functions")
+        for row in [header, *rows]:
+            print(
+                "  ".join(
+                    cell.ljust(width) if i == 0 else cell.rjust(width)
+                    for i, (cell, width) in enumerate(zip(row, widths))
+                )
+            )
+        unknown = sum(c["unknown"] for c in counts)
+        if unknown:
+            print(
+                f"unknown: {unknown:,} were in flight when a run stopped; a rerun sends them again (they may have run)"
+            )
+        first = journal.failures(limit=5)
+        if first:
+            print("first failures (all with --failed):")
+            for failure in first:
+                print("  " + _failure_line(failure))
+        return 0
+    finally:
+        journal.close()
+
+
+def _failure_line(failure: dict) -> str:
+    function = f"{failure['function']}:{failure['qualifier']}" if failure["qualifier"] else failure["function"]
+    where = f"{function} payload {failure['payload_digest'][:12]}#{failure['occurrence']}"
+    return f"{where}: {failure['error_type']}: {failure['message']}"
 
 
 def run_demo(args: argparse.Namespace) -> int:

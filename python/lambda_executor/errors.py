@@ -89,6 +89,11 @@ class DeployError(LambdaError):
         self.error_code = error_code
 
 
+class JournalError(LambdaError):
+    """A resume journal cannot be used: not a journal, written by a newer release, corrupt, held by
+    another run, or not writable. Raised when it is opened, before anything is sent."""
+
+
 __all__ = [
     "LambdaError",
     "ConfigurationError",
@@ -99,4 +104,5 @@ __all__ = [
     "InvocationError",
     "ConnectionLostError",
     "DeployError",
+    "JournalError",
 ]

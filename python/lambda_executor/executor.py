@@ -18,7 +18,7 @@ from concurrent.futures._base import CANCELLED, FINISHED, PENDING, RUNNING
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, Union
 
-from ._core import Engine, InvocationInfo, RetryPolicy, on_completion_thread
+from ._core import Engine, InvocationInfo, Journal, RetryPolicy, on_completion_thread
 from .agent import DEFAULT_COMPRESS_OVER, WARM_EVENT
 from .errors import FunctionError, PayloadTooLargeError
 from .progress import Progress
@@ -212,6 +212,9 @@ class LambdaExecutor(Executor):
         retry: Optional[RetryPolicy] = None,
         agent: Optional[str] = None,
         compress_over: Optional[int] = DEFAULT_COMPRESS_OVER,
+        journal: Union[str, os.PathLike[str], None] = None,
+        retry_failed: bool = True,
+        resume_in_flight: bool = True,
     ) -> None:
         if max_workers is None:
             max_workers = DEFAULT_MAX_WORKERS
@@ -227,6 +230,9 @@ class LambdaExecutor(Executor):
             "connect_timeout": connect_timeout,
             "read_timeout": read_timeout,
         }
+        self._retry_failed = retry_failed
+        self._resume_in_flight = resume_in_flight
+        self._journal = self._open_journal(journal) if journal is not None else None
         self._engine = Engine(
             max_workers,
             client=client,
@@ -234,6 +240,7 @@ class LambdaExecutor(Executor):
             invocation_type=invocation_type,
             log_tail=log_tail,
             retry=retry,
+            journal=self._journal,
         )
         self._shutdown = False
         # Set when an interrupt stopped a wait for calls in flight: nothing waits for them again.
@@ -255,7 +262,12 @@ class LambdaExecutor(Executor):
         held = future in self._pending
         return self._track(future, lambda: self._engine.send_encoded(event, future), held)
 
-    def _track(self, future: LambdaFuture, start: Callable[[], JobHandle], held: bool = False) -> LambdaFuture:
+    def _open_journal(self, path: Union[str, os.PathLike[str]]) -> Journal:
+        return Journal(path, retry_failed=self._retry_failed, resume_in_flight=self._resume_in_flight)
+
+    def _track(
+        self, future: LambdaFuture, start: Callable[[], Optional[JobHandle]], held: bool = False
+    ) -> LambdaFuture:
         with self._shutdown_lock:
             if self._shutdown and not held:
                 raise RuntimeError("cannot schedule new futures after shutdown")
@@ -264,10 +276,12 @@ class LambdaExecutor(Executor):
                 self._register(future)
         return future
 
-    def _encode(self, function: str, path: Optional[str], args: tuple, index: int) -> EncodedEvent:
+    def _encode(
+        self, function: str, path: Optional[str], args: tuple, index: int, journal: Optional[Journal]
+    ) -> EncodedEvent:
         """One call of a map converted and checked; an event that cannot be sent names its place."""
         try:
-            return self._engine.encode(function, self._event(path, args, {}))
+            return self._engine.encode(function, self._event(path, args, {}), journal=journal)
         except (TypeError, PayloadTooLargeError) as error:
             raise type(error)(f"event {index} of the map: {error}") from None
 
@@ -279,6 +293,7 @@ class LambdaExecutor(Executor):
         chunksize: int = 1,
         buffersize: Optional[int] = None,
         progress: bool = False,
+        journal: Union[str, os.PathLike[str], None] = None,
     ) -> Iterator[Any]:
         """Like Executor.map: results in order, `timeout` counted from this call, the first error
         raised when reached. Without `buffersize`, every event is converted before any is sent, so
@@ -286,10 +301,11 @@ class LambdaExecutor(Executor):
         submitted ahead, reading events as results are taken: a bad event (or a failing source)
         stops the reading, the invocations submitted before it still run and are yielded, and the
         error is raised in its place. `progress=True` shows a tqdm bar of finished, failed and
-        retrying invocations."""
+        retrying invocations. `journal` journals this map alone (see the executor's `journal`)."""
         if buffersize is not None and (not isinstance(buffersize, int) or buffersize < 1):
             raise ValueError("buffersize must be None or > 0")
         function, path = self._target(fn)  # a bad function is an error now, not at the first result
+        map_journal = self._open_journal(journal) if journal is not None else None
         bar = self._progress(fn, iterables) if progress else None
         end_time = None if timeout is None else timeout + time.monotonic()
         calls = enumerate(zip(*iterables))
@@ -309,7 +325,7 @@ class LambdaExecutor(Executor):
             """Submits the next event; False when there is none, or it could not be sent."""
             try:
                 index, args = next(calls)
-                fs.append(send(self._encode(function, path, args, index)))
+                fs.append(send(self._encode(function, path, args, index, map_journal)))
                 return True
             except StopIteration:
                 return False
@@ -319,7 +335,7 @@ class LambdaExecutor(Executor):
 
         try:
             if buffersize is None:
-                self._send_all(function, path, calls, send, fs)
+                self._send_all(function, path, calls, send, fs, map_journal)
             else:
                 while len(fs) < buffersize and submit_next():
                     pass
@@ -349,6 +365,9 @@ class LambdaExecutor(Executor):
                     future.cancel()
                 if bar is not None:
                     bar.close()
+                if map_journal is not None:
+                    # Commits what was recorded; calls still in flight finish recording on their own.
+                    map_journal.close()
 
         return result_iterator()
 
@@ -359,6 +378,7 @@ class LambdaExecutor(Executor):
         calls: Iterable[tuple[int, tuple]],
         send: Callable[[EncodedEvent, Optional[LambdaFuture]], LambdaFuture],
         fs: collections.deque,
+        journal: Optional[Journal],
     ) -> None:
         """map without buffersize: converts (and so checks) every event before sending any, then
         sends them, holding back those past MAP_CONVERTED_BYTES until earlier ones finish. Each
@@ -366,7 +386,7 @@ class LambdaExecutor(Executor):
         converted: list[tuple[int, tuple, Optional[EncodedEvent]]] = []
         kept = 0
         for index, args in calls:
-            event = self._encode(function, path, args, index)
+            event = self._encode(function, path, args, index, journal)
             keep = kept < MAP_CONVERTED_BYTES
             kept += event.size if keep else 0
             converted.append((index, args, event if keep else None))
@@ -399,7 +419,7 @@ class LambdaExecutor(Executor):
                 if not future._claim():  # cancelled meanwhile
                     continue
                 try:
-                    start(self._encode(function, path, args, index), future)
+                    start(self._encode(function, path, args, index, journal), future)
                 except Exception as error:  # noqa: BLE001 - the event changed since it was checked
                     future.set_exception(error)
 
@@ -423,12 +443,15 @@ class LambdaExecutor(Executor):
     async def ainvoke(self, fn: FunctionRef, /, *args: Any, **kwargs: Any) -> Any:
         """Invokes `fn` from asyncio and returns its result, without blocking the event loop. The
         event follows `submit`'s rule; cancelling the awaiting task cancels an invocation not yet sent."""
+        return await self._ainvoke(fn, args, kwargs, None)
+
+    async def _ainvoke(self, fn: FunctionRef, args: tuple, kwargs: dict, journal: Optional[Journal]) -> Any:
         function, path = self._target(fn)
         event = self._event(path, args, kwargs)
         with self._shutdown_lock:
             if self._shutdown:
                 raise RuntimeError("cannot schedule new invocations after shutdown")
-        result = await self._engine.ainvoke(function, event)
+        result = await self._engine.ainvoke(function, event, journal=journal)
         return decode_result(result) if path else result
 
     async def amap(
@@ -438,11 +461,13 @@ class LambdaExecutor(Executor):
         *,
         buffersize: Optional[int] = None,
         progress: bool = False,
+        journal: Union[str, os.PathLike[str], None] = None,
     ) -> AsyncIterator[Any]:
         """Yields the result of invoking `fn` with each event, in order. At most `buffersize`
         invocations (default 2 x max_workers) are started ahead of the consumer; the first error
-        is raised when reached, and leaving early cancels what was not sent."""
-        async for task in self._atasks(fn, events, buffersize, progress, ordered=True):
+        is raised when reached, and leaving early cancels what was not sent. `journal` journals
+        this call alone."""
+        async for task in self._atasks(fn, events, buffersize, progress, ordered=True, journal=journal):
             yield task.result()
 
     async def amap_unordered(
@@ -452,13 +477,20 @@ class LambdaExecutor(Executor):
         *,
         buffersize: Optional[int] = None,
         progress: bool = False,
+        journal: Union[str, os.PathLike[str], None] = None,
     ) -> AsyncIterator[Any]:
         """As `amap`, but yields each result as soon as it arrives."""
-        async for task in self._atasks(fn, events, buffersize, progress, ordered=False):
+        async for task in self._atasks(fn, events, buffersize, progress, ordered=False, journal=journal):
             yield task.result()
 
     async def _atasks(
-        self, fn: FunctionRef, events: Any, buffersize: Optional[int], progress: bool, ordered: bool
+        self,
+        fn: FunctionRef,
+        events: Any,
+        buffersize: Optional[int],
+        progress: bool,
+        ordered: bool,
+        journal: Union[str, os.PathLike[str], None],
     ) -> AsyncIterator[Any]:
         """Keeps up to `buffersize` invocations running; yields each finished task (in order, or
         as they finish)."""
@@ -469,6 +501,7 @@ class LambdaExecutor(Executor):
         self._target(fn)
         buffersize = buffersize or 2 * self._max_workers
         bar = self._progress(fn, (events,)) if progress else None
+        call_journal = self._open_journal(journal) if journal is not None else self._journal
         source = _aiterate(events)
         running: dict = {}  # the tasks, in the order they were started
         exhausted = False
@@ -480,7 +513,7 @@ class LambdaExecutor(Executor):
                     except StopAsyncIteration:
                         exhausted = True
                         break
-                    task = asyncio.ensure_future(self.ainvoke(fn, event))
+                    task = asyncio.ensure_future(self._ainvoke(fn, (event,), {}, call_journal))
                     if bar is not None:
                         task.add_done_callback(bar.finished)
                     running[task] = None
@@ -500,6 +533,8 @@ class LambdaExecutor(Executor):
                 task.cancel()
             if bar is not None:
                 bar.close()
+            if journal is not None and call_journal is not None:
+                call_journal.close()
 
     def warm(self, fn: FunctionRef, n: int) -> int:
         """Starts `n` execution environments of `fn` at once (n concurrent invocations with
@@ -558,6 +593,8 @@ class LambdaExecutor(Executor):
                         stacklevel=2,
                     )
                 raise
+            if self._journal is not None:
+                self._journal.close()
 
     def __exit__(
         self,

@@ -31,6 +31,10 @@ class Stats:
     latency_p90: Optional[float]
     latency_p99: Optional[float]
     latency_max: Optional[float]
+    # With a journal: results it already held (nothing sent), and calls it showed in flight when
+    # an earlier run stopped, sent again (they may have run twice).
+    from_journal: int = 0
+    resent_in_flight: int = 0
     concurrency_limits: dict[str, int] = field(default_factory=dict)
     price_per_gb_second: float = PRICE_PER_GB_SECOND
     price_per_request: float = PRICE_PER_REQUEST
@@ -66,6 +70,11 @@ class Stats:
             ),
             ("estimated cost", f"${cost:,.6f}" if cost is not None else unreported),
         ]
+        if self.from_journal or self.resent_in_flight:
+            rows += [
+                ("from the journal", f"{self.from_journal:,} (not sent again)"),
+                ("resent after a stop", f"{self.resent_in_flight:,} (in flight when it stopped: may have run twice)"),
+            ]
         rows += [
             (f"concurrency limit: {name}", f"{limit:,}") for name, limit in sorted(self.concurrency_limits.items())
         ]

@@ -13,6 +13,7 @@ use tokio::sync::Semaphore;
 use crate::adaptive_limit::{AdaptiveLimit, Admission};
 use crate::client_config::SharedClient;
 use crate::invocation::{attempt, AttemptError, InvokeRequest, Invoked};
+use crate::journal::JournalEntry;
 use crate::report_line::{self, Report};
 use crate::retry::{Decision, RetryPolicy};
 use crate::runtime;
@@ -38,6 +39,8 @@ pub struct Finished {
     pub throttles: u32,
     /// Lambda's REPORT line, read from the log tail when there was one.
     pub report: Option<Report>,
+    /// Returned from a journal, not sent.
+    pub from_journal: bool,
     /// Counts the job finished when dropped: after its outcome has been delivered.
     pub done: JobGuard,
 }
@@ -139,13 +142,27 @@ impl Dispatcher {
         })
     }
 
-    pub fn submit<S: Sink>(self: &Arc<Self>, job: Arc<Job<S>>, request: InvokeRequest) {
+    /// Starts invoking; with a journal entry, the invocation is marked sent there before it goes
+    /// out and its outcome recorded.
+    pub fn submit<S: Sink>(self: &Arc<Self>, job: Arc<Job<S>>, request: InvokeRequest, journal: Option<JournalEntry>) {
         let done = JobGuard::new(&self.outstanding);
         // Queued here, in the caller's order: the tasks may start in any order, but invocations
         // go out in the order they were submitted (what an ordered map waits for first).
         let limit = self.limit_for(&request.function);
         let admission = limit.reserve(false);
-        runtime::get().spawn(self.clone().run(job, request, limit, admission, done));
+        runtime::get().spawn(self.clone().run(job, request, journal, limit, admission, done));
+    }
+
+    /// An outcome a journal held, as if the invocation had just ended: nothing is sent.
+    pub fn from_journal(&self, request: InvokeRequest, result: Result<Invoked, AttemptError>) -> Finished {
+        self.stats.lock().unwrap().from_journal += 1;
+        let done = JobGuard::new(&self.outstanding);
+        Finished { request, result, attempts: 0, throttles: 0, report: None, from_journal: true, done }
+    }
+
+    /// Counts an invocation a journal showed in flight when its run stopped, about to be resent.
+    pub fn count_resent_in_flight(&self) {
+        self.stats.lock().unwrap().resent_in_flight += 1;
     }
 
     /// The adaptive limit of a function (created at `max_workers` on first use).
@@ -186,6 +203,7 @@ impl Dispatcher {
         self: Arc<Self>,
         job: Arc<Job<S>>,
         request: InvokeRequest,
+        journal: Option<JournalEntry>,
         limit: Arc<AdaptiveLimit>,
         admission: Admission,
         done: JobGuard,
@@ -203,6 +221,18 @@ impl Dispatcher {
             if !job.begin_attempt() {
                 // Cancelled while waiting: dropping `done` counts it finished.
                 return;
+            }
+            if attempts == 0 {
+                if let Some(entry) = &journal {
+                    if let Err(why) = entry.mark_sent().await {
+                        break Err(AttemptError::Rejected {
+                            code: "JournalError".into(),
+                            message: format!("{why}; nothing was sent"),
+                            status: 0,
+                            request_id: None,
+                        });
+                    }
+                }
             }
             attempts += 1;
             first_sent.get_or_insert_with(Instant::now);
@@ -242,6 +272,9 @@ impl Dispatcher {
                 }
             }
         };
+        if let Some(entry) = &journal {
+            entry.record(&result);
+        }
         let report = result.as_ref().ok().and_then(|invoked| invoked.log_tail.as_deref()).and_then(report_line::parse);
         self.stats.lock().unwrap().record(Outcome {
             failed: result.as_ref().map_or(true, |invoked| invoked.function_error.is_some()),
@@ -251,7 +284,7 @@ impl Dispatcher {
             report: report.as_ref(),
         });
         if let Some(sink) = job.take_sink() {
-            sink.deliver(Finished { request, result, attempts, throttles, report, done });
+            sink.deliver(Finished { request, result, attempts, throttles, report, from_journal: false, done });
         }
     }
 }

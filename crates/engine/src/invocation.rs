@@ -41,8 +41,8 @@ pub struct Invoked {
     pub request_id: Option<String>,
 }
 
-/// Why an attempt did not produce a response.
-#[derive(Debug)]
+/// Why an attempt did not produce a response (kept in the journal as it is, to be replayed).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub enum AttemptError {
     /// 429: Lambda refused the call; it did not run.
     Throttled { reason: String, retry_after: Option<Duration> },

@@ -5,6 +5,8 @@
 //! [`invocation`] attempts through the shared client of [`client_config`] (which sends through
 //! [`http_client`]) as the [`retry`] policy decides, counts the outcome in [`stats`] (reading
 //! Lambda's REPORT line with [`report_line`]), and hands it to the job's [`dispatcher::Sink`].
+//! A job with a [`journal`] entry is marked sent there before it goes out and its outcome is
+//! recorded, so that a rerun resumes where a run stopped.
 
 pub mod adaptive_limit;
 pub mod client_config;
@@ -12,6 +14,9 @@ pub mod dispatcher;
 pub mod error_text;
 pub mod http_client;
 pub mod invocation;
+pub mod journal;
+pub mod journal_report;
+mod journal_writer;
 pub mod per_process;
 pub mod proxy;
 pub mod report_line;

@@ -23,6 +23,10 @@ pub struct Stats {
     pub cold_starts: u64,
     pub billed_ms: f64,
     pub gb_seconds: f64,
+    /// Results a journal already held: returned without sending.
+    pub from_journal: u64,
+    /// Invocations a journal showed in flight when an earlier run stopped, sent again.
+    pub resent_in_flight: u64,
     latency: Vec<u64>,
     max_latency: Duration,
 }
@@ -38,6 +42,8 @@ impl Default for Stats {
             cold_starts: 0,
             billed_ms: 0.0,
             gb_seconds: 0.0,
+            from_journal: 0,
+            resent_in_flight: 0,
             latency: vec![0; BUCKETS],
             max_latency: Duration::ZERO,
         }
@@ -62,6 +68,8 @@ pub struct Summary {
     pub latency_p90: Option<f64>,
     pub latency_p99: Option<f64>,
     pub latency_max: Option<f64>,
+    pub from_journal: u64,
+    pub resent_in_flight: u64,
     /// By function name, so that what prints it prints the same order each time.
     pub concurrency_limits: BTreeMap<String, usize>,
 }
@@ -130,6 +138,8 @@ impl Stats {
             latency_p90: seconds(self.latency_percentile(0.90)),
             latency_p99: seconds(self.latency_percentile(0.99)),
             latency_max: seconds(self.max_latency()),
+            from_journal: self.from_journal,
+            resent_in_flight: self.resent_in_flight,
             concurrency_limits,
         }
     }

@@ -2,135 +2,14 @@
 //! path as against Lambda: synthetic functions and injected faults, no Python.
 #![cfg(unix)]
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::sync::{mpsc, Arc, Once};
+mod lab;
+
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use lambda_executor_emulator::faults::FaultPlan;
-use lambda_executor_emulator::{Emulator, EmulatorConfig, FunctionKind, FunctionSpec};
-use lambda_executor_engine::client_config::{client_for, ClientOptions};
-use lambda_executor_engine::dispatcher::{Dispatcher, Finished, Job, Sink};
-use lambda_executor_engine::invocation::{AttemptError, InvokeRequest};
-use lambda_executor_engine::protocol::{InvocationType, REASON_RESERVED_CONCURRENCY};
+use lab::{Faults, Lab};
+use lambda_executor_engine::invocation::AttemptError;
+use lambda_executor_engine::protocol::REASON_RESERVED_CONCURRENCY;
 use lambda_executor_engine::retry::RetryPolicy;
-use lambda_executor_engine::runtime;
-
-/// A sink that hands each outcome, with the job's index, to the test.
-struct Collect {
-    index: usize,
-    outcomes: mpsc::Sender<(usize, Finished)>,
-}
-
-impl Sink for Collect {
-    fn deliver(self, finished: Finished) {
-        let _ = self.outcomes.send((self.index, finished));
-    }
-}
-
-/// Faults by share, in FaultPlan's order.
-#[derive(Default)]
-struct Faults {
-    service_error: f64,
-    throttle: f64,
-    drop_after: f64,
-    retry_after_secs: u32,
-}
-
-struct Lab {
-    emulator: Arc<Emulator>,
-    dispatcher: Arc<Dispatcher>,
-    outcomes: mpsc::Receiver<(usize, Finished)>,
-    sender: mpsc::Sender<(usize, Finished)>,
-    submitted: usize,
-}
-
-impl Lab {
-    /// An emulator with one synthetic function `name` and a dispatcher of `max_workers` on it.
-    fn new(name: &str, latency: Duration, reserved: Option<u32>, policy: RetryPolicy, max_workers: usize) -> Self {
-        static CREDENTIALS: Once = Once::new();
-        // The client signs requests as for Lambda; the emulator takes any credentials.
-        CREDENTIALS.call_once(|| {
-            std::env::set_var("AWS_ACCESS_KEY_ID", "engine-tests");
-            std::env::set_var("AWS_SECRET_ACCESS_KEY", "engine-tests");
-            std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
-        });
-        let config = EmulatorConfig {
-            region: "us-east-1".into(),
-            account_id: "123456789012".into(),
-            account_concurrency: 1000,
-            idle_timeout: Duration::from_secs(60),
-            python: PathBuf::from("python3"),
-            retry_after_secs: 0,
-            tls: None,
-        };
-        let bind: SocketAddr = "127.0.0.1:0".parse().unwrap();
-        let emulator = runtime::get().block_on(Emulator::start(config, bind)).expect("the emulator listens");
-        let spec = FunctionSpec {
-            name: name.into(),
-            kind: FunctionKind::Synthetic { latency },
-            timeout: Duration::from_secs(30),
-            memory_mb: 128,
-        };
-        emulator.add_function(spec, reserved).unwrap();
-        let options = ClientOptions {
-            region: Some("us-east-1".into()),
-            endpoint_url: Some(format!("http://{}", emulator.address)),
-            // The calls go to the emulator directly, whatever proxy this machine names.
-            proxies: Some(Vec::new()),
-            ..ClientOptions::default()
-        };
-        let client = runtime::get().block_on(client_for(&options)).expect("a client");
-        let (sender, outcomes) = mpsc::channel();
-        let dispatcher = Dispatcher::new(client, policy, max_workers);
-        Self { emulator, dispatcher, outcomes, sender, submitted: 0 }
-    }
-
-    fn inject(&self, name: &str, faults: Faults) {
-        let shares = [faults.service_error, 0.0, faults.throttle, 0.0, faults.drop_after, 0.0];
-        let plan = FaultPlan::new(shares, Duration::ZERO, faults.retry_after_secs, 7).unwrap();
-        self.emulator.set_faults(name, Some(plan)).unwrap();
-    }
-
-    fn submit(&mut self, function: &str) -> Arc<Job<Collect>> {
-        let job = Job::new(Collect { index: self.submitted, outcomes: self.sender.clone() });
-        let payload = Bytes::from(format!("{{\"i\": {}}}", self.submitted));
-        let request = InvokeRequest {
-            function: function.into(),
-            qualifier: None,
-            invocation_type: InvocationType::RequestResponse,
-            log_tail: false,
-            payload,
-        };
-        self.dispatcher.submit(job.clone(), request);
-        self.submitted += 1;
-        job
-    }
-
-    /// The next `count` outcomes, in job order; each is dropped (so counted finished) by the caller.
-    fn outcomes(&self, count: usize) -> Vec<Finished> {
-        let mut outcomes: Vec<(usize, Finished)> = (0..count)
-            .map(|_| self.outcomes.recv_timeout(Duration::from_secs(60)).expect("an outcome within a minute"))
-            .collect();
-        outcomes.sort_by_key(|(index, _)| *index);
-        outcomes.into_iter().map(|(_, finished)| finished).collect()
-    }
-
-    fn invocations(&self, name: &str) -> u64 {
-        self.emulator.stats(name).unwrap().invocations
-    }
-
-    fn injected(&self, name: &str, fault: &str) -> u64 {
-        self.emulator.injected_faults(name).into_iter().find(|(which, _)| *which == fault).map_or(0, |(_, n)| n)
-    }
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        self.emulator.close();
-    }
-}
 
 fn policy() -> RetryPolicy {
     RetryPolicy::default()

@@ -39,6 +39,15 @@ impl InvocationType {
         }
     }
 
+    /// The header value Lambda takes (X-Amz-Invocation-Type).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::RequestResponse => "RequestResponse",
+            Self::Event => "Event",
+            Self::DryRun => "DryRun",
+        }
+    }
+
     /// The request payload limit for this kind of invocation.
     pub fn max_payload(self) -> usize {
         match self {
@@ -118,5 +127,8 @@ mod tests {
         assert_eq!(InvocationType::Event.max_payload(), 1024 * 1024);
         assert_eq!(InvocationType::RequestResponse.max_payload(), 6 * 1024 * 1024);
         assert_eq!(InvocationType::parse("Sync"), None);
+        for kind in [InvocationType::RequestResponse, InvocationType::Event, InvocationType::DryRun] {
+            assert_eq!(InvocationType::parse(kind.as_str()), Some(kind));
+        }
     }
 }

@@ -99,6 +99,18 @@ fn resolve_forever(receiver: mpsc::Receiver<Resolution>) {
     }
 }
 
+/// Resolves `sink` now, on this thread (which holds the GIL, and for an asyncio future runs its
+/// loop): for outcomes a journal already held.
+pub fn resolve_now(py: Python<'_>, sink: PySink, finished: Finished) -> PyResult<()> {
+    match sink {
+        PySink::Future(future) => resolve(py, future.bind(py), &finished),
+        PySink::Asyncio { future, .. } => match outcome(py, &finished) {
+            Ok(value) => set_async_outcome(future.bind(py), value.bind(py), None),
+            Err(error) => set_async_outcome(future.bind(py), py.None().bind(py), Some(error.value(py).as_any())),
+        },
+    }
+}
+
 fn resolve(py: Python<'_>, future: &Bound<'_, PyAny>, completion: &Finished) -> PyResult<()> {
     future.setattr(pyo3::intern!(py, "invocation"), Py::new(py, InvocationInfo::of(completion))?)?;
     match outcome(py, completion) {

@@ -20,6 +20,7 @@ pub mod class {
     pyo3::import_exception!(lambda_executor.errors, InvocationError);
     pyo3::import_exception!(lambda_executor.errors, ConnectionLostError);
     pyo3::import_exception!(lambda_executor.errors, DeployError);
+    pyo3::import_exception!(lambda_executor.errors, JournalError);
 }
 
 /// Turns an error of the Rust crates into the Python exception a user catches.
@@ -30,6 +31,12 @@ pub trait IntoPyErr {
 impl IntoPyErr for ConfigError {
     fn into_py_err(self) -> PyErr {
         class::ConfigurationError::new_err(self.to_string())
+    }
+}
+
+impl IntoPyErr for lambda_executor_engine::journal::JournalError {
+    fn into_py_err(self) -> PyErr {
+        class::JournalError::new_err(self.to_string())
     }
 }
 

@@ -18,6 +18,7 @@ use crate::arguments::whole_number;
 use crate::client_options::client_options;
 use crate::delivery::{self, CancelUnsent, PySink};
 use crate::errors::{class, IntoPyErr};
+use crate::journal::{Journal, Plan};
 use crate::payload::{to_json, to_python};
 use crate::retry_policy::RetryPolicy;
 
@@ -30,6 +31,8 @@ pub struct Engine {
     qualifier: Option<String>,
     invocation_type: InvocationType,
     log_tail: bool,
+    /// Where every submission is journaled unless a call names another journal.
+    journal: Option<Py<Journal>>,
     owner_pid: u32,
 }
 
@@ -56,7 +59,7 @@ impl JobHandle {
 impl Engine {
     #[new]
     #[pyo3(signature = (max_workers, *, client=None, qualifier=None,
-                        invocation_type="RequestResponse", log_tail=false, retry=None))]
+                        invocation_type="RequestResponse", log_tail=false, retry=None, journal=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -66,6 +69,7 @@ impl Engine {
         invocation_type: &str,
         log_tail: bool,
         retry: Option<RetryPolicy>,
+        journal: Option<Py<Journal>>,
     ) -> PyResult<Self> {
         let max_workers = whole_number(max_workers, "max_workers", 1, MAX_WORKERS)? as usize;
         let invocation_type = match InvocationType::parse(invocation_type) {
@@ -86,35 +90,46 @@ impl Engine {
         let shared = py.detach(|| runtime.block_on(client_for(&options))).map_err(IntoPyErr::into_py_err)?;
         let policy = retry.map(|policy| policy.0).unwrap_or_default();
         let dispatcher = Dispatcher::new(shared, policy, max_workers);
-        Ok(Self { dispatcher, qualifier, invocation_type, log_tail, owner_pid: std::process::id() })
+        Ok(Self { dispatcher, qualifier, invocation_type, log_tail, journal, owner_pid: std::process::id() })
     }
 
     /// Converts `event` to JSON, checks it, and starts invoking `function`; `future` is resolved
-    /// when the invocation ends. Raises before sending anything if the input is bad. `log_tail`
-    /// overrides the executor's setting for this call.
-    #[pyo3(signature = (function, event, future, *, log_tail=None))]
+    /// when the invocation ends, or at once with an outcome the journal already holds (then
+    /// None is returned, as there is nothing to cancel). Raises before sending anything if the
+    /// input is bad. `log_tail` and `journal` override the executor's settings for this call.
+    #[pyo3(signature = (function, event, future, *, log_tail=None, journal=None))]
     fn submit(
         &self,
+        py: Python<'_>,
         function: &str,
         event: &Bound<'_, PyAny>,
         future: Py<PyAny>,
         log_tail: Option<bool>,
-    ) -> PyResult<JobHandle> {
+        journal: Option<Py<Journal>>,
+    ) -> PyResult<Option<JobHandle>> {
         let request = self.prepare(function, event, log_tail)?;
-        Ok(self.send(request, future))
+        self.start(py, request, journal.or_else(|| self.default_journal(py)), PySink::Future(future))
     }
 
     /// `submit` in two steps, so that a batch is converted whole before any of it is sent:
     /// `encode` converts and checks one event, `send_encoded` starts it.
-    fn encode(&self, function: &str, event: &Bound<'_, PyAny>) -> PyResult<EncodedEvent> {
+    #[pyo3(signature = (function, event, *, journal=None))]
+    fn encode(
+        &self,
+        py: Python<'_>,
+        function: &str,
+        event: &Bound<'_, PyAny>,
+        journal: Option<Py<Journal>>,
+    ) -> PyResult<EncodedEvent> {
         let request = self.prepare(function, event, None)?;
-        Ok(EncodedEvent { request: std::sync::Mutex::new(Some(request)) })
+        let journal = journal.or_else(|| self.default_journal(py));
+        Ok(EncodedEvent { request: std::sync::Mutex::new(Some((request, journal))) })
     }
 
-    fn send_encoded(&self, event: &EncodedEvent, future: Py<PyAny>) -> PyResult<JobHandle> {
-        let request = event.request.lock().unwrap().take();
-        let request = request.ok_or_else(|| PyRuntimeError::new_err("this event was sent already"))?;
-        Ok(self.send(request, future))
+    fn send_encoded(&self, py: Python<'_>, event: &EncodedEvent, future: Py<PyAny>) -> PyResult<Option<JobHandle>> {
+        let encoded = event.request.lock().unwrap().take();
+        let (request, journal) = encoded.ok_or_else(|| PyRuntimeError::new_err("this event was sent already"))?;
+        self.start(py, request, journal, PySink::Future(future))
     }
 
     /// As `submit`, for asyncio: returns an asyncio future of the running loop, resolved by the
@@ -122,13 +137,21 @@ impl Engine {
     /// sent. (pyo3-async-runtimes finds the running loop; its future_into_py is not used, because
     /// it sets each result from a blocking-pool thread of its own: a thread per completion under
     /// load, and one still inside Python when the interpreter exits crashes it.)
-    fn ainvoke<'py>(&self, py: Python<'py>, function: &str, event: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    #[pyo3(signature = (function, event, *, journal=None))]
+    fn ainvoke<'py>(
+        &self,
+        py: Python<'py>,
+        function: &str,
+        event: &Bound<'py, PyAny>,
+        journal: Option<Py<Journal>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let request = self.prepare(function, event, None)?;
         let event_loop = pyo3_async_runtimes::get_running_loop(py)?;
         let future = event_loop.call_method0(pyo3::intern!(py, "create_future"))?;
-        let job = Job::new(PySink::Asyncio { event_loop: event_loop.unbind(), future: future.clone().unbind() });
-        future.call_method1(pyo3::intern!(py, "add_done_callback"), (CancelUnsent { job: job.clone() },))?;
-        self.dispatcher.submit(job, request);
+        let sink = PySink::Asyncio { event_loop: event_loop.unbind(), future: future.clone().unbind() };
+        if let Some(handle) = self.start(py, request, journal.or_else(|| self.default_journal(py)), sink)? {
+            future.call_method1(pyo3::intern!(py, "add_done_callback"), (CancelUnsent { job: handle.job },))?;
+        }
         Ok(future)
     }
 
@@ -170,10 +193,31 @@ impl Engine {
 }
 
 impl Engine {
-    fn send(&self, request: InvokeRequest, future: Py<PyAny>) -> JobHandle {
-        let job = Job::new(PySink::Future(future));
-        self.dispatcher.submit(job.clone(), request);
-        JobHandle { job }
+    fn default_journal(&self, py: Python<'_>) -> Option<Py<Journal>> {
+        self.journal.as_ref().map(|journal| journal.clone_ref(py))
+    }
+
+    /// Sends `request`, or resolves `sink` now with what `journal` already holds for it.
+    fn start(
+        &self,
+        py: Python<'_>,
+        request: InvokeRequest,
+        journal: Option<Py<Journal>>,
+        sink: PySink,
+    ) -> PyResult<Option<JobHandle>> {
+        let entry = match journal {
+            None => None,
+            Some(journal) => match journal.get().plan(&request, &self.dispatcher)? {
+                Plan::Send(entry) => Some(entry),
+                Plan::Replay(outcome) => {
+                    delivery::resolve_now(py, sink, self.dispatcher.from_journal(request, outcome))?;
+                    return Ok(None);
+                }
+            },
+        };
+        let job = Job::new(sink);
+        self.dispatcher.submit(job.clone(), request, entry);
+        Ok(Some(JobHandle { job }))
     }
 
     fn prepare(&self, function: &str, event: &Bound<'_, PyAny>, log_tail: Option<bool>) -> PyResult<InvokeRequest> {
@@ -206,10 +250,11 @@ impl Engine {
     }
 }
 
-/// One event converted and checked, not yet sent (see `Engine.encode`).
+/// One event converted and checked, not yet sent (see `Engine.encode`), with the journal it
+/// goes through.
 #[pyclass(module = "lambda_executor._core", frozen)]
 pub struct EncodedEvent {
-    request: std::sync::Mutex<Option<InvokeRequest>>,
+    request: std::sync::Mutex<Option<(InvokeRequest, Option<Py<Journal>>)>>,
 }
 
 #[pymethods]
@@ -217,6 +262,6 @@ impl EncodedEvent {
     /// The bytes of JSON it will send (0 once sent).
     #[getter]
     fn size(&self) -> usize {
-        self.request.lock().unwrap().as_ref().map_or(0, |request| request.payload.len())
+        self.request.lock().unwrap().as_ref().map_or(0, |(request, _)| request.payload.len())
     }
 }

@@ -21,6 +21,8 @@ pub struct InvocationInfo {
     pub log_tail: Option<String>,
     /// Lambda's REPORT line from the log tail: durations, memory, cold start.
     pub report: Option<Report>,
+    /// The outcome came from the journal: nothing was sent this time.
+    pub from_journal: bool,
 }
 
 impl InvocationInfo {
@@ -38,6 +40,7 @@ impl InvocationInfo {
             throttles: finished.throttles,
             log_tail: invoked.and_then(|i| i.log_tail.clone()),
             report: finished.report.clone().map(Report),
+            from_journal: finished.from_journal,
         }
     }
 }
@@ -47,12 +50,13 @@ impl InvocationInfo {
     fn __repr__(&self) -> String {
         let quoted = |value: &Option<String>| value.as_ref().map_or_else(|| "None".to_owned(), |v| format!("'{v}'"));
         format!(
-            "InvocationInfo(function='{}', request_id={}, attempts={}, throttles={}, executed_version={})",
+            "InvocationInfo(function='{}', request_id={}, attempts={}, throttles={}, executed_version={}{})",
             self.function,
             quoted(&self.request_id),
             self.attempts,
             self.throttles,
-            quoted(&self.executed_version)
+            quoted(&self.executed_version),
+            if self.from_journal { ", from_journal=True" } else { "" }
         )
     }
 }

@@ -9,6 +9,7 @@ mod delivery;
 mod errors;
 mod executor;
 mod invocation_info;
+mod journal;
 #[cfg(unix)]
 mod local_lambda;
 #[cfg(not(unix))]
@@ -26,6 +27,7 @@ fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<executor::Engine>()?;
     module.add_class::<executor::JobHandle>()?;
     module.add_class::<executor::EncodedEvent>()?;
+    module.add_class::<journal::Journal>()?;
     module.add_class::<invocation_info::InvocationInfo>()?;
     module.add_class::<invocation_info::Report>()?;
     module.add_class::<control_plane::ControlPlane>()?;

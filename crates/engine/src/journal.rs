@@ -1,0 +1,422 @@
+//! The resume journal: one SQLite file (rusqlite's bundled SQLite, in WAL mode) holding each
+//! journaled invocation under a key of its function, qualifier, invocation type, a digest of its
+//! exact JSON payload and an occurrence index (the same payload sent twice is two invocations),
+//! with its state and outcome. A rerun reads it back, so what succeeded is not sent again.
+//!
+//! Writes go through one thread in batched transactions (journal_writer.rs). An invocation's
+//! "sent" mark is committed before its request goes out, so a crash never hides a call that may
+//! have run; outcomes are committed with the next batch, milliseconds later, so a SIGKILL loses at
+//! most those, and WAL never leaves a torn file. The file is held in SQLite's exclusive locking
+//! mode for as long as it is open: another process opening it gets a clear error. Within one
+//! process, every opening of a file shares it (a notebook cell run again while the calls of its
+//! first run finish), each with occurrence counts of its own.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Arc, Mutex, Weak};
+
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::invocation::{AttemptError, InvokeRequest, Invoked};
+use crate::journal_writer::{self, Write};
+use crate::per_process::PerProcess;
+
+/// `PRAGMA application_id` of a journal ("LEXJ"): any other SQLite file is not one.
+const APPLICATION_ID: i32 = 0x4C45_584A;
+/// The schema this code writes; a journal with a higher one was written by a newer release.
+const SCHEMA_VERSION: i32 = 1;
+/// Bytes of the payload's SHA-256 kept in the key: collisions stay out of reach, rows stay small.
+const DIGEST_BYTES: usize = 16;
+
+const SCHEMA: &str = "
+    CREATE TABLE invocations (
+        function TEXT NOT NULL,
+        qualifier TEXT NOT NULL,
+        invocation_type TEXT NOT NULL,
+        payload_digest BLOB NOT NULL,
+        occurrence INTEGER NOT NULL,
+        state INTEGER NOT NULL,
+        status INTEGER,
+        function_error TEXT,
+        request_id TEXT,
+        executed_version TEXT,
+        result BLOB,
+        error TEXT,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (function, qualifier, invocation_type, payload_digest, occurrence)
+    ) WITHOUT ROWID;
+";
+
+/// Where an invocation stands in the journal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    /// Sent, with no outcome recorded: it was in flight when its run stopped, and may have run.
+    Sent = 0,
+    Succeeded = 1,
+    /// The handler failed, or the call failed for good.
+    Failed = 2,
+    /// Lambda kept throttling it until the retry policy gave up: it did not run.
+    Throttled = 3,
+}
+
+impl State {
+    pub(crate) fn from_column(value: i64) -> Option<Self> {
+        [Self::Sent, Self::Succeeded, Self::Failed, Self::Throttled].into_iter().find(|state| *state as i64 == value)
+    }
+}
+
+/// Why a journal cannot be used; names the file.
+#[derive(Debug)]
+pub struct JournalError {
+    pub path: PathBuf,
+    pub why: String,
+}
+
+impl std::fmt::Display for JournalError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the journal {} {}", self.path.display(), self.why)
+    }
+}
+
+impl std::error::Error for JournalError {}
+
+/// One invocation's key in the journal.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct EntryKey {
+    pub function: String,
+    pub qualifier: String,
+    pub invocation_type: &'static str,
+    pub payload_digest: [u8; DIGEST_BYTES],
+    pub occurrence: u32,
+}
+
+/// A submission's place in a journal: it keeps the file open until the invocation ends.
+pub struct JournalEntry {
+    file: Arc<JournalFile>,
+    pub key: EntryKey,
+}
+
+impl JournalEntry {
+    /// Records that the invocation is about to be sent, and waits until that is committed.
+    pub async fn mark_sent(&self) -> Result<(), String> {
+        let (committed, receiver) = tokio::sync::oneshot::channel();
+        if let Some(Write::Sent { committed, .. }) = self.file.send(Write::Sent { key: self.key.clone(), committed }) {
+            let _ = committed.send(Err("is closed".into()));
+        }
+        match receiver.await {
+            Ok(written) => written.map_err(|why| format!("the journal {} {why}", self.file.path.display())),
+            Err(_) => Err(format!("the journal {} stopped writing", self.file.path.display())),
+        }
+    }
+
+    /// Records how the invocation ended (committed with the next batch).
+    pub fn record(&self, result: &Result<Invoked, AttemptError>) {
+        self.file.send(Write::Outcome { key: self.key.clone(), row: OutcomeRow::of(result) });
+    }
+}
+
+/// What the journal holds for one key.
+pub struct Stored {
+    pub state: State,
+    /// The outcome, replayable as it first came (None while only sent).
+    pub outcome: Option<Result<Invoked, AttemptError>>,
+}
+
+/// The files open in this process, by path, so that a second opening shares the first's.
+static OPEN_FILES: PerProcess<Mutex<HashMap<PathBuf, Weak<JournalFile>>>> = PerProcess::new();
+
+/// One open journal file: its connection and the thread that writes it. Closed (and its lock
+/// released) when the last opening and the last invocation recorded through it are done.
+struct JournalFile {
+    path: PathBuf,
+    /// Taken when the file is closed.
+    connection: Arc<Mutex<Option<Connection>>>,
+    writes: Mutex<Option<mpsc::Sender<Write>>>,
+    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl Drop for JournalFile {
+    fn drop(&mut self) {
+        drop(self.writes.lock().unwrap().take());
+        if let Some(writer) = self.writer.lock().unwrap().take() {
+            let _ = writer.join();
+        }
+        drop(self.connection.lock().unwrap().take());
+    }
+}
+
+/// An opening of a journal. Its occurrence counts are its own: a rerun that submits the same
+/// payloads in the same order meets the same keys.
+pub struct Journal {
+    /// Given up by `close`: the file closes once the invocations still holding it end.
+    file: Mutex<Option<Arc<JournalFile>>>,
+    path: PathBuf,
+    /// Submissions so far per (function, qualifier, type, digest), by a 64-bit hash of those.
+    occurrences: Mutex<HashMap<u64, u32>>,
+}
+
+impl Journal {
+    /// Opens (or creates) the journal at `path` and checks it is one this release can use; an
+    /// opening elsewhere in this process is shared.
+    pub fn open(path: &Path) -> Result<Arc<Self>, JournalError> {
+        let fail = |why: String| JournalError { path: path.to_owned(), why };
+        let key = std::path::absolute(path).map_err(|error| fail(format!("cannot be opened: {error}")))?;
+        let mut open_files = OPEN_FILES.get_or_init(Mutex::default).lock().unwrap();
+        open_files.retain(|_, file| file.strong_count() > 0);
+        let file = match open_files.get(&key).and_then(Weak::upgrade) {
+            Some(file) => file,
+            None => {
+                let file = Arc::new(JournalFile::open(path).map_err(fail)?);
+                open_files.insert(key, Arc::downgrade(&file));
+                file
+            }
+        };
+        Ok(Arc::new(Self { file: Mutex::new(Some(file)), path: path.to_owned(), occurrences: Mutex::default() }))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The key of the next submission of `request` (its occurrence counted from this opening).
+    pub fn key_for(&self, request: &InvokeRequest) -> EntryKey {
+        let digest = Sha256::digest(&request.payload);
+        let mut payload_digest = [0u8; DIGEST_BYTES];
+        payload_digest.copy_from_slice(&digest[..DIGEST_BYTES]);
+        let qualifier = request.qualifier.clone().unwrap_or_default();
+        let invocation_type = request.invocation_type.as_str();
+        let counter = {
+            use std::hash::{Hash, Hasher};
+            // SipHash with fixed keys: the same key on every run.
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            (&request.function, &qualifier, invocation_type, &payload_digest).hash(&mut hasher);
+            hasher.finish()
+        };
+        let occurrence = {
+            let mut occurrences = self.occurrences.lock().unwrap();
+            let next = occurrences.entry(counter).or_insert(0);
+            *next += 1;
+            *next - 1
+        };
+        EntryKey { function: request.function.clone(), qualifier, invocation_type, payload_digest, occurrence }
+    }
+
+    /// The entry through which `key` is marked sent and its outcome recorded.
+    pub fn entry(&self, key: EntryKey) -> Result<JournalEntry, JournalError> {
+        Ok(JournalEntry { file: self.file()?, key })
+    }
+
+    /// What the journal holds for `key`, if anything.
+    pub fn stored(&self, key: &EntryKey) -> Result<Option<Stored>, JournalError> {
+        let file = self.file()?;
+        let connection = file.connection.lock().unwrap();
+        let connection = connection.as_ref().ok_or_else(|| self.error("is closed".into()))?;
+        let mut statement = connection
+            .prepare_cached(
+                "SELECT state, status, function_error, request_id, executed_version, result, error
+                 FROM invocations WHERE function = ?1 AND qualifier = ?2 AND invocation_type = ?3
+                 AND payload_digest = ?4 AND occurrence = ?5",
+            )
+            .map_err(|error| self.error(describe(&error)))?;
+        let row = statement
+            .query_row(
+                (&key.function, &key.qualifier, key.invocation_type, &key.payload_digest[..], key.occurrence),
+                |row| {
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        row.get::<_, Option<i32>>(1)?,
+                        row.get::<_, Option<String>>(2)?,
+                        row.get::<_, Option<String>>(3)?,
+                        row.get::<_, Option<String>>(4)?,
+                        row.get::<_, Option<Vec<u8>>>(5)?,
+                        row.get::<_, Option<String>>(6)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(|error| self.error(describe(&error)))?;
+        let Some((state, status, function_error, request_id, executed_version, result, error)) = row else {
+            return Ok(None);
+        };
+        let state = State::from_column(state).ok_or_else(|| self.error(format!("holds an unknown state {state}")))?;
+        let outcome = match (state, error) {
+            (State::Sent, _) => None,
+            (_, Some(error)) => Some(Err(serde_json::from_str::<StoredError>(&error)
+                .map_err(|why| self.error(format!("holds an unreadable error: {why}")))?
+                .0)),
+            (_, None) => Some(Ok(Invoked {
+                status_code: status.unwrap_or(200),
+                payload: result.unwrap_or_default().into(),
+                function_error,
+                log_tail: None,
+                executed_version,
+                request_id,
+            })),
+        };
+        Ok(Some(Stored { state, outcome }))
+    }
+
+    /// Commits everything recorded so far and gives up this opening's hold on the file, which
+    /// closes once the invocations still holding it end; new submissions are refused.
+    pub fn close(&self) {
+        if let Some(file) = self.file.lock().unwrap().take() {
+            file.flush();
+        }
+    }
+
+    /// Waits until everything recorded so far is committed.
+    pub fn flush(&self) {
+        if let Ok(file) = self.file() {
+            file.flush();
+        }
+    }
+
+    fn file(&self) -> Result<Arc<JournalFile>, JournalError> {
+        self.file.lock().unwrap().clone().ok_or_else(|| self.error("is closed".into()))
+    }
+
+    /// Runs a read on the journal's connection (for journal_report.rs).
+    pub(crate) fn query<T>(&self, read: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, JournalError> {
+        let file = self.file()?;
+        let connection = file.connection.lock().unwrap();
+        let connection = connection.as_ref().ok_or_else(|| self.error("is closed".into()))?;
+        read(connection).map_err(|error| self.error(describe(&error)))
+    }
+
+    fn error(&self, why: String) -> JournalError {
+        JournalError { path: self.path.clone(), why }
+    }
+}
+
+impl JournalFile {
+    fn open(path: &Path) -> Result<Self, String> {
+        let connection = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|error| format!("cannot be opened: {error}"))?;
+        prepare(&connection).map_err(|error| describe(&error))?;
+        let connection = Arc::new(Mutex::new(Some(connection)));
+        let (writes, writer) = journal_writer::start(connection.clone()).map_err(|error| error.to_string())?;
+        Ok(Self {
+            path: path.to_owned(),
+            connection,
+            writes: Mutex::new(Some(writes)),
+            writer: Mutex::new(Some(writer)),
+        })
+    }
+
+    /// Queues `write` for the writer; gives it back if the writer has stopped.
+    fn send(&self, write: Write) -> Option<Write> {
+        match self.writes.lock().unwrap().as_ref() {
+            Some(writes) => writes.send(write).err().map(|mpsc::SendError(write)| write),
+            None => Some(write),
+        }
+    }
+
+    /// Waits until everything queued so far is committed.
+    fn flush(&self) {
+        let (flushed, done) = mpsc::channel();
+        if self.send(Write::Flush(flushed)).is_none() {
+            let _ = done.recv();
+        }
+    }
+}
+
+/// An outcome as the writer stores it.
+pub struct OutcomeRow {
+    pub state: State,
+    pub status: Option<i32>,
+    pub function_error: Option<String>,
+    pub request_id: Option<String>,
+    pub executed_version: Option<String>,
+    pub result: Option<bytes::Bytes>,
+    /// A failed call's error, as JSON (see `StoredError`).
+    pub error: Option<String>,
+}
+
+impl OutcomeRow {
+    fn of(result: &Result<Invoked, AttemptError>) -> Self {
+        match result {
+            Ok(invoked) => Self {
+                state: if invoked.function_error.is_some() { State::Failed } else { State::Succeeded },
+                status: Some(invoked.status_code),
+                function_error: invoked.function_error.clone(),
+                request_id: invoked.request_id.clone(),
+                executed_version: invoked.executed_version.clone(),
+                result: Some(invoked.payload.clone()),
+                error: None,
+            },
+            Err(error) => Self {
+                state: if matches!(error, AttemptError::Throttled { .. }) { State::Throttled } else { State::Failed },
+                status: None,
+                function_error: None,
+                request_id: None,
+                executed_version: None,
+                result: None,
+                error: Some(serde_json::to_string(&StoredErrorRef(error)).expect("an error always serializes")),
+            },
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct StoredError(AttemptError);
+
+#[derive(Serialize)]
+struct StoredErrorRef<'a>(&'a AttemptError);
+
+/// Sets the connection up: the exclusive lock, WAL, and the schema (created in a new file,
+/// checked in an existing one).
+fn prepare(connection: &Connection) -> Result<(), rusqlite::Error> {
+    // Held from the first write until the connection closes; a second opener fails at once.
+    connection.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
+    connection.busy_timeout(std::time::Duration::ZERO)?;
+    connection.pragma_update(None, "journal_mode", "WAL")?;
+    // WAL with NORMAL survives a killed process (not a power cut) without an fsync per commit.
+    connection.pragma_update(None, "synchronous", "NORMAL")?;
+    let transaction = connection.unchecked_transaction()?;
+    let application_id: i32 = transaction.pragma_query_value(None, "application_id", |row| row.get(0))?;
+    let version: i32 = transaction.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    let tables: i64 = transaction.query_row("SELECT count(*) FROM sqlite_schema", (), |row| row.get(0))?;
+    if application_id == 0 && tables == 0 {
+        transaction.execute_batch(SCHEMA)?;
+        transaction.pragma_update(None, "application_id", APPLICATION_ID)?;
+        transaction.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    } else if application_id != APPLICATION_ID {
+        return Err(invalid("is an SQLite database, but not a lambda-executor journal"));
+    } else if version > SCHEMA_VERSION {
+        return Err(invalid(&format!(
+            "was written by a newer lambda-executor (schema {version}; this one reads up to {SCHEMA_VERSION})"
+        )));
+    } else {
+        let check: String = transaction.query_row("PRAGMA quick_check(1)", (), |row| row.get(0))?;
+        if check != "ok" {
+            return Err(invalid(&format!("is corrupt ({check})")));
+        }
+    }
+    transaction.commit()
+}
+
+fn invalid(why: &str) -> rusqlite::Error {
+    rusqlite::Error::InvalidParameterName(why.to_owned())
+}
+
+/// What went wrong, in words for the user.
+fn describe(error: &rusqlite::Error) -> String {
+    match error {
+        rusqlite::Error::InvalidParameterName(why) => why.clone(),
+        rusqlite::Error::SqliteFailure(failure, _) => match failure.code {
+            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
+                "is in use by another process (one journal serves one run at a time)".into()
+            }
+            ErrorCode::NotADatabase => "is not a lambda-executor journal (not an SQLite database)".into(),
+            ErrorCode::DatabaseCorrupt => "is corrupt".into(),
+            _ => format!("cannot be used: {error}"),
+        },
+        other => format!("cannot be used: {other}"),
+    }
+}
