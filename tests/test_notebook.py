@@ -90,6 +90,45 @@ futures[-1].result()"""),
         previous = later + 4
 
 
+def test_a_journaled_map_interrupted_in_a_notebook_completes_when_its_cell_runs_again(kernel, handlers, tmp_path):
+    journal = tmp_path / "run.db"
+    notebook = new_notebook(
+        cells=[
+            new_code_cell(f"""import os
+from lambda_executor import LambdaExecutor, LocalLambda
+local = LocalLambda()
+local.add_function("sleep", "app.sleep", {str(handlers)!r})
+JOURNAL = {str(journal)!r}
+print("pid", os.getpid())"""),
+            # 40 x 0.25 s, 4 at a time: 2.5 s unless interrupted.
+            new_code_cell("""with LambdaExecutor(max_workers=4, endpoint_url=local.endpoint_url, journal=JOURNAL) as ex:
+    results = list(ex.map("sleep", [{"seconds": 0.25, "n": n} for n in range(40)]))
+    stats = ex.stats()
+print("done", len(results), "from journal", stats.from_journal, "resent", stats.resent_in_flight)"""),
+            new_code_cell("""print("invocations", local.stats("sleep")["invocations"])"""),
+        ]
+    )
+    client = NotebookClient(notebook, kernel_name=kernel, timeout=60)
+    with client.setup_kernel():
+        client.execute_cell(notebook.cells[0], 0)
+        kernel_pid = int(re.search(r"pid (\d+)", outputs(notebook.cells[0])).group(1))
+        interrupt = threading.Timer(1.2, os.kill, (kernel_pid, signal.SIGINT))
+        interrupt.start()
+        with pytest.raises(CellExecutionError, match="KeyboardInterrupt"):
+            client.execute_cell(notebook.cells[1], 1)
+        interrupt.join()
+        client.execute_cell(notebook.cells[1], 1)  # the same cell, run again
+        client.execute_cell(notebook.cells[2], 2)
+    done = re.search(r"done (\d+) from journal (\d+) resent (\d+)", outputs(notebook.cells[1]))
+    assert done, outputs(notebook.cells[1])
+    count, from_journal, resent = map(int, done.groups())
+    invocations = int(re.search(r"invocations (\d+)", outputs(notebook.cells[2])).group(1))
+    assert count == 40 and from_journal >= 4, (count, from_journal)
+    # What finished before the interrupt came from the journal; only what was in flight then
+    # was sent twice, and it was counted.
+    assert 40 <= invocations <= 40 + resent, (invocations, resent)
+
+
 def test_the_example_notebook_runs_top_to_bottom_and_its_stored_outputs_are_this_codes(kernel):
     """The notebook is stored executed, so a repository or package page shows it working: its
     outputs must be what the current code prints (refresh them with
