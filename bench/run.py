@@ -10,8 +10,10 @@ crates/engine/examples/sdk_baseline.rs: aws-sdk-lambda alone, with the engine's 
 engine. Scenarios: (a) small echo calls, 64 in flight; (b) 10,000 calls of a 2 s function all in
 flight, and (b-tls) the same over https to LocalLambda with a CA of its own (AWS_CA_BUNDLE); (c)
 200 x 0.5 s against reserved concurrency 10 with 100 workers (floor: 10 s); (d) a
-5 MB payload round trip; (e) map over 1,000,000 small events with bounded memory. Not part of
-the tests.
+5 MB payload round trip; (e) map over 1,000,000 small events with bounded memory. With a resume
+journal: (a) and (e) again (echo_journal, million_journal: the rate kept and the file's size), and
+(resumed) a map of 100,000 results all in the journal, returned without sending. Not part of the
+tests.
 """
 
 import argparse
@@ -43,7 +45,12 @@ FUNCTION_EVENT = {
     "throttled": ("limited", {"sleep_ms": 500}),
     "payload_5mb": ("echo", {"blob": "x" * 5_000_000}),
     "million": ("echo", {}),
+    "echo_journal": ("echo", {}),
+    "million_journal": ("echo", {}),
+    "resumed": ("echo", {}),
 }
+JOURNALED = ("echo_journal", "million_journal", "resumed")
+STREAMED = ("million", "million_journal", "resumed")
 
 
 def events(scenario, calls):
@@ -59,16 +66,28 @@ def run_client(client, scenario, endpoint, calls, workers):
     if client == "LambdaExecutor":
         from lambda_executor import LambdaExecutor
 
+        journal = os.path.join(tempfile.mkdtemp(prefix="bench-journal-"), "run.db") if scenario in JOURNALED else None
         with LambdaExecutor(max_workers=workers, endpoint_url=endpoint) as executor:
-            base_rss, started = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, time.perf_counter()
             # (e) streams: at most 4 x workers submitted ahead, results checked and dropped.
-            buffersize = 4 * workers if scenario == "million" else None
+            buffersize = 4 * workers if scenario in STREAMED else None
+            if scenario == "resumed":  # fills the journal; the timed map below sends nothing
+                for _ in executor.map(function, events(scenario, calls), buffersize=buffersize, journal=journal):
+                    pass
+            base_rss, started = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, time.perf_counter()
             ok = 0
-            results = executor.map(function, events(scenario, calls), buffersize=buffersize)
+            results = executor.map(function, events(scenario, calls), buffersize=buffersize, journal=journal)
             for i, result in enumerate(results):
                 ok += result.get("i") == i
             stats = executor.stats()
             extra = {"throttled_attempts": stats.throttles, "limit": executor.concurrency_limit(function)}
+            if journal:
+                extra["from_journal"] = stats.from_journal
+                extra["journal_mb"] = round(
+                    sum(os.path.getsize(path) for path in (journal, journal + "-wal") if os.path.exists(path)) / 2**20,
+                    1,
+                )
+        if journal:
+            shutil.rmtree(os.path.dirname(journal), ignore_errors=True)
     elif client == "aiobotocore":
         ok, started = asyncio.run(run_aiobotocore(endpoint, function, scenario, calls, workers))
     else:
@@ -233,6 +252,9 @@ def main():
         # The peers stream nothing: ThreadPoolExecutor.map and gather hold every call at once,
         # and at their speed a million would take a quarter of an hour; 50,000 show the trend.
         + [(peer, "million", 50_000 // scale, 64) for peer in ("boto3 tuned", "aiobotocore")]
+        + [("LambdaExecutor", "echo_journal", echo_calls, 64)]
+        + [("LambdaExecutor", "million_journal", 1_000_000 // scale, 64)]
+        + [("LambdaExecutor", "resumed", 100_000 // scale, 64)]
     )
     rust_plan = [
         (endpoint, echo_calls, 64, 0, "echo", ENV),
@@ -301,7 +323,7 @@ def print_table(rows):
         "of Rust",
     )
     lines = [header]
-    for scenario in ("echo", "in_flight", "in_flight_tls", "throttled", "payload_5mb", "million"):
+    for scenario in ("echo", "in_flight", "in_flight_tls", "throttled", "payload_5mb", "million", *JOURNALED):
         group = [row for row in rows if row.get("scenario") == scenario]
         ran = [row for row in group if "error" not in row]
         best_peer = max((row["per_s"] for row in ran if row["client"] not in ("LambdaExecutor", RUST)), default=None)
@@ -327,6 +349,18 @@ def print_table(rows):
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     for line in lines:
         print("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+    ours = {row["scenario"]: row for row in rows if row.get("client") == "LambdaExecutor" and "error" not in row}
+    for journaled, plain in (("echo_journal", "echo"), ("million_journal", "million")):
+        if journaled in ours and plain in ours:
+            with_journal, without = ours[journaled], ours[plain]
+            print(
+                f"{journaled}: {100 * with_journal['per_s'] / without['per_s']:.0f}% of {plain}'s calls/s without a "
+                f"journal; peak {with_journal['peak_rss_mb']} MB (without: {without['peak_rss_mb']} MB); "
+                f"journal file {with_journal['journal_mb']} MB"
+            )
+    if "resumed" in ours:
+        resumed = ours["resumed"]
+        print(f"resumed: {resumed['from_journal']:,} results from the journal at {resumed['per_s']:,}/s, none sent")
 
 
 if __name__ == "__main__":
