@@ -11,7 +11,7 @@ import time
 
 import pytest
 from helpers import wait_for
-from lambda_executor import FunctionError, JournalError, LambdaExecutor
+from lambda_executor import ConnectionLostError, FunctionError, JournalError, LambdaExecutor
 from lambda_executor.cli import main
 
 
@@ -151,6 +151,23 @@ def test_a_map_killed_with_sigkill_resumes_and_sends_again_only_what_was_in_flig
     assert calls <= sent_in_all <= calls + outcome["resent_in_flight"]
     assert outcome["from_journal"] + outcome["sent"] == calls
     assert outcome["from_journal"] >= sent_before - outcome["resent_in_flight"]
+
+
+def test_what_was_in_flight_at_a_kill_is_refused_with_resume_in_flight_false(local, tmp_path):
+    local.add_synthetic("slow", latency_ms=3000)
+    journal, script = tmp_path / "run.db", tmp_path / "run_map.py"
+    script.write_text(RUN_MAP.format(calls=8))
+    killed = subprocess.Popen([sys.executable, str(script), local.endpoint_url, str(journal)])
+    wait_for(lambda: local.stats("slow")["invocations"] == 8, seconds=30)
+    os.kill(killed.pid, signal.SIGKILL)
+    killed.wait()
+    with LambdaExecutor(endpoint_url=local.endpoint_url, journal=journal, resume_in_flight=False) as executor:
+        errors = [executor.submit("slow", {"n": n}).exception(timeout=30) for n in range(8)]
+        stats = executor.stats()
+    assert all(isinstance(error, ConnectionLostError) for error in errors), errors
+    assert "in flight when an earlier run using the journal" in str(errors[0]) and str(journal) in str(errors[0])
+    assert local.stats("slow")["invocations"] == 8, "nothing was sent again"
+    assert (stats.invocations, stats.resent_in_flight) == (0, 0)
 
 
 def test_the_journal_command_shows_counts_failures_and_exports_results(local, handlers, tmp_path, capsys):

@@ -112,6 +112,10 @@ class LambdaFuture(Future):
             return True
 
     def result(self, timeout: Optional[float] = None) -> Any:
+        # Finished is final (set once, under the lock): a result can be read without the lock,
+        # which a map returning a journal's stored results does 100,000 times a second.
+        if self._stored_state == FINISHED and self._exception is None:
+            return self._result
         return self._wait(super().result, timeout)
 
     def exception(self, timeout: Optional[float] = None) -> Optional[BaseException]:
@@ -272,7 +276,8 @@ class LambdaExecutor(Executor):
             if self._shutdown and not held:
                 raise RuntimeError("cannot schedule new futures after shutdown")
             future._job = start()
-            if not held:
+            # A future the journal resolved at once (no job) has nothing to cancel or wait for.
+            if not held and future._job is not None:
                 self._register(future)
         return future
 
@@ -405,6 +410,8 @@ class LambdaExecutor(Executor):
         def start(event: EncodedEvent, future: Optional[LambdaFuture]) -> LambdaFuture:
             size = event.size  # 0 once sent
             future = send(event, future)
+            if future.done():  # resolved from a journal: nothing in flight
+                return future
             with lock:
                 in_flight[0] += size
             future.add_done_callback(finished(size))

@@ -41,8 +41,9 @@ pub struct Finished {
     pub report: Option<Report>,
     /// Returned from a journal, not sent.
     pub from_journal: bool,
-    /// Counts the job finished when dropped: after its outcome has been delivered.
-    pub done: JobGuard,
+    /// Counts the job finished when dropped: after its outcome has been delivered (None for an
+    /// outcome from a journal, which was never a job).
+    pub done: Option<JobGuard>,
 }
 
 /// One submitted invocation, as its caller (to cancel it) and the task running it share it.
@@ -156,8 +157,7 @@ impl Dispatcher {
     /// An outcome a journal held, as if the invocation had just ended: nothing is sent.
     pub fn from_journal(&self, request: InvokeRequest, result: Result<Invoked, AttemptError>) -> Finished {
         self.stats.lock().unwrap().from_journal += 1;
-        let done = JobGuard::new(&self.outstanding);
-        Finished { request, result, attempts: 0, throttles: 0, report: None, from_journal: true, done }
+        Finished { request, result, attempts: 0, throttles: 0, report: None, from_journal: true, done: None }
     }
 
     /// Counts an invocation a journal showed in flight when its run stopped, about to be resent.
@@ -284,7 +284,15 @@ impl Dispatcher {
             report: report.as_ref(),
         });
         if let Some(sink) = job.take_sink() {
-            sink.deliver(Finished { request, result, attempts, throttles, report, from_journal: false, done });
+            sink.deliver(Finished {
+                request,
+                result,
+                attempts,
+                throttles,
+                report,
+                from_journal: false,
+                done: Some(done),
+            });
         }
     }
 }

@@ -45,7 +45,8 @@ const SCHEMA: &str = "
         result BLOB,
         error TEXT,
         updated_at REAL NOT NULL,
-        PRIMARY KEY (function, qualifier, invocation_type, payload_digest, occurrence)
+        -- The digest first: lookups compare 16 random bytes, not the same function name at every level.
+        PRIMARY KEY (payload_digest, occurrence, function, qualifier, invocation_type)
     ) WITHOUT ROWID;
 ";
 
@@ -154,8 +155,29 @@ pub struct Journal {
     /// Given up by `close`: the file closes once the invocations still holding it end.
     file: Mutex<Option<Arc<JournalFile>>>,
     path: PathBuf,
-    /// Submissions so far per (function, qualifier, type, digest), by a 64-bit hash of those.
-    occurrences: Mutex<HashMap<u64, u32>>,
+    /// Submissions so far per (function, qualifier, type, digest), by a 32-bit hash of those.
+    occurrences: Mutex<Occurrences>,
+}
+
+/// How many times each key was submitted, in about 5 bytes a key: a set of the keys seen, and
+/// counts for those seen again. Two keys whose hashes collide share a count; that is harmless,
+/// since a rerun of the same submissions meets the same collision and the same occurrences (a
+/// different rerun at worst sends again a call it could have resumed).
+#[derive(Default)]
+struct Occurrences {
+    seen: std::collections::HashSet<u32>,
+    repeated: HashMap<u32, u32>,
+}
+
+impl Occurrences {
+    fn next(&mut self, key: u32) -> u32 {
+        if self.seen.insert(key) {
+            return 0;
+        }
+        let count = self.repeated.entry(key).or_insert(0);
+        *count += 1;
+        *count
+    }
 }
 
 impl Journal {
@@ -193,14 +215,9 @@ impl Journal {
             // SipHash with fixed keys: the same key on every run.
             let mut hasher = std::collections::hash_map::DefaultHasher::new();
             (&request.function, &qualifier, invocation_type, &payload_digest).hash(&mut hasher);
-            hasher.finish()
+            hasher.finish() as u32
         };
-        let occurrence = {
-            let mut occurrences = self.occurrences.lock().unwrap();
-            let next = occurrences.entry(counter).or_insert(0);
-            *next += 1;
-            *next - 1
-        };
+        let occurrence = self.occurrences.lock().unwrap().next(counter);
         EntryKey { function: request.function.clone(), qualifier, invocation_type, payload_digest, occurrence }
     }
 
