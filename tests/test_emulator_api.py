@@ -153,3 +153,19 @@ def test_a_forked_child_builds_its_own_runtime_and_cannot_use_the_parents_emulat
     # The parent's emulator is untouched by the child's exit.
     client = boto3_lambda(local.endpoint_url)
     assert client.invoke(FunctionName="echo", Payload=b"{}")["StatusCode"] == 200
+
+
+def test_function_concurrency_and_account_settings_through_boto3(local, client):
+    """GetFunctionConcurrency and GetAccountSettings, which the AWS CLI calls, as Lambda answers them."""
+    local.add_synthetic("free")
+    local.add_synthetic("capped", reserved_concurrency=40)
+    assert client.get_function_concurrency(FunctionName="capped")["ReservedConcurrentExecutions"] == 40
+    assert "ReservedConcurrentExecutions" not in client.get_function_concurrency(FunctionName="free")
+    client.put_function_concurrency(FunctionName="free", ReservedConcurrentExecutions=10)
+    assert client.get_function_concurrency(FunctionName="free")["ReservedConcurrentExecutions"] == 10
+    settings = client.get_account_settings()
+    assert settings["AccountLimit"]["ConcurrentExecutions"] == 1000
+    assert settings["AccountLimit"]["UnreservedConcurrentExecutions"] == 1000 - 40 - 10
+    assert settings["AccountUsage"]["FunctionCount"] == 2
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.get_function_concurrency(FunctionName="missing")

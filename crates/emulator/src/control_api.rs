@@ -98,6 +98,8 @@ pub async fn handle(
             let name = name.to_string();
             put_concurrency(emulator, &name, body(request).await)
         }
+        (&Method::GET, ["2019-09-30", "functions", name, "concurrency"]) => concurrency(emulator, name),
+        (&Method::GET, ["2016-08-19", "account-settings"]) => Ok(account_settings(emulator)),
         (&Method::DELETE, ["2017-10-31", "functions", name, "concurrency"]) => emulator
             .set_reserved_concurrency(name, None)
             .map(|()| response(StatusCode::NO_CONTENT, &[], Default::default()))
@@ -281,6 +283,32 @@ fn tags(emulator: &Arc<Emulator>, arn: &str) -> Result<HttpResponse, ControlErro
     }
     let tags = emulator.deployments().get(name).map(|d| d.tags.clone()).unwrap_or_default();
     Ok(json_response(StatusCode::OK, &[], &json!({"Tags": tags})))
+}
+
+/// GetFunctionConcurrency: the reservation, or an empty object without one.
+fn concurrency(emulator: &Arc<Emulator>, name: &str) -> Result<HttpResponse, ControlError> {
+    let body = match emulator.reserved_concurrency(name).map_err(|e| registry_error(emulator, name, e))? {
+        Some(reserved) => json!({"ReservedConcurrentExecutions": reserved}),
+        None => json!({}),
+    };
+    Ok(json_response(StatusCode::OK, &[], &body))
+}
+
+/// GetAccountSettings: the concurrency LocalLambda applies; the code-size limits are Lambda's
+/// default quotas, and code size in use is not tracked (0).
+fn account_settings(emulator: &Arc<Emulator>) -> HttpResponse {
+    let (limit, unreserved) = emulator.account_concurrency();
+    let body = json!({
+        "AccountLimit": {
+            "TotalCodeSize": 80_530_636_800_u64,
+            "CodeSizeUnzipped": 262_144_000,
+            "CodeSizeZipped": 52_428_800,
+            "ConcurrentExecutions": limit,
+            "UnreservedConcurrentExecutions": unreserved,
+        },
+        "AccountUsage": {"TotalCodeSize": 0, "FunctionCount": emulator.function_names().len()},
+    });
+    json_response(StatusCode::OK, &[], &body)
 }
 
 fn put_concurrency(

@@ -150,6 +150,11 @@ impl Emulator {
         self.registry().reserved(name)
     }
 
+    /// (the account's concurrency limit, what reservations leave of it).
+    pub fn account_concurrency(&self) -> (u32, u32) {
+        self.registry().account_concurrency()
+    }
+
     pub fn is_closed(&self) -> bool {
         *self.stop.borrow()
     }

@@ -236,6 +236,12 @@ impl Registry {
         Ok(idle)
     }
 
+    /// (the account's concurrency limit, what reservations leave of it), as GetAccountSettings
+    /// reports them.
+    pub fn account_concurrency(&self) -> (u32, u32) {
+        (self.account_limit, self.account_limit - self.reserved_total)
+    }
+
     pub fn reserved(&self, name: &str) -> Result<Option<u32>, RegistryError> {
         Ok(self.function(name)?.reserved)
     }
