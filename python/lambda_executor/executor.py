@@ -236,7 +236,7 @@ class LambdaExecutor(Executor):
         }
         self._retry_failed = retry_failed
         self._resume_in_flight = resume_in_flight
-        self._journal = self._open_journal(journal) if journal is not None else None
+        self._journal = self._open_journal(journal)
         self._engine = Engine(
             max_workers,
             client=client,
@@ -266,7 +266,9 @@ class LambdaExecutor(Executor):
         held = future in self._pending
         return self._track(future, lambda: self._engine.send_encoded(event, future), held)
 
-    def _open_journal(self, path: Union[str, os.PathLike[str]]) -> Journal:
+    def _open_journal(self, path: Union[str, os.PathLike[str], None]) -> Optional[Journal]:
+        if path is None:
+            return None
         return Journal(path, retry_failed=self._retry_failed, resume_in_flight=self._resume_in_flight)
 
     def _track(
@@ -310,7 +312,7 @@ class LambdaExecutor(Executor):
         if buffersize is not None and (not isinstance(buffersize, int) or buffersize < 1):
             raise ValueError("buffersize must be None or > 0")
         function, path = self._target(fn)  # a bad function is an error now, not at the first result
-        map_journal = self._open_journal(journal) if journal is not None else None
+        map_journal = self._open_journal(journal)
         bar = self._progress(fn, iterables) if progress else None
         end_time = None if timeout is None else timeout + time.monotonic()
         calls = enumerate(zip(*iterables))
@@ -508,7 +510,7 @@ class LambdaExecutor(Executor):
         self._target(fn)
         buffersize = buffersize or 2 * self._max_workers
         bar = self._progress(fn, (events,)) if progress else None
-        call_journal = self._open_journal(journal) if journal is not None else self._journal
+        call_journal = self._open_journal(journal)  # None: the executor's own journal, if any
         source = _aiterate(events)
         running: dict = {}  # the tasks, in the order they were started
         exhausted = False
@@ -540,7 +542,7 @@ class LambdaExecutor(Executor):
                 task.cancel()
             if bar is not None:
                 bar.close()
-            if journal is not None and call_journal is not None:
+            if call_journal is not None:
                 call_journal.close()
 
     def warm(self, fn: FunctionRef, n: int) -> int:

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc, Mutex, Weak};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::invocation::{AttemptError, InvokeRequest, Invoked};
@@ -133,19 +133,19 @@ static OPEN_FILES: PerProcess<Mutex<HashMap<PathBuf, Weak<JournalFile>>>> = PerP
 /// released) when the last opening and the last invocation recorded through it are done.
 struct JournalFile {
     path: PathBuf,
-    /// Taken when the file is closed.
-    connection: Arc<Mutex<Option<Connection>>>,
+    connection: Arc<Mutex<Connection>>,
     writes: Mutex<Option<mpsc::Sender<Write>>>,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
+/// Stops the writer once it has written what was queued; the connection (and the lock on the
+/// file) goes with the last reference, the writer's or this one.
 impl Drop for JournalFile {
     fn drop(&mut self) {
         drop(self.writes.lock().unwrap().take());
         if let Some(writer) = self.writer.lock().unwrap().take() {
             let _ = writer.join();
         }
-        drop(self.connection.lock().unwrap().take());
     }
 }
 
@@ -228,42 +228,37 @@ impl Journal {
 
     /// What the journal holds for `key`, if anything.
     pub fn stored(&self, key: &EntryKey) -> Result<Option<Stored>, JournalError> {
-        let file = self.file()?;
-        let connection = file.connection.lock().unwrap();
-        let connection = connection.as_ref().ok_or_else(|| self.error("is closed".into()))?;
-        let mut statement = connection
-            .prepare_cached(
-                "SELECT state, status, function_error, request_id, executed_version, result, error
-                 FROM invocations WHERE function = ?1 AND qualifier = ?2 AND invocation_type = ?3
-                 AND payload_digest = ?4 AND occurrence = ?5",
-            )
-            .map_err(|error| self.error(describe(&error)))?;
-        let row = statement
-            .query_row(
-                (&key.function, &key.qualifier, key.invocation_type, &key.payload_digest[..], key.occurrence),
-                |row| {
-                    Ok((
-                        row.get::<_, i64>(0)?,
-                        row.get::<_, Option<i32>>(1)?,
-                        row.get::<_, Option<String>>(2)?,
-                        row.get::<_, Option<String>>(3)?,
-                        row.get::<_, Option<String>>(4)?,
-                        row.get::<_, Option<Vec<u8>>>(5)?,
-                        row.get::<_, Option<String>>(6)?,
-                    ))
-                },
-            )
-            .optional()
-            .map_err(|error| self.error(describe(&error)))?;
+        let row = self.query(|connection| {
+            connection
+                .prepare_cached(
+                    "SELECT state, status, function_error, request_id, executed_version, result, error
+                     FROM invocations WHERE function = ?1 AND qualifier = ?2 AND invocation_type = ?3
+                     AND payload_digest = ?4 AND occurrence = ?5",
+                )?
+                .query_row(
+                    (&key.function, &key.qualifier, key.invocation_type, &key.payload_digest[..], key.occurrence),
+                    |row| {
+                        Ok((
+                            row.get::<_, i64>(0)?,
+                            row.get::<_, Option<i32>>(1)?,
+                            row.get::<_, Option<String>>(2)?,
+                            row.get::<_, Option<String>>(3)?,
+                            row.get::<_, Option<String>>(4)?,
+                            row.get::<_, Option<Vec<u8>>>(5)?,
+                            row.get::<_, Option<String>>(6)?,
+                        ))
+                    },
+                )
+                .optional()
+        })?;
         let Some((state, status, function_error, request_id, executed_version, result, error)) = row else {
             return Ok(None);
         };
         let state = State::from_column(state).ok_or_else(|| self.error(format!("holds an unknown state {state}")))?;
         let outcome = match (state, error) {
             (State::Sent, _) => None,
-            (_, Some(error)) => Some(Err(serde_json::from_str::<StoredError>(&error)
-                .map_err(|why| self.error(format!("holds an unreadable error: {why}")))?
-                .0)),
+            (_, Some(error)) => Some(Err(serde_json::from_str::<AttemptError>(&error)
+                .map_err(|why| self.error(format!("holds an unreadable error: {why}")))?)),
             (_, None) => Some(Ok(Invoked {
                 status_code: status.unwrap_or(200),
                 payload: result.unwrap_or_default().into(),
@@ -299,8 +294,7 @@ impl Journal {
     pub(crate) fn query<T>(&self, read: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, JournalError> {
         let file = self.file()?;
         let connection = file.connection.lock().unwrap();
-        let connection = connection.as_ref().ok_or_else(|| self.error("is closed".into()))?;
-        read(connection).map_err(|error| self.error(describe(&error)))
+        read(&connection).map_err(|error| self.error(describe(&error)))
     }
 
     fn error(&self, why: String) -> JournalError {
@@ -316,7 +310,7 @@ impl JournalFile {
         )
         .map_err(|error| format!("cannot be opened: {error}"))?;
         prepare(&connection).map_err(|error| describe(&error))?;
-        let connection = Arc::new(Mutex::new(Some(connection)));
+        let connection = Arc::new(Mutex::new(connection));
         let (writes, writer) = journal_writer::start(connection.clone()).map_err(|error| error.to_string())?;
         Ok(Self {
             path: path.to_owned(),
@@ -351,7 +345,7 @@ pub struct OutcomeRow {
     pub request_id: Option<String>,
     pub executed_version: Option<String>,
     pub result: Option<bytes::Bytes>,
-    /// A failed call's error, as JSON (see `StoredError`).
+    /// A failed call's error (an `AttemptError`), as JSON.
     pub error: Option<String>,
 }
 
@@ -374,17 +368,11 @@ impl OutcomeRow {
                 request_id: None,
                 executed_version: None,
                 result: None,
-                error: Some(serde_json::to_string(&StoredErrorRef(error)).expect("an error always serializes")),
+                error: Some(serde_json::to_string(error).expect("an error always serializes")),
             },
         }
     }
 }
-
-#[derive(Deserialize)]
-struct StoredError(AttemptError);
-
-#[derive(Serialize)]
-struct StoredErrorRef<'a>(&'a AttemptError);
 
 /// Sets the connection up: the exclusive lock, WAL, and the schema (created in a new file,
 /// checked in an existing one).

@@ -29,15 +29,12 @@ pub enum Write {
 
 /// Starts the writer of `connection`; it writes what is queued, then ends when the sender is
 /// dropped.
-pub fn start(connection: Arc<Mutex<Option<Connection>>>) -> std::io::Result<(mpsc::Sender<Write>, JoinHandle<()>)> {
+pub fn start(connection: Arc<Mutex<Connection>>) -> std::io::Result<(mpsc::Sender<Write>, JoinHandle<()>)> {
     let (writes, queue) = mpsc::channel();
     let writer = std::thread::Builder::new().name("lambda-executor-journal".into()).spawn(move || {
         while let Ok(first) = queue.recv() {
             let batch: Vec<Write> = std::iter::once(first).chain(queue.try_iter().take(BATCH - 1)).collect();
-            let written = match connection.lock().unwrap().as_ref() {
-                Some(connection) => write(connection, &batch),
-                None => Err("is closed".into()),
-            };
+            let written = write(&connection.lock().unwrap(), &batch);
             for write in batch {
                 match write {
                     Write::Sent { committed, .. } => {

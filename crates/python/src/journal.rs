@@ -80,26 +80,25 @@ impl Journal {
     pub fn plan(&self, request: &InvokeRequest, dispatcher: &Dispatcher) -> PyResult<Plan> {
         let key = self.journal.key_for(request);
         let stored = self.journal.stored(&key).map_err(IntoPyErr::into_py_err)?;
-        let send = Plan::Send(self.journal.entry(key).map_err(IntoPyErr::into_py_err)?);
-        Ok(match stored {
-            Some(Stored { state: State::Succeeded, outcome: Some(outcome) }) => Plan::Replay(outcome),
-            Some(Stored { state: State::Failed, outcome: Some(outcome) }) if !self.retry_failed => {
-                Plan::Replay(outcome)
-            }
-            Some(Stored { state: State::Sent, .. }) if !self.resume_in_flight => {
-                Plan::Replay(Err(AttemptError::MaybeSent {
-                    message: format!(
-                        "it was in flight when an earlier run using the journal {} stopped, so it may have run; \
+        let replayed = match stored {
+            Some(Stored { state: State::Succeeded, outcome: Some(outcome) }) => Some(outcome),
+            Some(Stored { state: State::Failed, outcome: Some(outcome) }) if !self.retry_failed => Some(outcome),
+            Some(Stored { state: State::Sent, .. }) if !self.resume_in_flight => Some(Err(AttemptError::MaybeSent {
+                message: format!(
+                    "it was in flight when an earlier run using the journal {} stopped, so it may have run; \
                      with resume_in_flight=False it is not sent again",
-                        self.journal.path().display()
-                    ),
-                }))
-            }
+                    self.journal.path().display()
+                ),
+            })),
             Some(Stored { state: State::Sent, .. }) => {
                 dispatcher.count_resent_in_flight();
-                send
+                None
             }
-            _ => send,
+            _ => None,
+        };
+        Ok(match replayed {
+            Some(outcome) => Plan::Replay(outcome),
+            None => Plan::Send(self.journal.entry(key).map_err(IntoPyErr::into_py_err)?),
         })
     }
 }
