@@ -122,6 +122,9 @@ def test_stats_count_what_happened(local, client):
     assert local.stats("f") == {
         "invocations": 1,
         "throttles": 1,
+        "concurrency_throttles": 1,
+        "rate_throttles": 0,
+        "scaling_throttles": 0,
         "cold_starts": 0,
         "peak_concurrency": 1,
         "errors": 0,

@@ -35,6 +35,9 @@ class _ClientSettings(TypedDict, total=False):
 class _FunctionStats(TypedDict):
     invocations: int
     throttles: int
+    concurrency_throttles: int
+    rate_throttles: int
+    scaling_throttles: int
     cold_starts: int
     peak_concurrency: int
     errors: int
@@ -60,6 +63,8 @@ class LocalLambda:
         python: Optional[Union[str, PathLike[str]]] = None,
         allow_remote: bool = False,
         tls: Optional[tuple[Union[str, PathLike[str]], Union[str, PathLike[str]]]] = None,
+        rate_limit: Optional[float] = 10.0,
+        scaling_limit: Optional[int] = 1000,
     ) -> LocalLambda: ...
     @property
     def endpoint_url(self) -> str: ...
@@ -203,7 +208,7 @@ class Engine:
     def ainvoke(self, function: str, event: object, *, journal: Optional[Journal] = None) -> asyncio.Future[Any]: ...
     def wait_idle(self) -> None: ...
     def concurrency_limit(self, function: str) -> int: ...
-    def retry_counts(self) -> tuple[int, int]: ...
+    def progress_counts(self, function: str) -> tuple[int, int, Optional[str]]: ...
     def stats(self) -> dict[str, Any]: ...
 
 @final

@@ -16,6 +16,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from email.message import Message
 from pathlib import Path
+from typing import Any, Callable
 
 from . import deploy
 from ._core import Journal, LocalLambda, __version__
@@ -41,6 +42,20 @@ def main(argv: list[str] | None = None) -> int:
     local.add_argument("--idle-timeout", type=float, default=300.0, help="seconds before an idle environment is ended")
     local.add_argument("--tls-cert", metavar="PEM", help="serve https with this certificate chain (with --tls-key)")
     local.add_argument("--tls-key", metavar="PEM", help="the private key of --tls-cert")
+    local.add_argument(
+        "--rate-limit",
+        type=_number_or_off(float),
+        default=10.0,
+        metavar="N|off",
+        help="requests per second a function takes per unit of its concurrency (Lambda: 10, the default)",
+    )
+    local.add_argument(
+        "--scaling-limit",
+        type=_number_or_off(int),
+        default=1000,
+        metavar="N|off",
+        help="execution environments a function may add every 10 s (Lambda: 1000, the default)",
+    )
     local.add_argument(
         "--function",
         nargs=3,
@@ -86,6 +101,23 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def _number_or_off(kind: type) -> Callable[[str], Any]:
+    """An argparse type: a positive number of `kind`, or `off` (None)."""
+
+    def parse(text: str) -> Any:
+        if text == "off":
+            return None
+        try:
+            number = kind(text)
+        except ValueError:
+            number = 0
+        if not number > 0:
+            raise argparse.ArgumentTypeError(f"takes a positive number or 'off', not {text!r}")
+        return number
+
+    return parse
+
+
 def _in_cli_words(message: str) -> str:
     """The library's messages name its keyword arguments; on the command line, the options."""
     return message.replace("pass region=...", "pass --region").replace("pass profile=...", "pass --profile")
@@ -110,6 +142,8 @@ def run_local(args: argparse.Namespace) -> int:
         account_concurrency=args.account_concurrency,
         idle_timeout=args.idle_timeout,
         tls=(args.tls_cert, args.tls_key) if args.tls_cert else None,
+        rate_limit=args.rate_limit,
+        scaling_limit=args.scaling_limit,
     ) as local:
         for name, handler, code_dir in args.function:
             local.add_function(name, handler, code_dir, reserved_concurrency=reserved.pop(name, None))
@@ -120,6 +154,14 @@ def run_local(args: argparse.Namespace) -> int:
         print(f"LocalLambda serving at {local.endpoint_url}", flush=True)
         for name in local.functions():
             print(f"  function {name}", flush=True)
+        # Every Lambda client signs its calls and needs a region: LocalLambda checks no signature,
+        # but without these a first `invoke` fails with "no AWS credentials found".
+        print("To call it from a shell (the AWS CLI, boto3, lambda-executor invoke), export:", flush=True)
+        print(f"  export AWS_ENDPOINT_URL_LAMBDA={local.endpoint_url}", flush=True)
+        print(f"  export AWS_DEFAULT_REGION={local.region}", flush=True)
+        print("  export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local", flush=True)
+        if args.tls_cert:
+            print("  export AWS_CA_BUNDLE=<the PEM of the CA that signed --tls-cert>", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
         while not stop.wait(0.2):
             pass

@@ -575,7 +575,8 @@ class LambdaExecutor(Executor):
             total: Optional[int] = min(len(iterable) for iterable in iterables) if iterables else 0
         except TypeError:
             total = None
-        return Progress(total, self._engine.retry_counts, self._target(fn)[0])
+        function = self._target(fn)[0]
+        return Progress(total, lambda: self._engine.progress_counts(function), function)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         with self._shutdown_lock:

@@ -8,17 +8,23 @@ from typing import Any, Callable, Optional
 
 
 class Progress:
-    """Counts invocations as they finish (in any order), with failures and retries alongside."""
+    """Counts invocations as they finish (in any order), with failures, retries and the limit of
+    Lambda's that throttled the function last alongside."""
 
-    def __init__(self, total: Optional[int], retry_counts: Callable[[], tuple[int, int]], description: str) -> None:
+    def __init__(
+        self,
+        total: Optional[int],
+        progress_counts: Callable[[], tuple[int, int, Optional[str]]],
+        description: str,
+    ) -> None:
         try:
             from tqdm.auto import tqdm
         except ImportError:
             raise ImportError(
                 "progress=True needs tqdm: pip install 'lambda-executor[progress]' (or pip install tqdm)"
             ) from None
-        self._retry_counts = retry_counts
-        self._retries_before = retry_counts()[0]
+        self._progress_counts = progress_counts
+        self._retries_before = progress_counts()[0]
         self._lock = threading.Lock()
         self.failed = 0
         self.bar = tqdm(total=total, desc=description, unit="call", dynamic_ncols=True)
@@ -30,10 +36,15 @@ class Progress:
         with self._lock:
             if future.exception() is not None:
                 self.failed += 1
-            retries, retrying = self._retry_counts()
-            self.bar.set_postfix(
-                failed=self.failed, retrying=retrying, retries=retries - self._retries_before, refresh=False
-            )
+            retries, retrying, binding = self._progress_counts()
+            counts: dict[str, object] = {
+                "failed": self.failed,
+                "retrying": retrying,
+                "retries": retries - self._retries_before,
+            }
+            if binding:
+                counts["limit"] = binding
+            self.bar.set_postfix(counts, refresh=False)
             self.bar.update(1)
 
     def close(self) -> None:

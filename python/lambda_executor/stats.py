@@ -36,6 +36,9 @@ class Stats:
     from_journal: int = 0
     resent_in_flight: int = 0
     concurrency_limits: dict[str, int] = field(default_factory=dict)
+    # The limit of Lambda's that throttled each function last, and what the executor keeps to:
+    # "request rate: 198/s", "reserved concurrency: 20", "account concurrency or scaling: ...".
+    binding_limits: dict[str, str] = field(default_factory=dict)
     price_per_gb_second: float = PRICE_PER_GB_SECOND
     price_per_request: float = PRICE_PER_REQUEST
 
@@ -78,6 +81,7 @@ class Stats:
         rows += [
             (f"concurrency limit: {name}", f"{limit:,}") for name, limit in sorted(self.concurrency_limits.items())
         ]
+        rows += [(f"binding limit: {name}", binding) for name, binding in sorted(self.binding_limits.items())]
         return rows
 
     def __str__(self) -> str:

@@ -17,6 +17,7 @@ mod log_capture;
 mod registry;
 mod runtime_api;
 mod synthetic;
+pub mod throttling;
 pub mod tls;
 
 use std::net::SocketAddr;
@@ -33,6 +34,7 @@ pub use handler::{handler_module, HandlerError};
 use invocation_log::InvocationLog;
 pub use registry::{FunctionKind, FunctionSpec, FunctionStats, RegistryError};
 use registry::{SharedRegistry, Slot};
+pub use throttling::ThrottleLimits;
 
 pub struct EmulatorConfig {
     pub region: String,
@@ -45,6 +47,8 @@ pub struct EmulatorConfig {
     pub retry_after_secs: u32,
     /// Serve the Invoke and control APIs over TLS with this identity (see tls.rs).
     pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// The request-rate and scaling limits, each Lambda's by default.
+    pub limits: ThrottleLimits,
 }
 
 /// Lambda takes thousands of new connections at once; the default backlog (1024) would drop the
@@ -75,7 +79,7 @@ impl Emulator {
         let listener = listen(bind)?;
         let address = listener.local_addr()?;
         let (stop, stopped) = watch::channel(false);
-        let registry = SharedRegistry::new(config.account_concurrency);
+        let registry = SharedRegistry::new(config.account_concurrency, config.limits);
         let emulator = Arc::new(Self {
             config,
             address,

@@ -3,7 +3,8 @@
 //!
 //! Concurrency follows Lambda: a function with reserved concurrency runs at most that many
 //! invocations at once; the others share what the account limit leaves unreserved. A `Slot` is
-//! one running invocation; dropping it gives the capacity back.
+//! one running invocation; dropping it gives the capacity back. Synchronous invocations also meet
+//! the request-rate and scaling limits (throttling.rs).
 
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
@@ -14,7 +15,10 @@ use tokio::sync::Notify;
 
 use super::environment::Environment;
 use super::execution::InvocationRequest;
-use lambda_executor_protocol::{REASON_ACCOUNT_CONCURRENCY, REASON_RESERVED_CONCURRENCY};
+use super::throttling::{ThrottleLimits, TokenBucket};
+use lambda_executor_protocol::{
+    REASON_ACCOUNT_CONCURRENCY, REASON_FUNCTION_RATE, REASON_RESERVED_CONCURRENCY, REASON_RESERVED_RATE,
+};
 
 pub enum FunctionKind {
     /// A real Python handler run by awslambdaric in execution environments.
@@ -35,8 +39,14 @@ pub struct FunctionSpec {
 pub struct FunctionStats {
     /// Invocations that ran (synchronous and Event).
     pub invocations: u64,
-    /// Synchronous invocations refused with 429.
+    /// Synchronous invocations refused with 429, for any of the three reasons below.
     pub throttles: u64,
+    /// Refused because the function (or the account) ran all the concurrency it may.
+    pub concurrency_throttles: u64,
+    /// Refused because requests came faster than the request-rate limit.
+    pub rate_throttles: u64,
+    /// Refused because the function could not add execution environments that fast.
+    pub scaling_throttles: u64,
     pub cold_starts: u64,
     pub peak_concurrency: u32,
     pub errors: u64,
@@ -68,6 +78,11 @@ struct Function {
     reserved: Option<u32>,
     in_flight: u32,
     stats: FunctionStats,
+    /// Execution environments it has scaled to (busy or warm): running more at once than this
+    /// takes a scaling token.
+    scaled_to: u32,
+    rate: TokenBucket,
+    scaling: TokenBucket,
     /// Warm environments, most recently used last.
     idle: Vec<Arc<Environment>>,
     live: Vec<Arc<Environment>>,
@@ -76,6 +91,7 @@ struct Function {
 
 pub struct Registry {
     functions: HashMap<String, Function>,
+    limits: ThrottleLimits,
     account_limit: u32,
     reserved_total: u32,
     unreserved_in_flight: u32,
@@ -113,9 +129,10 @@ impl Drop for Slot {
 }
 
 impl SharedRegistry {
-    pub fn new(account_limit: u32) -> Arc<Self> {
+    pub fn new(account_limit: u32, limits: ThrottleLimits) -> Arc<Self> {
         let registry = Registry {
             functions: HashMap::new(),
+            limits,
             account_limit,
             reserved_total: 0,
             unreserved_in_flight: 0,
@@ -165,26 +182,68 @@ struct Hold {
     unreserved: bool,
 }
 
+impl Function {
+    /// Takes a request-rate token and, when no environment is free, a scaling token; or says
+    /// which of the two limits refuses the call (counted in the stats).
+    fn check_rate_and_scaling(
+        &mut self,
+        limits: ThrottleLimits,
+        unreserved_capacity: u32,
+        now: Instant,
+    ) -> Result<(), RegistryError> {
+        if let Some(per_concurrency) = limits.rate_limit {
+            // A second's worth of requests, refilled continuously (docs/lambda-throttles.md).
+            let per_second = per_concurrency * f64::from(self.reserved.unwrap_or(unreserved_capacity));
+            if !self.rate.take(per_second, per_second, now) {
+                self.stats.throttles += 1;
+                self.stats.rate_throttles += 1;
+                let reason = if self.reserved.is_some() { REASON_RESERVED_RATE } else { REASON_FUNCTION_RATE };
+                return Err(RegistryError::Throttled { reason });
+            }
+        }
+        if let Some(per_ten_seconds) = limits.scaling_limit {
+            let needs_environment = self.in_flight >= self.scaled_to;
+            let capacity = f64::from(per_ten_seconds);
+            if needs_environment && !self.scaling.take(capacity, capacity / 10.0, now) {
+                self.stats.throttles += 1;
+                self.stats.scaling_throttles += 1;
+                // Lambda publishes no Reason of its own for this one (docs/lambda-throttles.md).
+                return Err(RegistryError::Throttled { reason: REASON_ACCOUNT_CONCURRENCY });
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Registry {
-    fn hold(&mut self, name: &str, count_throttle: bool) -> Result<Hold, RegistryError> {
+    /// Room for one invocation, or the reason it is refused. `synchronous`: a caller waits, and
+    /// is refused with 429 by any limit; a queued Event meets concurrency alone and waits for it.
+    fn hold(&mut self, name: &str, synchronous: bool) -> Result<Hold, RegistryError> {
         if self.closed {
             return Err(RegistryError::Closed);
         }
         let unreserved_capacity = self.account_limit - self.reserved_total;
         let unreserved_in_flight = self.unreserved_in_flight;
+        let limits = self.limits;
         let function = self.functions.get_mut(name).ok_or_else(|| RegistryError::NotFound(name.to_owned()))?;
-        let refusal = match function.reserved {
-            Some(reserved) if function.in_flight >= reserved => Some(REASON_RESERVED_CONCURRENCY),
-            None if unreserved_in_flight >= unreserved_capacity => Some(REASON_ACCOUNT_CONCURRENCY),
-            _ => None,
+        let over_concurrency = match function.reserved {
+            Some(reserved) => function.in_flight >= reserved,
+            None => unreserved_in_flight >= unreserved_capacity,
         };
-        if let Some(reason) = refusal {
-            if count_throttle {
+        if over_concurrency {
+            let reason =
+                if function.reserved.is_some() { REASON_RESERVED_CONCURRENCY } else { REASON_ACCOUNT_CONCURRENCY };
+            if synchronous {
                 function.stats.throttles += 1;
+                function.stats.concurrency_throttles += 1;
             }
             return Err(RegistryError::Throttled { reason });
         }
+        if synchronous {
+            function.check_rate_and_scaling(limits, unreserved_capacity, Instant::now())?;
+        }
         function.in_flight += 1;
+        function.scaled_to = function.scaled_to.max(function.in_flight);
         function.stats.invocations += 1;
         function.stats.peak_concurrency = function.stats.peak_concurrency.max(function.in_flight);
         let unreserved = function.reserved.is_none();
@@ -205,12 +264,16 @@ impl Registry {
         self.check_reservation(0, reserved)?;
         self.reserved_total += reserved.unwrap_or(0);
         self.next_generation += 1;
+        let now = Instant::now();
         let function = Function {
             spec: Arc::new(spec),
             generation: self.next_generation,
             reserved,
             in_flight: 0,
             stats: FunctionStats::default(),
+            scaled_to: 0,
+            rate: TokenBucket::full(now),
+            scaling: TokenBucket::full(now),
             idle: Vec::new(),
             live: Vec::new(),
             events: VecDeque::new(),
@@ -233,6 +296,7 @@ impl Registry {
         function.spec = Arc::new(spec);
         let idle = std::mem::take(&mut function.idle);
         function.live.retain(|live| !idle.iter().any(|old| Arc::ptr_eq(old, live)));
+        function.scaled_to = function.scaled_to.saturating_sub(idle.len() as u32);
         Ok(idle)
     }
 
@@ -337,6 +401,7 @@ impl Registry {
     pub fn forget(&mut self, slot: &Slot, environment: &Arc<Environment>) {
         if let Some(function) = self.function_of(slot) {
             function.live.retain(|live| !Arc::ptr_eq(live, environment));
+            function.scaled_to = function.scaled_to.saturating_sub(1);
         }
     }
 
@@ -363,6 +428,7 @@ impl Registry {
                 .partition(|environment| now.duration_since(*environment.last_used.lock().unwrap()) >= idle_timeout);
             function.idle = fresh;
             function.live.retain(|live| !stale.iter().any(|gone| Arc::ptr_eq(live, gone)));
+            function.scaled_to = function.scaled_to.saturating_sub(stale.len() as u32);
             expired.extend(stale);
         }
         expired
@@ -412,7 +478,7 @@ mod tests {
 
     #[test]
     fn reserved_concurrency_caps_a_function_and_frees_on_drop() {
-        let shared = SharedRegistry::new(10);
+        let shared = SharedRegistry::new(10, ThrottleLimits::default());
         shared.lock().add(synthetic("f"), Some(2)).unwrap();
         let first = shared.acquire("f").unwrap();
         let _second = shared.acquire("f").unwrap();
@@ -425,7 +491,7 @@ mod tests {
 
     #[test]
     fn unreserved_functions_share_what_reservations_leave() {
-        let shared = SharedRegistry::new(3);
+        let shared = SharedRegistry::new(3, ThrottleLimits::default());
         shared.lock().add(synthetic("reserved"), Some(2)).unwrap();
         shared.lock().add(synthetic("a"), None).unwrap();
         shared.lock().add(synthetic("b"), None).unwrap();
@@ -436,7 +502,7 @@ mod tests {
 
     #[test]
     fn reservations_cannot_exceed_the_account_limit() {
-        let shared = SharedRegistry::new(5);
+        let shared = SharedRegistry::new(5, ThrottleLimits::default());
         let mut registry = shared.lock();
         registry.add(synthetic("a"), Some(4)).unwrap();
         assert!(matches!(
@@ -450,7 +516,7 @@ mod tests {
 
     #[test]
     fn a_slot_of_a_removed_function_does_not_touch_its_successor() {
-        let shared = SharedRegistry::new(10);
+        let shared = SharedRegistry::new(10, ThrottleLimits::default());
         shared.lock().add(synthetic("f"), Some(1)).unwrap();
         let old = shared.acquire("f").unwrap();
         shared.lock().remove("f").unwrap();
@@ -458,5 +524,57 @@ mod tests {
         let _new = shared.acquire("f").unwrap();
         drop(old);
         assert_eq!(shared.lock().stats("f").unwrap().in_flight, 1);
+    }
+
+    #[test]
+    fn requests_beyond_the_rate_limit_are_throttled_with_the_rate_reason() {
+        let limits = ThrottleLimits { rate_limit: Some(2.0), scaling_limit: None };
+        let shared = SharedRegistry::new(100, limits);
+        shared.lock().add(synthetic("reserved"), Some(3)).unwrap();
+        shared.lock().add(synthetic("open"), None).unwrap();
+        // A second's worth at once: 2 x 3 for the reserved function, then refusals.
+        let taken = (0..10).filter_map(|_| shared.acquire("reserved").ok()).count();
+        assert_eq!(taken, 6, "slots are dropped at once, so only the rate limits");
+        assert_eq!(throttle_reason(shared.acquire("reserved")), REASON_RESERVED_RATE);
+        // 2 x the 97 the account leaves unreserved for the other.
+        assert_eq!((0..500).filter_map(|_| shared.acquire("open").ok()).count(), 194);
+        assert_eq!(throttle_reason(shared.acquire("open")), REASON_FUNCTION_RATE);
+        let stats = shared.lock().stats("reserved").unwrap();
+        assert_eq!((stats.throttles, stats.rate_throttles, stats.concurrency_throttles), (5, 5, 0));
+    }
+
+    #[test]
+    fn a_fresh_function_scales_by_its_burst_then_warm_environments_need_no_scaling() {
+        let limits = ThrottleLimits { rate_limit: None, scaling_limit: Some(4) };
+        let shared = SharedRegistry::new(100, limits);
+        shared.lock().add(synthetic("f"), None).unwrap();
+        let running: Vec<Slot> = (0..4).map(|_| shared.acquire("f").unwrap()).collect();
+        assert_eq!(throttle_reason(shared.acquire("f")), REASON_ACCOUNT_CONCURRENCY);
+        drop(running);
+        // The four environments are warm: running four again takes no scaling.
+        let _again: Vec<Slot> = (0..4).map(|_| shared.acquire("f").unwrap()).collect();
+        assert!(shared.acquire("f").is_err());
+        let stats = shared.lock().stats("f").unwrap();
+        assert_eq!((stats.throttles, stats.scaling_throttles, stats.concurrency_throttles), (2, 2, 0));
+    }
+
+    #[test]
+    fn queued_events_meet_concurrency_alone() {
+        let limits = ThrottleLimits { rate_limit: Some(1.0), scaling_limit: Some(1) };
+        let shared = SharedRegistry::new(100, limits);
+        shared.lock().add(synthetic("f"), Some(3)).unwrap();
+        let request = || {
+            Arc::new(InvocationRequest {
+                request_id: String::new(),
+                payload: Default::default(),
+                client_context: None,
+                function_arn: String::new(),
+                executed_version: String::new(),
+            })
+        };
+        for _ in 0..5 {
+            shared.lock().enqueue("f", request()).unwrap();
+        }
+        assert_eq!(shared.start_queued_events().len(), 3);
     }
 }

@@ -5,6 +5,12 @@
 //! halving blindly. Without a known ceiling it climbs back additively (+1 per `limit`
 //! successes); at a ceiling that throttled before, it probes one above it only now and then,
 //! and waits twice as long after each probe that fails, so a steady batch meets few throttles.
+//!
+//! A throttle for the account's concurrency may instead mean that the function is still scaling
+//! (Lambda adds environments at a bounded rate, and names no reason of its own for that). Then the
+//! limit ramps up from what ran at the rate the function was seen to grow: a tenth of what ran per
+//! second at first (Lambda's burst is ten seconds of its scaling rate), then as measured between
+//! the lowest level throttled and the latest. A fixed account limit measures as no growth.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -14,6 +20,35 @@ use tokio::sync::oneshot;
 
 const FIRST_PROBE_INTERVAL: Duration = Duration::from_secs(2);
 const MAX_PROBE_INTERVAL: Duration = Duration::from_secs(60);
+/// How long the function is watched before its growth is measured rather than assumed.
+const GROWTH_MEASURED_AFTER: Duration = Duration::from_secs(2);
+
+/// What a concurrency throttle says of the limit it met.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConcurrencyThrottle {
+    /// A fixed limit (a reservation): settle at it.
+    Fixed,
+    /// The account's limit, or a function still scaling: settle, and ramp up as it grows.
+    MayGrow,
+}
+
+/// A ramp of the limit while the function scales.
+#[derive(Clone, Copy, Debug)]
+struct Ramp {
+    /// The fewest ran at a throttle, and when: growth is measured from there.
+    lowest: usize,
+    lowest_at: Instant,
+    /// The latest throttle's level and time: the limit ramps up from there.
+    from: usize,
+    at: Instant,
+    per_second: f64,
+}
+
+impl Ramp {
+    fn level(&self, now: Instant) -> usize {
+        self.from + (self.per_second * now.saturating_duration_since(self.at).as_secs_f64()) as usize
+    }
+}
 
 pub struct AdaptiveLimit {
     max: usize,
@@ -29,6 +64,7 @@ struct State {
     ceiling: Option<usize>,
     next_probe: Instant,
     probe_interval: Duration,
+    ramp: Option<Ramp>,
     /// Invocations waiting for room, in order; retries wait at the front.
     waiting: VecDeque<oneshot::Sender<Permit>>,
 }
@@ -77,6 +113,7 @@ impl AdaptiveLimit {
                 ceiling: None,
                 next_probe: Instant::now(),
                 probe_interval: FIRST_PROBE_INTERVAL,
+                ramp: None,
                 waiting: VecDeque::new(),
             }),
         })
@@ -84,6 +121,12 @@ impl AdaptiveLimit {
 
     pub fn current(&self) -> usize {
         self.state.lock().unwrap().limit
+    }
+
+    /// Environments per second the function is seen to add, while the limit ramps with it.
+    pub fn growth(&self) -> Option<f64> {
+        let state = self.state.lock().unwrap();
+        state.ramp.map(|ramp| ramp.per_second).filter(|per_second| *per_second >= 1.0 && state.limit < self.max)
     }
 
     /// Waits for room; `retry` puts the caller ahead of invocations not yet sent.
@@ -110,7 +153,11 @@ impl AdaptiveLimit {
 
     pub fn on_success(self: &Arc<Self>) {
         let mut state = self.state.lock().unwrap();
+        if let Some(ramp) = state.ramp {
+            state.limit = state.limit.max(ramp.level(Instant::now()).min(self.max));
+        }
         if state.limit >= self.max {
+            self.admit(&mut state);
             return;
         }
         let at_ceiling = state.ceiling.is_some_and(|ceiling| state.limit >= ceiling);
@@ -133,9 +180,25 @@ impl AdaptiveLimit {
     }
 
     /// A throttle came back for an invocation that holds a permit.
-    pub fn on_throttle(&self) {
+    pub fn on_throttle(&self, kind: ConcurrencyThrottle) {
         let mut state = self.state.lock().unwrap();
         let running = state.in_flight.saturating_sub(1).max(1);
+        if kind == ConcurrencyThrottle::MayGrow {
+            let now = Instant::now();
+            let mut ramp =
+                state.ramp.unwrap_or(Ramp { lowest: running, lowest_at: now, from: running, at: now, per_second: 0.0 });
+            if running < ramp.lowest {
+                (ramp.lowest, ramp.lowest_at) = (running, now);
+            }
+            let watched = now.saturating_duration_since(ramp.lowest_at);
+            ramp.per_second = if watched < GROWTH_MEASURED_AFTER {
+                ramp.lowest as f64 / 10.0
+            } else {
+                running.saturating_sub(ramp.lowest) as f64 / watched.as_secs_f64()
+            };
+            (ramp.from, ramp.at) = (running, now);
+            state.ramp = Some(ramp);
+        }
         if state.ceiling.is_some_and(|ceiling| running >= ceiling) {
             // A probe above the ceiling failed: probe less often.
             state.probe_interval = (state.probe_interval * 2).min(MAX_PROBE_INTERVAL);
@@ -172,7 +235,7 @@ mod tests {
         let mut permits = acquire_many(&limit, 100).await;
         // 90 come back throttled while 10 are running.
         for _ in 0..90 {
-            limit.on_throttle();
+            limit.on_throttle(ConcurrencyThrottle::Fixed);
             permits.pop();
         }
         assert_eq!(limit.current(), 10);
@@ -212,13 +275,43 @@ mod tests {
     async fn probes_above_a_ceiling_are_rationed() {
         let limit = AdaptiveLimit::new(100);
         let permits: Vec<_> = acquire_many(&limit, 11).await;
-        limit.on_throttle(); // 10 running besides the throttled one
+        limit.on_throttle(ConcurrencyThrottle::Fixed); // 10 running besides the throttled one
         drop(permits);
         assert_eq!(limit.current(), 10);
         for _ in 0..50 {
             limit.on_success();
         }
         assert_eq!(limit.current(), 10, "no probe before the interval has passed");
+    }
+
+    #[tokio::test]
+    async fn a_throttle_that_may_be_scaling_ramps_the_limit_at_a_tenth_of_what_ran_per_second() {
+        let limit = AdaptiveLimit::new(1000);
+        let mut permits = acquire_many(&limit, 1000).await;
+        for _ in 0..900 {
+            limit.on_throttle(ConcurrencyThrottle::MayGrow);
+            permits.pop();
+        }
+        assert_eq!(limit.current(), 100);
+        assert_eq!(limit.growth(), Some(10.0));
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        limit.on_success();
+        assert_eq!(limit.current(), 105, "100 + 10/s for half a second");
+    }
+
+    #[tokio::test]
+    async fn a_fixed_account_limit_measures_as_no_growth() {
+        let limit = AdaptiveLimit::new(100);
+        let _permits = acquire_many(&limit, 21).await;
+        limit.on_throttle(ConcurrencyThrottle::MayGrow);
+        {
+            let mut state = limit.state.lock().unwrap();
+            let ramp = state.ramp.as_mut().unwrap();
+            ramp.lowest_at -= GROWTH_MEASURED_AFTER;
+        }
+        limit.on_throttle(ConcurrencyThrottle::MayGrow); // 20 running still: no growth
+        assert_eq!(limit.growth(), None);
+        assert_eq!(limit.current(), 20);
     }
 
     async fn acquire_many(limit: &Arc<AdaptiveLimit>, n: usize) -> Vec<Permit> {

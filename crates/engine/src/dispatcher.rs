@@ -1,5 +1,6 @@
 //! Runs invocations as tokio tasks: each waits for room under its function's adaptive limit (and
-//! the executor's max_workers), makes its attempts under the retry policy, counts the outcome in
+//! the executor's max_workers) and for its turn at the function's learned request rate, makes its
+//! attempts under the retry policy, counts the outcome in
 //! the executor's stats, and hands it to the job's [`Sink`] (the Python bindings resolve a future
 //! there; a test may keep it in a channel).
 
@@ -10,8 +11,9 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
 
-use crate::adaptive_limit::{AdaptiveLimit, Admission};
+use crate::adaptive_limit::Admission;
 use crate::client_config::SharedClient;
+use crate::function_limits::FunctionLimits;
 use crate::invocation::{attempt, AttemptError, InvokeRequest, Invoked};
 use crate::journal::JournalEntry;
 use crate::report_line::{self, Report};
@@ -122,7 +124,7 @@ pub struct Dispatcher {
     policy: RetryPolicy,
     max_workers: usize,
     workers: Arc<Semaphore>,
-    limits: Mutex<HashMap<String, Arc<AdaptiveLimit>>>,
+    limits: Mutex<HashMap<String, Arc<FunctionLimits>>>,
     outstanding: Arc<Outstanding>,
     stats: Mutex<Stats>,
     /// Invocations waiting out a backoff before their next attempt, now.
@@ -149,9 +151,9 @@ impl Dispatcher {
         let done = JobGuard::new(&self.outstanding);
         // Queued here, in the caller's order: the tasks may start in any order, but invocations
         // go out in the order they were submitted (what an ordered map waits for first).
-        let limit = self.limit_for(&request.function);
-        let admission = limit.reserve(false);
-        runtime::get().spawn(self.clone().run(job, request, journal, limit, admission, done));
+        let limits = self.limits_for(&request.function);
+        let admission = limits.concurrency.reserve(false);
+        runtime::get().spawn(self.clone().run(job, request, journal, limits, admission, done));
     }
 
     /// An outcome a journal held, as if the invocation had just ended: nothing is sent.
@@ -165,21 +167,23 @@ impl Dispatcher {
         self.stats.lock().unwrap().resent_in_flight += 1;
     }
 
-    /// The adaptive limit of a function (created at `max_workers` on first use).
-    pub fn limit_for(&self, function: &str) -> Arc<AdaptiveLimit> {
+    /// What a function's throttles taught (its adaptive limit is created at `max_workers`).
+    pub fn limits_for(&self, function: &str) -> Arc<FunctionLimits> {
         let mut limits = self.limits.lock().unwrap();
-        limits.entry(function.to_owned()).or_insert_with(|| AdaptiveLimit::new(self.max_workers)).clone()
+        limits.entry(function.to_owned()).or_insert_with(|| Arc::new(FunctionLimits::new(self.max_workers))).clone()
     }
 
-    /// Every function's current adaptive limit.
-    pub fn limits(&self) -> BTreeMap<String, usize> {
-        self.limits.lock().unwrap().iter().map(|(function, limit)| (function.clone(), limit.current())).collect()
-    }
-
-    /// What the invocations came to so far.
+    /// What the invocations came to so far, with each function's adaptive limit and the limit of
+    /// Lambda's that throttled it last.
     pub fn summary(&self) -> Summary {
-        let limits = self.limits();
-        self.stats.lock().unwrap().summary(self.retrying(), limits)
+        let (mut concurrency_limits, mut binding_limits) = (BTreeMap::new(), BTreeMap::new());
+        for (function, limits) in self.limits.lock().unwrap().iter() {
+            concurrency_limits.insert(function.clone(), limits.concurrency.current());
+            if let Some(binding) = limits.binding() {
+                binding_limits.insert(function.clone(), binding);
+            }
+        }
+        self.stats.lock().unwrap().summary(self.retrying(), concurrency_limits, binding_limits)
     }
 
     /// Retries made so far: cheaper than `stats()`, for progress bars.
@@ -204,7 +208,7 @@ impl Dispatcher {
         job: Arc<Job<S>>,
         request: InvokeRequest,
         journal: Option<JournalEntry>,
-        limit: Arc<AdaptiveLimit>,
+        limits: Arc<FunctionLimits>,
         admission: Admission,
         done: JobGuard,
     ) {
@@ -215,9 +219,10 @@ impl Dispatcher {
         let result = loop {
             let permit = match admission.take() {
                 Some(first) => first.wait().await,
-                None => limit.acquire(true).await,
+                None => limits.concurrency.acquire(true).await,
             };
             let worker = self.workers.clone().acquire_owned().await.expect("the semaphore is never closed");
+            limits.rate.pace().await;
             if !job.begin_attempt() {
                 // Cancelled while waiting: dropping `done` counts it finished.
                 return;
@@ -235,11 +240,12 @@ impl Dispatcher {
                 }
             }
             attempts += 1;
-            first_sent.get_or_insert_with(Instant::now);
+            let sent = Instant::now();
+            first_sent.get_or_insert(sent);
             // Boxed: the SDK's future is large, and queued jobs should not each carry room for it.
             let error = match CatchPanic(Box::pin(attempt(&self.client, &request))).await {
                 Ok(Ok(invoked)) => {
-                    limit.on_success();
+                    limits.on_success();
                     break Ok(invoked);
                 }
                 Ok(Err(error)) => error,
@@ -247,8 +253,8 @@ impl Dispatcher {
                 Err(panic) => AttemptError::MaybeSent { message: format!("the HTTP client failed: {panic}") },
             };
             let throttled = matches!(error, AttemptError::Throttled { .. });
-            if throttled {
-                limit.on_throttle();
+            if let AttemptError::Throttled { reason, .. } = &error {
+                limits.on_throttle(reason, sent);
             }
             drop((permit, worker));
             let earlier = if throttled { throttles } else { retries };

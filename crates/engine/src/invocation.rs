@@ -117,17 +117,20 @@ fn classify(
             }
             let status = context.raw().status().as_u16();
             let request_id = context.raw().headers().get("x-amzn-requestid").map(str::to_owned);
+            let retry_after_header = context.raw().headers().get("retry-after").and_then(retry_after);
             let error = context.into_err();
             let code = error.code().unwrap_or(UNKNOWN_CODE).to_owned();
             let message = error.message().unwrap_or_default().to_owned();
             match error {
                 InvokeError::TooManyRequestsException(throttle) => AttemptError::Throttled {
                     reason: throttle.reason().map_or("TooManyRequestsException", |reason| reason.as_str()).to_owned(),
-                    retry_after: throttle
-                        .retry_after_seconds()
-                        .and_then(|seconds| seconds.trim().parse::<f64>().ok())
-                        .filter(|seconds| seconds.is_finite() && *seconds >= 0.0)
-                        .map(|seconds| Duration::from_secs_f64(seconds.min(MAX_RETRY_AFTER))),
+                    retry_after: throttle.retry_after_seconds().and_then(retry_after),
+                },
+                // A 429 is a throttle whatever its body (a bare one names no error type): the
+                // call did not run.
+                _ if status == 429 => AttemptError::Throttled {
+                    reason: if code == UNKNOWN_CODE { "HTTP 429".to_owned() } else { code },
+                    retry_after: retry_after_header,
                 },
                 // Lambda's own word that it did not take the call (yet): worth another try.
                 InvokeError::ResourceNotReadyException(_)
@@ -176,6 +179,12 @@ fn classify(
             AttemptError::Rejected { code: "ClientError".into(), message, status: 0, request_id: None }
         }
     }
+}
+
+/// Retry-After in seconds, as Lambda sends it (a number, possibly fractional).
+fn retry_after(seconds: &str) -> Option<Duration> {
+    let seconds = seconds.trim().parse::<f64>().ok().filter(|seconds| seconds.is_finite() && *seconds >= 0.0)?;
+    Some(Duration::from_secs_f64(seconds.min(MAX_RETRY_AFTER)))
 }
 
 fn decode_log(encoded: &str) -> String {

@@ -72,6 +72,9 @@ pub struct Summary {
     pub resent_in_flight: u64,
     /// By function name, so that what prints it prints the same order each time.
     pub concurrency_limits: BTreeMap<String, usize>,
+    /// The limit of Lambda's that throttled each function last, and what the executor keeps to
+    /// (functions never throttled are left out).
+    pub binding_limits: BTreeMap<String, String>,
 }
 
 /// One finished invocation, as the stats count it.
@@ -122,7 +125,12 @@ impl Stats {
         (self.invocations > 0).then_some(self.max_latency)
     }
 
-    pub fn summary(&self, retrying: usize, concurrency_limits: BTreeMap<String, usize>) -> Summary {
+    pub fn summary(
+        &self,
+        retrying: usize,
+        concurrency_limits: BTreeMap<String, usize>,
+        binding_limits: BTreeMap<String, String>,
+    ) -> Summary {
         let seconds = |latency: Option<Duration>| latency.map(|latency| latency.as_secs_f64());
         Summary {
             invocations: self.invocations,
@@ -141,6 +149,7 @@ impl Stats {
             from_journal: self.from_journal,
             resent_in_flight: self.resent_in_flight,
             concurrency_limits,
+            binding_limits,
         }
     }
 }

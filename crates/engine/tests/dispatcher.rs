@@ -28,7 +28,7 @@ fn a_throttled_batch_runs_at_the_reserved_concurrency_and_the_limit_settles_ther
         assert_eq!(invoked.payload.as_ref(), format!("{{\"i\": {index}}}").as_bytes());
     }
     // It settles at the reserved concurrency, probing one above it now and then.
-    let limit = lab.dispatcher.limit_for("limited").current();
+    let limit = lab.dispatcher.limits_for("limited").concurrency.current();
     assert!((reserved as usize - 1..=reserved as usize + 1).contains(&limit), "limit {limit}");
     let throttles = lab.dispatcher.summary().throttles;
     assert!(throttles < calls as u64, "{throttles} throttles absorbed for {calls} calls");

@@ -60,6 +60,9 @@ impl InvocationType {
 /// Throttle reasons Lambda sends in a TooManyRequestsException body.
 pub const REASON_ACCOUNT_CONCURRENCY: &str = "ConcurrentInvocationLimitExceeded";
 pub const REASON_RESERVED_CONCURRENCY: &str = "ReservedFunctionConcurrentInvocationLimitExceeded";
+pub const REASON_FUNCTION_RATE: &str = "FunctionInvocationRateLimitExceeded";
+pub const REASON_RESERVED_RATE: &str = "ReservedFunctionInvocationRateLimitExceeded";
+pub const REASON_CALLER_RATE: &str = "CallerRateLimitExceeded";
 
 /// A function reference as Lambda accepts it: a name, `name:qualifier`, a partial ARN
 /// (`account:function:name[:qualifier]`) or a full ARN

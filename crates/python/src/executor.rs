@@ -178,12 +178,13 @@ impl Engine {
 
     /// The current adaptive in-flight limit for `function`.
     fn concurrency_limit(&self, function: &str) -> usize {
-        self.dispatcher.limit_for(function).current()
+        self.dispatcher.limits_for(function).concurrency.current()
     }
 
-    /// (retries made so far, invocations waiting to retry now): cheap, for progress bars.
-    fn retry_counts(&self) -> (u64, usize) {
-        (self.dispatcher.retries(), self.dispatcher.retrying())
+    /// (retries made so far, invocations waiting to retry now, the limit of Lambda's that
+    /// throttled `function` last): cheap, for progress bars.
+    fn progress_counts(&self, function: &str) -> (u64, usize, Option<String>) {
+        (self.dispatcher.retries(), self.dispatcher.retrying(), self.dispatcher.limits_for(function).binding())
     }
 
     /// What the invocations came to so far (the Python facade turns it into `Stats`).

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use lambda_executor_emulator::faults::FaultPlan;
 use lambda_executor_emulator::tls::server_config;
-use lambda_executor_emulator::{handler_module, Emulator, EmulatorConfig, FunctionKind, FunctionSpec};
+use lambda_executor_emulator::{handler_module, Emulator, EmulatorConfig, FunctionKind, FunctionSpec, ThrottleLimits};
 use lambda_executor_engine::protocol::is_valid_function_name;
 use lambda_executor_engine::runtime;
 use pyo3::exceptions::{PyFileNotFoundError, PyModuleNotFoundError, PyRuntimeError, PyValueError};
@@ -25,6 +25,11 @@ use crate::payload::to_python;
 ///     local.add_function("echo", handler="app.handler", code_dir="src")
 ///     boto3.client("lambda", endpoint_url=local.endpoint_url, ...).invoke(FunctionName="echo")
 /// ```
+///
+/// Beside concurrency, synchronous calls meet Lambda's request-rate limit (`rate_limit` requests
+/// per second per unit of a function's concurrency, 10 on Lambda) and its scaling limit
+/// (`scaling_limit` execution environments a function may add every 10 s, 1,000 on Lambda); each
+/// is on with Lambda's value unless set lower for a test, or None to turn it off.
 #[pyclass(module = "lambda_executor._core", frozen)]
 pub struct LocalLambda {
     emulator: Arc<Emulator>,
@@ -36,7 +41,8 @@ pub struct LocalLambda {
 impl LocalLambda {
     #[new]
     #[pyo3(signature = (*, host="127.0.0.1", port=0, account_concurrency=1000, idle_timeout=300.0,
-                        region="us-east-1", retry_after=1, python=None, allow_remote=false, tls=None))]
+                        region="us-east-1", retry_after=1, python=None, allow_remote=false, tls=None,
+                        rate_limit=10.0, scaling_limit=1000))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -49,6 +55,8 @@ impl LocalLambda {
         python: Option<PathBuf>,
         allow_remote: bool,
         tls: Option<(PathBuf, PathBuf)>,
+        rate_limit: Option<f64>,
+        scaling_limit: Option<i64>,
     ) -> PyResult<Self> {
         let ip: IpAddr =
             host.parse().map_err(|_| PyValueError::new_err(format!("host must be an IP address, not '{host}'")))?;
@@ -67,6 +75,20 @@ impl LocalLambda {
                 "idle_timeout must be a positive number of seconds, not {idle_timeout}"
             )));
         }
+        if rate_limit.is_some_and(|rate| !(rate.is_finite() && rate > 0.0)) {
+            return Err(PyValueError::new_err(format!(
+                "rate_limit is requests per second per unit of concurrency, a positive number (or None: off), not {}",
+                rate_limit.unwrap_or_default()
+            )));
+        }
+        let scaling_limit = scaling_limit
+            .map(|limit| u32::try_from(limit).ok().filter(|limit| *limit > 0).ok_or(limit))
+            .transpose()
+            .map_err(|limit| {
+                PyValueError::new_err(format!(
+                    "scaling_limit is execution environments a function may add every 10 s, at least 1 (or None: off), not {limit}"
+                ))
+            })?;
         let python = match python {
             Some(path) => path,
             None => py.import("sys")?.getattr("executable")?.extract()?,
@@ -82,6 +104,7 @@ impl LocalLambda {
                 Some((certificate, key)) => Some(server_config(&certificate, &key).map_err(PyValueError::new_err)?),
                 None => None,
             },
+            limits: ThrottleLimits { rate_limit, scaling_limit },
         };
         let runtime = runtime::get();
         let bind = SocketAddr::new(ip, port);
@@ -206,8 +229,9 @@ impl LocalLambda {
         Ok(self.emulator.function_names())
     }
 
-    /// What happened to a function so far: invocations, throttles, cold_starts,
-    /// peak_concurrency, errors, timeouts, and now: in_flight, queued_events, environments.
+    /// What happened to a function so far: invocations, throttles (and of them
+    /// concurrency_throttles, rate_throttles, scaling_throttles), cold_starts, peak_concurrency,
+    /// errors, timeouts, and now: in_flight, queued_events, environments.
     fn stats(&self, py: Python<'_>, name: &str) -> PyResult<Py<PyAny>> {
         self.check_usable()?;
         let stats = self.emulator.stats(name).map_err(IntoPyErr::into_py_err)?;

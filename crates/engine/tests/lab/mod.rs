@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use lambda_executor_emulator::faults::FaultPlan;
-use lambda_executor_emulator::{Emulator, EmulatorConfig, FunctionKind, FunctionSpec};
+use lambda_executor_emulator::{Emulator, EmulatorConfig, FunctionKind, FunctionSpec, ThrottleLimits};
 use lambda_executor_engine::client_config::{client_for, ClientOptions};
 use lambda_executor_engine::dispatcher::{Dispatcher, Finished, Job, Sink};
 use lambda_executor_engine::invocation::InvokeRequest;
@@ -67,6 +67,7 @@ impl Lab {
             python: PathBuf::from("python3"),
             retry_after_secs: 0,
             tls: None,
+            limits: ThrottleLimits::default(),
         };
         let bind: SocketAddr = "127.0.0.1:0".parse().unwrap();
         let emulator = runtime::get().block_on(Emulator::start(config, bind)).expect("the emulator listens");

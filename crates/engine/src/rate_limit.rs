@@ -1,0 +1,176 @@
+//! The learned request rate of one function: requests go out unpaced until Lambda throttles one
+//! for its rate, then evenly spaced at a rate learned as the adaptive limit learns concurrency.
+//!
+//! A rate throttle sets the rate to what Lambda accepted over the last second (never more than the
+//! rate already paced at), less a tenth, once per round trip: throttles of requests sent before the
+//! last decrease say nothing new. Between throttles the rate grows by 5 % of itself per second, so
+//! that a limit raised meanwhile is found and a steady batch meets a throttle only now and then.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+const DECREASE: f64 = 0.9;
+const GROWTH_PER_SECOND: f64 = 0.05;
+/// The window over which accepted requests are counted, in slices.
+const SLICE: Duration = Duration::from_millis(100);
+const SLICES: usize = 10;
+/// No rate is learned below this (requests per second).
+const MIN_RATE: f64 = 1.0;
+
+pub struct RateLimit {
+    state: Mutex<State>,
+}
+
+struct State {
+    /// None until the first rate throttle: requests are not paced.
+    learned: Option<Learned>,
+    /// When the next paced request may go out.
+    next_send: Instant,
+    accepted: RecentCount,
+}
+
+#[derive(Clone, Copy)]
+struct Learned {
+    rate: f64,
+    /// When `rate` was set; it grows from then on.
+    since: Instant,
+}
+
+impl Learned {
+    fn at(&self, now: Instant) -> f64 {
+        self.rate * (1.0 + GROWTH_PER_SECOND * now.saturating_duration_since(self.since).as_secs_f64())
+    }
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        let now = Instant::now();
+        Self { state: Mutex::new(State { learned: None, next_send: now, accepted: RecentCount::new(now) }) }
+    }
+}
+
+impl RateLimit {
+    /// Waits for this request's turn at the learned rate (at once while none is learned).
+    pub async fn pace(&self) {
+        let turn = {
+            let mut state = self.state.lock().unwrap();
+            let now = Instant::now();
+            let Some(learned) = state.learned else { return };
+            let turn = state.next_send.max(now);
+            state.next_send = turn + Duration::from_secs_f64(1.0 / learned.at(now));
+            turn
+        };
+        tokio::time::sleep_until(turn.into()).await;
+    }
+
+    /// Lambda took a request (sent at any time) without a rate throttle.
+    pub fn on_accepted(&self) {
+        let mut state = self.state.lock().unwrap();
+        state.accepted.add(Instant::now());
+    }
+
+    /// Lambda refused a request sent at `sent` for its rate.
+    pub fn on_throttle(&self, sent: Instant) {
+        let mut state = self.state.lock().unwrap();
+        let now = Instant::now();
+        if state.learned.is_some_and(|learned| sent < learned.since) {
+            return;
+        }
+        let accepted = state.accepted.per_second(now);
+        let paced = state.learned.map_or(f64::INFINITY, |learned| learned.at(now));
+        let rate = (accepted.min(paced) * DECREASE).max(MIN_RATE);
+        state.learned = Some(Learned { rate, since: now });
+    }
+
+    /// The rate requests are paced at now, once one is learned.
+    pub fn current(&self) -> Option<f64> {
+        let state = self.state.lock().unwrap();
+        state.learned.map(|learned| learned.at(Instant::now()))
+    }
+}
+
+/// Events over the last second, in slices of 100 ms.
+struct RecentCount {
+    origin: Instant,
+    /// The slice of the last event: slices older than `SLICES` before it are cleared.
+    last_slice: u64,
+    counts: [u32; SLICES],
+}
+
+impl RecentCount {
+    fn new(origin: Instant) -> Self {
+        Self { origin, last_slice: 0, counts: [0; SLICES] }
+    }
+
+    fn slice(&self, now: Instant) -> u64 {
+        (now.saturating_duration_since(self.origin).as_millis() / SLICE.as_millis()) as u64
+    }
+
+    fn advance(&mut self, slice: u64) {
+        for cleared in self.last_slice.max(slice.saturating_sub(SLICES as u64)) + 1..=slice {
+            self.counts[cleared as usize % SLICES] = 0;
+        }
+        self.last_slice = self.last_slice.max(slice);
+    }
+
+    fn add(&mut self, now: Instant) {
+        let slice = self.slice(now);
+        self.advance(slice);
+        self.counts[slice as usize % SLICES] += 1;
+    }
+
+    /// Events per second over the last second (over less, just after the origin).
+    fn per_second(&mut self, now: Instant) -> f64 {
+        self.advance(self.slice(now));
+        let window = now.saturating_duration_since(self.origin).min(SLICE * SLICES as u32).max(SLICE);
+        f64::from(self.counts.iter().sum::<u32>()) / window.as_secs_f64()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recent_counts_forget_what_is_older_than_a_second() {
+        let origin = Instant::now();
+        let mut count = RecentCount::new(origin);
+        for _ in 0..50 {
+            count.add(origin + Duration::from_millis(1500));
+        }
+        assert_eq!(count.per_second(origin + Duration::from_millis(1600)), 50.0);
+        assert_eq!(count.per_second(origin + Duration::from_millis(2600)), 0.0);
+    }
+
+    #[tokio::test]
+    async fn a_rate_throttle_paces_requests_below_what_was_accepted() {
+        let limit = RateLimit::default();
+        let sent = Instant::now();
+        for _ in 0..100 {
+            limit.on_accepted();
+        }
+        assert_eq!(limit.current(), None);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        limit.on_throttle(sent);
+        // 100 accepted in the ~0.2 s since the start: about 500/s, less a tenth.
+        let rate = limit.current().unwrap();
+        assert!((400.0..=460.0).contains(&rate), "{rate}");
+        // A throttle of a request sent before that decrease changes nothing.
+        limit.on_throttle(sent);
+        assert!(limit.current().unwrap() >= rate);
+    }
+
+    #[tokio::test]
+    async fn paced_requests_go_out_evenly_at_the_learned_rate() {
+        let limit = RateLimit::default();
+        limit.on_throttle(Instant::now()); // nothing accepted: the floor of 1/s, then growth
+        limit.state.lock().unwrap().learned = Some(Learned { rate: 50.0, since: Instant::now() });
+        let started = Instant::now();
+        for _ in 0..11 {
+            limit.pace().await;
+        }
+        // 10 gaps of 20 ms.
+        let elapsed = started.elapsed();
+        assert!(elapsed >= Duration::from_millis(190) && elapsed < Duration::from_millis(400), "{elapsed:?}");
+    }
+}
