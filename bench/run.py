@@ -10,7 +10,12 @@ crates/engine/examples/sdk_baseline.rs: aws-sdk-lambda alone, with the engine's 
 engine. Scenarios: (a) small echo calls, 64 in flight; (b) 10,000 calls of a 2 s function all in
 flight, and (b-tls) the same over https to LocalLambda with a CA of its own (AWS_CA_BUNDLE); (c)
 200 x 0.5 s against reserved concurrency 10 with 100 workers (floor: 10 s); (d) a
-5 MB payload round trip; (e) map over 1,000,000 small events with bounded memory. With a resume
+5 MB payload round trip; (e) map over 1,000,000 small events with bounded memory. Lambda's other
+throttles: (paced) 4,000 x 50 ms against a request-rate limit of 200/s (reserved concurrency 20 at
+Lambda's 10 requests/s each; floor: 20 s), and (scaling) a burst of 3,000 x 1 s against a fresh
+function whose scaling limit is 300 environments per 10 s (a LocalLambda of its own per client;
+floor: about 7.3 s). LocalLambda's scaling limit is off elsewhere: those scenarios model an account
+whose environments are already warm. With a resume
 journal: (a) and (e) again (echo_journal, million_journal: the rate kept and the file's size), and
 (resumed) a map of 100,000 results all in the journal, returned without sending. Not part of the
 tests.
@@ -43,6 +48,8 @@ FUNCTION_EVENT = {
     "in_flight": ("echo", {"sleep_ms": 2000}),
     "in_flight_tls": ("echo", {"sleep_ms": 2000}),
     "throttled": ("limited", {"sleep_ms": 500}),
+    "paced": ("paced", {"sleep_ms": 50}),
+    "scaling": ("burst", {"sleep_ms": 1000}),
     "payload_5mb": ("echo", {"blob": "x" * 5_000_000}),
     "million": ("echo", {}),
     "echo_journal": ("echo", {}),
@@ -50,6 +57,10 @@ FUNCTION_EVENT = {
     "resumed": ("echo", {}),
 }
 JOURNALED = ("echo_journal", "million_journal", "resumed")
+# The least time each throttled scenario can take, in seconds: (c) 20 rounds of 0.5 s; (paced)
+# 4,000 at 200/s; (scaling) t where the environments Lambda allows, 300 + 30 t, have run 3,000 s.
+FLOORS = {"throttled": 10.0, "paced": 20.0, "scaling": 7.3}
+SCALING_SERVER = ["--synthetic", "burst", "--scaling-limit", "300", "--rate-limit", "off"]
 STREAMED = ("million", "million_journal", "resumed")
 
 
@@ -89,7 +100,8 @@ def run_client(client, scenario, endpoint, calls, workers):
         if journal:
             shutil.rmtree(os.path.dirname(journal), ignore_errors=True)
     elif client == "aiobotocore":
-        ok, started = asyncio.run(run_aiobotocore(endpoint, function, scenario, calls, workers))
+        ok, retries, started = asyncio.run(run_aiobotocore(endpoint, function, scenario, calls, workers))
+        extra = {"throttled_attempts": retries}
     else:
         from concurrent.futures import ThreadPoolExecutor
 
@@ -106,17 +118,20 @@ def run_client(client, scenario, endpoint, calls, workers):
         lambda_client = boto3.client("lambda", endpoint_url=endpoint, config=config)
 
         def call(event):
+            """(whether the right result came back, the retries botocore made)."""
             try:
-                result = json.loads(
-                    lambda_client.invoke(FunctionName=function, Payload=json.dumps(event))["Payload"].read()
-                )
-                return result.get("i") == event["i"]
-            except Exception:  # noqa: BLE001 - counted as a failure
-                return False
+                response = lambda_client.invoke(FunctionName=function, Payload=json.dumps(event))
+                result = json.loads(response["Payload"].read())
+                return result.get("i") == event["i"], response["ResponseMetadata"]["RetryAttempts"]
+            except Exception as error:  # noqa: BLE001 - counted as a failure
+                return False, throttles_of_failure(error)
 
         base_rss, started = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, time.perf_counter()
         with ThreadPoolExecutor(workers) as pool:
-            ok = sum(pool.map(call, events(scenario, calls)))
+            outcomes = list(pool.map(call, events(scenario, calls)))
+        ok = sum(right for right, _ in outcomes)
+        # Every retry in the throttled scenarios is a throttle: nothing else fails there.
+        extra = {"throttled_attempts": sum(retries for _, retries in outcomes)}
     elapsed = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
     failed = calls - ok
@@ -151,13 +166,21 @@ async def run_aiobotocore(endpoint, function, scenario, calls, workers):
             async with room:
                 try:
                     response = await client.invoke(FunctionName=function, Payload=json.dumps(event))
-                    return json.loads(await response["Payload"].read()).get("i") == event["i"]
-                except Exception:  # noqa: BLE001 - counted as a failure
-                    return False
+                    right = json.loads(await response["Payload"].read()).get("i") == event["i"]
+                    return right, response["ResponseMetadata"]["RetryAttempts"]
+                except Exception as error:  # noqa: BLE001 - counted as a failure
+                    return False, throttles_of_failure(error)
 
         started = time.perf_counter()
-        ok = sum(await asyncio.gather(*(call(event) for event in events(scenario, calls))))
-    return ok, started
+        outcomes = await asyncio.gather(*(call(event) for event in events(scenario, calls)))
+    return sum(right for right, _ in outcomes), sum(retries for _, retries in outcomes), started
+
+
+def throttles_of_failure(error):
+    """The throttled attempts behind a botocore error: its retries, and itself if it is one."""
+    response = getattr(error, "response", {})
+    throttled = response.get("Error", {}).get("Code") == "TooManyRequestsException"
+    return response.get("ResponseMetadata", {}).get("RetryAttempts", 0) + throttled
 
 
 def tls_identity(folder):
@@ -170,21 +193,21 @@ def tls_identity(folder):
     return str(folder / "ca.pem"), str(folder / "server.pem"), str(folder / "server.key")
 
 
-def serve_local(in_flight, tls=None):
-    """LocalLambda in a process of its own; returns (process, endpoint)."""
+def serve_local(in_flight, tls=None, options=None):
+    """LocalLambda in a process of its own; returns (process, endpoint). By default its functions
+    are those of every scenario but (scaling), and environments are taken as warm (no scaling
+    limit)."""
     command = [
         sys.executable,
         "-m",
         "lambda_executor",
         "local",
-        "--synthetic",
-        "echo",
-        "--synthetic",
-        "limited",
-        "--reserved",
-        "limited=10",
         "--account-concurrency",
         str(in_flight + 1000),
+    ]
+    command += options or [
+        *("--synthetic", "echo", "--synthetic", "limited", "--reserved", "limited=10"),
+        *("--synthetic", "paced", "--reserved", "paced=20", "--scaling-limit", "off"),
     ]
     if tls:
         command += ["--tls-cert", tls[0], "--tls-key", tls[1]]
@@ -247,6 +270,8 @@ def main():
         + [(client, "in_flight", in_flight, in_flight) for client in ("LambdaExecutor", "boto3 tuned", "aiobotocore")]
         + [(client, "in_flight_tls", in_flight, in_flight) for client in ("LambdaExecutor", "aiobotocore")]
         + [(client, "throttled", 200, 100) for client in ["LambdaExecutor", *peers]]
+        + [(client, "paced", 4000 // scale, 100) for client in ("LambdaExecutor", "boto3 tuned", "aiobotocore")]
+        + [(client, "scaling", 3000, 3000) for client in ("LambdaExecutor", "boto3 tuned", "aiobotocore")]
         + [(client, "payload_5mb", 20, 4) for client in ["LambdaExecutor", *peers]]
         + [("LambdaExecutor", "million", 1_000_000 // scale, 64)]
         # The peers stream nothing: ThreadPoolExecutor.map and gather hold every call at once,
@@ -272,6 +297,10 @@ def main():
             print(json.dumps(row), flush=True)
         for client, scenario, calls, workers in plan:
             tls = scenario == "in_flight_tls"
+            # A fresh function each: a LocalLambda of its own.
+            fresh, fresh_endpoint = (None, None)
+            if scenario == "scaling":
+                fresh, fresh_endpoint = serve_local(workers, options=SCALING_SERVER)
             out = subprocess.run(
                 [
                     sys.executable,
@@ -279,7 +308,7 @@ def main():
                     "--child",
                     client,
                     scenario,
-                    tls_endpoint if tls else endpoint,
+                    fresh_endpoint or (tls_endpoint if tls else endpoint),
                     str(calls),
                     str(workers),
                 ],
@@ -288,6 +317,9 @@ def main():
                 env=tls_env if tls else ENV,
                 timeout=1800,
             )
+            if fresh:
+                fresh.terminate()
+                fresh.wait()
             row = (
                 json.loads(out.stdout.strip().splitlines()[-1])
                 if out.returncode == 0
@@ -323,7 +355,17 @@ def print_table(rows):
         "of Rust",
     )
     lines = [header]
-    for scenario in ("echo", "in_flight", "in_flight_tls", "throttled", "payload_5mb", "million", *JOURNALED):
+    for scenario in (
+        "echo",
+        "in_flight",
+        "in_flight_tls",
+        "throttled",
+        "paced",
+        "scaling",
+        "payload_5mb",
+        "million",
+        *JOURNALED,
+    ):
         group = [row for row in rows if row.get("scenario") == scenario]
         ran = [row for row in group if "error" not in row]
         best_peer = max((row["per_s"] for row in ran if row["client"] not in ("LambdaExecutor", RUST)), default=None)
@@ -349,6 +391,14 @@ def print_table(rows):
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     for line in lines:
         print("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+    for row in rows:
+        if row.get("scenario") in FLOORS and "error" not in row:
+            attempts = row["calls"] + row.get("throttled_attempts", 0)
+            print(
+                f"{row['scenario']}: {row['client']} took {row['seconds'] / FLOORS[row['scenario']]:.2f}x the floor "
+                f"({FLOORS[row['scenario']]:g} s); {100 * row.get('throttled_attempts', 0) / attempts:.1f}% of "
+                f"{attempts:,} attempts throttled; {row['failed']} failed"
+            )
     ours = {row["scenario"]: row for row in rows if row.get("client") == "LambdaExecutor" and "error" not in row}
     for journaled, plain in (("echo_journal", "echo"), ("million_journal", "million")):
         if journaled in ours and plain in ours:
