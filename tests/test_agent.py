@@ -153,3 +153,29 @@ def test_a_compressed_call_cannot_unpack_into_gigabytes():
     bomb = b"".join(packer.compress(b"\0" * 2**20) for _ in range(300)) + packer.flush()  # 300 MB of zeros
     with pytest.raises(agent.AgentError, match="more than"):
         agent.handler({"call": "mathwork:add", agent.COMPRESSED: base64.b64encode(bomb).decode()}, None)
+
+
+def test_cpythons_test_map_exception_passes_against_the_executor(agent, mathwork):
+    """Lib/test/test_concurrent_futures' test_map_exception, with divmod deployed (and JSON's
+    lists for its tuples)."""
+    i = agent.map(mathwork.quotient, [1, 1, 1, 1], [2, 3, 0, 5])
+    assert i.__next__() == [0, 1]
+    assert i.__next__() == [0, 1]
+    with pytest.raises(ZeroDivisionError):
+        i.__next__()
+
+
+def test_a_remote_built_in_exception_is_caught_as_it_and_as_a_function_error(agent, mathwork):
+    with pytest.raises(KeyError) as raised:
+        agent.submit(mathwork.lookup, {"a": 1}, "b").result()
+    error = raised.value
+    assert isinstance(error, FunctionError) and isinstance(error, LookupError)
+    assert (error.error_type, error.error_message) == ("KeyError", "'b'")
+    assert any("mathwork.py" in line for line in error.stack_trace)
+    assert "Remote traceback" in str(error)
+    # A type of the user's own stays a plain FunctionError, as does one that is not a built-in
+    # Exception's, though Python has it.
+    with pytest.raises(FunctionError) as raised:
+        agent.submit(mathwork.fail, "no good").result()
+    assert type(raised.value) is FunctionError
+    assert type(FunctionError("SystemExit", "bye")) is FunctionError

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
-from typing import Optional
+from typing import Any, Optional
 
 
 class LambdaError(Exception):
@@ -17,8 +18,16 @@ class ConfigurationError(LambdaError):
 class FunctionError(LambdaError):
     """The handler failed: it raised, timed out (error_type 'Sandbox.Timedout') or crashed.
 
-    The message shows the remote traceback, so a notebook shows where the handler failed.
+    The message shows the remote traceback, so a notebook shows where the handler failed. When
+    error_type names one of Python's built-in exceptions, the error is also an instance of it
+    (`except ZeroDivisionError` catches it, as with ThreadPoolExecutor): its class is
+    `RemoteZeroDivisionError`, a subclass of both.
     """
+
+    def __new__(cls, error_type: str, error_message: str = "", *_: Any, **__: Any) -> FunctionError:
+        if cls is FunctionError:
+            cls = _REMOTE_BUILTINS.get(error_type, FunctionError)
+        return super().__new__(cls, error_type, error_message)
 
     def __init__(
         self,
@@ -28,7 +37,8 @@ class FunctionError(LambdaError):
         request_id: Optional[str] = None,
         function: Optional[str] = None,
     ) -> None:
-        super().__init__(error_type, error_message)
+        # Exception's own: a built-in twin's (UnicodeDecodeError's, SyntaxError's) takes other arguments.
+        Exception.__init__(self, error_type, error_message)
         self.error_type = error_type
         self.error_message = error_message
         self.stack_trace = list(stack_trace)
@@ -43,6 +53,27 @@ class FunctionError(LambdaError):
         if self.stack_trace:
             text += "\n\nRemote traceback (most recent call last):\n" + "".join(self.stack_trace).rstrip("\n")
         return text
+
+
+def _remote_builtins() -> dict[str, type[FunctionError]]:
+    """One FunctionError subclass per built-in exception class (Exception's, not BaseException's
+    own: a remote SystemExit must not exit the caller), looked up by name only: nothing from the
+    error document is imported or evaluated."""
+    twins: dict[str, type[FunctionError]] = {}
+    for name, value in vars(builtins).items():
+        if not (isinstance(value, type) and issubclass(value, Exception) and not name.startswith("_")):
+            continue
+        twin = type(f"Remote{name}", (FunctionError, value), {"__module__": __name__, "__doc__": value.__doc__})
+        try:
+            twin(name, "")
+        except (TypeError, ValueError):  # ExceptionGroup: it is made of the exceptions it groups
+            continue
+        globals()[twin.__name__] = twin  # so that pickle finds it
+        twins[name] = twin
+    return twins
+
+
+_REMOTE_BUILTINS = _remote_builtins()
 
 
 class ThrottledError(LambdaError):

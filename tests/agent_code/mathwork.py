@@ -14,6 +14,15 @@ def add(a, b=0):
     return a + b
 
 
+def quotient(a, b):
+    """divmod, deployed (the agent calls only the deployed code's functions)."""
+    return divmod(a, b)
+
+
+def lookup(mapping, key):
+    return mapping[key]
+
+
 def describe(*args, **kwargs):
     return {"args": list(args), "kwargs": kwargs}
 
