@@ -61,7 +61,7 @@ def test_a_failure_is_sent_again_by_default_or_returned_as_stored(local, handler
         future = executor.submit("fail", {"message": "bad input"})
         stored = future.exception(timeout=30)
     assert future.invocation.from_journal
-    assert type(stored) is FunctionError
+    assert type(stored) is type(first) and isinstance(stored, FunctionError)
     assert (stored.error_type, str(stored)) == (first.error_type, str(first)), "the remote traceback too"
     assert local.stats("fail")["invocations"] == 1
     with LambdaExecutor(endpoint_url=local.endpoint_url, journal=journal) as executor:

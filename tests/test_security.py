@@ -68,7 +68,7 @@ def test_no_secret_signature_or_payload_in_errors_reprs_or_logs(local, handlers,
             for secret in SECRETS:
                 assert secret not in text, (function, secret, text)
     assert seen == [
-        "FunctionError",
+        "RemoteValueError",  # a FunctionError that is a ValueError too
         "FunctionNotFoundError",
         "ThrottledError",
         "InvocationError",

@@ -6,6 +6,7 @@ The work is done by a Rust core (``lambda_executor._core``); this package is its
 from ._core import InvocationInfo, LocalLambda, Report, RetryPolicy, __version__
 from .agent import WARM_EVENT
 from .errors import (
+    BudgetExceeded,
     ConfigurationError,
     ConnectionLostError,
     DeployError,
@@ -46,5 +47,6 @@ __all__ = [
     "ConnectionLostError",
     "DeployError",
     "JournalError",
+    "BudgetExceeded",
     "__version__",
 ]

@@ -193,6 +193,9 @@ class Engine:
         log_tail: bool = False,
         retry: Optional[RetryPolicy] = None,
         journal: Optional[Journal] = None,
+        max_cost: Optional[float] = None,
+        price_per_gb_second: float = 0.0,
+        price_per_request: float = 0.0,
     ) -> Engine: ...
     def submit(
         self,

@@ -120,6 +120,18 @@ class DeployError(LambdaError):
         self.error_code = error_code
 
 
+class BudgetExceeded(LambdaError):
+    """The executor's spend cap (`max_cost`) was reached, so this call was not sent: `spent` is
+    what the calls that ran cost, in US dollars, and `waiting` how many calls were waiting to be
+    sent when the cap was reached (they were not sent, nor any submitted since)."""
+
+    def __init__(self, message: str, spent: float = 0.0, max_cost: float = 0.0, waiting: int = 0) -> None:
+        super().__init__(message)
+        self.spent = spent
+        self.max_cost = max_cost
+        self.waiting = waiting
+
+
 class JournalError(LambdaError):
     """A resume journal cannot be used: not a journal, written by a newer release, corrupt, held by
     another run, or not writable. Raised when it is opened, before anything is sent."""
@@ -136,4 +148,5 @@ __all__ = [
     "ConnectionLostError",
     "DeployError",
     "JournalError",
+    "BudgetExceeded",
 ]

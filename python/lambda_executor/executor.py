@@ -197,6 +197,11 @@ class LambdaExecutor(Executor):
     also be a plain Python function of the deployed code: `submit(func, *args, **kwargs)` calls
     `func(*args, **kwargs)` there, sent by import path with JSON arguments, compressed beyond
     `compress_over` bytes. `remote(func, agent=...)` names another agent for one call.
+
+    `max_cost` caps what the invocations may cost, in US dollars at Lambda's list prices (those of
+    `stats()`): every call then asks for its log tail, whose REPORT line says what was billed, and
+    once the cost reaches the cap nothing more is sent. Calls waiting fail with BudgetExceeded;
+    calls in flight finish (and may take the cost past the cap).
     """
 
     def __init__(
@@ -219,6 +224,7 @@ class LambdaExecutor(Executor):
         journal: Union[str, os.PathLike[str], None] = None,
         retry_failed: bool = True,
         resume_in_flight: bool = True,
+        max_cost: Optional[float] = None,
     ) -> None:
         if max_workers is None:
             max_workers = DEFAULT_MAX_WORKERS
@@ -245,6 +251,9 @@ class LambdaExecutor(Executor):
             log_tail=log_tail,
             retry=retry,
             journal=self._journal,
+            max_cost=max_cost,
+            price_per_gb_second=PRICE_PER_GB_SECOND,
+            price_per_request=PRICE_PER_REQUEST,
         )
         self._shutdown = False
         # Set when an interrupt stopped a wait for calls in flight: nothing waits for them again.

@@ -35,6 +35,11 @@ class Stats:
     # an earlier run stopped, sent again (they may have run twice).
     from_journal: int = 0
     resent_in_flight: int = 0
+    # With a spend cap (`LambdaExecutor(max_cost=...)`): the cap, what the calls that ran cost at
+    # the executor's prices, and the calls it kept from being sent.
+    max_cost: Optional[float] = None
+    spent: Optional[float] = None
+    not_sent_over_cap: int = 0
     concurrency_limits: dict[str, int] = field(default_factory=dict)
     # The limit of Lambda's that throttled each function last, and what the executor keeps to:
     # "request rate: 198/s", "reserved concurrency: 20", "account concurrency or scaling: ...".
@@ -78,6 +83,9 @@ class Stats:
                 ("from the journal", f"{self.from_journal:,} (not sent again)"),
                 ("resent after a stop", f"{self.resent_in_flight:,} (in flight when it stopped: may have run twice)"),
             ]
+        if self.max_cost is not None:
+            not_sent = f"; {self.not_sent_over_cap:,} calls not sent" if self.not_sent_over_cap else ""
+            rows.append(("spend cap", f"${self.spent or 0:,.6f} of ${self.max_cost:,.2f}{not_sent}"))
         rows += [
             (f"concurrency limit: {name}", f"{limit:,}") for name, limit in sorted(self.concurrency_limits.items())
         ]

@@ -19,6 +19,7 @@ use crate::journal::JournalEntry;
 use crate::report_line::{self, Report};
 use crate::retry::{Decision, RetryPolicy};
 use crate::runtime;
+use crate::spend_cap::{CapReached, SpendCap};
 use crate::stats::{Outcome, Stats, Summary};
 
 const QUEUED: u8 = 0;
@@ -129,10 +130,19 @@ pub struct Dispatcher {
     stats: Mutex<Stats>,
     /// Invocations waiting out a backoff before their next attempt, now.
     retrying: AtomicUsize,
+    /// Submitted invocations not sent yet, now.
+    unsent: Arc<AtomicUsize>,
+    spend_cap: Option<SpendCap>,
+    cap_reached: Mutex<Option<CapReached>>,
 }
 
 impl Dispatcher {
-    pub fn new(client: SharedClient, policy: RetryPolicy, max_workers: usize) -> Arc<Self> {
+    pub fn new(
+        client: SharedClient,
+        policy: RetryPolicy,
+        max_workers: usize,
+        spend_cap: Option<SpendCap>,
+    ) -> Arc<Self> {
         Arc::new(Self {
             client,
             policy,
@@ -142,7 +152,31 @@ impl Dispatcher {
             outstanding: Arc::default(),
             stats: Mutex::new(Stats::default()),
             retrying: AtomicUsize::new(0),
+            unsent: Arc::default(),
+            spend_cap,
+            cap_reached: Mutex::new(None),
         })
+    }
+
+    pub fn has_spend_cap(&self) -> bool {
+        self.spend_cap.is_some()
+    }
+
+    /// Why a call may not be sent now: the spend cap is reached.
+    fn over_spend_cap(&self) -> Option<AttemptError> {
+        let cap = self.spend_cap.as_ref()?;
+        let mut stats = self.stats.lock().unwrap();
+        let spent = cap.spent(&stats);
+        let mut reached = self.cap_reached.lock().unwrap();
+        if reached.is_none() {
+            if spent < cap.max_cost {
+                return None;
+            }
+            *reached = Some(CapReached { spent, waiting: self.unsent.load(Ordering::Relaxed) });
+        }
+        let CapReached { spent, waiting } = (*reached)?;
+        stats.not_sent_over_cap += 1;
+        Some(AttemptError::OverSpendCap { spent, max_cost: cap.max_cost, waiting })
     }
 
     /// Starts invoking; with a journal entry, the invocation is marked sent there before it goes
@@ -153,7 +187,9 @@ impl Dispatcher {
         // go out in the order they were submitted (what an ordered map waits for first).
         let limits = self.limits_for(&request.function);
         let admission = limits.concurrency.reserve(false);
-        runtime::get().spawn(self.clone().run(job, request, journal, limits, admission, done));
+        let unsent = NotYetSent::new(&self.unsent);
+        let queued = Queued { job, request, journal, admission, done, unsent };
+        runtime::get().spawn(self.clone().run(queued, limits));
     }
 
     /// An outcome a journal held, as if the invocation had just ended: nothing is sent.
@@ -183,7 +219,7 @@ impl Dispatcher {
                 binding_limits.insert(function.clone(), binding);
             }
         }
-        self.stats.lock().unwrap().summary(self.retrying(), concurrency_limits, binding_limits)
+        self.stats.lock().unwrap().summary(self.retrying(), self.spend_cap.as_ref(), concurrency_limits, binding_limits)
     }
 
     /// Retries made so far: cheaper than `stats()`, for progress bars.
@@ -203,15 +239,9 @@ impl Dispatcher {
         *count == 0
     }
 
-    async fn run<S: Sink>(
-        self: Arc<Self>,
-        job: Arc<Job<S>>,
-        request: InvokeRequest,
-        journal: Option<JournalEntry>,
-        limits: Arc<FunctionLimits>,
-        admission: Admission,
-        done: JobGuard,
-    ) {
+    async fn run<S: Sink>(self: Arc<Self>, queued: Queued<S>, limits: Arc<FunctionLimits>) {
+        let Queued { job, request, journal, admission, done, unsent } = queued;
+        let mut unsent = Some(unsent);
         let mut admission = Some(admission);
         let deadline = Instant::now() + self.policy.throttle_deadline();
         let (mut attempts, mut throttles, mut retries) = (0u32, 0u32, 0u32);
@@ -223,6 +253,9 @@ impl Dispatcher {
             };
             let worker = self.workers.clone().acquire_owned().await.expect("the semaphore is never closed");
             limits.rate.pace().await;
+            if let Some(refusal) = self.over_spend_cap() {
+                break Err(refusal);
+            }
             if !job.begin_attempt() {
                 // Cancelled while waiting: dropping `done` counts it finished.
                 return;
@@ -240,6 +273,7 @@ impl Dispatcher {
                 }
             }
             attempts += 1;
+            unsent.take();
             let sent = Instant::now();
             first_sent.get_or_insert(sent);
             // Boxed: the SDK's future is large, and queued jobs should not each carry room for it.
@@ -278,17 +312,22 @@ impl Dispatcher {
                 }
             }
         };
-        if let Some(entry) = &journal {
+        // A call the spend cap kept back was not sent: the journal keeps nothing of it (a rerun
+        // sends it), and the stats counted it as not sent.
+        let over_cap = matches!(result, Err(AttemptError::OverSpendCap { .. }));
+        if let Some(entry) = journal.as_ref().filter(|_| !over_cap) {
             entry.record(&result);
         }
         let report = result.as_ref().ok().and_then(|invoked| invoked.log_tail.as_deref()).and_then(report_line::parse);
-        self.stats.lock().unwrap().record(Outcome {
-            failed: result.as_ref().map_or(true, |invoked| invoked.function_error.is_some()),
-            attempts,
-            throttles,
-            latency: first_sent.map_or_else(Default::default, |sent| sent.elapsed()),
-            report: report.as_ref(),
-        });
+        if !over_cap {
+            self.stats.lock().unwrap().record(Outcome {
+                failed: result.as_ref().map_or(true, |invoked| invoked.function_error.is_some()),
+                attempts,
+                throttles,
+                latency: first_sent.map_or_else(Default::default, |sent| sent.elapsed()),
+                report: report.as_ref(),
+            });
+        }
         if let Some(sink) = job.take_sink() {
             sink.deliver(Finished {
                 request,
@@ -300,6 +339,34 @@ impl Dispatcher {
                 done: Some(done),
             });
         }
+    }
+}
+
+/// A submitted invocation as its task takes it: the job, what to send, its journal entry, its
+/// place in the function's queue, and the guards that count it outstanding and not yet sent.
+struct Queued<S> {
+    job: Arc<Job<S>>,
+    request: InvokeRequest,
+    journal: Option<JournalEntry>,
+    admission: Admission,
+    done: JobGuard,
+    unsent: NotYetSent,
+}
+
+/// Counts a submitted invocation as not sent yet, until dropped: at its first attempt, or when it
+/// ends without one.
+struct NotYetSent(Arc<AtomicUsize>);
+
+impl NotYetSent {
+    fn new(count: &Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        Self(count.clone())
+    }
+}
+
+impl Drop for NotYetSent {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

@@ -54,6 +54,9 @@ pub enum AttemptError {
     MaybeSent { message: String },
     /// A final answer: retrying cannot help.
     Rejected { code: String, message: String, status: u16, request_id: Option<String> },
+    /// Not sent: the executor's spend cap was reached (`spent` dollars of `max_cost`, with
+    /// `waiting` calls then waiting to be sent).
+    OverSpendCap { spent: f64, max_cost: f64, waiting: usize },
 }
 
 pub async fn attempt(client: &SharedClient, request: &InvokeRequest) -> Result<Invoked, AttemptError> {

@@ -152,6 +152,9 @@ fn describe_failure(
             }
             Ok(AttemptError::NotSent { message }) => ("NotSent".into(), message),
             Ok(AttemptError::MaybeSent { message }) => ("ConnectionLost".into(), message),
+            Ok(AttemptError::OverSpendCap { spent, max_cost, .. }) => {
+                ("BudgetExceeded".into(), format!("${spent:.4} spent of a ${max_cost} cap"))
+            }
             Err(_) => ("Unknown".into(), error),
         };
     }

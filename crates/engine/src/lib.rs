@@ -25,6 +25,7 @@ pub mod rate_limit;
 pub mod report_line;
 pub mod retry;
 pub mod runtime;
+pub mod spend_cap;
 pub mod stats;
 
 pub use lambda_executor_protocol as protocol;

@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::report_line::Report;
+use crate::spend_cap::SpendCap;
 
 /// Latencies by bucket, each 2 % wider than the one before: percentiles within 2 %, constant memory.
 const BUCKET_GROWTH: f64 = 1.02;
@@ -27,6 +28,8 @@ pub struct Stats {
     pub from_journal: u64,
     /// Invocations a journal showed in flight when an earlier run stopped, sent again.
     pub resent_in_flight: u64,
+    /// Calls not sent because the spend cap was reached.
+    pub not_sent_over_cap: u64,
     latency: Vec<u64>,
     max_latency: Duration,
 }
@@ -44,6 +47,7 @@ impl Default for Stats {
             gb_seconds: 0.0,
             from_journal: 0,
             resent_in_flight: 0,
+            not_sent_over_cap: 0,
             latency: vec![0; BUCKETS],
             max_latency: Duration::ZERO,
         }
@@ -70,6 +74,10 @@ pub struct Summary {
     pub latency_max: Option<f64>,
     pub from_journal: u64,
     pub resent_in_flight: u64,
+    /// With a spend cap: the cap, what was spent at its prices, and the calls it kept from being sent.
+    pub max_cost: Option<f64>,
+    pub spent: Option<f64>,
+    pub not_sent_over_cap: u64,
     /// By function name, so that what prints it prints the same order each time.
     pub concurrency_limits: BTreeMap<String, usize>,
     /// The limit of Lambda's that throttled each function last, and what the executor keeps to
@@ -128,6 +136,7 @@ impl Stats {
     pub fn summary(
         &self,
         retrying: usize,
+        spend_cap: Option<&SpendCap>,
         concurrency_limits: BTreeMap<String, usize>,
         binding_limits: BTreeMap<String, String>,
     ) -> Summary {
@@ -148,6 +157,9 @@ impl Stats {
             latency_max: seconds(self.max_latency()),
             from_journal: self.from_journal,
             resent_in_flight: self.resent_in_flight,
+            max_cost: spend_cap.map(|cap| cap.max_cost),
+            spent: spend_cap.map(|cap| cap.spent(self)),
+            not_sent_over_cap: self.not_sent_over_cap,
             concurrency_limits,
             binding_limits,
         }

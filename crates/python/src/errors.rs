@@ -21,6 +21,7 @@ pub mod class {
     pyo3::import_exception!(lambda_executor.errors, ConnectionLostError);
     pyo3::import_exception!(lambda_executor.errors, DeployError);
     pyo3::import_exception!(lambda_executor.errors, JournalError);
+    pyo3::import_exception!(lambda_executor.errors, BudgetExceeded);
 }
 
 /// Turns an error of the Rust crates into the Python exception a user catches.
@@ -135,6 +136,24 @@ impl IntoPyErr for FailedInvocation<'_> {
                 );
                 class::ConnectionLostError::new_err((text, "ConnectionLost", 0, None::<String>))
             }
+            AttemptError::OverSpendCap { spent, max_cost, waiting } => {
+                let text = format!(
+                    "{function} was not called: the spend cap of {} was reached ({} spent by the calls that ran); \
+                     the {waiting} calls waiting then were not sent, nor any submitted since",
+                    dollars(*max_cost),
+                    dollars(*spent)
+                );
+                class::BudgetExceeded::new_err((text, *spent, *max_cost, *waiting))
+            }
         }
+    }
+}
+
+/// An amount in US dollars: cents from a dollar up, six decimals below.
+fn dollars(amount: f64) -> String {
+    if amount >= 1.0 {
+        format!("${amount:.2}")
+    } else {
+        format!("${amount:.6}")
     }
 }

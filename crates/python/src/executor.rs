@@ -10,6 +10,7 @@ use lambda_executor_engine::dispatcher::{Dispatcher, Job};
 use lambda_executor_engine::invocation::InvokeRequest;
 use lambda_executor_engine::protocol::{is_valid_qualifier, FunctionRef, InvocationType};
 use lambda_executor_engine::runtime;
+use lambda_executor_engine::spend_cap::SpendCap;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -58,8 +59,9 @@ impl JobHandle {
 #[pymethods]
 impl Engine {
     #[new]
-    #[pyo3(signature = (max_workers, *, client=None, qualifier=None,
-                        invocation_type="RequestResponse", log_tail=false, retry=None, journal=None))]
+    #[pyo3(signature = (max_workers, *, client=None, qualifier=None, invocation_type="RequestResponse",
+                        log_tail=false, retry=None, journal=None, max_cost=None, price_per_gb_second=0.0,
+                        price_per_request=0.0))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -70,6 +72,9 @@ impl Engine {
         log_tail: bool,
         retry: Option<RetryPolicy>,
         journal: Option<Py<Journal>>,
+        max_cost: Option<f64>,
+        price_per_gb_second: f64,
+        price_per_request: f64,
     ) -> PyResult<Self> {
         let max_workers = whole_number(max_workers, "max_workers", 1, MAX_WORKERS)? as usize;
         let invocation_type = match InvocationType::parse(invocation_type) {
@@ -85,11 +90,22 @@ impl Engine {
                 return Err(PyValueError::new_err(format!("qualifier '{qualifier}' is not a version or alias name")));
             }
         }
+        let spend_cap = match max_cost {
+            None => None,
+            Some(_) if invocation_type == InvocationType::Event => {
+                return Err(PyValueError::new_err(
+                    "max_cost needs synchronous invocations: an Event invocation returns no REPORT line to cost",
+                ))
+            }
+            Some(max_cost) => {
+                Some(SpendCap::new(max_cost, price_per_gb_second, price_per_request).map_err(PyValueError::new_err)?)
+            }
+        };
         let options = client_options(client)?;
         let runtime = runtime::get();
         let shared = py.detach(|| runtime.block_on(client_for(&options))).map_err(IntoPyErr::into_py_err)?;
         let policy = retry.map(|policy| policy.0).unwrap_or_default();
-        let dispatcher = Dispatcher::new(shared, policy, max_workers);
+        let dispatcher = Dispatcher::new(shared, policy, max_workers, spend_cap);
         Ok(Self { dispatcher, qualifier, invocation_type, log_tail, journal, owner_pid: std::process::id() })
     }
 
@@ -245,7 +261,8 @@ impl Engine {
             function: function.to_owned(),
             qualifier,
             invocation_type: self.invocation_type,
-            log_tail: log_tail.unwrap_or(self.log_tail),
+            // A spend cap is counted from REPORT lines, which come with the log tail.
+            log_tail: log_tail.unwrap_or(self.log_tail) || self.dispatcher.has_spend_cap(),
             payload: Bytes::from(payload),
         })
     }

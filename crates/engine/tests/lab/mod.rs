@@ -87,7 +87,7 @@ impl Lab {
         };
         let client = runtime::get().block_on(client_for(&options)).expect("a client");
         let (sender, outcomes) = mpsc::channel();
-        let dispatcher = Dispatcher::new(client, policy, max_workers);
+        let dispatcher = Dispatcher::new(client, policy, max_workers, None);
         Self { emulator, dispatcher, outcomes, sender, submitted: 0, journal: None }
     }
 
