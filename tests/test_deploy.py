@@ -8,7 +8,7 @@ import shutil
 import zipfile
 
 import pytest
-from helpers import AGENT_CODE
+from helpers import AGENT_CODE, boto3_lambda, zipped
 from lambda_executor import LambdaExecutor
 from lambda_executor.cli import main
 
@@ -250,19 +250,7 @@ def test_the_control_plane_against_moto(moto_server, code, capsys):
     assert [f["FunctionName"] for f in lambda_client.list_functions()["Functions"]] == ["theirs"]
 
 
-def zipped(**files):
-    import io
-
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, text in files.items():
-            archive.writestr(f"{name}.py", text)
-    return buffer.getvalue()
-
-
 def test_boto3_manages_functions_in_local_lambda_as_in_aws(local):
-    from helpers import boto3_lambda
-
     client = boto3_lambda(local.endpoint_url)
     v1 = zipped(app="def handler(event, context):\n    return {'version': 1, 'event': event}\n")
     created = client.create_function(

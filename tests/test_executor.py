@@ -309,9 +309,8 @@ def test_qualifier_reaches_lambda(local, handlers):
     local.add_function("echo", "app.echo", handlers)
     with LambdaExecutor(endpoint_url=local.endpoint_url, qualifier="3") as executor:
         future = executor.submit("echo", {})
-        result = future.result(timeout=10)
-    assert future.invocation.executed_version == "3"
-    assert result["invoked_function_arn"].endswith(":function:echo:3")
+        with pytest.raises(FunctionNotFoundError, match=r"function:echo:3"):
+            future.result(timeout=10)
 
 
 def test_thousands_of_submissions_from_several_threads_all_resolve_once(local, executor):

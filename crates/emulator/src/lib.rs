@@ -9,6 +9,7 @@ mod control_api;
 mod environment;
 mod execution;
 pub mod faults;
+mod function_target;
 mod handler;
 mod http;
 pub mod invocation_log;
@@ -192,7 +193,12 @@ impl Emulator {
     }
 
     pub fn function_arn(&self, name: &str) -> String {
-        format!("arn:aws:lambda:{}:{}:function:{name}", self.config.region, self.config.account_id)
+        format!("arn:{}:lambda:{}:{}:function:{name}", self.partition(), self.config.region, self.config.account_id)
+    }
+
+    /// The partition of the emulator's region (`aws`, `aws-cn`, `aws-us-gov`).
+    pub fn partition(&self) -> &'static str {
+        lambda_executor_protocol::partition_of(&self.config.region)
     }
 
     /// Runs a synchronous invocation now, or refuses it (429) when the function is at its limit.
@@ -319,13 +325,5 @@ impl Emulator {
 impl Drop for Emulator {
     fn drop(&mut self) {
         self.close();
-    }
-}
-
-/// What an Invoke API call may name: the resolved function and the version that will run.
-pub fn executed_version(qualifier: Option<&str>) -> String {
-    match qualifier {
-        Some(version) if version.bytes().all(|b| b.is_ascii_digit()) => version.to_owned(),
-        _ => "$LATEST".to_owned(),
     }
 }
