@@ -19,6 +19,8 @@ use super::function_target::target;
 use super::handler::handler_module;
 use super::http::{json_response, query_parameter, read_body, response, HttpResponse};
 use super::registry::{FunctionKind, FunctionSpec, RegistryError};
+use super::versions::{version_name, LATEST};
+use super::versions_api;
 use super::Emulator;
 use lambda_executor_protocol::{is_valid_function_name, HEADER_ERROR_TYPE};
 
@@ -61,7 +63,8 @@ impl ControlError {
         Self::new(StatusCode::BAD_REQUEST, "ValidationException", message)
     }
 
-    fn not_found(emulator: &Emulator, name: &str) -> Self {
+    /// Function not found: `name` may carry a qualifier (`name:7`), as the ARN then does.
+    pub fn not_found(emulator: &Emulator, name: &str) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
             "ResourceNotFoundException",
@@ -85,6 +88,7 @@ pub async fn handle(
     let mut segments: Vec<String> =
         path.trim_matches('/').split('/').map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned()).collect();
     let mut qualifier = query_parameter(request.uri().query(), "Qualifier");
+    let function_version = query_parameter(request.uri().query(), "FunctionVersion");
     // The function a path names (by name or ARN) becomes its bare name here, its qualifier apart.
     if segments.len() >= 3 && (segments[1] == "functions" || segments[1] == "tags") {
         match target(emulator, &segments[2], qualifier.as_deref()) {
@@ -100,7 +104,29 @@ pub async fn handle(
         (&Method::GET, ["2015-03-31", "functions", name, "configuration"]) => {
             configuration(emulator, name, qualifier.as_deref())
         }
-        (&Method::DELETE, ["2015-03-31", "functions", name]) => delete(emulator, name),
+        (&Method::DELETE, ["2015-03-31", "functions", name]) => delete(emulator, name, qualifier.as_deref()),
+        (&Method::POST, ["2015-03-31", "functions", name, "versions"]) => {
+            let name = name.to_string();
+            versions_api::publish(emulator, &name, body(request).await).await
+        }
+        (&Method::GET, ["2015-03-31", "functions", name, "versions"]) => versions_api::list_versions(emulator, name),
+        (&Method::POST, ["2015-03-31", "functions", name, "aliases"]) => {
+            let name = name.to_string();
+            versions_api::create_alias(emulator, &name, body(request).await)
+        }
+        (&Method::GET, ["2015-03-31", "functions", name, "aliases"]) => {
+            versions_api::list_aliases(emulator, name, function_version.as_deref())
+        }
+        (&Method::GET, ["2015-03-31", "functions", name, "aliases", alias]) => {
+            versions_api::get_alias(emulator, name, alias)
+        }
+        (&Method::PUT, ["2015-03-31", "functions", name, "aliases", alias]) => {
+            let (name, alias) = (name.to_string(), alias.to_string());
+            versions_api::update_alias(emulator, &name, &alias, body(request).await)
+        }
+        (&Method::DELETE, ["2015-03-31", "functions", name, "aliases", alias]) => {
+            versions_api::delete_alias(emulator, name, alias)
+        }
         (&Method::PUT, ["2015-03-31", "functions", name, "code"]) => {
             let name = name.to_string();
             update_code(emulator, &name, body(request).await).await
@@ -133,6 +159,9 @@ async fn body(request: Request<Incoming>) -> Result<Value, ControlError> {
             "Request must be smaller than 70167211 bytes",
         )
     })?;
+    if bytes.is_empty() {
+        return Ok(json!({}));
+    }
     serde_json::from_slice(&bytes).map_err(|_| ControlError::invalid("the request body is not JSON"))
 }
 
@@ -201,7 +230,7 @@ async fn update_code(
     let FunctionKind::Python { handler, variables, .. } = &spec.kind else {
         return Err(ControlError::invalid(format!("{name} is synthetic: it has no code to update")));
     };
-    let previous = emulator.deployments().get(name).cloned().unwrap_or_else(default_deployment);
+    let previous = emulator.deployment(name);
     let deployment = unpack(emulator, name, handler, &zip, previous.clone()).await?;
     let kind = FunctionKind::Python {
         handler: handler.clone(),
@@ -265,18 +294,27 @@ fn update_configuration(
     Ok(json_response(StatusCode::OK, &[], &configuration_of(emulator, name)?))
 }
 
-fn delete(emulator: &Arc<Emulator>, name: &str) -> Result<HttpResponse, ControlError> {
-    emulator.remove_function(name).map_err(|e| registry_error(emulator, name, e))?;
+/// DeleteFunction: the function with all its versions, or with a qualifier one version.
+fn delete(emulator: &Arc<Emulator>, name: &str, qualifier: Option<&str>) -> Result<HttpResponse, ControlError> {
+    match qualifier {
+        None => emulator.remove_function(name).map_err(|e| registry_error(emulator, name, e))?,
+        Some(LATEST) => {
+            return Err(ControlError::invalid("$LATEST version cannot be deleted without deleting the function."))
+        }
+        Some(qualifier) => match qualifier.parse() {
+            Ok(number) if emulator.exists(name) => emulator.delete_version(name, number)?,
+            _ => return Err(ControlError::not_found(emulator, &format!("{name}:{qualifier}"))),
+        },
+    }
     Ok(response(StatusCode::NO_CONTENT, &[], Default::default()))
 }
 
 fn get(emulator: &Arc<Emulator>, name: &str, qualifier: Option<&str>) -> Result<HttpResponse, ControlError> {
-    let configuration = qualified_configuration(emulator, name, qualifier)?;
-    let deployment = emulator.deployments().get(name).cloned().unwrap_or_else(default_deployment);
+    let (spec, deployment, version) = emulator.version_record(name, qualifier)?;
     let mut body = json!({
-        "Configuration": configuration,
+        "Configuration": configuration_document(emulator, &spec, &deployment, version, qualifier),
         "Code": {"RepositoryType": "S3", "Location": format!("file://{}", deployment.dir.display())},
-        "Tags": deployment.tags,
+        "Tags": emulator.deployment(name).tags,
     });
     if let Some(reserved) = emulator.reserved_concurrency(name).map_err(|e| registry_error(emulator, name, e))? {
         body["Concurrency"] = json!({"ReservedConcurrentExecutions": reserved});
@@ -285,20 +323,9 @@ fn get(emulator: &Arc<Emulator>, name: &str, qualifier: Option<&str>) -> Result<
 }
 
 fn configuration(emulator: &Arc<Emulator>, name: &str, qualifier: Option<&str>) -> Result<HttpResponse, ControlError> {
-    Ok(json_response(StatusCode::OK, &[], &qualified_configuration(emulator, name, qualifier)?))
-}
-
-/// The configuration of the version `qualifier` names ($LATEST without one).
-fn qualified_configuration(
-    emulator: &Arc<Emulator>,
-    name: &str,
-    qualifier: Option<&str>,
-) -> Result<Value, ControlError> {
-    let configuration = configuration_of(emulator, name)?;
-    match qualifier {
-        None | Some("$LATEST") => Ok(configuration),
-        Some(qualifier) => Err(ControlError::not_found(emulator, &format!("{name}:{qualifier}"))),
-    }
+    let (spec, deployment, version) = emulator.version_record(name, qualifier)?;
+    let body = configuration_document(emulator, &spec, &deployment, version, qualifier);
+    Ok(json_response(StatusCode::OK, &[], &body))
 }
 
 fn list(emulator: &Arc<Emulator>) -> HttpResponse {
@@ -361,19 +388,35 @@ fn put_concurrency(
     Ok(json_response(StatusCode::OK, &[], &json!({"ReservedConcurrentExecutions": reserved})))
 }
 
-/// The function's FunctionConfiguration document.
+/// The function's FunctionConfiguration document ($LATEST's).
 fn configuration_of(emulator: &Arc<Emulator>, name: &str) -> Result<Value, ControlError> {
     let spec = emulator.spec(name).map_err(|e| registry_error(emulator, name, e))?;
-    let deployment = emulator.deployments().get(name).cloned().unwrap_or_else(default_deployment);
+    Ok(configuration_document(emulator, &spec, &emulator.deployment(name), None, None))
+}
+
+/// The FunctionConfiguration document of $LATEST or of published version `version`; its ARN
+/// carries `arn_qualifier` if given.
+pub fn configuration_document(
+    emulator: &Emulator,
+    spec: &FunctionSpec,
+    deployment: &Deployment,
+    version: Option<u32>,
+    arn_qualifier: Option<&str>,
+) -> Value {
+    let name = &spec.name;
+    let mut arn = emulator.function_arn(name);
+    if let Some(qualifier) = arn_qualifier {
+        arn = format!("{arn}:{qualifier}");
+    }
     let (handler, variables) = match &spec.kind {
         FunctionKind::Python { handler, variables, .. } => {
             (handler.clone(), variables.iter().cloned().collect::<BTreeMap<_, _>>())
         }
         FunctionKind::Synthetic { .. } => ("synthetic".to_owned(), BTreeMap::new()),
     };
-    Ok(json!({
+    json!({
         "FunctionName": name,
-        "FunctionArn": emulator.function_arn(name),
+        "FunctionArn": arn,
         "Runtime": deployment.runtime,
         "Role": deployment.role,
         "Handler": handler,
@@ -383,14 +426,14 @@ fn configuration_of(emulator: &Arc<Emulator>, name: &str) -> Result<Value, Contr
         "MemorySize": spec.memory_mb,
         "LastModified": deployment.last_modified,
         "CodeSha256": deployment.code_sha256,
-        "Version": "$LATEST",
+        "Version": version_name(version),
         "Environment": {"Variables": variables},
         "Layers": deployment.layers.iter().map(|arn| json!({"Arn": arn, "CodeSize": 0})).collect::<Vec<_>>(),
         "State": "Active",
         "LastUpdateStatus": "Successful",
         "PackageType": "Zip",
         "Architectures": deployment.architectures,
-    }))
+    })
 }
 
 /// Python runtimes Lambda no longer lets a function be created or updated with.
@@ -436,6 +479,13 @@ fn check_role(role: &str) -> Result<&str, ControlError> {
         )));
     }
     Ok(role)
+}
+
+impl Emulator {
+    /// What the control plane recorded of $LATEST (defaults for a function added from Python).
+    pub(crate) fn deployment(&self, name: &str) -> Deployment {
+        self.deployments().get(name).cloned().unwrap_or_else(default_deployment)
+    }
 }
 
 fn default_deployment() -> Deployment {

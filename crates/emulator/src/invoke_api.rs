@@ -14,6 +14,7 @@ use super::faults::Fault;
 use super::function_target::{target, Target};
 use super::http::{dropped_connection, json_response, query_parameter, read_body, response, BodyError, HttpResponse};
 use super::invocation_log::log_tail;
+use super::versions::{version_name, UnknownQualifier};
 use super::{control_api, Emulator, RegistryError};
 use lambda_executor_protocol::*;
 
@@ -112,10 +113,9 @@ async fn invoke(
     if !emulator.exists(&name) {
         return Err(not_found(emulator, &name));
     }
-    // Only $LATEST is published so far.
-    if let Some(qualifier) = qualifier.as_deref().filter(|qualifier| *qualifier != "$LATEST") {
-        return Err(not_found(emulator, &format!("{name}:{qualifier}")));
-    }
+    let version = emulator.resolve(&name, qualifier.as_deref()).map_err(|UnknownQualifier| {
+        not_found(emulator, &format!("{name}:{}", qualifier.as_deref().unwrap_or_default()))
+    })?;
     let fault = emulator.draw_fault(&name);
     match fault {
         Some((Fault::DropBefore, ..)) => return Ok(dropped_connection()),
@@ -163,18 +163,13 @@ async fn invoke(
         return Err(ServiceError::new(StatusCode::BAD_REQUEST, "InvalidRequestContentException", message));
     }
 
-    let version = "$LATEST".to_owned();
+    let executed_version = version_name(version.as_ref().map(|version| version.number));
     let mut function_arn = emulator.function_arn(&name);
     if let Some(qualifier) = &qualifier {
         function_arn = format!("{function_arn}:{qualifier}");
     }
-    let invocation = InvocationRequest {
-        request_id: request_id.to_owned(),
-        payload,
-        client_context,
-        function_arn,
-        executed_version: version.clone(),
-    };
+    let invocation =
+        InvocationRequest { request_id: request_id.to_owned(), payload, client_context, function_arn, version };
     let id_header = (HEADER_REQUEST_ID, request_id);
     let answer = match invocation_type {
         InvocationType::DryRun => response(StatusCode::NO_CONTENT, &[id_header], Bytes::new()),
@@ -185,8 +180,11 @@ async fn invoke(
         InvocationType::RequestResponse => {
             let result = emulator.invoke(&name, invocation).await.map_err(|error| registry_error(emulator, error))?;
             let tail = log_tail_requested.then(|| log_tail(&result.log));
-            let mut headers =
-                vec![("content-type", "application/json"), id_header, (HEADER_EXECUTED_VERSION, version.as_str())];
+            let mut headers = vec![
+                ("content-type", "application/json"),
+                id_header,
+                (HEADER_EXECUTED_VERSION, executed_version.as_str()),
+            ];
             if result.function_error {
                 headers.push((HEADER_FUNCTION_ERROR, "Unhandled"));
             }
