@@ -104,11 +104,12 @@ def moto_server():
 
 
 @pytest.fixture(scope="session")
-def aws_cli(pytestconfig):
+def aws_cli(pytestconfig, tmp_path_factory):
     """The AWS CLI (awscli from PyPI) in a virtualenv of its own, made once and kept in pytest's
-    cache. awscli pins one botocore exactly; beside the bench extras' aiobotocore, which pins
-    botocore too, pip backtracks for many minutes, so it is not one of the test extras."""
-    venv = pytestconfig.cache.mkdir("awscli-venv")
+    cache (when it is on). awscli pins one botocore exactly; beside the bench extras' aiobotocore,
+    which pins botocore too, pip backtracks for many minutes, so it is not one of the test extras."""
+    cache = getattr(pytestconfig, "cache", None)
+    venv = cache.mkdir("awscli-venv") if cache else tmp_path_factory.mktemp("awscli-venv")
     aws = venv / "bin" / "aws"
     if not aws.exists():
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True, timeout=120)
