@@ -25,7 +25,6 @@ pub fn version_name(number: Option<u32>) -> String {
 }
 
 /// A published version as an invocation runs it.
-#[derive(Clone)]
 pub struct Runnable {
     pub number: u32,
     pub spec: Arc<FunctionSpec>,
