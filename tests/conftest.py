@@ -104,6 +104,21 @@ def moto_server():
 
 
 @pytest.fixture(scope="session")
+def aws_cli(pytestconfig, tmp_path_factory):
+    """The AWS CLI (awscli from PyPI) in a virtualenv of its own, made once and kept in pytest's
+    cache (when it is on). awscli pins one botocore exactly; beside the bench extras' aiobotocore,
+    which pins botocore too, pip backtracks for many minutes, so it is not one of the test extras."""
+    cache = getattr(pytestconfig, "cache", None)
+    venv = cache.mkdir("awscli-venv") if cache else tmp_path_factory.mktemp("awscli-venv")
+    aws = venv / "bin" / "aws"
+    if not aws.exists():
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True, timeout=120)
+        install = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "awscli"]
+        subprocess.run(install, check=True, timeout=600)
+    return aws
+
+
+@pytest.fixture(scope="session")
 def chain(tmp_path_factory):
     """A CA file and a server certificate for localhost signed by it; plus an unrelated CA."""
     return write_test_pki(tmp_path_factory.mktemp("tls"))

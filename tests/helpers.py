@@ -1,5 +1,6 @@
 """Helpers shared by the tests."""
 
+import io
 import json
 import os
 import select
@@ -8,6 +9,7 @@ import socket
 import subprocess
 import threading
 import time
+import zipfile
 from pathlib import Path
 
 import boto3
@@ -25,6 +27,15 @@ def boto3_lambda(endpoint_url, **config):
         region_name="us-east-1",
         config=Config(**config),
     )
+
+
+def zipped(**modules):
+    """A zip of Python modules, as CreateFunction and UpdateFunctionCode take code: zipped(app="...")."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in modules.items():
+            archive.writestr(f"{name}.py", text)
+    return buffer.getvalue()
 
 
 def pid_alive(pid):

@@ -8,7 +8,7 @@ import shutil
 import zipfile
 
 import pytest
-from helpers import AGENT_CODE
+from helpers import AGENT_CODE, boto3_lambda, zipped
 from lambda_executor import LambdaExecutor
 from lambda_executor.cli import main
 
@@ -184,6 +184,45 @@ def test_update_keeps_what_it_is_not_told_and_will_not_change_the_platform(local
     assert status == 1 and "--architecture cannot change" in err
 
 
+def test_deploy_publishes_versions_and_moves_an_alias(local, code, capsys):
+    url = local.endpoint_url
+    client = boto3_lambda(url)
+
+    def call(qualified, function, *args):
+        event = json.dumps({"call": f"mathwork:{function}", "args": list(args)}).encode()
+        response = client.invoke(FunctionName=qualified, Payload=event)
+        return response["ExecutedVersion"], json.loads(response["Payload"].read())
+
+    deploy = ["deploy", "mathfn", str(code / "mathwork.py"), "--role", ROLE, "--endpoint-url", url]
+    status, out, err = cli(capsys, *deploy, "--alias", "live")
+    assert status == 0, err
+    assert out.splitlines()[1:] == ["published mathfn version 1", "created alias live -> version 1"]
+    assert call("mathfn:live", "add", 1, 2) == ("1", 3)
+
+    (code / "mathwork.py").write_text((code / "mathwork.py").read_text() + "\n\ndef triple(x):\n    return 3 * x\n")
+    status, out, err = cli(
+        capsys, "update", "mathfn", str(code / "mathwork.py"), "--alias", "live", "--endpoint-url", url
+    )
+    assert status == 0, err
+    assert out.splitlines() == [
+        "updated mathfn: code",
+        "published mathfn version 2",
+        "alias live -> version 2 (was 1)",
+    ]
+    assert call("mathfn:live", "triple", 5) == ("2", 15)
+    assert call("mathfn:1", "triple", 5)[1]["errorType"] == "AgentError"  # version 1 has no triple
+    # Nothing changed: Lambda returns the last version rather than publish another.
+    status, out, _ = cli(capsys, "update", "mathfn", str(code / "mathwork.py"), "--publish", "--endpoint-url", url)
+    assert out.splitlines() == ["mathfn is up to date: nothing changed", "published mathfn version 2"]
+    assert [v["Version"] for v in client.list_versions_by_function(FunctionName="mathfn")["Versions"]] == [
+        "$LATEST",
+        "1",
+        "2",
+    ]
+    status, _, err = cli(capsys, *deploy, "--alias", "123")
+    assert status == 2 and "--alias takes 1 to 128 letters" in err
+
+
 def test_a_missing_path_or_role_is_refused(local, code, capsys):
     status, _, err = cli(
         capsys, "deploy", "fn", str(code / "nope.py"), "--role", ROLE, "--endpoint-url", local.endpoint_url
@@ -226,6 +265,25 @@ def test_the_control_plane_against_moto(moto_server, code, capsys):
     )
     assert status == 0 and "memory 256 -> 512" in out, err
     assert lambda_client.get_function_configuration(FunctionName="mathfn")["MemorySize"] == 512
+    status, out, err = cli(
+        capsys, "update", "mathfn", str(code / "mathwork.py"), "--alias", "live", "--endpoint-url", url
+    )
+    assert status == 0 and "created alias live -> version 1" in out, err
+    assert lambda_client.get_alias(FunctionName="mathfn", Name="live")["FunctionVersion"] == "1"
+    status, out, err = cli(
+        capsys,
+        "update",
+        "mathfn",
+        str(code / "mathwork.py"),
+        "--timeout",
+        "30",
+        "--alias",
+        "live",
+        "--endpoint-url",
+        url,
+    )
+    assert status == 0 and "alias live -> version 2 (was 1)" in out, err
+    assert lambda_client.get_alias(FunctionName="mathfn", Name="live")["FunctionVersion"] == "2"
 
     lambda_client.create_function(
         FunctionName="theirs",
@@ -250,19 +308,7 @@ def test_the_control_plane_against_moto(moto_server, code, capsys):
     assert [f["FunctionName"] for f in lambda_client.list_functions()["Functions"]] == ["theirs"]
 
 
-def zipped(**files):
-    import io
-
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, text in files.items():
-            archive.writestr(f"{name}.py", text)
-    return buffer.getvalue()
-
-
 def test_boto3_manages_functions_in_local_lambda_as_in_aws(local):
-    from helpers import boto3_lambda
-
     client = boto3_lambda(local.endpoint_url)
     v1 = zipped(app="def handler(event, context):\n    return {'version': 1, 'event': event}\n")
     created = client.create_function(

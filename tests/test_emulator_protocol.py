@@ -44,8 +44,7 @@ def test_function_references_and_qualifiers(local, client, handlers):
     arn = "arn:aws:lambda:us-east-1:123456789012:function:echo"
     for name, qualifier, version in [
         (arn, None, "$LATEST"),
-        ("echo:live", None, "$LATEST"),
-        ("echo", "7", "7"),
+        ("echo", "$LATEST", "$LATEST"),
         (f"{arn}:$LATEST", None, "$LATEST"),
     ]:
         kwargs = {"Qualifier": qualifier} if qualifier else {}
@@ -53,7 +52,7 @@ def test_function_references_and_qualifiers(local, client, handlers):
         assert response["StatusCode"] == 200, name
         assert response["ExecutedVersion"] == version, name
     with pytest.raises(ClientError) as conflict:
-        invoke(client, "echo:live", {}, Qualifier="other")
+        invoke(client, "echo:$LATEST", {}, Qualifier="other")
     assert conflict.value.response["Error"]["Code"] == "InvalidParameterValueException"
 
 

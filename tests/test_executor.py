@@ -305,13 +305,23 @@ def test_lambda_function_handle_works_with_thread_pool_and_lambda_executor(local
     assert LambdaFunction("echo", qualifier="live").reference == "echo:live"
 
 
-def test_qualifier_reaches_lambda(local, handlers):
-    local.add_function("echo", "app.echo", handlers)
-    with LambdaExecutor(endpoint_url=local.endpoint_url, qualifier="3") as executor:
+def test_a_qualifier_runs_that_version(local, client, tmp_path):
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "app.py").write_text("def handler(event, context):\n    return ['first', context.invoked_function_arn]\n")
+    local.add_function("echo", "app.handler", code)
+    client.publish_version(FunctionName="echo")
+    client.create_alias(FunctionName="echo", Name="live", FunctionVersion="1")
+    # Version 1 keeps the code it was published with.
+    (code / "app.py").write_text("def handler(event, context):\n    return ['second', context.invoked_function_arn]\n")
+    with LambdaExecutor(endpoint_url=local.endpoint_url, qualifier="1") as executor:
         future = executor.submit("echo", {})
-        result = future.result(timeout=10)
-    assert future.invocation.executed_version == "3"
-    assert result["invoked_function_arn"].endswith(":function:echo:3")
+        assert future.result(timeout=10) == ["first", "arn:aws:lambda:us-east-1:123456789012:function:echo:1"]
+        assert future.invocation.executed_version == "1"
+        assert executor.submit("echo:live", {}).result(timeout=10)[1].endswith(":function:echo:live")
+        assert executor.submit("echo:$LATEST", {}).result(timeout=10)[0] == "second"
+        with pytest.raises(FunctionNotFoundError, match=r"function:echo:3"):
+            executor.submit("echo:3", {}).result(timeout=10)
 
 
 def test_thousands_of_submissions_from_several_threads_all_resolve_once(local, executor):

@@ -1,11 +1,12 @@
 """`lambda-executor deploy | update | list | delete | invoke`: put code on Lambda with the agent,
-keep it current, and call it. Functions it creates carry the tag managed-by=lambda-executor; it
-lists, updates and deletes only those."""
+keep it current (publishing versions and moving an alias, if asked), and call it. Functions it
+creates carry the tag managed-by=lambda-executor; it lists, updates and deletes only those."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -20,6 +21,8 @@ DEFAULT_TIMEOUT = 60
 DEFAULT_RUNTIME = "python3.12"
 DEFAULT_ARCHITECTURE = "x86_64"
 MAX_LAYERS = 5
+# Lambda's alias names: (?!^[0-9]+$)([a-zA-Z0-9-_]+), 1 to 128 characters.
+ALIAS_NAME = re.compile(r"(?![0-9]+$)[a-zA-Z0-9_-]{1,128}")
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -49,6 +52,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     code.add_argument("--handler", help=f"the handler (default {AGENT_HANDLER}, the agent)")
     code.add_argument("--runtime", help=f"the Python runtime (default {DEFAULT_RUNTIME})")
     code.add_argument("--architecture", choices=["x86_64", "arm64"], help=f"(default {DEFAULT_ARCHITECTURE})")
+    code.add_argument("--publish", action="store_true", help="publish a version of what was deployed")
+    code.add_argument("--alias", metavar="NAME", help="point this alias at the published version (implies --publish)")
 
     deploy = commands.add_parser("deploy", parents=[code, client], help="create a function (or update one it created)")
     deploy.set_defaults(run=run_deploy)
@@ -96,6 +101,7 @@ def run_deploy(args: argparse.Namespace) -> int:
         f"created {created['name']} ({created['arn']}): {created['code_size']:,} bytes, "
         f"{created['memory']} MB, {created['timeout']} s"
     )
+    _publish(control, args, package)
     return 0
 
 
@@ -142,7 +148,24 @@ def _update(control: ControlPlane, name: str, current: dict, desired: dict) -> i
         control.set_reserved_concurrency(name, reserved)
         changes.append(f"reserved concurrency {current['reserved_concurrency']} -> {reserved}")
     print(f"updated {name}: {', '.join(changes)}" if changes else f"{name} is up to date: nothing changed")
+    _publish(control, args, package)
     return 0
+
+
+def _publish(control: ControlPlane, args: argparse.Namespace, package: bytes) -> None:
+    """With --publish or --alias: publishes what was just deployed (Lambda returns the last
+    version if nothing changed) and points the alias at it."""
+    if not (args.publish or args.alias):
+        return
+    # The hash makes Lambda refuse to publish code someone else deployed meanwhile.
+    version = control.publish_version(args.name, code_sha256=code_sha256(package))
+    print(f"published {args.name} version {version}")
+    if args.alias:
+        before = control.set_alias(args.name, args.alias, version)
+        if before is None:
+            print(f"created alias {args.alias} -> version {version}")
+        else:
+            print(f"alias {args.alias} -> version {version} (was {before})")
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -216,6 +239,10 @@ def _desired(args: argparse.Namespace) -> dict:
         raise ValueError(f"at most {MAX_LAYERS} layers, not {len(args.layer)}")
     if args.reserved_concurrency is not None and args.reserved_concurrency < 0:
         raise ValueError("--reserved-concurrency must be 0 or more")
+    if args.alias is not None and not ALIAS_NAME.fullmatch(args.alias):
+        raise ValueError(
+            f"--alias takes 1 to 128 letters, digits, hyphens or underscores, not all digits: {args.alias!r}"
+        )
     environment = None
     if args.environment:
         environment = {}

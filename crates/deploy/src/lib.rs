@@ -1,4 +1,5 @@
-//! The Lambda control-plane calls `lambda-executor deploy`, `update`, `list` and `delete` make,
+//! The Lambda control-plane calls `lambda-executor deploy`, `update`, `list` and `delete` make
+//! (with `--publish` and `--alias`, versions and aliases too),
 //! through the engine's shared aws-sdk-lambda client (and HTTP stack). A refused call is a
 //! [`DeployError`] that reads as one line.
 
@@ -6,7 +7,9 @@ use std::collections::HashMap;
 
 use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, LastUpdateStatus, Runtime, State};
+use aws_sdk_lambda::types::{
+    AliasRoutingConfiguration, Architecture, Environment, FunctionCode, LastUpdateStatus, Runtime, State,
+};
 use aws_sdk_lambda::Client;
 use lambda_executor_engine::client_config::{client_for, ClientOptions, ConfigError};
 use lambda_executor_engine::error_text::sentence;
@@ -210,6 +213,36 @@ impl ControlPlane {
                 call.send().await.map(drop).map_err(|error| DeployError::of("DeleteFunctionConcurrency", error))
             }
         }
+    }
+
+    /// Publishes $LATEST as a version and returns its number; Lambda returns the last one if
+    /// nothing changed since. With `code_sha256`, only if $LATEST's code is still that.
+    pub async fn publish_version(&self, name: &str, code_sha256: Option<String>) -> Result<String, DeployError> {
+        let call = self.client.publish_version().function_name(name).set_code_sha256(code_sha256);
+        let output = call.send().await.map_err(|error| DeployError::of("PublishVersion", error))?;
+        Ok(output.version().unwrap_or_default().to_owned())
+    }
+
+    /// Points alias `alias` at `version` alone (no weighted routing), creating it if needed.
+    /// Returns the version it pointed at before, or None if it was created.
+    pub async fn set_alias(&self, name: &str, alias: &str, version: &str) -> Result<Option<String>, DeployError> {
+        let current = match self.client.get_alias().function_name(name).name(alias).send().await {
+            Ok(current) => current,
+            Err(error) if is_not_found(&error) => {
+                let call = self.client.create_alias().function_name(name).name(alias).function_version(version);
+                call.send().await.map_err(|error| DeployError::of("CreateAlias", error))?;
+                return Ok(None);
+            }
+            Err(error) => return Err(DeployError::of("GetAlias", error)),
+        };
+        let call = self.client.update_alias().function_name(name).name(alias).function_version(version);
+        // An empty routing configuration ends any split between two versions.
+        let call = call.routing_config(
+            AliasRoutingConfiguration::builder().set_additional_version_weights(Some(HashMap::new())).build(),
+        );
+        let call = call.set_revision_id(current.revision_id().map(str::to_owned));
+        call.send().await.map_err(|error| DeployError::of("UpdateAlias", error))?;
+        Ok(current.function_version().map(str::to_owned))
     }
 
     pub async fn delete_function(&self, name: &str) -> Result<(), DeployError> {

@@ -15,9 +15,12 @@ use percent_encoding::percent_decode_str;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
+use super::function_target::target;
 use super::handler::handler_module;
-use super::http::{json_response, read_body, response, HttpResponse};
+use super::http::{json_response, query_parameter, read_body, response, HttpResponse};
 use super::registry::{FunctionKind, FunctionSpec, RegistryError};
+use super::versions::{version_name, LATEST};
+use super::versions_api;
 use super::Emulator;
 use lambda_executor_protocol::{is_valid_function_name, HEADER_ERROR_TYPE};
 
@@ -41,21 +44,27 @@ pub struct Deployment {
 }
 
 pub struct ControlError {
-    status: StatusCode,
-    error_type: &'static str,
-    message: String,
+    pub status: StatusCode,
+    pub error_type: &'static str,
+    pub message: String,
 }
 
 impl ControlError {
-    fn new(status: StatusCode, error_type: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, error_type: &'static str, message: impl Into<String>) -> Self {
         Self { status, error_type, message: message.into() }
     }
 
-    fn invalid(message: impl Into<String>) -> Self {
+    pub fn invalid(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "InvalidParameterValueException", message)
     }
 
-    fn not_found(emulator: &Emulator, name: &str) -> Self {
+    /// A request that breaks the API model's constraints (Lambda's "1 validation error detected").
+    pub fn validation(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "ValidationException", message)
+    }
+
+    /// Function not found: `name` may carry a qualifier (`name:7`), as the ARN then does.
+    pub fn not_found(emulator: &Emulator, name: &str) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
             "ResourceNotFoundException",
@@ -76,15 +85,48 @@ pub async fn handle(
 ) -> Option<Result<HttpResponse, ControlError>> {
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
-    let segments: Vec<String> =
+    let mut segments: Vec<String> =
         path.trim_matches('/').split('/').map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned()).collect();
+    let mut qualifier = query_parameter(request.uri().query(), "Qualifier");
+    let function_version = query_parameter(request.uri().query(), "FunctionVersion");
+    // The function a path names (by name or ARN) becomes its bare name here, its qualifier apart.
+    if segments.len() >= 3 && (segments[1] == "functions" || segments[1] == "tags") {
+        match target(emulator, &segments[2], qualifier.as_deref()) {
+            Ok(target) => (segments[2], qualifier) = (target.name, target.qualifier),
+            Err(error) => return Some(Err(error)),
+        }
+    }
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     let outcome = match (&method, segments.as_slice()) {
         (&Method::POST, ["2015-03-31", "functions"]) => create(emulator, body(request).await).await,
         (&Method::GET, ["2015-03-31", "functions"]) => Ok(list(emulator)),
-        (&Method::GET, ["2015-03-31", "functions", name]) => get(emulator, name),
-        (&Method::GET, ["2015-03-31", "functions", name, "configuration"]) => configuration(emulator, name),
-        (&Method::DELETE, ["2015-03-31", "functions", name]) => delete(emulator, name),
+        (&Method::GET, ["2015-03-31", "functions", name]) => get(emulator, name, qualifier.as_deref()),
+        (&Method::GET, ["2015-03-31", "functions", name, "configuration"]) => {
+            configuration(emulator, name, qualifier.as_deref())
+        }
+        (&Method::DELETE, ["2015-03-31", "functions", name]) => delete(emulator, name, qualifier.as_deref()),
+        (&Method::POST, ["2015-03-31", "functions", name, "versions"]) => {
+            let name = name.to_string();
+            versions_api::publish(emulator, &name, body(request).await).await
+        }
+        (&Method::GET, ["2015-03-31", "functions", name, "versions"]) => versions_api::list_versions(emulator, name),
+        (&Method::POST, ["2015-03-31", "functions", name, "aliases"]) => {
+            let name = name.to_string();
+            versions_api::create_alias(emulator, &name, body(request).await)
+        }
+        (&Method::GET, ["2015-03-31", "functions", name, "aliases"]) => {
+            versions_api::list_aliases(emulator, name, function_version.as_deref())
+        }
+        (&Method::GET, ["2015-03-31", "functions", name, "aliases", alias]) => {
+            versions_api::get_alias(emulator, name, alias)
+        }
+        (&Method::PUT, ["2015-03-31", "functions", name, "aliases", alias]) => {
+            let (name, alias) = (name.to_string(), alias.to_string());
+            versions_api::update_alias(emulator, &name, &alias, body(request).await)
+        }
+        (&Method::DELETE, ["2015-03-31", "functions", name, "aliases", alias]) => {
+            versions_api::delete_alias(emulator, name, alias)
+        }
         (&Method::PUT, ["2015-03-31", "functions", name, "code"]) => {
             let name = name.to_string();
             update_code(emulator, &name, body(request).await).await
@@ -93,7 +135,7 @@ pub async fn handle(
             let name = name.to_string();
             update_configuration(emulator, &name, body(request).await)
         }
-        (&Method::GET, ["2017-03-31", "tags", arn]) => tags(emulator, arn),
+        (&Method::GET, ["2017-03-31", "tags", name]) => tags(emulator, name),
         (&Method::PUT, ["2017-10-31", "functions", name, "concurrency"]) => {
             let name = name.to_string();
             put_concurrency(emulator, &name, body(request).await)
@@ -117,6 +159,9 @@ async fn body(request: Request<Incoming>) -> Result<Value, ControlError> {
             "Request must be smaller than 70167211 bytes",
         )
     })?;
+    if bytes.is_empty() {
+        return Ok(json!({}));
+    }
     serde_json::from_slice(&bytes).map_err(|_| ControlError::invalid("the request body is not JSON"))
 }
 
@@ -141,12 +186,9 @@ async fn create(emulator: &Arc<Emulator>, body: Result<Value, ControlError>) -> 
     if emulator.exists(name) {
         return Err(registry_error(emulator, name, RegistryError::AlreadyExists(name.to_owned())));
     }
-    let runtime = text(&body, "Runtime").unwrap_or("python3.12").to_owned();
-    if !runtime.starts_with("python3") {
-        return Err(ControlError::invalid(format!("LocalLambda runs Python runtimes only, not {runtime}")));
-    }
+    let runtime = check_runtime(text(&body, "Runtime").unwrap_or("python3.12"))?.to_owned();
     let handler = text(&body, "Handler").ok_or_else(|| ControlError::invalid("Handler is required"))?.to_owned();
-    let role = text(&body, "Role").ok_or_else(|| ControlError::invalid("Role is required"))?.to_owned();
+    let role = check_role(text(&body, "Role").ok_or_else(|| ControlError::invalid("Role is required"))?)?.to_owned();
     let zip = zip_file(body.get("Code"))?;
     let deployment = Deployment {
         runtime,
@@ -188,7 +230,7 @@ async fn update_code(
     let FunctionKind::Python { handler, variables, .. } = &spec.kind else {
         return Err(ControlError::invalid(format!("{name} is synthetic: it has no code to update")));
     };
-    let previous = emulator.deployments().get(name).cloned().unwrap_or_else(default_deployment);
+    let previous = emulator.deployment(name);
     let deployment = unpack(emulator, name, handler, &zip, previous.clone()).await?;
     let kind = FunctionKind::Python {
         handler: handler.clone(),
@@ -215,6 +257,8 @@ fn update_configuration(
 ) -> Result<HttpResponse, ControlError> {
     let body = body?;
     let spec = emulator.spec(name).map_err(|e| registry_error(emulator, name, e))?;
+    let role = text(&body, "Role").map(check_role).transpose()?;
+    let runtime = text(&body, "Runtime").map(check_runtime).transpose()?;
     let kind = match &spec.kind {
         FunctionKind::Python { handler, code_dir, variables } => FunctionKind::Python {
             handler: text(&body, "Handler").unwrap_or(handler).to_owned(),
@@ -233,8 +277,11 @@ fn update_configuration(
         .map_err(|e| registry_error(emulator, name, e))?;
     let mut deployments = emulator.deployments();
     let deployment = deployments.entry(name.to_owned()).or_insert_with(default_deployment);
-    if let Some(role) = text(&body, "Role") {
+    if let Some(role) = role {
         deployment.role = role.to_owned();
+    }
+    if let Some(runtime) = runtime {
+        deployment.runtime = runtime.to_owned();
     }
     if let Some(description) = text(&body, "Description") {
         deployment.description = description.to_owned();
@@ -247,18 +294,27 @@ fn update_configuration(
     Ok(json_response(StatusCode::OK, &[], &configuration_of(emulator, name)?))
 }
 
-fn delete(emulator: &Arc<Emulator>, name: &str) -> Result<HttpResponse, ControlError> {
-    emulator.remove_function(name).map_err(|e| registry_error(emulator, name, e))?;
+/// DeleteFunction: the function with all its versions, or with a qualifier one version.
+fn delete(emulator: &Arc<Emulator>, name: &str, qualifier: Option<&str>) -> Result<HttpResponse, ControlError> {
+    match qualifier {
+        None => emulator.remove_function(name).map_err(|e| registry_error(emulator, name, e))?,
+        Some(LATEST) => {
+            return Err(ControlError::invalid("$LATEST version cannot be deleted without deleting the function."))
+        }
+        Some(qualifier) => match qualifier.parse() {
+            Ok(number) if emulator.exists(name) => emulator.delete_version(name, number)?,
+            _ => return Err(ControlError::not_found(emulator, &format!("{name}:{qualifier}"))),
+        },
+    }
     Ok(response(StatusCode::NO_CONTENT, &[], Default::default()))
 }
 
-fn get(emulator: &Arc<Emulator>, name: &str) -> Result<HttpResponse, ControlError> {
-    let configuration = configuration_of(emulator, name)?;
-    let deployment = emulator.deployments().get(name).cloned().unwrap_or_else(default_deployment);
+fn get(emulator: &Arc<Emulator>, name: &str, qualifier: Option<&str>) -> Result<HttpResponse, ControlError> {
+    let (spec, deployment, version) = emulator.version_record(name, qualifier)?;
     let mut body = json!({
-        "Configuration": configuration,
+        "Configuration": configuration_document(emulator, &spec, &deployment, version, qualifier),
         "Code": {"RepositoryType": "S3", "Location": format!("file://{}", deployment.dir.display())},
-        "Tags": deployment.tags,
+        "Tags": emulator.deployment(name).tags,
     });
     if let Some(reserved) = emulator.reserved_concurrency(name).map_err(|e| registry_error(emulator, name, e))? {
         body["Concurrency"] = json!({"ReservedConcurrentExecutions": reserved});
@@ -266,8 +322,10 @@ fn get(emulator: &Arc<Emulator>, name: &str) -> Result<HttpResponse, ControlErro
     Ok(json_response(StatusCode::OK, &[], &body))
 }
 
-fn configuration(emulator: &Arc<Emulator>, name: &str) -> Result<HttpResponse, ControlError> {
-    Ok(json_response(StatusCode::OK, &[], &configuration_of(emulator, name)?))
+fn configuration(emulator: &Arc<Emulator>, name: &str, qualifier: Option<&str>) -> Result<HttpResponse, ControlError> {
+    let (spec, deployment, version) = emulator.version_record(name, qualifier)?;
+    let body = configuration_document(emulator, &spec, &deployment, version, qualifier);
+    Ok(json_response(StatusCode::OK, &[], &body))
 }
 
 fn list(emulator: &Arc<Emulator>) -> HttpResponse {
@@ -276,8 +334,7 @@ fn list(emulator: &Arc<Emulator>) -> HttpResponse {
     json_response(StatusCode::OK, &[], &json!({"Functions": functions}))
 }
 
-fn tags(emulator: &Arc<Emulator>, arn: &str) -> Result<HttpResponse, ControlError> {
-    let name = arn.rsplit(':').next().unwrap_or(arn);
+fn tags(emulator: &Arc<Emulator>, name: &str) -> Result<HttpResponse, ControlError> {
     if !emulator.exists(name) {
         return Err(ControlError::not_found(emulator, name));
     }
@@ -331,19 +388,35 @@ fn put_concurrency(
     Ok(json_response(StatusCode::OK, &[], &json!({"ReservedConcurrentExecutions": reserved})))
 }
 
-/// The function's FunctionConfiguration document.
+/// The function's FunctionConfiguration document ($LATEST's).
 fn configuration_of(emulator: &Arc<Emulator>, name: &str) -> Result<Value, ControlError> {
     let spec = emulator.spec(name).map_err(|e| registry_error(emulator, name, e))?;
-    let deployment = emulator.deployments().get(name).cloned().unwrap_or_else(default_deployment);
+    Ok(configuration_document(emulator, &spec, &emulator.deployment(name), None, None))
+}
+
+/// The FunctionConfiguration document of $LATEST or of published version `version`; its ARN
+/// carries `arn_qualifier` if given.
+pub fn configuration_document(
+    emulator: &Emulator,
+    spec: &FunctionSpec,
+    deployment: &Deployment,
+    version: Option<u32>,
+    arn_qualifier: Option<&str>,
+) -> Value {
+    let name = &spec.name;
+    let mut arn = emulator.function_arn(name);
+    if let Some(qualifier) = arn_qualifier {
+        arn = format!("{arn}:{qualifier}");
+    }
     let (handler, variables) = match &spec.kind {
         FunctionKind::Python { handler, variables, .. } => {
             (handler.clone(), variables.iter().cloned().collect::<BTreeMap<_, _>>())
         }
         FunctionKind::Synthetic { .. } => ("synthetic".to_owned(), BTreeMap::new()),
     };
-    Ok(json!({
+    json!({
         "FunctionName": name,
-        "FunctionArn": emulator.function_arn(name),
+        "FunctionArn": arn,
         "Runtime": deployment.runtime,
         "Role": deployment.role,
         "Handler": handler,
@@ -353,14 +426,66 @@ fn configuration_of(emulator: &Arc<Emulator>, name: &str) -> Result<Value, Contr
         "MemorySize": spec.memory_mb,
         "LastModified": deployment.last_modified,
         "CodeSha256": deployment.code_sha256,
-        "Version": "$LATEST",
+        "Version": version_name(version),
         "Environment": {"Variables": variables},
         "Layers": deployment.layers.iter().map(|arn| json!({"Arn": arn, "CodeSize": 0})).collect::<Vec<_>>(),
         "State": "Active",
         "LastUpdateStatus": "Successful",
         "PackageType": "Zip",
         "Architectures": deployment.architectures,
-    }))
+    })
+}
+
+/// Python runtimes Lambda no longer lets a function be created or updated with.
+const BLOCKED_RUNTIMES: [&str; 4] = ["python2.7", "python3.6", "python3.7", "python3.8"];
+/// The Python runtimes Lambda runs, all served by the emulator's own interpreter.
+const PYTHON_RUNTIMES: [&str; 6] = ["python3.9", "python3.10", "python3.11", "python3.12", "python3.13", "python3.14"];
+
+/// A runtime Lambda accepts and LocalLambda runs, or Lambda's refusal (LocalLambda's own for
+/// other languages).
+fn check_runtime(runtime: &str) -> Result<&str, ControlError> {
+    if BLOCKED_RUNTIMES.contains(&runtime) {
+        return Err(ControlError::invalid(format!(
+            "The runtime parameter of {runtime} is no longer supported for creating or updating AWS Lambda functions. \
+             We recommend you use a supported runtime while creating or updating functions."
+        )));
+    }
+    if !PYTHON_RUNTIMES.contains(&runtime) {
+        return Err(ControlError::invalid(format!(
+            "LocalLambda runs the Python runtimes {} only, not {runtime}",
+            PYTHON_RUNTIMES.join(", ")
+        )));
+    }
+    Ok(runtime)
+}
+
+/// A role ARN as Lambda's model requires it: arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+
+fn check_role(role: &str) -> Result<&str, ControlError> {
+    let name_char = |c: char| c.is_ascii_alphanumeric() || "_+=,.@-/".contains(c);
+    let valid =
+        role.strip_prefix("arn:").and_then(|rest| rest.split_once(":iam::")).is_some_and(|(partition, rest)| {
+            let partition_ok = partition.is_empty()
+                || partition
+                    .strip_prefix("aws")
+                    .is_some_and(|p| p.chars().all(|c| c.is_ascii_alphabetic() || c == '-'));
+            let account_ok = rest.len() > 12 && rest.as_bytes()[..12].iter().all(u8::is_ascii_digit);
+            let role_name = rest.get(12..).and_then(|r| r.strip_prefix(":role")).unwrap_or("");
+            partition_ok && account_ok && !role_name.is_empty() && role_name.chars().all(name_char)
+        });
+    if !valid {
+        return Err(ControlError::validation(format!(
+            "1 validation error detected: Value '{role}' at 'role' failed to satisfy constraint: Member must satisfy \
+             regular expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\\d{{12}}:role/?[a-zA-Z_0-9+=,.@\\-_/]+"
+        )));
+    }
+    Ok(role)
+}
+
+impl Emulator {
+    /// What the control plane recorded of $LATEST (defaults for a function added from Python).
+    pub(crate) fn deployment(&self, name: &str) -> Deployment {
+        self.deployments().get(name).cloned().unwrap_or_else(default_deployment)
+    }
 }
 
 fn default_deployment() -> Deployment {

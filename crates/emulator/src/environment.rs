@@ -51,6 +51,8 @@ pub struct EnvironmentSpec {
     pub handler: String,
     pub code_dir: PathBuf,
     pub function_name: String,
+    /// The published version it runs; None: $LATEST.
+    pub version: Option<u32>,
     pub memory_mb: u32,
     pub region: String,
     pub variables: Vec<(String, String)>,
@@ -102,6 +104,8 @@ pub struct Environment {
     /// with the emulator's process, however that ends).
     _lifeline: PipeWriter,
     pub last_used: Mutex<Instant>,
+    /// The published version it runs (None: $LATEST); it serves no other.
+    pub version: Option<u32>,
 }
 
 impl Environment {
@@ -127,13 +131,14 @@ impl Environment {
             command.env_remove(name);
         }
         let log_stream = uuid::Uuid::new_v4().simple().to_string();
+        let version = crate::versions::version_name(spec.version);
         command
             .env("AWS_LAMBDA_RUNTIME_API", api_address.to_string())
             .env("AWS_LAMBDA_FUNCTION_NAME", &spec.function_name)
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", &version)
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", spec.memory_mb.to_string())
             .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{}", spec.function_name))
-            .env("AWS_LAMBDA_LOG_STREAM_NAME", format!("$LATEST/{log_stream}"))
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", format!("{version}/{log_stream}"))
             .env("AWS_REGION", &spec.region)
             .env("AWS_DEFAULT_REGION", &spec.region)
             .env("LAMBDA_TASK_ROOT", &spec.code_dir)
@@ -170,6 +175,7 @@ impl Environment {
             stop_api,
             _lifeline: lifeline,
             last_used: Mutex::new(Instant::now()),
+            version: spec.version,
         });
         let supervised = environment.clone();
         tokio::spawn(async move {

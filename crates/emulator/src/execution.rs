@@ -12,7 +12,8 @@ pub struct InvocationRequest {
     /// The decoded client context (JSON), as the Runtime API passes it on.
     pub client_context: Option<String>,
     pub function_arn: String,
-    pub executed_version: String,
+    /// The published version it runs; None: $LATEST as it is when the invocation starts.
+    pub version: Option<crate::versions::Runnable>,
 }
 
 /// What a synchronous caller gets back.

@@ -11,6 +11,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
+use percent_encoding::percent_decode_str;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -126,4 +127,12 @@ pub fn json_response(status: StatusCode, headers: &[(&str, &str)], body: &serde_
     let mut all = vec![("content-type", "application/json")];
     all.extend_from_slice(headers);
     response(status, &all, Bytes::from(body.to_string()))
+}
+
+/// A query string parameter, percent-decoded.
+pub fn query_parameter(query: Option<&str>, name: &str) -> Option<String> {
+    query?.split('&').find_map(|pair| {
+        let (key, value) = pair.split_once('=')?;
+        (key == name).then(|| percent_decode_str(value).decode_utf8_lossy().into_owned())
+    })
 }

@@ -11,9 +11,11 @@ use percent_encoding::percent_decode_str;
 
 use super::execution::InvocationRequest;
 use super::faults::Fault;
-use super::http::{dropped_connection, json_response, read_body, response, BodyError, HttpResponse};
+use super::function_target::{target, Target};
+use super::http::{dropped_connection, json_response, query_parameter, read_body, response, BodyError, HttpResponse};
 use super::invocation_log::log_tail;
-use super::{control_api, executed_version, Emulator, RegistryError};
+use super::versions::{version_name, UnknownQualifier};
+use super::{control_api, Emulator, RegistryError};
 use lambda_executor_protocol::*;
 
 const INVOKE_PREFIX: &str = "/2015-03-31/functions/";
@@ -55,6 +57,12 @@ impl ServiceError {
     }
 }
 
+impl From<control_api::ControlError> for ServiceError {
+    fn from(error: control_api::ControlError) -> Self {
+        Self::new(error.status, error.error_type, error.message)
+    }
+}
+
 pub async fn handle(emulator: Arc<Emulator>, request: Request<Incoming>) -> HttpResponse {
     if !request.uri().path().ends_with(INVOKE_SUFFIX) {
         if let Some(outcome) = control_api::handle(&emulator, request).await {
@@ -88,23 +96,7 @@ async fn invoke(
         .ok_or_else(|| ServiceError::new(StatusCode::NOT_FOUND, "UnknownOperationException", "Unknown operation"))?;
     let reference = percent_decode_str(encoded_name).decode_utf8_lossy().into_owned();
     let query_qualifier = query_parameter(request.uri().query(), "Qualifier");
-    let function = FunctionRef::parse(&reference).ok_or_else(|| {
-        ServiceError::invalid_parameter(format!(
-            "1 validation error detected: Value '{reference}' at 'functionName' failed to satisfy constraint"
-        ))
-    })?;
-    let qualifier = match (function.qualifier, query_qualifier.as_deref()) {
-        (Some(derived), Some(given)) if derived != given => {
-            return Err(ServiceError::invalid_parameter(
-                "The derived qualifier from the function name does not match the specified qualifier.",
-            ))
-        }
-        (Some(derived), _) => Some(derived.to_owned()),
-        (None, Some(given)) if !is_valid_qualifier(given) => {
-            return Err(ServiceError::invalid_parameter(format!("Invalid qualifier: {given}")))
-        }
-        (None, given) => given.map(str::to_owned),
-    };
+    let Target { name, qualifier } = target(emulator, &reference, query_qualifier.as_deref())?;
     let headers = request.headers();
     let invocation_type = match header(headers, HEADER_INVOCATION_TYPE) {
         None => InvocationType::RequestResponse,
@@ -118,10 +110,12 @@ async fn invoke(
     };
     let client_context = header(headers, HEADER_CLIENT_CONTEXT).map(decode_client_context).transpose()?;
 
-    let name = function.name.to_owned();
     if !emulator.exists(&name) {
         return Err(not_found(emulator, &name));
     }
+    let version = emulator.resolve(&name, qualifier.as_deref()).map_err(|UnknownQualifier| {
+        not_found(emulator, &format!("{name}:{}", qualifier.as_deref().unwrap_or_default()))
+    })?;
     let fault = emulator.draw_fault(&name);
     match fault {
         Some((Fault::DropBefore, ..)) => return Ok(dropped_connection()),
@@ -169,18 +163,13 @@ async fn invoke(
         return Err(ServiceError::new(StatusCode::BAD_REQUEST, "InvalidRequestContentException", message));
     }
 
-    let version = executed_version(qualifier.as_deref());
+    let executed_version = version_name(version.as_ref().map(|version| version.number));
     let mut function_arn = emulator.function_arn(&name);
     if let Some(qualifier) = &qualifier {
         function_arn = format!("{function_arn}:{qualifier}");
     }
-    let invocation = InvocationRequest {
-        request_id: request_id.to_owned(),
-        payload,
-        client_context,
-        function_arn,
-        executed_version: version.clone(),
-    };
+    let invocation =
+        InvocationRequest { request_id: request_id.to_owned(), payload, client_context, function_arn, version };
     let id_header = (HEADER_REQUEST_ID, request_id);
     let answer = match invocation_type {
         InvocationType::DryRun => response(StatusCode::NO_CONTENT, &[id_header], Bytes::new()),
@@ -191,8 +180,11 @@ async fn invoke(
         InvocationType::RequestResponse => {
             let result = emulator.invoke(&name, invocation).await.map_err(|error| registry_error(emulator, error))?;
             let tail = log_tail_requested.then(|| log_tail(&result.log));
-            let mut headers =
-                vec![("content-type", "application/json"), id_header, (HEADER_EXECUTED_VERSION, version.as_str())];
+            let mut headers = vec![
+                ("content-type", "application/json"),
+                id_header,
+                (HEADER_EXECUTED_VERSION, executed_version.as_str()),
+            ];
             if result.function_error {
                 headers.push((HEADER_FUNCTION_ERROR, "Unhandled"));
             }
@@ -214,13 +206,6 @@ async fn invoke(
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|value| value.to_str().ok())
-}
-
-fn query_parameter(query: Option<&str>, name: &str) -> Option<String> {
-    query?.split('&').find_map(|pair| {
-        let (key, value) = pair.split_once('=')?;
-        (key == name).then(|| percent_decode_str(value).decode_utf8_lossy().into_owned())
-    })
 }
 
 fn decode_client_context(encoded: &str) -> Result<String, ServiceError> {

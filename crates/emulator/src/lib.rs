@@ -9,6 +9,7 @@ mod control_api;
 mod environment;
 mod execution;
 pub mod faults;
+mod function_target;
 mod handler;
 mod http;
 pub mod invocation_log;
@@ -19,6 +20,8 @@ mod runtime_api;
 mod synthetic;
 pub mod throttling;
 pub mod tls;
+mod versions;
+mod versions_api;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -68,6 +71,8 @@ pub struct Emulator {
     registry: Arc<SharedRegistry>,
     /// Functions created through the control API: their zips and what else was declared.
     deployments: std::sync::Mutex<std::collections::HashMap<String, control_api::Deployment>>,
+    /// Published versions and aliases, by function.
+    published: std::sync::Mutex<std::collections::HashMap<String, versions::Published>>,
     /// Faults injected into functions' answers, by function.
     faults: std::sync::Mutex<std::collections::HashMap<String, faults::FaultPlan>>,
     stop: watch::Sender<bool>,
@@ -85,6 +90,7 @@ impl Emulator {
             address,
             registry,
             deployments: Default::default(),
+            published: Default::default(),
             faults: Default::default(),
             stop,
         });
@@ -105,6 +111,10 @@ impl Emulator {
         }
         for (_, deployment) in self.deployments().drain() {
             control_api::remove_unpacked(&deployment.dir);
+        }
+        let names: Vec<String> = self.published().keys().cloned().collect();
+        for name in names {
+            self.forget_versions(&name);
         }
     }
 
@@ -174,6 +184,7 @@ impl Emulator {
         if let Some(deployment) = self.deployments().remove(name) {
             control_api::remove_unpacked(&deployment.dir);
         }
+        self.forget_versions(name);
         Ok(())
     }
 
@@ -196,7 +207,12 @@ impl Emulator {
     }
 
     pub fn function_arn(&self, name: &str) -> String {
-        format!("arn:aws:lambda:{}:{}:function:{name}", self.config.region, self.config.account_id)
+        format!("arn:{}:lambda:{}:{}:function:{name}", self.partition(), self.config.region, self.config.account_id)
+    }
+
+    /// The partition of the emulator's region (`aws`, `aws-cn`, `aws-us-gov`).
+    pub fn partition(&self) -> &'static str {
+        lambda_executor_protocol::partition_of(&self.config.region)
     }
 
     /// Runs a synchronous invocation now, or refuses it (429) when the function is at its limit.
@@ -208,7 +224,7 @@ impl Emulator {
     ) -> Result<InvocationResponse, RegistryError> {
         let slot = self.registry.acquire(name)?;
         let emulator = self.clone();
-        let execution = tokio::spawn(async move { emulator.execute(&slot, Arc::new(request)).await });
+        let execution = tokio::spawn(async move { emulator.execute(slot, Arc::new(request)).await });
         Ok(execution.await.expect("an invocation task panicked"))
     }
 
@@ -223,15 +239,18 @@ impl Emulator {
         self.registry().spec(name).is_ok()
     }
 
-    async fn execute(self: &Arc<Self>, slot: &Slot, request: Arc<InvocationRequest>) -> InvocationResponse {
+    async fn execute(self: &Arc<Self>, mut slot: Slot, request: Arc<InvocationRequest>) -> InvocationResponse {
+        if let Some(version) = &request.version {
+            slot.run_version(version.number, version.spec.clone());
+        }
         let spec = slot.spec.clone();
         let execution = match &spec.kind {
             FunctionKind::Synthetic { latency } => synthetic::run(&request.payload, *latency).await,
-            FunctionKind::Python { .. } => self.execute_in_environment(slot, request.clone()).await,
+            FunctionKind::Python { .. } => self.execute_in_environment(&slot, request.clone()).await,
         };
         let log = InvocationLog {
             request_id: &request.request_id,
-            version: &request.executed_version,
+            version: &versions::version_name(slot.version),
             output: &execution.output,
             duration: execution.duration,
             memory_size_mb: spec.memory_mb,
@@ -240,7 +259,7 @@ impl Emulator {
             status: execution.status,
             error_type: execution.status.and(execution.error_type.as_deref()),
         };
-        self.registry().record_outcome(slot, execution.error_type.as_deref());
+        self.registry().record_outcome(&slot, execution.error_type.as_deref());
         InvocationResponse { body: execution.body, function_error: execution.error_type.is_some(), log: log.log() }
     }
 
@@ -249,7 +268,7 @@ impl Emulator {
         let warm = self.registry().take_idle(slot);
         let environment = match warm {
             Some(warm) => warm,
-            None => match self.start_environment(spec).await {
+            None => match self.start_environment(slot).await {
                 Ok(cold) => {
                     if let Some(orphan) = self.registry().adopt(slot, cold.clone()) {
                         orphan.kill();
@@ -271,7 +290,8 @@ impl Emulator {
         execution
     }
 
-    async fn start_environment(&self, spec: &FunctionSpec) -> std::io::Result<Arc<Environment>> {
+    async fn start_environment(&self, slot: &Slot) -> std::io::Result<Arc<Environment>> {
+        let spec = &slot.spec;
         let FunctionKind::Python { handler, code_dir, variables } = &spec.kind else {
             unreachable!("only Python functions have environments");
         };
@@ -280,6 +300,7 @@ impl Emulator {
             handler: handler.clone(),
             code_dir: code_dir.clone(),
             function_name: spec.name.clone(),
+            version: slot.version,
             memory_mb: spec.memory_mb,
             region: self.config.region.clone(),
             variables: variables.clone(),
@@ -295,7 +316,7 @@ impl Emulator {
             let freed = self.registry.capacity_freed.notified();
             for (slot, request) in self.registry.start_queued_events() {
                 let emulator = self.clone();
-                tokio::spawn(async move { emulator.execute(&slot, request).await });
+                tokio::spawn(async move { emulator.execute(slot, request).await });
             }
             tokio::select! {
                 _ = freed => {}
@@ -323,13 +344,5 @@ impl Emulator {
 impl Drop for Emulator {
     fn drop(&mut self) {
         self.close();
-    }
-}
-
-/// What an Invoke API call may name: the resolved function and the version that will run.
-pub fn executed_version(qualifier: Option<&str>) -> String {
-    match qualifier {
-        Some(version) if version.bytes().all(|b| b.is_ascii_digit()) => version.to_owned(),
-        _ => "$LATEST".to_owned(),
     }
 }

@@ -112,6 +112,17 @@ pub struct Slot {
     pub spec: Arc<FunctionSpec>,
     generation: u64,
     unreserved: bool,
+    /// The published version it runs; None: $LATEST.
+    pub version: Option<u32>,
+}
+
+impl Slot {
+    /// Runs published version `number` (its own code and configuration) instead of $LATEST; the
+    /// invocation still counts against the function's concurrency, as on Lambda.
+    pub fn run_version(&mut self, number: u32, spec: Arc<FunctionSpec>) {
+        self.version = Some(number);
+        self.spec = spec;
+    }
 }
 
 impl Drop for Slot {
@@ -171,7 +182,8 @@ impl SharedRegistry {
     }
 
     fn slot(self: &Arc<Self>, hold: Hold) -> Slot {
-        Slot { shared: self.clone(), spec: hold.spec, generation: hold.generation, unreserved: hold.unreserved }
+        let (spec, generation, unreserved) = (hold.spec, hold.generation, hold.unreserved);
+        Slot { shared: self.clone(), spec, generation, unreserved, version: None }
     }
 }
 
@@ -290,11 +302,13 @@ impl Registry {
     }
 
     /// Replaces a function's code or configuration, as Lambda updates one: its warm environments
-    /// are returned for the caller to end, busy ones end after their invocation.
+    /// of $LATEST are returned for the caller to end, busy ones end after their invocation
+    /// (published versions keep theirs).
     pub fn replace(&mut self, spec: FunctionSpec) -> Result<Vec<Arc<Environment>>, RegistryError> {
         let function = self.functions.get_mut(&spec.name).ok_or_else(|| RegistryError::NotFound(spec.name.clone()))?;
         function.spec = Arc::new(spec);
-        let idle = std::mem::take(&mut function.idle);
+        let (idle, published) = function.idle.drain(..).partition(|environment| environment.version.is_none());
+        function.idle = published;
         function.live.retain(|live| !idle.iter().any(|old| Arc::ptr_eq(old, live)));
         function.scaled_to = function.scaled_to.saturating_sub(idle.len() as u32);
         Ok(idle)
@@ -355,10 +369,11 @@ impl Registry {
         Ok(())
     }
 
-    /// A warm environment for the slot's function, if one is idle.
+    /// A warm environment of the slot's function and version, if one is idle.
     pub fn take_idle(&mut self, slot: &Slot) -> Option<Arc<Environment>> {
         let function = self.function_of(slot)?;
-        while let Some(environment) = function.idle.pop() {
+        while let Some(index) = function.idle.iter().rposition(|environment| environment.version == slot.version) {
+            let environment = function.idle.remove(index);
             if environment.is_alive() {
                 return Some(environment);
             }
@@ -388,8 +403,8 @@ impl Registry {
             return false;
         }
         match self.function_of(slot) {
-            // An environment of code or configuration since replaced does not serve again.
-            Some(function) if Arc::ptr_eq(&function.spec, &slot.spec) => {
+            // An environment of $LATEST's code or configuration since replaced does not serve again.
+            Some(function) if slot.version.is_some() || Arc::ptr_eq(&function.spec, &slot.spec) => {
                 function.idle.push(environment.clone());
                 true
             }

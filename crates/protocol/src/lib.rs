@@ -66,29 +66,52 @@ pub const REASON_CALLER_RATE: &str = "CallerRateLimitExceeded";
 
 /// A function reference as Lambda accepts it: a name, `name:qualifier`, a partial ARN
 /// (`account:function:name[:qualifier]`) or a full ARN
-/// (`arn:aws:lambda:region:account:function:name[:qualifier]`).
-#[derive(Debug, PartialEq, Eq)]
+/// (`arn:aws:lambda:region:account:function:name[:qualifier]`), with the partition, region and
+/// account it names, if any.
+#[derive(Debug, Default, PartialEq, Eq)]
 pub struct FunctionRef<'a> {
     pub name: &'a str,
     pub qualifier: Option<&'a str>,
+    pub partition: Option<&'a str>,
+    pub region: Option<&'a str>,
+    pub account: Option<&'a str>,
 }
 
 impl<'a> FunctionRef<'a> {
     pub fn parse(reference: &'a str) -> Option<Self> {
         let parts: Vec<&str> = reference.split(':').collect();
-        let (name, qualifier) = match parts.as_slice() {
-            [name] => (*name, None),
-            [name, qualifier] => (*name, Some(*qualifier)),
-            [_account, "function", name] => (*name, None),
-            [_account, "function", name, qualifier] => (*name, Some(*qualifier)),
-            ["arn", _partition, "lambda", _region, _account, "function", name] => (*name, None),
-            ["arn", _partition, "lambda", _region, _account, "function", name, qualifier] => (*name, Some(*qualifier)),
+        let (name, qualifier, partition, region, account) = match parts.as_slice() {
+            [name] => (*name, None, None, None, None),
+            [name, qualifier] => (*name, Some(*qualifier), None, None, None),
+            [account, "function", name] => (*name, None, None, None, Some(*account)),
+            [account, "function", name, qualifier] => (*name, Some(*qualifier), None, None, Some(*account)),
+            ["arn", partition, "lambda", region, account, "function", name, rest @ ..] if rest.len() <= 1 => {
+                (*name, rest.first().copied(), Some(*partition), Some(*region), Some(*account))
+            }
             _ => return None,
         };
-        if !is_valid_function_name(name) || qualifier.is_some_and(|q| !is_valid_qualifier(q)) {
+        let account_ok = account.is_none_or(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()));
+        let partition_ok = partition.is_none_or(|p| p.starts_with("aws"));
+        if !is_valid_function_name(name)
+            || qualifier.is_some_and(|q| !is_valid_qualifier(q))
+            || !account_ok
+            || !partition_ok
+            || region.is_some_and(str::is_empty)
+        {
             return None;
         }
-        Some(Self { name, qualifier })
+        Some(Self { name, qualifier, partition, region, account })
+    }
+}
+
+/// The partition of a region's ARNs: `aws`, `aws-cn` (China) or `aws-us-gov` (GovCloud).
+pub fn partition_of(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
     }
 }
 
@@ -109,18 +132,28 @@ mod tests {
 
     #[test]
     fn function_references_in_every_form_name_the_function() {
-        let plain = FunctionRef { name: "f", qualifier: None };
-        let qualified = FunctionRef { name: "f", qualifier: Some("live") };
+        let plain = FunctionRef { name: "f", ..Default::default() };
+        let qualified = FunctionRef { name: "f", qualifier: Some("live"), ..Default::default() };
         assert_eq!(FunctionRef::parse("f"), Some(plain));
         assert_eq!(FunctionRef::parse("f:live"), Some(qualified));
-        assert_eq!(FunctionRef::parse("123456789012:function:f").unwrap().name, "f");
-        let arn = FunctionRef::parse("arn:aws:lambda:us-east-1:123456789012:function:f:7").unwrap();
+        let partial = FunctionRef::parse("123456789012:function:f").unwrap();
+        assert_eq!((partial.name, partial.account), ("f", Some("123456789012")));
+        let arn = FunctionRef::parse("arn:aws-cn:lambda:cn-north-1:123456789012:function:f:7").unwrap();
         assert_eq!((arn.name, arn.qualifier), ("f", Some("7")));
+        assert_eq!(
+            (arn.partition, arn.region, arn.account),
+            (Some("aws-cn"), Some("cn-north-1"), Some("123456789012"))
+        );
+        assert_eq!(partition_of("cn-north-1"), "aws-cn");
+        assert_eq!(partition_of("us-gov-west-1"), "aws-us-gov");
+        assert_eq!(partition_of("eu-west-1"), "aws");
     }
 
     #[test]
     fn malformed_references_are_refused() {
-        for bad in ["", "a b", "f:", "arn:aws:s3:::bucket", "f:x:y:z:w", &"n".repeat(65)] {
+        let short_account = "arn:aws:lambda:us-east-1:1234:function:f";
+        let not_aws = "arn:gcp:lambda:us-east-1:123456789012:function:f";
+        for bad in ["", "a b", "f:", "arn:aws:s3:::bucket", "f:x:y:z:w", &"n".repeat(65), short_account, not_aws] {
             assert_eq!(FunctionRef::parse(bad), None, "{bad:?}");
         }
     }

@@ -108,6 +108,19 @@ impl ControlPlane {
         run(py, self.calls.set_reserved_concurrency(name, reserved)).map_err(IntoPyErr::into_py_err)
     }
 
+    /// Publishes $LATEST as a version and returns its number (the last one if nothing changed);
+    /// with `code_sha256`, only if $LATEST's code is still that.
+    #[pyo3(signature = (name, *, code_sha256=None))]
+    fn publish_version(&self, py: Python<'_>, name: &str, code_sha256: Option<String>) -> PyResult<String> {
+        run(py, self.calls.publish_version(name, code_sha256)).map_err(IntoPyErr::into_py_err)
+    }
+
+    /// Points alias `alias` at `version` alone, creating it if needed; returns the version it
+    /// pointed at before, or None if it was created.
+    fn set_alias(&self, py: Python<'_>, name: &str, alias: &str, version: &str) -> PyResult<Option<String>> {
+        run(py, self.calls.set_alias(name, alias, version)).map_err(IntoPyErr::into_py_err)
+    }
+
     fn delete_function(&self, py: Python<'_>, name: &str) -> PyResult<()> {
         run(py, self.calls.delete_function(name)).map_err(IntoPyErr::into_py_err)
     }

@@ -1,0 +1,262 @@
+//! The control-plane calls of versions and aliases, as Lambda serves them: PublishVersion,
+//! ListVersionsByFunction, CreateAlias, GetAlias, UpdateAlias, DeleteAlias and ListAliases.
+
+use std::sync::Arc;
+
+use hyper::StatusCode;
+use serde_json::{json, Value};
+
+use super::control_api::{configuration_document, ControlError};
+use super::http::{json_response, response, HttpResponse};
+use super::versions::{Alias, LATEST};
+use super::Emulator;
+
+/// Lambda's pattern for alias names: not a version number.
+const ALIAS_PATTERN: &str = "(?!^[0-9]+$)([a-zA-Z0-9-_]+)";
+
+pub async fn publish(
+    emulator: &Arc<Emulator>,
+    name: &str,
+    body: Result<Value, ControlError>,
+) -> Result<HttpResponse, ControlError> {
+    let body = body?;
+    let text = |field| body.get(field).and_then(Value::as_str);
+    let number = emulator.publish_version(name, text("Description"), text("CodeSha256")).await?;
+    let (spec, deployment, version) = emulator.version_record(name, Some(&number.to_string()))?;
+    let document = configuration_document(emulator, &spec, &deployment, version, Some(&number.to_string()));
+    Ok(json_response(StatusCode::CREATED, &[], &document))
+}
+
+/// ListVersionsByFunction: $LATEST, then each published version (all in one page).
+pub fn list_versions(emulator: &Arc<Emulator>, name: &str) -> Result<HttpResponse, ControlError> {
+    let latest = emulator.spec(name).map_err(|_| ControlError::not_found(emulator, name))?;
+    let mut versions = vec![configuration_document(emulator, &latest, &emulator.deployment(name), None, Some(LATEST))];
+    if let Some(function) = emulator.published().get(name) {
+        versions.extend(function.versions.iter().map(|(number, version)| {
+            configuration_document(
+                emulator,
+                &version.spec,
+                &version.deployment,
+                Some(*number),
+                Some(&number.to_string()),
+            )
+        }));
+    }
+    Ok(json_response(StatusCode::OK, &[], &json!({"Versions": versions})))
+}
+
+pub fn create_alias(
+    emulator: &Arc<Emulator>,
+    name: &str,
+    body: Result<Value, ControlError>,
+) -> Result<HttpResponse, ControlError> {
+    let body = body?;
+    let alias_name = body.get("Name").and_then(Value::as_str).unwrap_or_default();
+    check_alias_name(alias_name)?;
+    let version = body.get("FunctionVersion").and_then(Value::as_str).unwrap_or_default();
+    check_function(emulator, name)?;
+    let mut published = emulator.published();
+    let function = published.entry(name.to_owned()).or_default();
+    check_version(emulator, name, function, version)?;
+    let alias = Alias {
+        version: version.to_owned(),
+        description: body.get("Description").and_then(Value::as_str).unwrap_or_default().to_owned(),
+        additional: routing(emulator, name, function, version, body.get("RoutingConfig"))?,
+        revision_id: uuid::Uuid::new_v4().to_string(),
+    };
+    if function.aliases.contains_key(alias_name) {
+        let arn = alias_arn(emulator, name, alias_name);
+        return Err(ControlError::new(
+            StatusCode::CONFLICT,
+            "ResourceConflictException",
+            format!("Alias already exists: {arn}"),
+        ));
+    }
+    let document = alias_document(emulator, name, alias_name, &alias);
+    function.aliases.insert(alias_name.to_owned(), alias);
+    Ok(json_response(StatusCode::CREATED, &[], &document))
+}
+
+pub fn get_alias(emulator: &Arc<Emulator>, name: &str, alias_name: &str) -> Result<HttpResponse, ControlError> {
+    check_function(emulator, name)?;
+    let published = emulator.published();
+    let alias = published
+        .get(name)
+        .and_then(|f| f.aliases.get(alias_name))
+        .ok_or_else(|| no_alias(emulator, name, alias_name))?;
+    Ok(json_response(StatusCode::OK, &[], &alias_document(emulator, name, alias_name, alias)))
+}
+
+/// UpdateAlias: what the body names changes; an empty RoutingConfig ends the routing.
+pub fn update_alias(
+    emulator: &Arc<Emulator>,
+    name: &str,
+    alias_name: &str,
+    body: Result<Value, ControlError>,
+) -> Result<HttpResponse, ControlError> {
+    let body = body?;
+    check_function(emulator, name)?;
+    let mut published = emulator.published();
+    let function = published.get_mut(name).ok_or_else(|| no_alias(emulator, name, alias_name))?;
+    let current = function.aliases.get(alias_name).ok_or_else(|| no_alias(emulator, name, alias_name))?.clone();
+    if body.get("RevisionId").and_then(Value::as_str).is_some_and(|given| given != current.revision_id) {
+        return Err(ControlError::new(
+            StatusCode::PRECONDITION_FAILED,
+            "PreconditionFailedException",
+            "The Revision Id provided does not match the latest Revision Id. \
+             Call the GetFunction/GetAlias API to retrieve the latest Revision Id",
+        ));
+    }
+    let version = body.get("FunctionVersion").and_then(Value::as_str).unwrap_or(&current.version).to_owned();
+    check_version(emulator, name, function, &version)?;
+    let additional = match body.get("RoutingConfig") {
+        Some(routing_config) => routing(emulator, name, function, &version, Some(routing_config))?,
+        None => current.additional.filter(|(other, _)| other.to_string() != version),
+    };
+    let alias = Alias {
+        description: body.get("Description").and_then(Value::as_str).map_or(current.description, str::to_owned),
+        version,
+        additional,
+        revision_id: uuid::Uuid::new_v4().to_string(),
+    };
+    let document = alias_document(emulator, name, alias_name, &alias);
+    function.aliases.insert(alias_name.to_owned(), alias);
+    Ok(json_response(StatusCode::OK, &[], &document))
+}
+
+pub fn delete_alias(emulator: &Arc<Emulator>, name: &str, alias_name: &str) -> Result<HttpResponse, ControlError> {
+    check_function(emulator, name)?;
+    let removed = emulator.published().get_mut(name).and_then(|f| f.aliases.remove(alias_name));
+    removed.ok_or_else(|| no_alias(emulator, name, alias_name))?;
+    Ok(response(StatusCode::NO_CONTENT, &[], Default::default()))
+}
+
+/// ListAliases, of one version if `function_version` is given (all in one page).
+pub fn list_aliases(
+    emulator: &Arc<Emulator>,
+    name: &str,
+    function_version: Option<&str>,
+) -> Result<HttpResponse, ControlError> {
+    check_function(emulator, name)?;
+    let published = emulator.published();
+    let aliases: Vec<Value> = published
+        .get(name)
+        .map(|function| {
+            function
+                .aliases
+                .iter()
+                .filter(|(_, alias)| function_version.is_none_or(|version| alias.version == version))
+                .map(|(alias_name, alias)| alias_document(emulator, name, alias_name, alias))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(json_response(StatusCode::OK, &[], &json!({"Aliases": aliases})))
+}
+
+fn alias_arn(emulator: &Emulator, name: &str, alias_name: &str) -> String {
+    format!("{}:{alias_name}", emulator.function_arn(name))
+}
+
+fn alias_document(emulator: &Emulator, name: &str, alias_name: &str, alias: &Alias) -> Value {
+    let mut document = json!({
+        "AliasArn": alias_arn(emulator, name, alias_name),
+        "Name": alias_name,
+        "FunctionVersion": alias.version,
+        "Description": alias.description,
+        "RevisionId": alias.revision_id,
+    });
+    if let Some((other, weight)) = alias.additional {
+        document["RoutingConfig"] = json!({"AdditionalVersionWeights": {other.to_string(): weight}});
+    }
+    document
+}
+
+fn no_alias(emulator: &Emulator, name: &str, alias_name: &str) -> ControlError {
+    let arn = alias_arn(emulator, name, alias_name);
+    ControlError::new(StatusCode::NOT_FOUND, "ResourceNotFoundException", format!("Cannot find alias arn: {arn}"))
+}
+
+fn check_function(emulator: &Emulator, name: &str) -> Result<(), ControlError> {
+    if emulator.exists(name) {
+        Ok(())
+    } else {
+        Err(ControlError::not_found(emulator, name))
+    }
+}
+
+fn check_alias_name(alias_name: &str) -> Result<(), ControlError> {
+    let allowed = alias_name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let number = alias_name.bytes().all(|b| b.is_ascii_digit());
+    if !(1..=128).contains(&alias_name.len()) || !allowed || number {
+        return Err(ControlError::validation(format!(
+            "1 validation error detected: Value '{alias_name}' at 'name' failed to satisfy constraint: \
+             Member must satisfy regular expression pattern: {ALIAS_PATTERN}"
+        )));
+    }
+    Ok(())
+}
+
+/// An alias's version: $LATEST or one that is published.
+fn check_version(
+    emulator: &Emulator,
+    name: &str,
+    function: &super::versions::Published,
+    version: &str,
+) -> Result<(), ControlError> {
+    if version == LATEST {
+        return Ok(());
+    }
+    let number: u32 = version.parse().map_err(|_| {
+        ControlError::validation(format!(
+            "1 validation error detected: Value '{version}' at 'functionVersion' failed to satisfy constraint: \
+             Member must satisfy regular expression pattern: (\\$LATEST|[0-9]+)"
+        ))
+    })?;
+    if !function.versions.contains_key(&number) {
+        return Err(ControlError::not_found(emulator, &format!("{name}:{version}")));
+    }
+    Ok(())
+}
+
+/// RoutingConfig.AdditionalVersionWeights, checked as Lambda checks it: at most one other
+/// published version, weighted 0 to 1, beside a primary version that is not $LATEST.
+fn routing(
+    emulator: &Emulator,
+    name: &str,
+    function: &super::versions::Published,
+    version: &str,
+    routing_config: Option<&Value>,
+) -> Result<Option<(u32, f64)>, ControlError> {
+    let weights = routing_config.and_then(|config| config.get("AdditionalVersionWeights")).and_then(Value::as_object);
+    let Some(weights) = weights.filter(|weights| !weights.is_empty()) else { return Ok(None) };
+    if weights.len() > 1 {
+        return Err(ControlError::invalid("Number of items in AdditionalVersionWeights cannot be greater than 1"));
+    }
+    let (other, weight) = weights.iter().next().expect("one weight");
+    let shown = format!("{{{other}={weight}}}");
+    let weight = weight.as_f64().filter(|weight| (0.0..=1.0).contains(weight)).ok_or_else(|| {
+        ControlError::validation(format!(
+            "1 validation error detected: Value '{shown}' at 'routingConfig.additionalVersionWeights' failed to \
+             satisfy constraint: Map value must satisfy constraint: [Member must have value less than or equal to \
+             1.0, Member must have value greater than or equal to 0.0]"
+        ))
+    })?;
+    let number: u32 = other.parse().map_err(|_| {
+        ControlError::validation(format!(
+            "1 validation error detected: Value '{shown}' at 'routingConfig.additionalVersionWeights' failed to \
+             satisfy constraint: Map keys must satisfy constraint: [Member must have length less than or equal to \
+             1024, Member must have length greater than or equal to 1, Member must satisfy regular expression \
+             pattern: [0-9]+]"
+        ))
+    })?;
+    if other == version {
+        return Err(ControlError::invalid(format!(
+            "Invalid function version {version}. Function version {version} is already included in routing configuration."
+        )));
+    }
+    if version == LATEST {
+        return Err(ControlError::invalid("$LATEST is not supported for an alias pointing to more than 1 version"));
+    }
+    check_version(emulator, name, function, other)?;
+    Ok(Some((number, weight)))
+}
