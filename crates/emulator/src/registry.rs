@@ -584,7 +584,7 @@ mod tests {
                 payload: Default::default(),
                 client_context: None,
                 function_arn: String::new(),
-                executed_version: String::new(),
+                version: None,
             })
         };
         for _ in 0..5 {
