@@ -318,6 +318,9 @@ impl Dispatcher {
         if let Some(entry) = journal.as_ref().filter(|_| !over_cap) {
             entry.record(&result);
         }
+        // Let go of the journal before the job counts finished: whoever waited for the executor
+        // may open the file next (`lambda-executor journal`), and it is held exclusively.
+        drop(journal);
         let report = result.as_ref().ok().and_then(|invoked| invoked.log_tail.as_deref()).and_then(report_line::parse);
         if !over_cap {
             self.stats.lock().unwrap().record(Outcome {
