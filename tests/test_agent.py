@@ -20,6 +20,7 @@ from lambda_executor import (
     remote,
 )
 from lambda_executor.bundle import AGENT_HANDLER, stage
+from lambda_executor.cli import main
 
 
 @pytest.fixture(scope="module")
@@ -288,23 +289,26 @@ def test_with_buffersize_a_bad_event_is_raised_after_the_calls_before_it(agent, 
         next(results)
 
 
-def test_a_chunked_map_resumes_from_its_journal(local, deployed, mathwork, tmp_path):
+def test_a_chunked_map_resumes_from_its_journal_which_counts_its_calls(local, deployed, mathwork, tmp_path, capsys):
     local.add_function("agent", AGENT_HANDLER, deployed)
     journal = tmp_path / "run.db"
-    divisors = [1, 1, 0, 1, 1, 1, 1]
-    with LambdaExecutor(endpoint_url=local.endpoint_url, agent="agent", journal=journal) as executor:
-        first = executor.map(mathwork.quotient, range(7), divisors, chunksize=3)
-        assert [next(first), next(first)] == [[0, 0], [1, 0]]
-        with pytest.raises(ZeroDivisionError):
-            next(first)
-    with LambdaExecutor(endpoint_url=local.endpoint_url, agent="agent", journal=journal) as executor:
-        again = executor.map(mathwork.quotient, range(7), [1] * 7, chunksize=3)
-        assert list(again) == [[i, 0] for i in range(7)]
-        resumed = executor.map(mathwork.quotient, range(7), divisors, chunksize=3)
-        assert [next(resumed), next(resumed)] == [[0, 0], [1, 0]]
-        with pytest.raises(ZeroDivisionError):
-            next(resumed)
-        assert executor.stats().from_journal == 3, "each chunk is one invocation in the journal"
+    divisors = [1, 1, 1, 1, 1, 1, 0]  # the last call fails: every chunk has run when it is reached
+
+    def run():
+        with LambdaExecutor(endpoint_url=local.endpoint_url, agent="agent", journal=journal) as executor:
+            results = executor.map(mathwork.quotient, range(7), divisors, chunksize=3)
+            assert [next(results) for _ in range(6)] == [[i, 0] for i in range(6)]
+            with pytest.raises(ZeroDivisionError):
+                next(results)
+            return executor.stats()
+
+    assert run().from_journal == 0
+    assert run().from_journal == 3, "each chunk is one invocation in the journal, its failed call with it"
+    assert local.stats("agent")["invocations"] == 3
+    assert main(["journal", str(journal), "--calls"]) == 0
+    shown = capsys.readouterr().out
+    assert f"{journal}: 3 invocations of 1 functions" in shown
+    assert "calls in chunks: 7 in 3 succeeded invocations, 1 of them failed" in shown
 
 
 def test_the_progress_bar_counts_calls_and_the_invocations_that_carried_them(agent, mathwork, capsys):

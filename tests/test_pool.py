@@ -110,8 +110,8 @@ def test_map_chooses_the_chunksize_as_multiprocessing_does(pool_of, local, mathw
         assert local.stats("agent")["invocations"] == 8
         assert pool.map(mathwork.add, []) == []
         assert pool.map(mathwork.add, [5]) == [5]
-        stats = pool._executor.stats()
-        assert (stats.chunks, stats.chunked_calls) == (8, 100), "a single call is not a chunk"
+        stats = pool.stats()
+        assert (stats.invocations, stats.chunks, stats.chunked_calls) == (9, 8, 100), "a single call is not a chunk"
         with pytest.raises(ValueError, match="chunksize"):
             pool.map(mathwork.add, [1], chunksize=0)
 

@@ -4,9 +4,11 @@ import path, so `LambdaExecutor(agent="my-function").submit(mypackage.work, 1, x
 
 The event is JSON: ``{"call": "package.module:function", "args": [...], "kwargs": {...}}``; the
 result is the function's JSON result. A chunk of calls of one function is
-``{"call": "package.module:function", "chunk": [[args, kwargs], ...]}``: the agent makes them in
-order and answers ``{"chunk": [{"result": ...} or {"error": {"errorType", "errorMessage",
-"stackTrace"}}, ...]}``, one entry per call, so that one call's exception fails that call alone.
+``{"call": "package.module:function", "chunk": [[args, kwargs], ...], "args": null}`` (the null is
+for agents older than chunks, which refuse it rather than call with no arguments): the agent
+makes them in order and answers ``{"chunk": [{"result": ...} or {"error": {"errorType",
+"errorMessage", "stackTrace"}}, ...]}``, one entry per call, so that one call's exception fails
+that call alone.
 Arguments or results larger than ``compress_over`` bytes of JSON travel zlib-compressed
 (``{"call": ..., "lambda_executor.zlib": "<base64>"}``, the base64 holding the rest of the event,
 or the whole result), which the client and the agent undo on their side. Nothing is ever

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, Callable, Optional
 
 from .executor import DEFAULT_MAX_WORKERS, ChunkFuture, LambdaExecutor, LambdaFuture
+from .stats import Stats
 
 RUN, CLOSE, TERMINATE = "RUN", "CLOSE", "TERMINATE"
 
@@ -171,6 +172,10 @@ class LambdaPool:
         self._check_running()
         futures = self._executor._submit_map(func, ((item,) for item in iterable), chunksize)
         return _CallResults(concurrent.futures.as_completed(futures))
+
+    def stats(self, **prices: float) -> Stats:
+        """The pool's invocations so far, with the calls its chunks carried (LambdaExecutor.stats)."""
+        return self._executor.stats(**prices)
 
     def close(self) -> None:
         """No more work will be submitted; what was submitted still runs."""

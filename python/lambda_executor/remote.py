@@ -61,7 +61,9 @@ def encode_call(path: str, args: tuple, kwargs: dict, compress_over: Optional[in
 
 def encode_chunk(path: str, calls: list[tuple], compress_over: Optional[int]) -> dict:
     """The agent's event for `path(*args)` for each args of `calls`, made in order in one invocation."""
-    return _envelope(path, {"chunk": [[list(args), {}] for args in calls]}, compress_over)
+    # "args": None makes an agent older than chunks refuse the event ("'args' must be a list")
+    # rather than call the function once without arguments.
+    return _envelope(path, {"chunk": [[list(args), {}] for args in calls], "args": None}, compress_over)
 
 
 def _envelope(path: str, call: dict, compress_over: Optional[int]) -> dict:
