@@ -17,8 +17,11 @@ function whose scaling limit is 300 environments per 10 s (a LocalLambda of its 
 floor: about 7.3 s). LocalLambda's scaling limit is off elsewhere: those scenarios model an account
 whose environments are already warm. With a resume
 journal: (a) and (e) again (echo_journal, million_journal: the rate kept and the file's size), and
-(resumed) a map of 100,000 results all in the journal, returned without sending. Not part of the
-tests.
+(resumed) a map of 100,000 results all in the journal, returned without sending. Through the
+agent: (agent) 100,000 calls of a trivial Python function (tests/agent_code/mathwork.py's add) run
+by real agents under awslambdaric, 16 in flight: LambdaExecutor.map with chunksize=1, LambdaPool.map
+with the chunksize it chooses, and boto3 + threads sending the agent's events one by one, each
+with the invocations it took. Not part of the tests.
 """
 
 import argparse
@@ -31,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 ENV = dict(
     os.environ,
@@ -43,6 +47,7 @@ ENV = dict(
 )
 RUST = "aws-sdk-lambda (Rust)"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+AGENT_CODE = os.path.join(ROOT, "tests", "agent_code")
 FUNCTION_EVENT = {
     "echo": ("echo", {}),
     "in_flight": ("echo", {"sleep_ms": 2000}),
@@ -55,6 +60,7 @@ FUNCTION_EVENT = {
     "echo_journal": ("echo", {}),
     "million_journal": ("echo", {}),
     "resumed": ("echo", {}),
+    "agent": ("agent", {}),
 }
 JOURNALED = ("echo_journal", "million_journal", "resumed")
 # The least time each throttled scenario can take, in seconds: (c) 20 rounds of 0.5 s; (paced)
@@ -65,8 +71,37 @@ STREAMED = ("million", "million_journal", "resumed")
 
 
 def events(scenario, calls):
+    if scenario == "agent":  # the agent's event for mathwork.add(i, i)
+        return ({"call": "mathwork:add", "args": [i, i]} for i in range(calls))
     _, event = FUNCTION_EVENT[scenario]
     return (dict(event, i=i) for i in range(calls))
+
+
+def answered_right(scenario, event, result):
+    """Whether an invocation's result is the one its event asks for."""
+    return result == 2 * event["args"][0] if scenario == "agent" else result.get("i") == event["i"]
+
+
+def run_agent_client(client, endpoint, calls, workers):
+    """(agent) through lambda-executor: (calls right, seconds' start, extra figures)."""
+    sys.path.insert(0, AGENT_CODE)
+    from lambda_executor import LambdaExecutor, LambdaPool
+    from mathwork import add
+
+    numbers = range(calls)
+    with LambdaExecutor(max_workers=workers, endpoint_url=endpoint) as warming:
+        warming.warm("agent", workers)  # every client meets warm environments
+    if client == "LambdaExecutor":  # chunksize=1: an invocation per call
+        with LambdaExecutor(max_workers=workers, endpoint_url=endpoint, agent="agent") as executor:
+            started = time.perf_counter()
+            ok = sum(result == 2 * i for i, result in enumerate(executor.map(add, numbers, numbers)))
+            stats = executor.stats()
+    else:  # LambdaPool: map's chosen chunksize
+        with LambdaPool(workers, function="agent", endpoint_url=endpoint) as pool:
+            started = time.perf_counter()
+            ok = sum(result == 2 * i for i, result in enumerate(pool.starmap(add, zip(numbers, numbers))))
+            stats = pool.stats()
+    return ok, started, {"invocations": stats.invocations}
 
 
 def run_client(client, scenario, endpoint, calls, workers):
@@ -74,7 +109,9 @@ def run_client(client, scenario, endpoint, calls, workers):
     function, _ = FUNCTION_EVENT[scenario]
     extra = {}
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    if client == "LambdaExecutor":
+    if scenario == "agent" and client in ("LambdaExecutor", "LambdaPool"):
+        ok, started, extra = run_agent_client(client, endpoint, calls, workers)
+    elif client == "LambdaExecutor":
         from lambda_executor import LambdaExecutor
 
         journal = os.path.join(tempfile.mkdtemp(prefix="bench-journal-"), "run.db") if scenario in JOURNALED else None
@@ -122,7 +159,7 @@ def run_client(client, scenario, endpoint, calls, workers):
             try:
                 response = lambda_client.invoke(FunctionName=function, Payload=json.dumps(event))
                 result = json.loads(response["Payload"].read())
-                return result.get("i") == event["i"], response["ResponseMetadata"]["RetryAttempts"]
+                return answered_right(scenario, event, result), response["ResponseMetadata"]["RetryAttempts"]
             except Exception as error:  # noqa: BLE001 - counted as a failure
                 return False, throttles_of_failure(error)
 
@@ -130,8 +167,9 @@ def run_client(client, scenario, endpoint, calls, workers):
         with ThreadPoolExecutor(workers) as pool:
             outcomes = list(pool.map(call, events(scenario, calls)))
         ok = sum(right for right, _ in outcomes)
+        extra = {"invocations": calls} if scenario == "agent" else {}
         # Every retry in the throttled scenarios is a throttle: nothing else fails there.
-        extra = {"throttled_attempts": sum(retries for _, retries in outcomes)}
+        extra["throttled_attempts"] = sum(retries for _, retries in outcomes)
     elapsed = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
     failed = calls - ok
@@ -193,7 +231,7 @@ def tls_identity(folder):
     return str(folder / "ca.pem"), str(folder / "server.pem"), str(folder / "server.key")
 
 
-def serve_local(in_flight, tls=None, options=None):
+def serve_local(in_flight, tls=None, options=None, agent=None):
     """LocalLambda in a process of its own; returns (process, endpoint). By default its functions
     are those of every scenario but (scaling), and environments are taken as warm (no scaling
     limit)."""
@@ -211,6 +249,8 @@ def serve_local(in_flight, tls=None, options=None):
     ]
     if tls:
         command += ["--tls-cert", tls[0], "--tls-key", tls[1]]
+    if agent:  # the agent, with the code it calls, as deploy bundles them
+        command += ["--function", "agent", "lambda_executor.agent.handler", agent]
     server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=ENV)
     return server, server.stdout.readline().rsplit(" ", 1)[1].strip()
 
@@ -257,7 +297,11 @@ def main():
             return print_table(json.load(file))
     scale = 10 if args.quick else 1
     echo_calls, peer_calls, in_flight = 20000 // scale, 3000 // scale, 10000 // scale
-    server, endpoint = serve_local(in_flight)
+    from lambda_executor.bundle import stage
+
+    agent_folder = tempfile.mkdtemp(prefix="bench-agent-")
+    stage([Path(AGENT_CODE, "mathwork.py")], Path(agent_folder))
+    server, endpoint = serve_local(in_flight, agent=agent_folder)
     # (b-tls): the same calls over https to LocalLambda with a CA of its own, as users meet Lambda.
     tls_folder = tempfile.mkdtemp(prefix="bench-tls-")
     ca, certificate, key = tls_identity(tls_folder)
@@ -280,6 +324,7 @@ def main():
         + [("LambdaExecutor", "echo_journal", echo_calls, 64)]
         + [("LambdaExecutor", "million_journal", 1_000_000 // scale, 64)]
         + [("LambdaExecutor", "resumed", 100_000 // scale, 64)]
+        + [(client, "agent", 100_000 // scale, 16) for client in ("LambdaExecutor", "LambdaPool", "boto3 tuned")]
     )
     rust_plan = [
         (endpoint, echo_calls, 64, 0, "echo", ENV),
@@ -332,6 +377,7 @@ def main():
             process.terminate()
             process.wait()
         shutil.rmtree(tls_folder, ignore_errors=True)
+        shutil.rmtree(agent_folder, ignore_errors=True)
     with open(args.json, "w") as file:
         json.dump(rows, file, indent=1)
     print_table(rows)
@@ -365,10 +411,13 @@ def print_table(rows):
         "payload_5mb",
         "million",
         *JOURNALED,
+        "agent",
     ):
         group = [row for row in rows if row.get("scenario") == scenario]
         ran = [row for row in group if "error" not in row]
-        best_peer = max((row["per_s"] for row in ran if row["client"] not in ("LambdaExecutor", RUST)), default=None)
+        best_peer = max(
+            (row["per_s"] for row in ran if row["client"] not in ("LambdaExecutor", "LambdaPool", RUST)), default=None
+        )
         ceiling = next((row["per_s"] for row in ran if row["client"] == RUST), None)
         for row in group:
             ours = row["client"] == "LambdaExecutor" and "error" not in row
@@ -408,6 +457,20 @@ def print_table(rows):
                 f"journal; peak {with_journal['peak_rss_mb']} MB (without: {without['peak_rss_mb']} MB); "
                 f"journal file {with_journal['journal_mb']} MB"
             )
+    agent = {row["client"]: row for row in rows if row.get("scenario") == "agent" and "error" not in row}
+    if agent:
+        print(
+            "agent: "
+            + "; ".join(
+                f"{name} {agent[client]['per_s']:,} calls/s in {agent[client]['invocations']:,} invocations"
+                for client, name in (
+                    ("LambdaExecutor", "chunksize=1"),
+                    ("LambdaPool", "LambdaPool.map's chosen chunksize"),
+                    ("boto3 tuned", "boto3 + threads one by one"),
+                )
+                if client in agent
+            )
+        )
     if "resumed" in ours:
         resumed = ours["resumed"]
         print(f"resumed: {resumed['from_journal']:,} results from the journal at {resumed['per_s']:,}/s, none sent")

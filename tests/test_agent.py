@@ -11,8 +11,16 @@ from pathlib import Path
 
 import pytest
 from helpers import AGENT_CODE
-from lambda_executor import WARM_EVENT, FunctionError, LambdaExecutor, PayloadTooLargeError, remote
+from lambda_executor import (
+    WARM_EVENT,
+    FunctionError,
+    InvocationError,
+    LambdaExecutor,
+    PayloadTooLargeError,
+    remote,
+)
 from lambda_executor.bundle import AGENT_HANDLER, stage
+from lambda_executor.cli import main
 
 
 @pytest.fixture(scope="module")
@@ -179,3 +187,133 @@ def test_a_remote_built_in_exception_is_caught_as_it_and_as_a_function_error(age
         agent.submit(mathwork.fail, "no good").result()
     assert type(raised.value) is FunctionError
     assert type(FunctionError("SystemExit", "bye")) is FunctionError
+
+
+def test_a_chunked_map_returns_what_one_call_per_invocation_returns(agent, local, mathwork):
+    numbers = list(range(95))
+    one_by_one = list(agent.map(mathwork.add, numbers, numbers))
+    assert local.stats("agent")["invocations"] == 95
+    for chunksize in (2, 10, 94, 95, 1000):
+        sent_before = local.stats("agent")["invocations"]
+        assert list(agent.map(mathwork.add, numbers, numbers, chunksize=chunksize)) == one_by_one
+        assert local.stats("agent")["invocations"] - sent_before == -(-95 // chunksize)
+    # A plain function's map ignores chunksize, as ThreadPoolExecutor's does.
+    local.add_synthetic("echo")
+    assert list(agent.map("echo", numbers[:5], chunksize=3)) == numbers[:5]
+    stats = agent.stats()
+    assert (stats.chunks, stats.chunked_calls, stats.chunked_call_failures) == (48 + 10 + 2 + 1 + 1, 95 * 5, 0)
+    assert "475 in 62 invocations, 0 failed" in str(stats)
+    with pytest.raises(ValueError, match="chunksize"):
+        agent.map(mathwork.add, numbers, chunksize=0)
+
+
+@pytest.mark.parametrize("zero_at", [0, 4, 9])
+def test_a_failing_call_fails_alone_with_its_remote_traceback(agent, local, mathwork, zero_at):
+    divisors = [1] * 10
+    divisors[zero_at] = 0
+    results = agent.map(mathwork.quotient, range(10), divisors, chunksize=5)
+    for i in range(zero_at):
+        assert next(results) == [i, 0]
+    with pytest.raises(ZeroDivisionError) as raised:
+        next(results)
+    error = raised.value
+    assert isinstance(error, FunctionError) and error.error_type == "ZeroDivisionError"
+    assert error.function == "agent" and error.request_id
+    assert any("mathwork.py" in line and "quotient" in line for line in error.stack_trace)
+    assert not any("agent.py" in line for line in error.stack_trace), "the trace starts in the user's code"
+    # The others ran: the invocation did not fail.
+    assert local.stats("agent")["errors"] == 0
+    assert agent.stats().chunked_call_failures == 1
+
+
+def test_a_result_json_cannot_carry_fails_its_own_call_only(agent, mathwork):
+    results = list(agent.map(mathwork.identity, [1, 2, 3], chunksize=3))
+    assert results == [1, 2, 3]
+    outcomes = agent.map(mathwork.unique, [[1], [2]], chunksize=2)
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        next(outcomes)
+
+
+def test_the_agent_refuses_malformed_chunks_as_a_whole(agent):
+    for chunk in ("not a list", [[1, {}]], [[[1], []]], [[[1]]], [[[1], {}], "x"], [{"args": [1]}]):
+        with pytest.raises(FunctionError) as raised:
+            agent.submit("agent", {"call": "mathwork:add", "chunk": chunk}).result()
+        assert raised.value.error_type == "AgentError" and "[args, kwargs]" in raised.value.error_message
+    packed = base64.b64encode(zlib.compress(b"[1, 2]")).decode()
+    with pytest.raises(FunctionError, match="must unpack to an object"):
+        agent.submit("agent", {"call": "mathwork:add", "lambda_executor.zlib": packed}).result()
+    # A chunk of calls to anything but the deployed code's functions is refused as a single call is.
+    with pytest.raises(FunctionError, match="not a module of the deployed code"):
+        agent.submit("agent", {"call": "os:getcwd", "chunk": [[[], {}]]}).result()
+    # The envelope as the client sends it, by hand: one answer per call, in order.
+    reply = agent.submit("agent", {"call": "mathwork:quotient", "chunk": [[[7, 2], {}], [[1], {"b": 0}]]}).result()
+    assert reply["chunk"][0] == {"result": [3, 1]}
+    assert reply["chunk"][1]["error"]["errorType"] == "ZeroDivisionError"
+
+
+def test_an_answer_that_is_not_the_chunks_fails_its_calls_with_a_clear_error(local, deployed, tmp_path, mathwork):
+    # An agent older than chunks calls the function once and returns one result.
+    (tmp_path / "old_agent.py").write_text("def handler(event, context):\n    return 42\n")
+    local.add_function("old-agent", "old_agent.handler", tmp_path)
+    with LambdaExecutor(endpoint_url=local.endpoint_url, agent="old-agent") as executor:
+        with pytest.raises(InvocationError, match="older than chunks") as raised:
+            list(executor.map(mathwork.add, [1, 2, 3], chunksize=3))
+    assert raised.value.error_code == "UnreadableResult" and raised.value.request_id
+
+
+def test_large_chunks_travel_compressed_both_ways(agent, local, mathwork):
+    texts = ["lambda " * 50_000 + str(i) for i in range(12)]  # 350 KB each, 4 MB in all
+    assert list(agent.map(mathwork.identity, texts, chunksize=12)) == texts
+    assert local.stats("agent")["invocations"] == 6, "a chunk holds at most 1 MiB of arguments"
+    # Three results of 3 MB: 9 MB of JSON together, sent back compressed in one invocation.
+    assert list(agent.map(mathwork.repeat, ["abc"] * 3, [1_000_000] * 3, chunksize=3)) == ["abc" * 1_000_000] * 3
+    assert local.stats("agent")["invocations"] == 7
+
+
+def test_a_chunk_over_the_limit_is_split_before_sending_and_a_call_over_it_refused(agent, local, mathwork):
+    blobs = [base64.b64encode(os.urandom(300_000)).decode() for _ in range(20)]  # 400 KB each, incompressible
+    assert list(agent.map(mathwork.length, blobs, chunksize=20)) == [400_000] * 20
+    assert local.stats("agent")["invocations"] == 10, "two calls (800 KB) to a chunk"
+    too_big = base64.b64encode(os.urandom(5_000_000)).decode()  # 6.7 MB alone, incompressible
+    with pytest.raises(PayloadTooLargeError, match="event 2 of the map"):
+        agent.map(mathwork.length, ["a", "b", too_big, "c"], chunksize=4)
+    with pytest.raises(TypeError, match=r"event 1 of the map: at \[0\]"):
+        agent.map(mathwork.length, ["a", {1, 2}], chunksize=4)
+    assert local.stats("agent")["invocations"] == 10, "nothing more was sent"
+
+
+def test_with_buffersize_a_bad_event_is_raised_after_the_calls_before_it(agent, mathwork):
+    results = agent.map(mathwork.add, [1, 2, 3, {4}, 5], buffersize=1, chunksize=2)
+    assert [next(results) for _ in range(3)] == [1, 2, 3]
+    with pytest.raises(TypeError, match="event 3 of the map"):
+        next(results)
+
+
+def test_a_chunked_map_resumes_from_its_journal_which_counts_its_calls(local, deployed, mathwork, tmp_path, capsys):
+    local.add_function("agent", AGENT_HANDLER, deployed)
+    journal = tmp_path / "run.db"
+    divisors = [1, 1, 1, 1, 1, 1, 0]  # the last call fails: every chunk has run when it is reached
+
+    def run():
+        with LambdaExecutor(endpoint_url=local.endpoint_url, agent="agent", journal=journal) as executor:
+            results = executor.map(mathwork.quotient, range(7), divisors, chunksize=3)
+            assert [next(results) for _ in range(6)] == [[i, 0] for i in range(6)]
+            with pytest.raises(ZeroDivisionError):
+                next(results)
+            return executor.stats()
+
+    assert run().from_journal == 0
+    assert run().from_journal == 3, "each chunk is one invocation in the journal, its failed call with it"
+    assert local.stats("agent")["invocations"] == 3
+    assert main(["journal", str(journal), "--calls"]) == 0
+    shown = capsys.readouterr().out
+    assert f"{journal}: 3 invocations of 1 functions" in shown
+    assert "calls in chunks: 7 in 3 succeeded invocations, 1 of them failed" in shown
+
+
+def test_the_progress_bar_counts_calls_and_the_invocations_that_carried_them(agent, mathwork, capsys):
+    divisors = [1] * 9 + [0]
+    with pytest.raises(ZeroDivisionError):
+        list(agent.map(mathwork.quotient, range(10), divisors, chunksize=5, progress=True))
+    err = capsys.readouterr().err
+    assert "10/10" in err and "failed=1" in err and "invocations=2" in err

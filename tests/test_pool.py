@@ -85,3 +85,62 @@ def test_a_pool_needs_its_agent_function_and_a_process():
         LambdaPool(4)
     with pytest.raises(ValueError, match="at least 1"):
         LambdaPool(0, function="agent")
+
+
+def test_every_map_returns_the_same_whatever_the_chunksize(pool_of, local, mathwork):
+    numbers = list(range(50))
+    with pool_of(3) as pool:
+        for chunksize in (1, 7, 50, 60):
+            assert pool.map(mathwork.add, numbers, chunksize) == numbers
+            assert pool.map_async(mathwork.add, numbers, chunksize).get(timeout=30) == numbers
+            assert pool.starmap(mathwork.add, zip(numbers, numbers), chunksize) == [2 * n for n in numbers]
+            assert pool.starmap_async(mathwork.add, [(n, 1) for n in numbers], chunksize).get(timeout=30) == [
+                n + 1 for n in numbers
+            ]
+            assert list(pool.imap(mathwork.add, numbers, chunksize)) == numbers
+            assert sorted(pool.imap_unordered(mathwork.add, numbers, chunksize)) == numbers
+        sent = local.stats("agent")["invocations"]
+        assert sent == 6 * (50 + 8 + 1 + 1)
+
+
+def test_map_chooses_the_chunksize_as_multiprocessing_does(pool_of, local, mathwork):
+    with pool_of(2) as pool:
+        # 100 calls, 2 processes: 100 / (4 x 2) = 12.5, so chunks of 13, 8 invocations.
+        assert pool.map(mathwork.add, range(100)) == list(range(100))
+        assert local.stats("agent")["invocations"] == 8
+        assert pool.map(mathwork.add, []) == []
+        assert pool.map(mathwork.add, [5]) == [5]
+        stats = pool.stats()
+        assert (stats.invocations, stats.chunks, stats.chunked_calls) == (9, 8, 100), "a single call is not a chunk"
+        with pytest.raises(ValueError, match="chunksize"):
+            pool.map(mathwork.add, [1], chunksize=0)
+
+
+@pytest.mark.parametrize("chunksize", [1, 4])
+def test_imap_raises_each_failed_call_in_its_turn_and_goes_on(pool_of, mathwork, chunksize):
+    numbers = [0, 1, 2, 4, 0, 5, 8, 10, 20, 0]  # failures first, in the middle and last
+    expected = ["failed" if n == 0 else 1 / n for n in numbers]
+
+    def outcomes(results, count):
+        seen = []
+        for _ in range(count):
+            try:
+                seen.append(next(results))
+            except ZeroDivisionError as error:
+                assert isinstance(error, FunctionError) and any("reciprocal" in line for line in error.stack_trace)
+                seen.append("failed")
+        with pytest.raises(StopIteration):
+            next(results)
+        return seen
+
+    with pool_of(2) as pool:
+        assert outcomes(pool.imap(mathwork.reciprocal, numbers, chunksize), len(numbers)) == expected
+        unordered = outcomes(pool.imap_unordered(mathwork.reciprocal, numbers, chunksize), len(numbers))
+        assert sorted(unordered, key=str) == sorted(expected, key=str)
+        # map raises a failed call's error, as multiprocessing does.
+        with pytest.raises(ZeroDivisionError):
+            pool.map(mathwork.reciprocal, numbers, chunksize)
+        errors = []
+        failing = pool.map_async(mathwork.reciprocal, numbers, chunksize, error_callback=errors.append)
+        failing.wait(timeout=30)
+        assert not failing.successful() and isinstance(errors[0], ZeroDivisionError)

@@ -3,11 +3,17 @@ import path, so `LambdaExecutor(agent="my-function").submit(mypackage.work, 1, x
 `mypackage.work(1, x=2)` in Lambda.
 
 The event is JSON: ``{"call": "package.module:function", "args": [...], "kwargs": {...}}``; the
-result is the function's JSON result. Arguments or results larger than ``compress_over`` bytes of
-JSON travel zlib-compressed (``{"call": ..., "lambda_executor.zlib": "<base64>"}``), which the
-client and the agent undo on their side. Nothing is ever unpickled, and only modules of the
-deployed code (under LAMBDA_TASK_ROOT) are imported. Standard library only: in Lambda this module
-runs without the rest of lambda_executor.
+result is the function's JSON result. A chunk of calls of one function is
+``{"call": "package.module:function", "chunk": [[args, kwargs], ...], "args": null}`` (the null is
+for agents older than chunks, which refuse it rather than call with no arguments): the agent
+makes them in order and answers ``{"chunk": [{"result": ...} or {"error": {"errorType",
+"errorMessage", "stackTrace"}}, ...]}``, one entry per call, so that one call's exception fails
+that call alone.
+Arguments or results larger than ``compress_over`` bytes of JSON travel zlib-compressed
+(``{"call": ..., "lambda_executor.zlib": "<base64>"}``, the base64 holding the rest of the event,
+or the whole result), which the client and the agent undo on their side. Nothing is ever
+unpickled, and only modules of the deployed code (under LAMBDA_TASK_ROOT) are imported. Standard
+library only: in Lambda this module runs without the rest of lambda_executor.
 """
 
 import base64
@@ -17,6 +23,7 @@ import inspect
 import json
 import os
 import sys
+import traceback
 import zlib
 from typing import Any
 
@@ -38,11 +45,51 @@ def handler(event, context):
     if not isinstance(event, dict) or not isinstance(event.get("call"), str):
         raise AgentError("the agent expects {'call': 'module:function', 'args': [...], 'kwargs': {...}}")
     call = unpack(event[COMPRESSED]) if COMPRESSED in event else event
+    if not isinstance(call, dict):
+        raise AgentError(f"'{COMPRESSED}' must unpack to an object")
+    compress_over = event.get("compress_over", DEFAULT_COMPRESS_OVER)
+    if "chunk" in call:
+        chunk = call["chunk"]
+        if not isinstance(chunk, list) or not all(_is_call(item) for item in chunk):
+            raise AgentError("'chunk' must be a list of [args, kwargs] pairs, args a list and kwargs an object")
+        return call_each(resolve(event["call"]), chunk, compress_over)
     args, kwargs = call.get("args", []), call.get("kwargs", {})
     if not isinstance(args, list) or not isinstance(kwargs, dict):
         raise AgentError("'args' must be a list and 'kwargs' an object")
     function = resolve(event["call"])
-    return pack_result(function(*args, **kwargs), event.get("compress_over", DEFAULT_COMPRESS_OVER))
+    return pack_result(function(*args, **kwargs), compress_over)
+
+
+def _is_call(item):
+    return isinstance(item, list) and len(item) == 2 and isinstance(item[0], list) and isinstance(item[1], dict)
+
+
+def call_each(function, chunk, compress_over):
+    """The chunk's calls in order, each answered by its JSON result or its error document (as the
+    runtime writes a handler's), so that one call's exception fails that call alone."""
+    entries = []
+    for args, kwargs in chunk:
+        try:
+            result = function(*args, **kwargs)
+            # Checked call by call: a result JSON cannot carry fails its own call, not the chunk.
+            entries.append(_dumps({"result": result}))
+        except Exception as error:  # noqa: BLE001 - the call's failure is its answer
+            entries.append(_dumps({"error": error_document(error)}))
+    document = b'{"chunk":[' + b",".join(entries) + b"]}"
+    if compress_over is not None and len(document) > compress_over:
+        return {COMPRESSED: pack(document)}
+    return json.loads(document)
+
+
+def error_document(error):
+    """What the runtime reports for a handler's exception; the traceback starts in the user's
+    function (call_each's own frame left out)."""
+    frames = traceback.extract_tb(error.__traceback__.tb_next if error.__traceback__ else None)
+    return {"errorType": type(error).__name__, "errorMessage": str(error), "stackTrace": traceback.format_list(frames)}
+
+
+def _dumps(value):
+    return json.dumps(value, allow_nan=False, separators=(",", ":")).encode()
 
 
 def resolve(path):
@@ -101,7 +148,7 @@ def unpack(packed):
 
 
 def pack_result(result, compress_over):
-    document = json.dumps(result, allow_nan=False, separators=(",", ":")).encode()
+    document = _dumps(result)
     # An uncompressed result that looks like the envelope is packed too, so it cannot be mistaken.
     if (compress_over is not None and len(document) > compress_over) or is_packed(result):
         return {COMPRESSED: pack(document)}

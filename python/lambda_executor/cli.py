@@ -9,10 +9,12 @@ import json
 import os
 import signal
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
 import urllib.request
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from email.message import Message
 from pathlib import Path
@@ -20,8 +22,10 @@ from typing import Any, Callable
 
 from . import deploy
 from ._core import Journal, LocalLambda, __version__
+from .agent import AgentError
 from .errors import LambdaError
 from .executor import LambdaExecutor
+from .remote import decode_result
 
 DEMO_HANDLERS = Path(__file__).parent / "demo_handlers"
 
@@ -84,6 +88,11 @@ def main(argv: list[str] | None = None) -> int:
     journal.add_argument("path", help="the journal file (LambdaExecutor(journal=...))")
     journal.add_argument("--failed", action="store_true", help="list every failed invocation")
     journal.add_argument("--export", metavar="JSONL", help="write the stored results to this file, a JSON line each")
+    journal.add_argument(
+        "--calls",
+        action="store_true",
+        help="also count the calls that chunks of Python function calls carried (reads every stored result)",
+    )
     journal.set_defaults(run=run_journal)
 
     deploy.add_commands(commands)
@@ -213,6 +222,12 @@ def run_journal(args: argparse.Namespace) -> int:
             print(
                 f"unknown: {unknown:,} were in flight when a run stopped; a rerun sends them again (they may have run)"
             )
+        if args.calls:
+            chunks, calls, failed = _chunked_calls(journal)
+            print(
+                f"calls in chunks: {calls:,} in {chunks:,} succeeded invocations, {failed:,} of them failed (a chunk "
+                f"whose invocation failed counts as one failed invocation above)"
+            )
         first = journal.failures(limit=5)
         if first:
             print("first failures (all with --failed):")
@@ -221,6 +236,27 @@ def run_journal(args: argparse.Namespace) -> int:
         return 0
     finally:
         journal.close()
+
+
+def _chunked_calls(journal: Journal) -> tuple[int, int, int]:
+    """(chunks, calls, failed calls) among the stored results: the journal keeps invocations, and
+    an agent's answer to a chunk says how many calls it carried."""
+    chunks = calls = failed = 0
+    with tempfile.TemporaryDirectory() as folder:
+        results = Path(folder, "results.jsonl")
+        journal.export(results)
+        with results.open() as lines:
+            for line in lines:
+                try:
+                    answer = decode_result(json.loads(line)["result"])
+                except (AgentError, ValueError, zlib.error):  # not an agent's compressed answer
+                    continue
+                entries = answer.get("chunk") if isinstance(answer, dict) else None
+                if isinstance(entries, list):
+                    chunks += 1
+                    calls += len(entries)
+                    failed += sum(isinstance(entry, dict) and "error" in entry for entry in entries)
+    return chunks, calls, failed
 
 
 def _failure_line(failure: dict) -> str:

@@ -18,11 +18,11 @@ from concurrent.futures._base import CANCELLED, FINISHED, PENDING, RUNNING
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, Union
 
-from ._core import Engine, InvocationInfo, Journal, RetryPolicy, on_completion_thread
+from ._core import Engine, InvocationInfo, Journal, RetryPolicy, on_completion_thread, to_json
 from .agent import DEFAULT_COMPRESS_OVER, WARM_EVENT
 from .errors import FunctionError, PayloadTooLargeError
 from .progress import Progress
-from .remote import RemoteFunction, decode_result, encode_call, import_path
+from .remote import RemoteFunction, decode_chunk, decode_result, encode_call, encode_chunk, import_path
 from .stats import PRICE_PER_GB_SECOND, PRICE_PER_REQUEST, Stats
 
 if TYPE_CHECKING:
@@ -33,6 +33,10 @@ DEFAULT_MAX_WORKERS = 1000  # Lambda's default account concurrency per region
 # bytes of them converted: the rest wait as Python objects and are converted again (and sent)
 # as earlier invocations finish, so large payloads cost memory for what is in flight only.
 MAP_CONVERTED_BYTES = 16 * 1024 * 1024
+# A chunk of calls holds at most this many bytes of arguments as JSON (before compression), well
+# under Lambda's 6 MB request limit: a larger chunk would save nothing more per call, and its
+# results, which travel back together, would near the limit too.
+CHUNK_BYTES = 1024 * 1024
 
 # As ThreadPoolExecutor's workers are joined at exit, live executors finish their work then.
 _live_executors: weakref.WeakSet[LambdaExecutor] = weakref.WeakSet()
@@ -154,6 +158,54 @@ class AgentFuture(LambdaFuture):
         super().set_result(result)
 
 
+class ChunkFuture(LambdaFuture):
+    """The future of one invocation carrying a chunk of calls through the agent. It resolves to
+    the calls' results in order, a failed call's as its FunctionError; `calls` says how many it
+    carries and, once done, `failures` how many of them failed (all, if the invocation did)."""
+
+    failures = 0
+
+    def __init__(self, calls: int, tally: _ChunkTally) -> None:
+        super().__init__()
+        self.calls = calls
+        self._tally = tally
+
+    def set_result(self, result: Any) -> None:
+        request_id = self.invocation.request_id if self.invocation else None
+        function = self.invocation.function if self.invocation else None
+        try:
+            results = decode_chunk(result, self.calls, function or "the agent", request_id)
+        except Exception as error:  # noqa: BLE001 - an unreadable answer fails this chunk alone
+            self.set_exception(error)
+            return
+        self.failures = sum(isinstance(result, FunctionError) for result in results)
+        self._tally.add(self.calls, self.failures)
+        super().set_result(results)
+
+    def set_exception(self, exception: Optional[BaseException]) -> None:
+        self.failures = self.calls
+        self._tally.add(self.calls, self.calls)
+        super().set_exception(exception)
+
+
+class _ChunkTally:
+    """The calls made in chunks so far, for stats(): invocations, calls, failed calls."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.chunks = self.calls = self.failures = 0
+
+    def add(self, calls: int, failures: int) -> None:
+        with self._lock:
+            self.chunks += 1
+            self.calls += calls
+            self.failures += failures
+
+
+class _Chunk(list):
+    """The arguments of the calls a map sends in one invocation (one call's are a tuple)."""
+
+
 class LambdaFunction:
     """A callable handle on a deployed function: `fn(event)` invokes it and returns its result.
 
@@ -261,6 +313,7 @@ class LambdaExecutor(Executor):
         self._pid = os.getpid()
         self._shutdown_lock = threading.Lock()
         self._pending: set[Future[Any]] = set()
+        self._chunk_tally = _ChunkTally()
         _live_executors.add(self)
 
     def submit(self, fn: FunctionRef, /, *args: Any, **kwargs: Any) -> LambdaFuture:
@@ -293,13 +346,34 @@ class LambdaExecutor(Executor):
         return future
 
     def _encode(
-        self, function: str, path: Optional[str], args: tuple, index: int, journal: Optional[Journal]
+        self, function: str, path: Optional[str], call: Union[tuple, _Chunk], index: int, journal: Optional[Journal]
     ) -> EncodedEvent:
-        """One call of a map converted and checked; an event that cannot be sent names its place."""
+        """One call of a map (or a chunk of calls, from the index-th) converted and checked; an
+        event that cannot be sent names its place."""
         try:
-            return self._engine.encode(function, self._event(path, args, {}), journal=journal)
+            if isinstance(call, _Chunk):
+                event = encode_chunk(path or "", call, self._compress_over)
+            else:
+                event = self._event(path, call, {})
+            return self._engine.encode(function, event, journal=journal)
         except (TypeError, PayloadTooLargeError) as error:
-            raise type(error)(f"event {index} of the map: {error}") from None
+            last = index + len(call) - 1 if isinstance(call, _Chunk) else index
+            place = f"event {index}" if last == index else f"events {index} to {last} (a chunk)"
+            raise type(error)(f"{place} of the map: {error}") from None
+
+    def _new_future(self, path: Optional[str], call: Union[tuple, _Chunk]) -> LambdaFuture:
+        if isinstance(call, _Chunk):
+            return ChunkFuture(len(call), self._chunk_tally)
+        return AgentFuture() if path else LambdaFuture()
+
+    def _calls(
+        self, path: Optional[str], calls: Iterator[tuple[int, tuple]], chunksize: int
+    ) -> Iterator[tuple[int, Union[tuple, _Chunk]]]:
+        """What a map sends, each with the index of its (first) call: its calls one by one, or,
+        through the agent with chunksize > 1, in chunks."""
+        if not isinstance(chunksize, int) or chunksize < 1:
+            raise ValueError("chunksize must be >= 1")
+        return _chunks(calls, chunksize) if path is not None and chunksize > 1 else calls
 
     def map(
         self,
@@ -317,20 +391,24 @@ class LambdaExecutor(Executor):
         submitted ahead, reading events as results are taken: a bad event (or a failing source)
         stops the reading, the invocations submitted before it still run and are yielded, and the
         error is raised in its place. `progress=True` shows a tqdm bar of finished, failed and
-        retrying invocations. `journal` journals this map alone (see the executor's `journal`)."""
+        retrying invocations. `journal` journals this map alone (see the executor's `journal`).
+
+        With a Python function sent to the agent, `chunksize` > 1 sends up to that many calls in
+        one invocation (and at most CHUNK_BYTES of their arguments as JSON); the results come back
+        one by one all the same, and `buffersize` then counts chunks."""
         if buffersize is not None and (not isinstance(buffersize, int) or buffersize < 1):
             raise ValueError("buffersize must be None or > 0")
         function, path = self._target(fn)  # a bad function is an error now, not at the first result
+        calls = self._calls(path, enumerate(zip(*iterables)), chunksize)
         map_journal = self._open_journal(journal)
         bar = self._progress(fn, iterables) if progress else None
         end_time = None if timeout is None else timeout + time.monotonic()
-        calls = enumerate(zip(*iterables))
         executor_weakref = weakref.ref(self)
 
-        def send(event: EncodedEvent, future: Optional[LambdaFuture] = None) -> LambdaFuture:
-            future = self._send(event, future or (AgentFuture() if path else LambdaFuture()))
+        def send(event: EncodedEvent, future: LambdaFuture) -> LambdaFuture:
+            future = self._send(event, future)
             if bar is not None:
-                future.add_done_callback(bar.finished)
+                future.add_done_callback(bar.finished_chunk if isinstance(future, ChunkFuture) else bar.finished)
             return future
 
         fs: collections.deque = collections.deque()
@@ -340,8 +418,8 @@ class LambdaExecutor(Executor):
         def submit_next() -> bool:
             """Submits the next event; False when there is none, or it could not be sent."""
             try:
-                index, args = next(calls)
-                fs.append(send(self._encode(function, path, args, index, map_journal)))
+                index, call = next(calls)
+                fs.append(send(self._encode(function, path, call, index, map_journal), self._new_future(path, call)))
                 return True
             except StopIteration:
                 return False
@@ -367,11 +445,20 @@ class LambdaExecutor(Executor):
                 while fs:
                     if buffersize and not failure and executor_weakref() is not None:
                         submit_next()
+                    chunk = isinstance(fs[0], ChunkFuture)
                     # Careful not to keep a reference to the popped future (and its result).
                     if end_time is None:
-                        yield _result_or_cancel(fs.popleft())
+                        result = _result_or_cancel(fs.popleft())
                     else:
-                        yield _result_or_cancel(fs.popleft(), end_time - time.monotonic())
+                        result = _result_or_cancel(fs.popleft(), end_time - time.monotonic())
+                    if not chunk:
+                        yield result
+                        continue
+                    for call_result in result:
+                        if isinstance(call_result, FunctionError):
+                            raise call_result
+                        yield call_result
+                    del result
                 if failure:
                     raise failure[0]
             finally:
@@ -391,21 +478,21 @@ class LambdaExecutor(Executor):
         self,
         function: str,
         path: Optional[str],
-        calls: Iterable[tuple[int, tuple]],
-        send: Callable[[EncodedEvent, Optional[LambdaFuture]], LambdaFuture],
+        calls: Iterable[tuple[int, Union[tuple, _Chunk]]],
+        send: Callable[[EncodedEvent, LambdaFuture], LambdaFuture],
         fs: collections.deque,
         journal: Optional[Journal],
     ) -> None:
         """map without buffersize: converts (and so checks) every event before sending any, then
         sends them, holding back those past MAP_CONVERTED_BYTES until earlier ones finish. Each
         future joins `fs` as it is made, so an interrupt while sending cancels what is not sent."""
-        converted: list[tuple[int, tuple, Optional[EncodedEvent]]] = []
+        converted: list[tuple[int, Union[tuple, _Chunk], Optional[EncodedEvent]]] = []
         kept = 0
-        for index, args in calls:
-            event = self._encode(function, path, args, index, journal)
+        for index, call in calls:
+            event = self._encode(function, path, call, index, journal)
             keep = kept < MAP_CONVERTED_BYTES
             kept += event.size if keep else 0
-            converted.append((index, args, event if keep else None))
+            converted.append((index, call, event if keep else None))
         held_back: collections.deque = collections.deque()
         in_flight = [0]  # bytes sent and not finished
         lock = threading.Lock()
@@ -418,7 +505,7 @@ class LambdaExecutor(Executor):
 
             return release
 
-        def start(event: EncodedEvent, future: Optional[LambdaFuture]) -> LambdaFuture:
+        def start(event: EncodedEvent, future: LambdaFuture) -> LambdaFuture:
             size = event.size  # 0 once sent
             future = send(event, future)
             if future.done():  # resolved from a journal: nothing in flight
@@ -433,22 +520,35 @@ class LambdaExecutor(Executor):
                 with lock:
                     if not held_back or (in_flight[0] and in_flight[0] >= MAP_CONVERTED_BYTES):
                         return
-                    future, index, args = held_back.popleft()
+                    future, index, call = held_back.popleft()
                 if not future._claim():  # cancelled meanwhile
                     continue
                 try:
-                    start(self._encode(function, path, args, index, journal), future)
+                    start(self._encode(function, path, call, index, journal), future)
                 except Exception as error:  # noqa: BLE001 - the event changed since it was checked
                     future.set_exception(error)
 
-        for index, args, kept_event in converted:
+        for index, call, kept_event in converted:
             if kept_event is not None:
-                fs.append(start(kept_event, None))
+                fs.append(start(kept_event, self._new_future(path, call)))
             else:
-                waiting = self._register(AgentFuture() if path else LambdaFuture())
-                held_back.append((waiting, index, args))
+                waiting = self._register(self._new_future(path, call))
+                held_back.append((waiting, index, call))
                 fs.append(waiting)
         send_held_back()
+
+    def _submit_map(self, fn: FunctionRef, calls: Iterable[tuple], chunksize: int) -> collections.deque:
+        """LambdaPool's maps: `fn(*args)` for each args of `calls`, every call converted and checked
+        before any is sent (chunked as map does); the futures, in order, of plain calls or chunks."""
+        function, path = self._target(fn)
+        fs: collections.deque = collections.deque()
+        try:
+            self._send_all(function, path, self._calls(path, enumerate(calls), chunksize), self._send, fs, None)
+        except BaseException:
+            for future in fs:
+                future.cancel()
+            raise
+        return fs
 
     def _register(self, future: LambdaFuture) -> LambdaFuture:
         """Counts a future among the executor's pending ones, which Ctrl-C and shutdown cancel
@@ -575,8 +675,14 @@ class LambdaExecutor(Executor):
     ) -> Stats:
         """What the invocations came to so far; cost at the given prices (Lambda's x86 list
         prices by default)."""
+        tally = self._chunk_tally
         return Stats(
-            **self._engine.stats(), price_per_gb_second=price_per_gb_second, price_per_request=price_per_request
+            **self._engine.stats(),
+            chunks=tally.chunks,
+            chunked_calls=tally.calls,
+            chunked_call_failures=tally.failures,
+            price_per_gb_second=price_per_gb_second,
+            price_per_request=price_per_request,
         )
 
     def _progress(self, fn: FunctionRef, iterables: tuple) -> Progress:
@@ -684,6 +790,33 @@ def _event(args: tuple, kwargs: dict) -> Any:
     if args:
         return list(args)
     return {}
+
+
+def _chunks(calls: Iterator[tuple[int, tuple]], size: int) -> Iterator[tuple[int, _Chunk]]:
+    """The calls grouped in order, at most `size` and CHUNK_BYTES of arguments as JSON to a chunk
+    (a call larger than that alone), each with the index of its first call. A call that cannot be
+    converted, or a source that fails, ends the chunks with its error after the chunk of the calls
+    before it, so that a map with buffersize still sends those."""
+    chunk, first, used = _Chunk(), 0, 0
+    try:
+        for index, args in calls:
+            try:
+                size_of_args = len(to_json(args))
+            except TypeError as error:
+                raise TypeError(f"event {index} of the map: {error}") from None
+            if chunk and (len(chunk) == size or used + size_of_args > CHUNK_BYTES):
+                yield first, chunk
+                chunk, used = _Chunk(), 0
+            if not chunk:
+                first = index
+            chunk.append(args)
+            used += size_of_args
+    except Exception:
+        if chunk:
+            yield first, chunk
+        raise
+    if chunk:
+        yield first, chunk
 
 
 async def _aiterate(events: Any) -> AsyncIterator[Any]:

@@ -3,13 +3,15 @@ Lambda through an agent function (the LambdaPool design in the shared seeds)."""
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures
 import multiprocessing
 import threading
 from collections.abc import Iterable, Iterator
 from typing import Any, Callable, Optional
 
-from .executor import DEFAULT_MAX_WORKERS, LambdaExecutor, LambdaFuture
+from .executor import DEFAULT_MAX_WORKERS, ChunkFuture, LambdaExecutor, LambdaFuture
+from .stats import Stats
 
 RUN, CLOSE, TERMINATE = "RUN", "CLOSE", "TERMINATE"
 
@@ -39,9 +41,7 @@ class AsyncResult:
             future.add_done_callback(self._one_done)
 
     def _one_done(self, future: concurrent.futures.Future[Any]) -> None:
-        error = None if future.cancelled() else future.exception()
-        if future.cancelled():
-            error = concurrent.futures.CancelledError("the pool was terminated")
+        error = next((result for result in _call_results(future) if isinstance(result, BaseException)), None)
         with self._lock:
             if self._finishing:
                 return
@@ -54,7 +54,7 @@ class AsyncResult:
 
     def _finish(self, error: Optional[BaseException]) -> None:
         if error is None:
-            results = [future.result() for future in self._futures]
+            results = [result for future in self._futures for result in _call_results(future)]
             self._value = results[0] if self._single else results
             if self._callback is not None:
                 self._callback(self._value)
@@ -88,9 +88,10 @@ class LambdaPool:
     """`LambdaPool(processes, function="my-agent", **client_options)`: `processes` invocations at
     once, each calling a Python function of the code deployed as `function` (with
     lambda_executor.agent.handler). Functions are sent by import path and arguments as JSON, so
-    they must be importable from the deployed code; `chunksize` is accepted and ignored (each
-    call is its own invocation). Leaving the `with` block terminates the pool, as with
-    multiprocessing."""
+    they must be importable from the deployed code. `chunksize` sends that many calls in one
+    invocation (the agent makes them in order; each call's result or error comes back on its own);
+    map's and starmap's default, None, chooses it as multiprocessing does. Leaving the `with` block
+    terminates the pool, as with multiprocessing."""
 
     def __init__(self, processes: Optional[int] = None, function: Optional[str] = None, **client_options: Any) -> None:
         if not function:
@@ -126,7 +127,7 @@ class LambdaPool:
         callback: Optional[Callable[[Any], Any]] = None,
         error_callback: Optional[Callable[[BaseException], Any]] = None,
     ) -> AsyncResult:
-        return self._map_async(func, ((item,) for item in iterable), callback, error_callback)
+        return self._map_async(func, [(item,) for item in iterable], chunksize, callback, error_callback)
 
     def starmap(
         self, func: Callable[..., Any], iterable: Iterable[Iterable[Any]], chunksize: Optional[int] = None
@@ -141,39 +142,40 @@ class LambdaPool:
         callback: Optional[Callable[[Any], Any]] = None,
         error_callback: Optional[Callable[[BaseException], Any]] = None,
     ) -> AsyncResult:
-        return self._map_async(func, iterable, callback, error_callback)
+        return self._map_async(func, [tuple(args) for args in iterable], chunksize, callback, error_callback)
 
     def _map_async(
         self,
         func: Callable[..., Any],
-        arguments: Iterable[Iterable[Any]],
+        calls: list[tuple],
+        chunksize: Optional[int],
         callback: Optional[Callable[[Any], Any]],
         error_callback: Optional[Callable[[BaseException], Any]],
     ) -> AsyncResult:
         self._check_running()
-        futures = [self._executor.submit(func, *args) for args in arguments]
-        return AsyncResult(futures, False, callback, error_callback)
+        if chunksize is None:
+            # As multiprocessing chooses: about four chunks per process (map caps a chunk's bytes).
+            chunksize, extra = divmod(len(calls), 4 * self._processes)
+            chunksize = max(1, chunksize + bool(extra))
+        futures = self._executor._submit_map(func, calls, chunksize)
+        return AsyncResult(list(futures), False, callback, error_callback)
 
     def imap(self, func: Callable[..., Any], iterable: Iterable[Any], chunksize: int = 1) -> Iterator[Any]:
         """Results in order, as they become available (everything is submitted at once, as
-        multiprocessing does)."""
+        multiprocessing does); a call's error is raised in its turn, and the next call follows."""
         self._check_running()
-        return self._executor.map(func, iterable)
+        futures = self._executor._submit_map(func, ((item,) for item in iterable), chunksize)
+        return _CallResults(futures.popleft() for _ in range(len(futures)))
 
     def imap_unordered(self, func: Callable[..., Any], iterable: Iterable[Any], chunksize: int = 1) -> Iterator[Any]:
-        """Results as they finish."""
+        """Results as they finish (a chunk's in its order); a call's error is raised in its turn."""
         self._check_running()
-        futures = [self._executor.submit(func, item) for item in iterable]
+        futures = self._executor._submit_map(func, ((item,) for item in iterable), chunksize)
+        return _CallResults(concurrent.futures.as_completed(futures))
 
-        def results() -> Iterator[Any]:
-            try:
-                for future in concurrent.futures.as_completed(futures):
-                    yield future.result()
-            finally:
-                for future in futures:
-                    future.cancel()
-
-        return results()
+    def stats(self, **prices: float) -> Stats:
+        """The pool's invocations so far, with the calls its chunks carried (LambdaExecutor.stats)."""
+        return self._executor.stats(**prices)
 
     def close(self) -> None:
         """No more work will be submitted; what was submitted still runs."""
@@ -204,3 +206,37 @@ class LambdaPool:
 
     def __repr__(self) -> str:
         return f"<LambdaPool state={self._state} processes={self._processes} function={self._executor._agent!r}>"
+
+
+class _CallResults(Iterator[Any]):
+    """imap's results, from futures taken in the order given: each call's result, or its error
+    raised in its turn, after which the next call's follows (as with multiprocessing)."""
+
+    def __init__(self, futures: Iterator[concurrent.futures.Future[Any]]) -> None:
+        self._futures = futures
+        self._ready: collections.deque = collections.deque()
+
+    def __next__(self) -> Any:
+        while not self._ready:
+            future = next(self._futures)
+            try:
+                future.exception()  # waits (Ctrl-C cancels what was not sent, as any wait does)
+            except concurrent.futures.CancelledError:
+                pass
+            self._ready.extend(_call_results(future))
+        result = self._ready.popleft()
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+
+def _call_results(future: concurrent.futures.Future[Any]) -> list[Any]:
+    """The results of a done future's calls in order, a failed call's as its exception: one call's,
+    or a chunk's calls' (each failing with the chunk's error if its invocation failed)."""
+    calls = future.calls if isinstance(future, ChunkFuture) else 1
+    if future.cancelled():
+        return [concurrent.futures.CancelledError("the pool was terminated")] * calls
+    error = future.exception()
+    if error is not None:
+        return [error] * calls
+    return future.result() if isinstance(future, ChunkFuture) else [future.result()]

@@ -8,8 +8,9 @@ from typing import Any, Callable, Optional
 
 
 class Progress:
-    """Counts invocations as they finish (in any order), with failures, retries and the limit of
-    Lambda's that throttled the function last alongside."""
+    """Counts calls as they finish (in any order), with failures, retries and the limit of Lambda's
+    that throttled the function last alongside, and, when chunks carry several calls each, the
+    invocations that carried them."""
 
     def __init__(
         self,
@@ -27,25 +28,37 @@ class Progress:
         self._retries_before = progress_counts()[0]
         self._lock = threading.Lock()
         self.failed = 0
+        self.invocations = 0
+        self.chunked = False
         self.bar = tqdm(total=total, desc=description, unit="call", dynamic_ncols=True)
 
     def finished(self, future: Any) -> None:
-        """A done-callback: counts one invocation (a cancelled one is not counted)."""
-        if future.cancelled():
-            return
+        """A done-callback: counts the one call of an invocation (a cancelled one is not counted)."""
+        if not future.cancelled():
+            self._count(1, future.exception() is not None, chunked=False)
+
+    def finished_chunk(self, future: Any) -> None:
+        """A done-callback of a ChunkFuture: counts each of its calls."""
+        if not future.cancelled():
+            self._count(future.calls, future.failures, chunked=True)
+
+    def _count(self, calls: int, failed: int, chunked: bool) -> None:
         with self._lock:
-            if future.exception() is not None:
-                self.failed += 1
+            self.failed += failed
+            self.invocations += 1
+            self.chunked |= chunked
             retries, retrying, binding = self._progress_counts()
             counts: dict[str, object] = {
                 "failed": self.failed,
                 "retrying": retrying,
                 "retries": retries - self._retries_before,
             }
+            if self.chunked:
+                counts["invocations"] = self.invocations
             if binding:
                 counts["limit"] = binding
             self.bar.set_postfix(counts, refresh=False)
-            self.bar.update(1)
+            self.bar.update(calls)
 
     def close(self) -> None:
         with self._lock:

@@ -8,6 +8,7 @@ from typing import Any, Callable, Optional
 
 from . import agent
 from ._core import to_json
+from .errors import FunctionError, InvocationError
 
 
 class RemoteFunction:
@@ -55,7 +56,17 @@ def import_path(function: Any) -> str:
 
 def encode_call(path: str, args: tuple, kwargs: dict, compress_over: Optional[int]) -> dict:
     """The agent's event for `path(*args, **kwargs)`; TypeError if the arguments are not JSON."""
-    call = {"args": list(args), "kwargs": kwargs}
+    return _envelope(path, {"args": list(args), "kwargs": kwargs}, compress_over)
+
+
+def encode_chunk(path: str, calls: list[tuple], compress_over: Optional[int]) -> dict:
+    """The agent's event for `path(*args)` for each args of `calls`, made in order in one invocation."""
+    # "args": None makes an agent older than chunks refuse the event ("'args' must be a list")
+    # rather than call the function once without arguments.
+    return _envelope(path, {"chunk": [[list(args), {}] for args in calls], "args": None}, compress_over)
+
+
+def _envelope(path: str, call: dict, compress_over: Optional[int]) -> dict:
     document = to_json(call)
     event: dict = {"call": path, "compress_over": compress_over}
     if compress_over is not None and len(document) > compress_over:
@@ -67,3 +78,36 @@ def encode_call(path: str, args: tuple, kwargs: dict, compress_over: Optional[in
 
 def decode_result(result: Any) -> Any:
     return agent.unpack(result[agent.COMPRESSED]) if agent.is_packed(result) else result
+
+
+def decode_chunk(reply: Any, calls: int, function: str, request_id: Optional[str]) -> list[Any]:
+    """The results of a chunk of `calls` calls, in order, each failed call's as its FunctionError
+    (a JSON result is never an exception); InvocationError if the reply is not a chunk's."""
+    reply = decode_result(reply)
+    entries = reply.get("chunk") if isinstance(reply, dict) else None
+    if not isinstance(entries, list) or len(entries) != calls or not all(map(_is_entry, entries)):
+        raise InvocationError(
+            f"{function} answered a chunk of {calls} calls with something else than their {calls} results: is "
+            f"its agent older than chunks? Update it (lambda-executor update) or pass chunksize=1",
+            "UnreadableResult",
+            request_id=request_id,
+        )
+    return [
+        entry["result"]
+        if "result" in entry
+        else FunctionError(
+            entry["error"]["errorType"],
+            entry["error"].get("errorMessage", ""),
+            entry["error"].get("stackTrace", []),
+            request_id,
+            function,
+        )
+        for entry in entries
+    ]
+
+
+def _is_entry(entry: Any) -> bool:
+    if not isinstance(entry, dict):
+        return False
+    error = entry.get("error")
+    return "result" in entry or (isinstance(error, dict) and isinstance(error.get("errorType"), str))

@@ -40,6 +40,12 @@ class Stats:
     max_cost: Optional[float] = None
     spent: Optional[float] = None
     not_sent_over_cap: int = 0
+    # Python functions called through the agent in chunks (map's chunksize): the invocations that
+    # carried them (counted among `invocations` too), the calls, and the calls that failed (a call
+    # fails alone; a chunk's invocation that failed fails all of its calls).
+    chunks: int = 0
+    chunked_calls: int = 0
+    chunked_call_failures: int = 0
     concurrency_limits: dict[str, int] = field(default_factory=dict)
     # The limit of Lambda's that throttled each function last, and what the executor keeps to:
     # "request rate: 198/s", "reserved concurrency: 20", "account concurrency or scaling: ...".
@@ -78,6 +84,13 @@ class Stats:
             ),
             ("estimated cost", f"${cost:,.6f}" if cost is not None else unreported),
         ]
+        if self.chunks:
+            rows.append(
+                (
+                    "calls in chunks",
+                    f"{self.chunked_calls:,} in {self.chunks:,} invocations, {self.chunked_call_failures:,} failed",
+                )
+            )
         if self.from_journal or self.resent_in_flight:
             rows += [
                 ("from the journal", f"{self.from_journal:,} (not sent again)"),

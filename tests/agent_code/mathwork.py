@@ -19,6 +19,10 @@ def quotient(a, b):
     return divmod(a, b)
 
 
+def reciprocal(x):
+    return 1 / x
+
+
 def lookup(mapping, key):
     return mapping[key]
 
@@ -29,6 +33,11 @@ def describe(*args, **kwargs):
 
 def fail(message):
     raise WorkError(message)
+
+
+def unique(values):
+    """A set, which JSON cannot carry: the call fails."""
+    return set(values)
 
 
 def repeat(text, times):
