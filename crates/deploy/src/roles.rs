@@ -12,8 +12,10 @@ use crate::{ControlPlane, DeployError};
 /// Lambda may assume the role, and no one else.
 const TRUST_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 /// The AWS managed policy of a Lambda function that writes its logs to CloudWatch and does
-/// nothing else, in the partition `{}` (aws, aws-cn, aws-us-gov, ...).
-const BASIC_EXECUTION_POLICY: &str = "arn:{}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole";
+/// nothing else, in `partition` (aws, aws-cn, aws-us-gov, ...).
+fn basic_execution_policy(partition: &str) -> String {
+    format!("arn:{partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
+}
 
 /// A role, as the deploy code reads it.
 #[derive(Debug, Serialize)]
@@ -67,8 +69,7 @@ impl ControlPlane {
         let output = call.send().await.map_err(|error| iam_error("CreateRole", error))?;
         let role = Role::from(output.role().expect("CreateRole returns the role"));
         // The role's own ARN tells the partition (arn:PARTITION:iam::ACCOUNT:role/NAME).
-        let partition = role.arn.split(':').nth(1).unwrap_or("aws");
-        let policy = BASIC_EXECUTION_POLICY.replace("{}", partition);
+        let policy = basic_execution_policy(role.arn.split(':').nth(1).unwrap_or("aws"));
         if let Err(error) = self.iam.attach_role_policy().role_name(name).policy_arn(policy).send().await {
             // A role without its policy would be reused as it is: take it back.
             let _ = self.iam.delete_role().role_name(name).send().await;

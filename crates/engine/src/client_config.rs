@@ -4,6 +4,8 @@
 //! The SDK's own retries are off (the engine owns every retry decision), so are its stalled-stream
 //! checks (a synchronous invoke may be silent for 15 minutes). Region and credentials are
 //! resolved when the client is built, so a missing one is an error at once, not a hang later.
+//! Another service's client (deploy's IAM) starts from the same configuration, with an endpoint of
+//! its own (`SharedClient::service_config`).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
