@@ -1,6 +1,7 @@
 import http.server
 import importlib
 import json
+import os
 import ssl
 import subprocess
 import sys
@@ -32,6 +33,7 @@ def _no_real_aws(monkeypatch, tmp_path_factory):
         "AWS_SESSION_TOKEN",
         "AWS_ENDPOINT_URL",
         "AWS_ENDPOINT_URL_LAMBDA",
+        "AWS_ENDPOINT_URL_IAM",
         "AWS_REGION",
         "AWS_CONTAINER_CREDENTIALS_FULL_URI",
         "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
@@ -73,12 +75,14 @@ def executor(local):
         yield pool
 
 
-@pytest.fixture
-def moto_server():
-    """moto's server: a Lambda (and IAM) implementation nobody here wrote, on loopback."""
+def _moto():
+    """moto's server on loopback: a Lambda (and IAM) implementation nobody here wrote. It knows
+    AWS's managed policies (AWSLambdaBasicExecutionRole, say) and does not check who calls until
+    POST /moto-api/reset-auth says so."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        env={**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -101,6 +105,17 @@ def moto_server():
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture
+def moto_server():
+    yield from _moto()
+
+
+@pytest.fixture
+def another_moto_server():
+    """A second moto, with an IAM of its own (a Lambda whose IAM lags behind the one roles are made in)."""
+    yield from _moto()
 
 
 @pytest.fixture(scope="session")

@@ -1,14 +1,20 @@
 """`lambda-executor deploy | update | list | delete | invoke`: offline end to end against LocalLambda
 (deploy, then call a plain Python function through the agent), and the control plane against
-moto's server, a Lambda implementation nobody here wrote."""
+moto's server, a Lambda implementation nobody here wrote; --create-role and delete --role against
+moto's IAM, with LocalLambda or moto's Lambda."""
 
+import http.server
 import importlib
 import json
 import shutil
+import threading
+import time
+import urllib.error
+import urllib.request
 import zipfile
 
 import pytest
-from helpers import AGENT_CODE, boto3_lambda, zipped
+from helpers import AGENT_CODE, boto3_lambda, wait_for, zipped
 from lambda_executor import LambdaExecutor
 from lambda_executor.cli import main
 
@@ -351,3 +357,214 @@ def test_boto3_manages_functions_in_local_lambda_as_in_aws(local):
     client.delete_function(FunctionName="zipped")
     with pytest.raises(client.exceptions.ResourceNotFoundException):
         client.get_function(FunctionName="zipped")
+
+
+EXECUTION_ROLE = "arn:aws:iam::123456789012:role/lambda-executor-execution"
+BASIC_EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+
+
+def moto_iam(url):
+    import boto3
+
+    return boto3.client("iam", endpoint_url=url, region_name="us-east-1")
+
+
+def test_create_role_makes_one_role_for_every_function_and_delete_removes_it_with_the_last(
+    local, moto_server, code, capsys
+):
+    # Lambda is LocalLambda (it takes any role ARN); IAM is moto's, never --endpoint-url's.
+    endpoints = ["--endpoint-url", local.endpoint_url, "--iam-endpoint-url", moto_server]
+    iam = moto_iam(moto_server)
+    status, out, err = cli(capsys, "deploy", "first", str(code / "mathwork.py"), "--create-role", *endpoints)
+    assert status == 0, err
+    assert out.splitlines()[0] == (
+        f"created role lambda-executor-execution ({EXECUTION_ROLE}): Lambda may assume it, to write logs only"
+    )
+    role = iam.get_role(RoleName="lambda-executor-execution")["Role"]
+    assert role["Tags"] == [{"Key": "managed-by", "Value": "lambda-executor"}]
+    assert role["AssumeRolePolicyDocument"]["Statement"] == [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ]
+    attached = iam.list_attached_role_policies(RoleName="lambda-executor-execution")["AttachedPolicies"]
+    assert [policy["PolicyArn"] for policy in attached] == [BASIC_EXECUTION_POLICY]
+    assert iam.list_role_policies(RoleName="lambda-executor-execution")["PolicyNames"] == []
+    assert boto3_lambda(local.endpoint_url).get_function(FunctionName="first")["Configuration"]["Role"] == (
+        EXECUTION_ROLE
+    )
+    status, out, err = cli(capsys, "invoke", "first", '{"call": "mathwork:add", "args": [2, 3]}', *endpoints[:2])
+    assert (status, json.loads(out)) == (0, 5), err
+
+    status, out, err = cli(capsys, "deploy", "second", str(code / "mathwork.py"), "--create-role", *endpoints)
+    assert status == 0, err
+    assert out.splitlines()[0] == (
+        f"using role lambda-executor-execution ({EXECUTION_ROLE}), created by lambda-executor"
+    )
+    assert [r["RoleName"] for r in iam.list_roles()["Roles"]] == ["lambda-executor-execution"]
+
+    status, out, err = cli(capsys, "delete", "first", "--role", *endpoints)
+    assert (status, out.splitlines()) == (
+        0,
+        ["deleted first", "kept role lambda-executor-execution: still used by second"],
+    ), err
+    status, out, err = cli(capsys, "delete", "second", "--role", *endpoints)
+    assert (status, out.splitlines()) == (0, ["deleted second", "deleted role lambda-executor-execution"]), err
+    assert iam.list_roles()["Roles"] == []
+    assert local.functions() == []
+
+
+def test_create_role_will_not_take_a_role_of_that_name_it_did_not_create(local, moto_server, code, capsys, monkeypatch):
+    # IAM's endpoint from the environment, as the AWS SDKs read it.
+    monkeypatch.setenv("AWS_ENDPOINT_URL_IAM", moto_server)
+    theirs = moto_iam(moto_server).create_role(
+        RoleName="lambda-executor-execution", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17"})
+    )["Role"]["Arn"]
+    deploy = ["deploy", "fn", str(code / "mathwork.py"), "--endpoint-url", local.endpoint_url]
+    status, out, err = cli(capsys, *deploy, "--create-role")
+    assert status == 1 and out == ""
+    assert err.strip() == (
+        "lambda-executor deploy: role lambda-executor-execution exists but was not created by lambda-executor "
+        "(no managed-by=lambda-executor tag), so --create-role will not use it: pass it with "
+        f"--role {theirs} to use it as it is, or name another with --create-role NAME"
+    )
+    assert "fn" not in local.functions()
+    # As the message says: --role takes it as it is, and delete --role leaves it alone.
+    assert cli(capsys, *deploy, "--role", theirs)[0] == 0
+    status, out, err = cli(capsys, "delete", "fn", "--role", "--endpoint-url", local.endpoint_url)
+    assert (status, out.splitlines()) == (
+        0,
+        [
+            "deleted fn",
+            "kept role lambda-executor-execution: it was not created by lambda-executor "
+            "(no managed-by=lambda-executor tag)",
+        ],
+    ), err
+    assert moto_iam(moto_server).get_role(RoleName="lambda-executor-execution")["Role"]["Arn"] == theirs
+
+    status, _, err = cli(capsys, *deploy, "--create-role", "no spaces")
+    assert status == 2 and "--create-role takes 1 to 64 letters" in err
+
+
+@pytest.fixture
+def moto_iam_in_iam_envelope(moto_server):
+    """moto's IAM behind a loopback relay that hands on its answers, with its access-control errors
+    in IAM's envelope: moto wraps them in an <Errors> element IAM does not have (getmoto/moto#7641),
+    and the AWS SDK for Rust, reading IAM's, finds no error code in them."""
+
+    class Relay(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            # The same headers, Host included: moto checks the signature made for them.
+            request = urllib.request.Request(moto_server + self.path, data=body, headers=dict(self.headers))
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    status, answer = response.status, response.read()
+            except urllib.error.HTTPError as error:
+                status, answer = error.code, error.read().replace(b"<Errors>", b"").replace(b"</Errors>", b"")
+            self.send_response(status)
+            self.send_header("Content-Type", "text/xml")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Relay)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_without_iam_rights_create_role_names_the_permission_and_points_to_role(
+    local, moto_server, moto_iam_in_iam_envelope, code, capsys, monkeypatch
+):
+    # A user with no IAM rights at all (LocalLambda, standing in for Lambda, checks no rights).
+    iam = moto_iam(moto_server)
+    iam.create_user(UserName="deployer")
+    key = iam.create_access_key(UserName="deployer")["AccessKey"]
+    # From here on moto checks every call's signature and the caller's policies, as IAM does.
+    enforce = urllib.request.Request(
+        f"{moto_server}/moto-api/reset-auth", data=b"0", method="POST", headers={"Content-Type": "text/plain"}
+    )
+    urllib.request.urlopen(enforce, timeout=5)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
+
+    status, out, err = cli(
+        capsys,
+        "deploy",
+        "fn",
+        str(code / "mathwork.py"),
+        "--create-role",
+        "--endpoint-url",
+        local.endpoint_url,
+        "--iam-endpoint-url",
+        moto_iam_in_iam_envelope,
+    )
+    assert status == 1 and out == "" and len(err.strip().splitlines()) == 1
+    assert err.startswith(
+        "lambda-executor deploy: GetRole: AccessDenied: User: arn:aws:iam::123456789012:user/deployer"
+    )
+    assert err.strip().endswith(
+        "(these credentials lack the permission iam:GetRole); pass an existing execution role with --role ARN "
+        "instead of --create-role"
+    )
+    assert key["SecretAccessKey"] not in err and "Signature" not in err
+    assert "fn" not in local.functions()
+
+
+def test_create_function_waits_for_a_new_role_lambda_cannot_assume_yet(moto_server, another_moto_server, code, capsys):
+    # Roles are made in one moto's IAM; the other moto's Lambda refuses them, as Lambda refuses a
+    # role IAM has not propagated yet, until its own IAM has the role too, a little later.
+    lagging = moto_iam(another_moto_server)
+
+    def propagate():
+        wait_for(lambda: moto_iam(moto_server).list_roles()["Roles"], seconds=30)
+        time.sleep(2)
+        lagging.create_role(
+            RoleName="lambda-executor-execution", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17"})
+        )
+
+    propagation = threading.Thread(target=propagate)
+    propagation.start()
+    status, out, err = cli(
+        capsys,
+        "deploy",
+        "fn",
+        str(code / "mathwork.py"),
+        "--create-role",
+        "--endpoint-url",
+        another_moto_server,
+        "--iam-endpoint-url",
+        moto_server,
+    )
+    propagation.join()
+    assert status == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith("created role lambda-executor-execution")
+    retries = [line for line in lines if line.startswith("Lambda cannot assume the new role yet")]
+    assert 1 <= len(retries) <= 3 and lines[len(retries) + 1].startswith("created fn (arn:aws:lambda:")
+    created = boto3_lambda(another_moto_server).get_function(FunctionName="fn")["Configuration"]
+    assert created["Role"] == EXECUTION_ROLE
+
+
+def test_update_help_says_what_an_option_left_out_does(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "1000")  # argparse wraps lines at hyphens too
+
+    def help_of(command):
+        with pytest.raises(SystemExit) as exited:
+            main([command, "--help"])
+        assert exited.value.code == 0
+        return " ".join(capsys.readouterr().out.split())
+
+    deploy, update = help_of("deploy"), help_of("update")
+    assert "128 to 10240 (default 512)" in deploy and "1 to 900 seconds (default 60)" in deploy
+    assert "(required to create, or --create-role)" in deploy and "--create-role [NAME]" in deploy
+    assert "an option left out keeps the function's current value" in update
+    assert (
+        "128 to 10240 (left out: unchanged)" in update
+        and "--role ARN the execution role (left out: unchanged)" in update
+    )
+    assert "default 512" not in update and "required to create" not in update and "--create-role" not in update
+    assert "the function's own: it cannot change by update" in update

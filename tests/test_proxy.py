@@ -7,6 +7,8 @@ import subprocess
 import pytest
 from helpers import free_port, wait_for
 from lambda_executor import InvocationError, LambdaExecutor, RetryPolicy
+from lambda_executor._core import ControlPlane
+from lambda_executor.cli import main
 
 
 class Tinyproxy:
@@ -146,3 +148,27 @@ def test_a_proxy_that_refuses_the_tunnel_is_a_clear_error_and_not_sent(tmp_path,
         assert future.invocation.attempts == 2, "refused before anything was sent, so retried"
     finally:
         strict.close()
+
+
+def test_deploy_create_role_calls_iam_through_the_proxy_lambda_goes_through(
+    proxy, local, moto_server, tmp_path, monkeypatch
+):
+    (tmp_path / "app.py").write_text("def handler(event, context):\n    return event\n")
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    argv = ["deploy", "fn", str(tmp_path / "app.py"), "--handler", "app.handler", "--create-role"]
+    assert main([*argv, "--endpoint-url", local.endpoint_url, "--iam-endpoint-url", moto_server]) == 0
+    carried = proxy.requests()
+    assert sum(line.startswith(f"POST {moto_server}/") for line in carried) == 3, carried  # Get, Create, Attach
+    assert any(f"POST {local.endpoint_url}/2015-03-31/functions" in line for line in carried), carried
+
+
+def test_iam_takes_the_explicit_proxy_for_its_own_endpoints_scheme(proxy, moto_server):
+    """IAM's endpoint, not Lambda's, decides which of the explicit proxies carries its calls."""
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    lambda_over_https = "https://localhost:1"  # never called: only its scheme counts here
+    control = ControlPlane(
+        client={"endpoint_url": lambda_over_https, "proxies": {"http": proxy.url, "https": nowhere}},
+        iam_endpoint_url=moto_server,
+    )
+    assert control.get_role("nobody") is None
+    assert [line for line in proxy.requests() if line.startswith(f"POST {moto_server}/")] != []

@@ -1,6 +1,8 @@
 """`lambda-executor deploy | update | list | delete | invoke`: put code on Lambda with the agent,
 keep it current (publishing versions and moving an alias, if asked), and call it. Functions it
-creates carry the tag managed-by=lambda-executor; it lists, updates and deletes only those."""
+creates carry the tag managed-by=lambda-executor; it lists, updates and deletes only those. With
+--create-role it creates (or reuses) an execution role tagged the same way, which delete --role
+removes once no function uses it."""
 
 from __future__ import annotations
 
@@ -9,7 +11,9 @@ import json
 import re
 import sys
 import tempfile
+import time
 from pathlib import Path
+from typing import Any, Callable, TypeVar
 
 from ._core import ControlPlane
 from .bundle import AGENT_HANDLER, code_sha256, stage, zip_bytes
@@ -23,6 +27,14 @@ DEFAULT_ARCHITECTURE = "x86_64"
 MAX_LAYERS = 5
 # Lambda's alias names: (?!^[0-9]+$)([a-zA-Z0-9-_]+), 1 to 128 characters.
 ALIAS_NAME = re.compile(r"(?![0-9]+$)[a-zA-Z0-9_-]{1,128}")
+# --create-role's role: IAM's role names are [\w+=,.@-]{1,64}.
+DEFAULT_ROLE = "lambda-executor-execution"
+ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
+ROLE_DESCRIPTION = "Execution role of the functions lambda-executor deploys: logs only (AWSLambdaBasicExecutionRole)"
+# What Lambda's CreateFunction says of a role IAM has not propagated yet, and how long to retry.
+ROLE_NOT_ASSUMABLE = "cannot be assumed by Lambda"
+ROLE_WAIT = 20
+T = TypeVar("T")
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -30,39 +42,42 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     client.add_argument("--region", help="AWS region (default: your AWS configuration)")
     client.add_argument("--profile", help="AWS profile (default: your AWS configuration)")
     client.add_argument("--endpoint-url", help="another Lambda endpoint (LocalLambda, a test server)")
-
-    code = argparse.ArgumentParser(add_help=False)
-    code.add_argument("name", metavar="NAME")
-    code.add_argument(
-        "paths",
-        metavar="PATH",
-        nargs="+",
-        type=Path,
-        help="files and folders to deploy, each at the code root under its own name",
+    iam = argparse.ArgumentParser(add_help=False)
+    iam.add_argument(
+        "--iam-endpoint-url",
+        metavar="URL",
+        help="another IAM endpoint (a test server; default: AWS_ENDPOINT_URL_IAM, else IAM's own: "
+        "--endpoint-url is Lambda's alone)",
     )
-    code.add_argument(
-        "--requirements", type=Path, metavar="FILE", help="a requirements.txt installed for Lambda's platform"
-    )
-    code.add_argument("--memory", type=int, metavar="MB", help=f"128 to 10240 (default {DEFAULT_MEMORY})")
-    code.add_argument("--timeout", type=int, metavar="S", help=f"1 to 900 seconds (default {DEFAULT_TIMEOUT})")
-    code.add_argument("--layer", action="append", metavar="ARN", help="a layer ARN (repeatable, at most 5)")
-    code.add_argument("--role", metavar="ARN", help="the execution role (required to create)")
-    code.add_argument("--reserved-concurrency", type=int, metavar="N")
-    code.add_argument("--environment", action="append", metavar="K=V", help="an environment variable (repeatable)")
-    code.add_argument("--handler", help=f"the handler (default {AGENT_HANDLER}, the agent)")
-    code.add_argument("--runtime", help=f"the Python runtime (default {DEFAULT_RUNTIME})")
-    code.add_argument("--architecture", choices=["x86_64", "arm64"], help=f"(default {DEFAULT_ARCHITECTURE})")
-    code.add_argument("--publish", action="store_true", help="publish a version of what was deployed")
-    code.add_argument("--alias", metavar="NAME", help="point this alias at the published version (implies --publish)")
 
-    deploy = commands.add_parser("deploy", parents=[code, client], help="create a function (or update one it created)")
+    deploy = commands.add_parser(
+        "deploy",
+        parents=[client, iam],
+        help="create a function (or update one it created)",
+        description="Creates the function with the defaults shown. If lambda-executor created it already, updates "
+        "it as `update` does: an option left out then keeps the function's current value.",
+    )
+    _add_code_options(deploy, creating=True)
     deploy.set_defaults(run=run_deploy)
-    update = commands.add_parser("update", parents=[code, client], help="update what changed in a function it created")
+    update = commands.add_parser(
+        "update",
+        parents=[client],
+        help="update what changed in a function it created",
+        description="Sends new code only if the zip differs, and only the settings given that differ from the "
+        "function's: an option left out keeps the function's current value.",
+    )
+    _add_code_options(update, creating=False)
     update.set_defaults(run=run_update)
     listing = commands.add_parser("list", parents=[client], help="list the functions it created")
     listing.set_defaults(run=run_list)
-    delete = commands.add_parser("delete", parents=[client], help="delete a function it created")
+    delete = commands.add_parser("delete", parents=[client, iam], help="delete a function it created")
     delete.add_argument("name", metavar="NAME")
+    delete.add_argument(
+        "--role",
+        action="store_true",
+        help="then delete its execution role too, if lambda-executor created it (--create-role) and no function "
+        "in the region still uses it",
+    )
     delete.set_defaults(run=run_delete)
     invoke = commands.add_parser("invoke", parents=[client], help="invoke a function and print its result")
     invoke.add_argument("name", metavar="NAME")
@@ -71,29 +86,99 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     invoke.set_defaults(run=run_invoke)
 
 
+def _add_code_options(parser: argparse.ArgumentParser, *, creating: bool) -> None:
+    """The options of deploy (`creating`: the help gives the defaults) and of update (the help says
+    that an option left out keeps the function's current value)."""
+
+    def default(value: object) -> str:
+        return f"default {value}" if creating else "left out: unchanged"
+
+    parser.add_argument("name", metavar="NAME")
+    parser.add_argument(
+        "paths",
+        metavar="PATH",
+        nargs="+",
+        type=Path,
+        help="files and folders to deploy, each at the code root under its own name",
+    )
+    parser.add_argument(
+        "--requirements", type=Path, metavar="FILE", help="a requirements.txt installed for Lambda's platform"
+    )
+    parser.add_argument("--memory", type=int, metavar="MB", help=f"128 to 10240 ({default(DEFAULT_MEMORY)})")
+    parser.add_argument("--timeout", type=int, metavar="S", help=f"1 to 900 seconds ({default(DEFAULT_TIMEOUT)})")
+    parser.add_argument(
+        "--layer",
+        action="append",
+        metavar="ARN",
+        help=f"a layer ARN (repeatable, at most 5; {default('none')}; given, replaces them all)",
+    )
+    if creating:
+        role = parser.add_mutually_exclusive_group()
+        role.add_argument("--role", metavar="ARN", help="the execution role (required to create, or --create-role)")
+        role.add_argument(
+            "--create-role",
+            nargs="?",
+            const=DEFAULT_ROLE,
+            metavar="NAME",
+            help=f"create an execution role NAME (default {DEFAULT_ROLE}) that Lambda can assume, allowed to write "
+            f"logs only (AWSLambdaBasicExecutionRole) and tagged {MANAGED_TAG[0]}={MANAGED_TAG[1]}, or reuse the one "
+            "lambda-executor created; needs iam:GetRole, iam:CreateRole and iam:AttachRolePolicy",
+        )
+    else:
+        parser.add_argument("--role", metavar="ARN", help=f"the execution role ({default(None)})")
+    parser.add_argument(
+        "--reserved-concurrency", type=int, metavar="N", help=f"0 or more ({default('none: the unreserved pool')})"
+    )
+    parser.add_argument(
+        "--environment",
+        action="append",
+        metavar="K=V",
+        help=f"an environment variable (repeatable; {default('none')}; given, replaces them all)",
+    )
+    parser.add_argument("--handler", help=f"the handler ({default(AGENT_HANDLER + ', the agent')})")
+    fixed = "the function's own: it cannot change by update"
+    parser.add_argument("--runtime", help=f"the Python runtime ({f'default {DEFAULT_RUNTIME}' if creating else fixed})")
+    parser.add_argument(
+        "--architecture",
+        choices=["x86_64", "arm64"],
+        help=f"({f'default {DEFAULT_ARCHITECTURE}' if creating else fixed})",
+    )
+    parser.add_argument("--publish", action="store_true", help="publish a version of what was deployed")
+    parser.add_argument("--alias", metavar="NAME", help="point this alias at the published version (implies --publish)")
+
+
 def run_deploy(args: argparse.Namespace) -> int:
     desired = _desired(args)
     control = _control(args)
     current = control.get_function(args.name)
+    if args.create_role:
+        desired["role"] = _execution_role(control, args.create_role)
     if current is not None:
         return _update(control, args.name, current, desired)
-    if not args.role:
-        raise ValueError("--role is required to create a function (its execution role's ARN)")
+    if not desired["role"]:
+        raise ValueError(
+            "--role is required to create a function (its execution role's ARN), or --create-role to create "
+            f"(or reuse) the role {DEFAULT_ROLE}"
+        )
     runtime, architecture = args.runtime or DEFAULT_RUNTIME, args.architecture or DEFAULT_ARCHITECTURE
     package = _package(args, runtime, architecture)
-    created = control.create_function(
-        args.name,
-        package,
-        role=args.role,
-        handler=desired["handler"] or AGENT_HANDLER,
-        runtime=runtime,
-        memory=desired["memory"] or DEFAULT_MEMORY,
-        timeout=desired["timeout"] or DEFAULT_TIMEOUT,
-        layers=desired["layers"] or [],
-        environment=desired["environment"] or {},
-        tags=dict([MANAGED_TAG]),
-        architecture=architecture,
-    )
+
+    def create() -> dict:
+        return control.create_function(
+            args.name,
+            package,
+            role=desired["role"],
+            handler=desired["handler"] or AGENT_HANDLER,
+            runtime=runtime,
+            memory=desired["memory"] or DEFAULT_MEMORY,
+            timeout=desired["timeout"] or DEFAULT_TIMEOUT,
+            layers=desired["layers"] or [],
+            environment=desired["environment"] or {},
+            tags=dict([MANAGED_TAG]),
+            architecture=architecture,
+        )
+
+    created = _until_role_assumable(create) if args.create_role else create()
     control.wait_until_ready(args.name)
     if args.reserved_concurrency is not None:
         control.set_reserved_concurrency(args.name, args.reserved_concurrency)
@@ -197,7 +282,79 @@ def run_delete(args: argparse.Namespace) -> int:
     _refuse_unmanaged(current, "delete")
     control.delete_function(args.name)
     print(f"deleted {args.name}")
+    if args.role and current["role"]:
+        _delete_role(control, current["role"])
     return 0
+
+
+def _execution_role(control: ControlPlane, name: str) -> str:
+    """The ARN of the execution role `name`: created, or reused if lambda-executor created it."""
+    without_rights = "pass an existing execution role with --role ARN instead of --create-role"
+    role = _iam(without_rights, control.get_role, name)
+    if role is None:
+        role = _iam(
+            without_rights,
+            lambda: control.create_execution_role(name, description=ROLE_DESCRIPTION, tags=dict([MANAGED_TAG])),
+        )
+        print(f"created role {name} ({role['arn']}): Lambda may assume it, to write logs only")
+    elif role["tags"].get(MANAGED_TAG[0]) != MANAGED_TAG[1]:
+        raise DeployError(
+            f"role {name} exists but was not created by lambda-executor (no {MANAGED_TAG[0]}={MANAGED_TAG[1]} tag), "
+            f"so --create-role will not use it: pass it with --role {role['arn']} to use it as it is, or name "
+            "another with --create-role NAME"
+        )
+    else:
+        print(f"using role {name} ({role['arn']}), created by lambda-executor")
+    return role["arn"]
+
+
+def _until_role_assumable(create: Callable[[], dict]) -> dict:
+    """Calls CreateFunction again while Lambda refuses a new role it cannot assume yet (IAM takes a
+    few seconds to make a new role known everywhere), for ROLE_WAIT seconds at most."""
+    deadline = time.monotonic() + ROLE_WAIT
+    pause = 1.0
+    while True:
+        try:
+            return create()
+        except DeployError as error:
+            if error.error_code != "InvalidParameterValueException" or ROLE_NOT_ASSUMABLE not in str(error):
+                raise
+            if time.monotonic() + pause > deadline:
+                raise DeployError(f"{error} (still, after {ROLE_WAIT} s of retries)", error.error_code) from None
+            print(f"Lambda cannot assume the new role yet (IAM is still propagating it): retrying in {pause:.0f} s")
+        time.sleep(pause)
+        pause = min(2 * pause, 4.0)
+
+
+def _delete_role(control: ControlPlane, arn: str) -> None:
+    """Deletes the execution role `arn` if lambda-executor created it and no function uses it."""
+    name = arn.rpartition("/")[2]
+    without_rights = (
+        f"the function was deleted, its role was not: delete the role {name} yourself (or leave out --role)"
+    )
+    role = _iam(without_rights, control.get_role, name)
+    if role is None:
+        print(f"role {name} no longer exists")
+        return
+    if role["tags"].get(MANAGED_TAG[0]) != MANAGED_TAG[1]:
+        print(f"kept role {name}: it was not created by lambda-executor (no {MANAGED_TAG[0]}={MANAGED_TAG[1]} tag)")
+        return
+    users = sorted(function["name"] for function in control.list_functions() if function["role"] == role["arn"])
+    if users:
+        print(f"kept role {name}: still used by {', '.join(users)}")
+        return
+    _iam(without_rights, control.delete_role, name)
+    print(f"deleted role {name}")
+
+
+def _iam(without_rights: str, call: Callable[..., T], *args: Any) -> T:
+    """An IAM call; refused for want of a permission (the message names it), says what to do."""
+    try:
+        return call(*args)
+    except DeployError as error:
+        if error.error_code not in ("AccessDenied", "AccessDeniedException"):
+            raise
+        raise DeployError(f"{error}; {without_rights}", error.error_code) from None
 
 
 def run_invoke(args: argparse.Namespace) -> int:
@@ -221,7 +378,10 @@ def run_invoke(args: argparse.Namespace) -> int:
 
 
 def _control(args: argparse.Namespace) -> ControlPlane:
-    return ControlPlane(client={"region": args.region, "profile": args.profile, "endpoint_url": args.endpoint_url})
+    return ControlPlane(
+        client={"region": args.region, "profile": args.profile, "endpoint_url": args.endpoint_url},
+        iam_endpoint_url=getattr(args, "iam_endpoint_url", None),
+    )
 
 
 def _desired(args: argparse.Namespace) -> dict:
@@ -239,6 +399,9 @@ def _desired(args: argparse.Namespace) -> dict:
         raise ValueError(f"at most {MAX_LAYERS} layers, not {len(args.layer)}")
     if args.reserved_concurrency is not None and args.reserved_concurrency < 0:
         raise ValueError("--reserved-concurrency must be 0 or more")
+    create_role = getattr(args, "create_role", None)
+    if create_role is not None and not ROLE_NAME.fullmatch(create_role):
+        raise ValueError(f"--create-role takes 1 to 64 letters, digits or +=,.@_- characters, not {create_role!r}")
     if args.alias is not None and not ALIAS_NAME.fullmatch(args.alias):
         raise ValueError(
             f"--alias takes 1 to 128 letters, digits, hyphens or underscores, not all digits: {args.alias!r}"

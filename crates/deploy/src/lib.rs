@@ -1,7 +1,10 @@
 //! The Lambda control-plane calls `lambda-executor deploy`, `update`, `list` and `delete` make
 //! (with `--publish` and `--alias`, versions and aliases too),
-//! through the engine's shared aws-sdk-lambda client (and HTTP stack). A refused call is a
+//! through the engine's shared aws-sdk-lambda client (and HTTP stack); with `--create-role` and
+//! `delete --role`, the IAM calls of [`roles`] on the same configuration. A refused call is a
 //! [`DeployError`] that reads as one line.
+
+pub mod roles;
 
 use std::collections::HashMap;
 
@@ -134,11 +137,15 @@ macro_rules! function_config {
 /// The control-plane calls, on the shared client of one configuration.
 pub struct ControlPlane {
     client: Client,
+    iam: aws_sdk_iam::Client,
 }
 
 impl ControlPlane {
-    pub async fn connect(options: &ClientOptions) -> Result<Self, ConfigError> {
-        Ok(Self { client: client_for(options).await?.sdk })
+    /// `iam_endpoint_url` is IAM's own endpoint (`options.endpoint_url` is Lambda's alone).
+    pub async fn connect(options: &ClientOptions, iam_endpoint_url: Option<&str>) -> Result<Self, ConfigError> {
+        let shared = client_for(options).await?;
+        let iam = aws_sdk_iam::Client::new(&shared.service_config(iam_endpoint_url)?);
+        Ok(Self { client: shared.sdk, iam })
     }
 
     /// The function's configuration with its tags and reserved concurrency; None if there is none.

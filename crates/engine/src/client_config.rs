@@ -4,6 +4,8 @@
 //! The SDK's own retries are off (the engine owns every retry decision), so are its stalled-stream
 //! checks (a synchronous invoke may be silent for 15 minutes). Region and credentials are
 //! resolved when the client is built, so a missing one is an error at once, not a hang later.
+//! Another service's client (deploy's IAM) starts from the same configuration, with an endpoint of
+//! its own (`SharedClient::service_config`).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -17,6 +19,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_lambda::config::{ProvideCredentials, SharedHttpClient};
 use aws_sdk_lambda::Client;
+use aws_types::origin::Origin;
 use aws_types::service_config::ServiceConfigKey;
 use aws_types::SdkConfig;
 
@@ -55,6 +58,30 @@ pub struct SharedClient {
     pub sdk: Client,
     /// The proxy (`host:port`, never its credentials) that calls to the endpoint go through.
     pub proxy: Option<String>,
+    /// What the Lambda client was built from, less its `endpoint_url`: what other services'
+    /// clients start from (see `service_config`).
+    base: SdkConfig,
+    /// With explicit proxies, the HTTP client for http:// endpoints (through the http proxy).
+    plain_http: Option<SharedHttpClient>,
+}
+
+impl SharedClient {
+    /// Another service's configuration (deploy's IAM) on this client's region, credentials,
+    /// timeouts, trust and proxies: `endpoint_url` is that service's own, if given; else the SDK
+    /// reads AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL or the profile, as for Lambda. Lambda's
+    /// `endpoint_url` (LocalLambda, say) is never another service's.
+    pub fn service_config(&self, endpoint_url: Option<&str>) -> Result<SdkConfig, ConfigError> {
+        let mut builder = self.base.to_builder();
+        if let Some(url) = endpoint_url {
+            if endpoint_scheme(url)? == "http" && self.plain_http.is_some() {
+                builder.set_http_client(self.plain_http.clone());
+            }
+            builder.set_endpoint_url(Some(url.to_owned()));
+            // Programmatic, so it wins over AWS_ENDPOINT_URL_<SERVICE> as `endpoint_url` does.
+            builder.insert_origin("endpoint_url", Origin::shared_config());
+        }
+        Ok(builder.build())
+    }
 }
 
 /// Variables besides the proxy ones that change what a client is built with (credentials are left
@@ -182,9 +209,6 @@ async fn build(options: &ClientOptions) -> Result<SharedClient, ConfigError> {
     if let Some(region) = &options.region {
         loader = loader.region(Region::new(region.clone()));
     }
-    if let Some(url) = &options.endpoint_url {
-        loader = loader.endpoint_url(url);
-    }
     let config = loader.load().await;
     if config.region().is_none() {
         return Err(ConfigError::MissingRegion);
@@ -204,12 +228,20 @@ async fn build(options: &ClientOptions) -> Result<SharedClient, ConfigError> {
         None => format!("https://lambda.{}.amazonaws.com", config.region().expect("checked above")),
     };
     let mut lambda_config = aws_sdk_lambda::config::Builder::from(&config);
+    // `endpoint_url` is Lambda's alone: set here, not on the shared configuration.
+    if let Some(url) = &options.endpoint_url {
+        lambda_config.set_endpoint_url(Some(url.clone()));
+    }
     // Explicit proxies per scheme: an http endpoint goes through the http one.
-    if endpoint_scheme(&endpoint)? == "http" && options.proxies.is_some() {
-        lambda_config.set_http_client(Some(http_client_for(options, trusted, "http")?));
+    let plain_http = match options.proxies {
+        Some(_) => Some(http_client_for(options, trusted, "http")?),
+        None => None,
+    };
+    if endpoint_scheme(&endpoint)? == "http" && plain_http.is_some() {
+        lambda_config.set_http_client(plain_http.clone());
     }
     let proxy = proxy::for_endpoint(options.proxies.as_ref(), &endpoint);
-    Ok(SharedClient { sdk: Client::from_conf(lambda_config.build()), proxy })
+    Ok(SharedClient { sdk: Client::from_conf(lambda_config.build()), proxy, base: config, plain_http })
 }
 
 fn http_client_for(

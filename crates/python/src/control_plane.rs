@@ -1,5 +1,5 @@
 //! `lambda_executor._core.ControlPlane`: the deploy calls (crates/deploy) as the CLI's Python
-//! code makes them. Configurations come back as dicts; a refused call raises DeployError.
+//! code makes them. Configurations and roles come back as dicts; a refused call raises DeployError.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -35,11 +35,12 @@ fn answer<T: serde::Serialize>(py: Python<'_>, result: Result<T, DeployError>) -
 
 #[pymethods]
 impl ControlPlane {
+    /// `iam_endpoint_url` is IAM's own endpoint: the client's `endpoint_url` is Lambda's alone.
     #[new]
-    #[pyo3(signature = (*, client=None))]
-    fn new(py: Python<'_>, client: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+    #[pyo3(signature = (*, client=None, iam_endpoint_url=None))]
+    fn new(py: Python<'_>, client: Option<&Bound<'_, PyDict>>, iam_endpoint_url: Option<&str>) -> PyResult<Self> {
         let options = client_options(client)?;
-        let calls = run(py, Calls::connect(&options)).map_err(IntoPyErr::into_py_err)?;
+        let calls = run(py, Calls::connect(&options, iam_endpoint_url)).map_err(IntoPyErr::into_py_err)?;
         Ok(Self { calls })
     }
 
@@ -132,6 +133,28 @@ impl ControlPlane {
 
     fn list_tags(&self, py: Python<'_>, arn: &str) -> PyResult<HashMap<String, String>> {
         run(py, self.calls.list_tags(arn)).map_err(IntoPyErr::into_py_err)
+    }
+
+    /// The IAM role named `name` (name, arn, tags); None if there is none.
+    fn get_role(&self, py: Python<'_>, name: &str) -> PyResult<Py<PyAny>> {
+        answer(py, run(py, self.calls.get_role(name)))
+    }
+
+    /// Creates a role that Lambda may assume, with the basic execution policy alone (logs).
+    #[pyo3(signature = (name, *, description, tags))]
+    fn create_execution_role(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        description: &str,
+        tags: HashMap<String, String>,
+    ) -> PyResult<Py<PyAny>> {
+        answer(py, run(py, self.calls.create_execution_role(name, description, tags)))
+    }
+
+    /// Detaches the role's managed policies, deletes its inline ones, then the role.
+    fn delete_role(&self, py: Python<'_>, name: &str) -> PyResult<()> {
+        run(py, self.calls.delete_role(name)).map_err(IntoPyErr::into_py_err)
     }
 
     /// Waits until Lambda has applied the last change: another update before then is refused
