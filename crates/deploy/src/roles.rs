@@ -40,7 +40,8 @@ where
 {
     let mut error = DeployError::of(operation, error);
     if matches!(error.code.as_str(), "AccessDenied" | "AccessDeniedException") {
-        error.message = format!("{} (these credentials lack the permission iam:{operation})", error.message);
+        let lacks = format!("(these credentials lack the permission iam:{operation})");
+        error.message = if error.message.is_empty() { lacks } else { format!("{} {lacks}", error.message) };
     }
     error
 }
