@@ -26,7 +26,7 @@ class FunctionError(LambdaError):
 
     def __new__(cls, error_type: str, error_message: str = "", *_: Any, **__: Any) -> FunctionError:
         if cls is FunctionError:
-            cls = _REMOTE_BUILTINS.get(error_type, FunctionError)
+            cls = _remote_builtin(error_type) or FunctionError
         return super().__new__(cls, error_type, error_message)
 
     def __init__(
@@ -55,25 +55,35 @@ class FunctionError(LambdaError):
         return text
 
 
-def _remote_builtins() -> dict[str, type[FunctionError]]:
-    """One FunctionError subclass per built-in exception class (Exception's, not BaseException's
-    own: a remote SystemExit must not exit the caller), looked up by name only: nothing from the
-    error document is imported or evaluated."""
-    twins: dict[str, type[FunctionError]] = {}
-    for name, value in vars(builtins).items():
-        if not (isinstance(value, type) and issubclass(value, Exception) and not name.startswith("_")):
-            continue
-        twin = type(f"Remote{name}", (FunctionError, value), {"__module__": __name__, "__doc__": value.__doc__})
+# The FunctionError subclass of each built-in exception met so far (None: it has none).
+_REMOTE_BUILTINS: dict[str, Optional[type[FunctionError]]] = {}
+
+
+def _remote_builtin(error_type: str) -> Optional[type[FunctionError]]:
+    """The FunctionError subclass that is also the built-in exception `error_type`, made on first
+    use and kept; None unless it names a built-in subclass of Exception (BaseException's own are
+    left out: a remote SystemExit must not exit the caller). The type is looked up by name only:
+    nothing from the error document is imported or evaluated."""
+    if error_type in _REMOTE_BUILTINS:
+        return _REMOTE_BUILTINS[error_type]
+    value = vars(builtins).get(error_type)
+    twin: Optional[type[FunctionError]] = None
+    if isinstance(value, type) and issubclass(value, Exception) and not error_type.startswith("_"):
+        twin = type(f"Remote{error_type}", (FunctionError, value), {"__module__": __name__, "__doc__": value.__doc__})
         try:
-            twin(name, "")
+            twin(error_type, "")
         except (TypeError, ValueError):  # ExceptionGroup: it is made of the exceptions it groups
-            continue
-        globals()[twin.__name__] = twin  # so that pickle finds it
-        twins[name] = twin
-    return twins
+            twin = None
+    # setdefault: two threads meeting the same type first both get the one class kept.
+    return _REMOTE_BUILTINS.setdefault(error_type, twin)
 
 
-_REMOTE_BUILTINS = _remote_builtins()
+def __getattr__(name: str) -> type[FunctionError]:
+    """`RemoteKeyError` and its kind, made when first asked for (so that pickle finds them)."""
+    twin = _remote_builtin(name[len("Remote") :]) if name.startswith("Remote") else None
+    if twin is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return twin
 
 
 class ThrottledError(LambdaError):
