@@ -130,7 +130,7 @@ pub struct Dispatcher {
     stats: Mutex<Stats>,
     /// Invocations waiting out a backoff before their next attempt, now.
     retrying: AtomicUsize,
-    /// Submitted invocations not sent yet, now.
+    /// Submitted invocations not sent yet, now (counted with a spend cap only, for its message).
     unsent: Arc<AtomicUsize>,
     spend_cap: Option<SpendCap>,
     cap_reached: Mutex<Option<CapReached>>,
@@ -187,7 +187,7 @@ impl Dispatcher {
         // go out in the order they were submitted (what an ordered map waits for first).
         let limits = self.limits_for(&request.function);
         let admission = limits.concurrency.reserve(false);
-        let unsent = NotYetSent::new(&self.unsent);
+        let unsent = self.spend_cap.is_some().then(|| NotYetSent::new(&self.unsent));
         let queued = Queued { job, request, journal, admission, done, unsent };
         runtime::get().spawn(self.clone().run(queued, limits));
     }
@@ -240,8 +240,7 @@ impl Dispatcher {
     }
 
     async fn run<S: Sink>(self: Arc<Self>, queued: Queued<S>, limits: Arc<FunctionLimits>) {
-        let Queued { job, request, journal, admission, done, unsent } = queued;
-        let mut unsent = Some(unsent);
+        let Queued { job, request, journal, admission, done, mut unsent } = queued;
         let mut admission = Some(admission);
         let deadline = Instant::now() + self.policy.throttle_deadline();
         let (mut attempts, mut throttles, mut retries) = (0u32, 0u32, 0u32);
@@ -353,7 +352,7 @@ struct Queued<S> {
     journal: Option<JournalEntry>,
     admission: Admission,
     done: JobGuard,
-    unsent: NotYetSent,
+    unsent: Option<NotYetSent>,
 }
 
 /// Counts a submitted invocation as not sent yet, until dropped: at its first attempt, or when it
