@@ -30,7 +30,8 @@ def test_the_request_rate_is_limited_by_default_at_ten_per_unit_of_concurrency()
         # A second's worth at once (10), then one more each tenth of a second at most.
         ran = outcomes.count(None)
         assert 10 <= ran < 15, outcomes
-        assert outcomes[-1] == ("ReservedFunctionInvocationRateLimitExceeded", "1")
+        # (The first refusal, not the last call: on a loaded machine a token may refill between.)
+        assert next(o for o in outcomes if o) == ("ReservedFunctionInvocationRateLimitExceeded", "1")
         stats = local.stats("reserved")
         assert stats["rate_throttles"] == stats["throttles"] == 15 - ran
         assert stats["concurrency_throttles"] == stats["scaling_throttles"] == 0
@@ -40,9 +41,9 @@ def test_an_unreserved_function_is_limited_by_what_the_account_leaves_it():
     with LocalLambda(account_concurrency=3, rate_limit=2.0, scaling_limit=None) as local:
         local.add_synthetic("open")
         client = boto3_lambda(local.endpoint_url)
-        outcomes = [throttle_of(client, "open") for _ in range(8)]
+        outcomes = [throttle_of(client, "open") for _ in range(12)]
         assert outcomes[:6] == [None] * 6  # 2 x 3 per second
-        assert outcomes[-1] == ("FunctionInvocationRateLimitExceeded", "1")
+        assert next(o for o in outcomes if o) == ("FunctionInvocationRateLimitExceeded", "1")
 
 
 def test_a_fresh_function_scales_by_its_burst_and_warm_environments_serve_again():
