@@ -3,6 +3,7 @@
 import io
 import json
 import os
+import re
 import select
 import signal
 import socket
@@ -194,3 +195,21 @@ class ScriptedServer:
     def close(self):
         self.http.shutdown()
         self.http.server_close()
+
+
+def keepalive_timers(port):
+    """The seconds left on the keep-alive timer of each connection this machine has open to `port`
+    (the connecting side), as the kernel reports them (`ss -o`, iproute2); None for a connection
+    without keep-alive."""
+    out = subprocess.run(
+        ["ss", "-tnoH", "state", "established", f"( dport = :{port} )"], capture_output=True, text=True, check=True
+    ).stdout
+    timers = []
+    for line in out.splitlines():
+        found = re.search(r"timer:\(keepalive,(?:(\d+)min)?(?:([\d.]+)sec)?(?:(\d+)ms)?,", line)
+        if found is None:
+            timers.append(None)
+            continue
+        minutes, seconds, milliseconds = (float(part or 0) for part in found.groups())
+        timers.append(60 * minutes + seconds + milliseconds / 1000)
+    return timers

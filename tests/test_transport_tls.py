@@ -9,7 +9,7 @@ import sys
 
 import pytest
 from helpers import boto3_lambda
-from lambda_executor import ConfigurationError, InvocationError, LambdaExecutor, LocalLambda
+from lambda_executor import ConfigurationError, InsecureRequestWarning, InvocationError, LambdaExecutor, LocalLambda
 
 
 def test_invokes_over_tls_on_one_kept_alive_connection(chain, https_lambda):
@@ -68,15 +68,23 @@ def test_an_untrusted_certificate_is_refused_at_once_and_not_retried(chain, http
     assert future.invocation.attempts == 1
 
 
-@pytest.mark.parametrize(
-    ("verify", "error", "words"),
-    [
-        (False, ValueError, "verify=False is not supported"),
-        (3, TypeError, "verify must be True, or the path"),
-    ],
-)
-def test_bad_verify_values_are_refused(verify, error, words):
-    with pytest.raises(error, match=words):
+def test_verify_false_accepts_any_certificate_and_warns_so(chain, https_lambda):
+    url, _ = https_lambda
+    # The server's certificate is signed by the test's own CA, which nothing here is told to trust.
+    with pytest.warns(InsecureRequestWarning, match="verify=False: this executor's https calls accept any"):
+        executor = LambdaExecutor(max_workers=1, endpoint_url=url, verify=False)
+    with executor:
+        assert executor.submit("echo", {"checked": False}).result(timeout=30) == {"checked": False}
+    # Trust is part of the client's identity: the next executor to this endpoint checks again.
+    with LambdaExecutor(max_workers=1, endpoint_url=url) as executor:
+        with pytest.raises(InvocationError) as raised:
+            executor.submit("echo", {}).result(timeout=60)
+    assert raised.value.error_code == "UntrustedCertificate"
+
+
+@pytest.mark.parametrize("verify", [3, ["ca.pem"]])
+def test_bad_verify_values_are_refused(verify):
+    with pytest.raises(TypeError, match="verify must be True, False, or the path of a CA bundle"):
         LambdaExecutor(verify=verify)
 
 

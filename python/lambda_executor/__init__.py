@@ -12,6 +12,7 @@ from .errors import (
     DeployError,
     FunctionError,
     FunctionNotFoundError,
+    InsecureRequestWarning,
     InvocationError,
     JournalError,
     LambdaError,
@@ -48,5 +49,6 @@ __all__ = [
     "DeployError",
     "JournalError",
     "BudgetExceeded",
+    "InsecureRequestWarning",
     "__version__",
 ]

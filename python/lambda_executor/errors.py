@@ -147,6 +147,12 @@ class JournalError(LambdaError):
     another run, or not writable. Raised when it is opened, before anything is sent."""
 
 
+class InsecureRequestWarning(UserWarning):
+    """Issued when an executor is made with `verify=False`: its https calls accept any certificate,
+    so anyone on the path can read and change them. Named after urllib3's, which boto3 users meet
+    for the same setting (filter it with `warnings.simplefilter("ignore", InsecureRequestWarning)`)."""
+
+
 __all__ = [
     "LambdaError",
     "ConfigurationError",
@@ -159,4 +165,5 @@ __all__ = [
     "DeployError",
     "JournalError",
     "BudgetExceeded",
+    "InsecureRequestWarning",
 ]

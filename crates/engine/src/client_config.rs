@@ -10,14 +10,14 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
-use aws_sdk_lambda::config::{ProvideCredentials, SharedHttpClient};
+use aws_sdk_lambda::config::ProvideCredentials;
 use aws_sdk_lambda::Client;
 use aws_types::origin::Origin;
 use aws_types::service_config::ServiceConfigKey;
@@ -26,6 +26,7 @@ use aws_types::SdkConfig;
 use crate::error_text::sentence;
 use crate::per_process::PerProcess;
 use crate::proxy::{self, Proxies};
+use crate::trust::Trust;
 
 /// How long establishing a connection may take (botocore's `connect_timeout`; its default is 60 s).
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -45,6 +46,9 @@ pub struct ClientOptions {
     /// The certificates to trust instead of the system's (PEM), as boto3's `verify=` path; else
     /// AWS_CA_BUNDLE, else the profile's `ca_bundle`.
     pub ca_bundle: Option<PathBuf>,
+    /// Accept any certificate (boto3's `verify=False`): for a test endpoint whose certificate
+    /// cannot be checked, never for AWS.
+    pub accept_any_certificate: bool,
     /// Explicit proxies by scheme (botocore's `proxies`); None: the environment's variables.
     pub proxies: Option<Proxies>,
     /// Defaults: CONNECT_TIMEOUT and READ_TIMEOUT.
@@ -61,8 +65,6 @@ pub struct SharedClient {
     /// What the Lambda client was built from, less its `endpoint_url`: what other services'
     /// clients start from (see `service_config`).
     base: SdkConfig,
-    /// With explicit proxies, the HTTP client for http:// endpoints (through the http proxy).
-    plain_http: Option<SharedHttpClient>,
 }
 
 impl SharedClient {
@@ -73,9 +75,7 @@ impl SharedClient {
     pub fn service_config(&self, endpoint_url: Option<&str>) -> Result<SdkConfig, ConfigError> {
         let mut builder = self.base.to_builder();
         if let Some(url) = endpoint_url {
-            if endpoint_scheme(url)? == "http" && self.plain_http.is_some() {
-                builder.set_http_client(self.plain_http.clone());
-            }
+            endpoint_scheme(url)?;
             builder.set_endpoint_url(Some(url.to_owned()));
             // Programmatic, so it wins over AWS_ENDPOINT_URL_<SERVICE> as `endpoint_url` does.
             builder.insert_origin("endpoint_url", Origin::shared_config());
@@ -185,15 +185,17 @@ async fn build(options: &ClientOptions) -> Result<SharedClient, ConfigError> {
         Some(path) => Some(path.clone()),
         None => profile_setting(options.profile.as_deref(), "ca_bundle").await.map(PathBuf::from),
     };
-    let trusted = match ca_bundle {
-        Some(path) => Some(
+    let trust = match ca_bundle {
+        _ if options.accept_any_certificate => Trust::Anything,
+        Some(path) => Trust::Bundle(
             std::fs::read(&path)
                 .map_err(|error| ConfigError::Tls(format!("cannot read the CA bundle {}: {error}", path.display())))?,
         ),
-        None => None,
+        None => Trust::System,
     };
-    // The credential providers call AWS over https; the Lambda client may get another, below.
-    let http_client = http_client_for(options, trusted.clone(), "https")?;
+    let proxies = proxy::matcher(options.proxies.as_ref()).map_err(ConfigError::Proxy)?.map(Arc::new);
+    // One HTTP client serves the credential providers and the Lambda client alike.
+    let http_client = crate::http_client::build(&trust, proxies.clone()).map_err(ConfigError::Tls)?;
     let timeouts = TimeoutConfig::builder()
         .connect_timeout(options.connect_timeout.unwrap_or(CONNECT_TIMEOUT))
         .read_timeout(options.read_timeout.unwrap_or(READ_TIMEOUT))
@@ -227,30 +229,15 @@ async fn build(options: &ClientOptions) -> Result<SharedClient, ConfigError> {
         Some(url) => url,
         None => format!("https://lambda.{}.amazonaws.com", config.region().expect("checked above")),
     };
+    // One from AWS_ENDPOINT_URL_LAMBDA, AWS_ENDPOINT_URL or the profile is checked as `endpoint_url=` is.
+    endpoint_scheme(&endpoint)?;
     let mut lambda_config = aws_sdk_lambda::config::Builder::from(&config);
     // `endpoint_url` is Lambda's alone: set here, not on the shared configuration.
     if let Some(url) = &options.endpoint_url {
         lambda_config.set_endpoint_url(Some(url.clone()));
     }
-    // Explicit proxies per scheme: an http endpoint goes through the http one.
-    let plain_http = match options.proxies {
-        Some(_) => Some(http_client_for(options, trusted, "http")?),
-        None => None,
-    };
-    if endpoint_scheme(&endpoint)? == "http" && plain_http.is_some() {
-        lambda_config.set_http_client(plain_http.clone());
-    }
-    let proxy = proxy::for_endpoint(options.proxies.as_ref(), &endpoint);
-    Ok(SharedClient { sdk: Client::from_conf(lambda_config.build()), proxy, base: config, plain_http })
-}
-
-fn http_client_for(
-    options: &ClientOptions,
-    trusted: Option<Vec<u8>>,
-    scheme: &str,
-) -> Result<SharedHttpClient, ConfigError> {
-    let proxy_config = proxy::config(options.proxies.as_ref(), scheme).map_err(ConfigError::Proxy)?;
-    crate::http_client::build(trusted, proxy_config).map_err(ConfigError::Tls)
+    let proxy = proxy::for_endpoint(proxies.as_deref(), &endpoint);
+    Ok(SharedClient { sdk: Client::from_conf(lambda_config.build()), proxy, base: config })
 }
 
 /// The endpoint the Lambda client will call if not Lambda's own: `endpoint_url=`, else what the

@@ -1,92 +1,48 @@
 //! The HTTP client every call of the shared SDK client goes through, credential providers
-//! included: aws-smithy-http-client's default client (hyper 1, hyper-util with its proxy support)
-//! on rustls with ring, configured here, and what its errors say about whether a request was sent.
+//! included: hyper-util's pooling client (hyper 1, the client the SDK's own default wraps) over
+//! this crate's [`Connector`], so that every connection has TCP keep-alive and the trust a user
+//! chose, and what its errors say about whether a request was sent.
 
 use std::collections::HashMap;
 use std::error::Error;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_sdk_lambda::config::SharedHttpClient;
-use aws_smithy_http_client::proxy::ProxyConfig;
-use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
-use aws_smithy_http_client::Connector;
-use aws_smithy_runtime_api::client::http::{HttpClient, HttpConnectorSettings, SharedHttpConnector};
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
 use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::body::SdkBody;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::proxy::matcher::Matcher;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+
+use crate::connector::Connector;
+use crate::trust::{self, Trust};
 
 /// Idle pooled connections are closed after this: before the 60 s or so after which servers and
 /// NAT gateways drop theirs, so a request rarely meets a connection closed under it.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(50);
 
-/// The client: it trusts the `trusted` certificates (PEM) if given, as boto3 trusts only its
-/// `verify=` bundle, else the system's store (SSL_CERT_FILE names another bundle); it goes
-/// through `proxy`; connections are pooled per endpoint.
-pub fn build(trusted: Option<Vec<u8>>, proxy: ProxyConfig) -> Result<SharedHttpClient, String> {
-    let pem = match trusted {
-        Some(pem) => {
-            check_pem(&pem)?;
-            pem
-        }
-        None => system_roots(),
-    };
-    let trust = TrustStore::empty().with_native_roots(false).with_pem_certificate(pem);
-    let tls = TlsContext::builder().with_trust_store(trust).build().map_err(|error| error.to_string())?;
-    Ok(SharedHttpClient::new(ConfiguredClient { tls, proxy, connectors: Mutex::default() }))
-}
-
-/// The system's trusted roots (SSL_CERT_FILE and SSL_CERT_DIR name others), as PEM. Read here
-/// rather than by the SDK's client, which loads them once per process behind a lock: a child
-/// forked while a parent thread held that lock would wait for it forever. (With none, https calls
-/// fail as untrusted; plain http ones still work.)
-fn system_roots() -> Vec<u8> {
-    use base64::Engine;
-    let found = rustls_native_certs::load_native_certs();
-    let mut pem = Vec::new();
-    // Only what rustls takes as a root: the SDK's client panics on the others (system stores hold some).
-    let usable =
-        found.certs.iter().filter(|certificate| rustls::RootCertStore::empty().add((*certificate).clone()).is_ok());
-    for certificate in usable {
-        let encoded = base64::engine::general_purpose::STANDARD.encode(certificate.as_ref());
-        pem.extend_from_slice(b"-----BEGIN CERTIFICATE-----\n");
-        for line in encoded.as_bytes().chunks(64) {
-            pem.extend_from_slice(line);
-            pem.push(b'\n');
-        }
-        pem.extend_from_slice(b"-----END CERTIFICATE-----\n");
-    }
-    pem
-}
-
-/// A bundle the TLS layer would fail on later (it panics on a certificate it cannot use as a
-/// root) is refused now, naming the certificate.
-fn check_pem(pem: &[u8]) -> Result<(), String> {
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::CertificateDer;
-    let certificates = CertificateDer::pem_slice_iter(pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|error| format!("the CA bundle is not valid PEM: {error}"))?;
-    if certificates.is_empty() {
-        return Err("the CA bundle holds no PEM certificate".into());
-    }
-    let mut roots = rustls::RootCertStore::empty();
-    for (index, certificate) in certificates.into_iter().enumerate() {
-        roots
-            .add(certificate)
-            .map_err(|error| format!("certificate {} of the CA bundle cannot be a trusted root: {error}", index + 1))?;
-    }
-    Ok(())
+/// The client: it accepts the certificates `trust` says; it goes through the proxy `proxy`
+/// names for a destination (None: always direct); connections are pooled per endpoint.
+pub fn build(trust: &Trust, proxy: Option<Arc<Matcher>>) -> Result<SharedHttpClient, String> {
+    let tls = trust::client_config(trust)?;
+    Ok(SharedHttpClient::new(ConfiguredClient { tls, proxy, clients: Mutex::default() }))
 }
 
 /// (connect timeout, read timeout), as the SDK asks for a connector.
 type Timeouts = (Option<Duration>, Option<Duration>);
 
-/// One connector (and connection pool) per pair of timeouts the SDK asks for: the Lambda client's,
-/// and the credential providers' own.
+/// One pooling client per pair of timeouts the SDK asks for: the Lambda client's, and the
+/// credential providers' own.
 struct ConfiguredClient {
-    tls: TlsContext,
-    proxy: ProxyConfig,
-    connectors: Mutex<HashMap<Timeouts, SharedHttpConnector>>,
+    tls: Arc<rustls::ClientConfig>,
+    proxy: Option<Arc<Matcher>>,
+    clients: Mutex<HashMap<Timeouts, SharedHttpConnector>>,
 }
 
 /// Written out so that the proxy (whose URL may hold credentials) is never printed.
@@ -97,21 +53,108 @@ impl std::fmt::Debug for ConfiguredClient {
 }
 
 impl HttpClient for ConfiguredClient {
-    fn http_connector(&self, settings: &HttpConnectorSettings, components: &RuntimeComponents) -> SharedHttpConnector {
+    fn http_connector(&self, settings: &HttpConnectorSettings, _: &RuntimeComponents) -> SharedHttpConnector {
         let key = (settings.connect_timeout(), settings.read_timeout());
-        let mut connectors = self.connectors.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let connector = connectors.entry(key).or_insert_with(|| {
-            let mut builder = Connector::builder()
-                .connector_settings(settings.clone())
+        let mut clients = self.clients.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let client = clients.entry(key).or_insert_with(|| {
+            let connector = Connector::new(self.tls.clone(), self.proxy.clone(), settings.connect_timeout());
+            let pool = Client::builder(TokioExecutor::new())
+                .pool_timer(TokioTimer::new())
                 .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-                .proxy_config(self.proxy.clone());
-            builder.set_sleep_impl(components.sleep_impl());
-            let connector =
-                builder.tls_provider(tls::Provider::Rustls(CryptoMode::Ring)).tls_context(self.tls.clone()).build();
-            SharedHttpConnector::new(connector)
+                .build(connector);
+            SharedHttpConnector::new(Pooled { pool, proxy: self.proxy.clone(), read_timeout: settings.read_timeout() })
         });
-        connector.clone()
+        client.clone()
     }
+}
+
+/// Sends each request of the SDK on a pooled connection.
+#[derive(Clone)]
+struct Pooled {
+    pool: Client<Connector, SdkBody>,
+    proxy: Option<Arc<Matcher>>,
+    /// How long a request may wait for its response to begin.
+    read_timeout: Option<Duration>,
+}
+
+impl std::fmt::Debug for Pooled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pooled").finish_non_exhaustive()
+    }
+}
+
+impl HttpConnector for Pooled {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let mut request = match request.try_into_http1x() {
+            Ok(request) => request,
+            Err(error) => return HttpConnectorFuture::ready(Err(ConnectorError::user(error.into()))),
+        };
+        // A forwarding proxy (an http endpoint's) takes its credentials on each request; a
+        // tunnel's were given to the CONNECT.
+        if request.uri().scheme() == Some(&http::uri::Scheme::HTTP) {
+            let intercept = self.proxy.as_ref().and_then(|matcher| matcher.intercept(request.uri()));
+            if let Some(credentials) = intercept.as_ref().and_then(|intercept| intercept.basic_auth()) {
+                request.headers_mut().insert(http::header::PROXY_AUTHORIZATION, credentials.clone());
+            }
+        }
+        let responding = self.pool.request(request);
+        let read_timeout = self.read_timeout;
+        HttpConnectorFuture::new(async move {
+            let response = async {
+                let response = responding.await.map_err(|error| ConnectorError::io(error.into()))?;
+                let (parts, body) = response.into_parts();
+                let body = match announced_length(&parts.headers) {
+                    Some(length) => SdkBody::from(read_whole(body, length).await?),
+                    None => SdkBody::from_body_1_x(body),
+                };
+                HttpResponse::try_from(http::Response::from_parts(parts, body))
+                    .map_err(|error| ConnectorError::other(error.into(), None))
+            };
+            match read_timeout {
+                None => response.await,
+                Some(limit) => tokio::time::timeout(limit, response).await.unwrap_or_else(|_| {
+                    let seconds = limit.as_secs_f64();
+                    Err(ConnectorError::timeout(format!("no response within the read timeout ({seconds} s)").into()))
+                }),
+            }
+        })
+    }
+}
+
+/// A body this large or smaller is read here whole, into one buffer of the size the response
+/// announces (Lambda's responses are at most 6 MB); a larger one, or one of no announced size,
+/// goes to the SDK as it comes.
+const WHOLE_BODY_MAX: u64 = 8 << 20;
+
+fn announced_length(headers: &http::HeaderMap) -> Option<usize> {
+    let length: u64 = headers.get(http::header::CONTENT_LENGTH)?.to_str().ok()?.parse().ok()?;
+    (length <= WHOLE_BODY_MAX).then_some(length as usize)
+}
+
+/// The body, in one buffer: the SDK collects a body into one before deserializing it, and given
+/// hyper's chunks it would hold them and its copy at once. Here each chunk is let go as soon as it
+/// is copied, and a body that came in one chunk is taken as it is. (The read timeout covers this.)
+async fn read_whole(mut body: hyper::body::Incoming, length: usize) -> Result<bytes::Bytes, ConnectorError> {
+    use http_body_util::BodyExt;
+    let mut first = None;
+    let mut whole = bytes::BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        let Ok(chunk) = frame.map_err(|error| ConnectorError::io(error.into()))?.into_data() else { continue };
+        match first.take() {
+            // Held until a second chunk shows that the body did not come in one.
+            None if whole.is_empty() => first = Some(chunk),
+            earlier => {
+                if whole.is_empty() {
+                    whole.reserve(length);
+                }
+                if let Some(earlier) = earlier {
+                    whole.extend_from_slice(&earlier);
+                }
+                whole.extend_from_slice(&chunk);
+            }
+        }
+    }
+    Ok(first.unwrap_or_else(|| whole.freeze()))
 }
 
 /// The causes of `error`, outermost first.

@@ -4,13 +4,15 @@
 //! one [`runtime`]: it waits for room under the function's [`adaptive_limit`] and for its turn at
 //! the [`rate_limit`] (the two are the [`function_limits`] its throttles taught), makes its
 //! [`invocation`] attempts through the shared client of [`client_config`] (which sends through
-//! [`http_client`]) as the [`retry`] policy decides, counts the outcome in [`stats`] (reading
+//! [`http_client`] on connections its [`connector`] makes, accepting the certificates [`trust`]
+//! says) as the [`retry`] policy decides, counts the outcome in [`stats`] (reading
 //! Lambda's REPORT line with [`report_line`]), and hands it to the job's [`dispatcher::Sink`].
 //! A job with a [`journal`] entry is marked sent there before it goes out and its outcome is
 //! recorded, so that a rerun resumes where a run stopped.
 
 pub mod adaptive_limit;
 pub mod client_config;
+pub mod connector;
 pub mod dispatcher;
 pub mod error_text;
 pub mod function_limits;
@@ -27,5 +29,6 @@ pub mod retry;
 pub mod runtime;
 pub mod spend_cap;
 pub mod stats;
+pub mod trust;
 
 pub use lambda_executor_protocol as protocol;

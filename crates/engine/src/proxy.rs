@@ -3,7 +3,6 @@
 //! requests read them (NO_PROXY takes hosts, domain suffixes, CIDRs and `*`). Credentials in a
 //! proxy URL are sent as Basic auth and never shown: messages name the proxy by host and port.
 
-use aws_smithy_http_client::proxy::ProxyConfig;
 use hyper_util::client::proxy::matcher::Matcher;
 
 /// The variables that choose a proxy.
@@ -29,57 +28,34 @@ fn bypass_all() -> bool {
     no_proxy().is_some_and(|rules| rules.split(',').any(|rule| rule.trim() == "*"))
 }
 
-fn explicit<'a>(proxies: &'a Proxies, scheme: &str) -> Option<&'a str> {
-    proxies.iter().find(|(which, _)| which == scheme).map(|(_, url)| url.as_str())
-}
-
-/// What the HTTP client is given. With different explicit proxies for http and https, the one for
-/// the endpoint's scheme is used (the SDK's client takes one).
-pub fn config(proxies: Option<&Proxies>, endpoint_scheme: &str) -> Result<ProxyConfig, String> {
+/// The proxies calls go through (None: every call goes direct): explicit ones per scheme, else the
+/// environment's, with NO_PROXY's exceptions either way.
+pub fn matcher(proxies: Option<&Proxies>) -> Result<Option<Matcher>, String> {
     if bypass_all() {
-        return Ok(ProxyConfig::disabled());
+        return Ok(None);
     }
-    let Some(proxies) = proxies else { return Ok(ProxyConfig::from_env()) };
-    for (scheme, _) in proxies {
+    let Some(proxies) = proxies else { return Ok(Some(Matcher::from_env())) };
+    let mut builder = Matcher::builder();
+    for (scheme, url) in proxies {
         if scheme != "http" && scheme != "https" {
             return Err(format!("proxies takes 'http' and 'https' keys, not '{scheme}'"));
         }
+        let uri: http::Uri = url.parse().map_err(|_| invalid_url())?;
+        if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none_or(str::is_empty) {
+            return Err(invalid_url());
+        }
+        builder = if scheme == "http" { builder.http(url.clone()) } else { builder.https(url.clone()) };
     }
-    let invalid = |_| "a proxy URL is not an http:// or https:// URL with a host".to_owned();
-    let config = match (explicit(proxies, "http"), explicit(proxies, "https")) {
-        (None, None) => return Ok(ProxyConfig::disabled()),
-        (Some(http), Some(https)) if http == https => ProxyConfig::all(http),
-        (Some(http), None) => ProxyConfig::http(http),
-        (None, Some(https)) => ProxyConfig::https(https),
-        (Some(http), Some(_)) if endpoint_scheme == "http" => ProxyConfig::http(http),
-        (Some(_), Some(https)) => ProxyConfig::https(https),
-    }
-    .map_err(invalid)?;
-    Ok(match no_proxy() {
-        Some(rules) => config.no_proxy(rules),
-        None => config,
-    })
+    Ok(Some(builder.no(no_proxy().unwrap_or_default()).build()))
+}
+
+fn invalid_url() -> String {
+    "a proxy URL is not an http:// or https:// URL with a host".to_owned()
 }
 
 /// The proxy (`host:port`) that calls to `endpoint` go through, for messages; None if direct.
-pub fn for_endpoint(proxies: Option<&Proxies>, endpoint: &str) -> Option<String> {
-    if bypass_all() {
-        return None;
-    }
-    let matcher = match proxies {
-        None => Matcher::from_env(),
-        Some(proxies) => {
-            let mut builder = Matcher::builder();
-            if let Some(http) = explicit(proxies, "http") {
-                builder = builder.http(http.to_owned());
-            }
-            if let Some(https) = explicit(proxies, "https") {
-                builder = builder.https(https.to_owned());
-            }
-            builder.no(no_proxy().unwrap_or_default()).build()
-        }
-    };
-    let intercept = matcher.intercept(&endpoint.parse().ok()?)?;
+pub fn for_endpoint(matcher: Option<&Matcher>, endpoint: &str) -> Option<String> {
+    let intercept = matcher?.intercept(&endpoint.parse().ok()?)?;
     let proxy = intercept.uri();
     Some(format!(
         "{}:{}",

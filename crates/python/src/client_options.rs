@@ -26,11 +26,15 @@ pub fn client_options(settings: Option<&Bound<'_, PyDict>>) -> PyResult<ClientOp
     let timeout = |name: &str| -> PyResult<Option<Duration>> {
         seconds(get(name)?.map(|value| value.extract::<f64>()).transpose()?, name)
     };
+    let verify = get("verify")?;
+    let accept_any_certificate =
+        verify.as_ref().and_then(|value| value.cast::<PyBool>().ok()).is_some_and(|flag| !flag.is_true());
     Ok(ClientOptions {
         region: text("region")?,
         profile: text("profile")?,
         endpoint_url: text("endpoint_url")?,
-        ca_bundle: ca_bundle(get("verify")?.as_ref())?,
+        ca_bundle: ca_bundle(verify.as_ref())?,
+        accept_any_certificate,
         proxies,
         connect_timeout: timeout("connect_timeout")?,
         read_timeout: timeout("read_timeout")?,
@@ -50,19 +54,16 @@ fn seconds(value: Option<f64>, name: &str) -> PyResult<Option<Duration>> {
     }
 }
 
-/// boto3's `verify=`: None or True for the default trust, a path for a CA bundle to trust instead.
+/// boto3's `verify=`: None or True for the default trust, False for none (see
+/// `accept_any_certificate`), a path for a CA bundle to trust instead.
 fn ca_bundle(verify: Option<&Bound<'_, PyAny>>) -> PyResult<Option<PathBuf>> {
     let Some(verify) = verify else { return Ok(None) };
-    if let Ok(flag) = verify.cast::<PyBool>() {
-        return match flag.is_true() {
-            true => Ok(None),
-            false => Err(PyValueError::new_err(
-                "verify=False is not supported: certificates are always checked; pass the CA bundle that \
-                 signed the endpoint's certificate instead (verify='ca.pem', or AWS_CA_BUNDLE)",
-            )),
-        };
+    if verify.is_instance_of::<PyBool>() {
+        return Ok(None);
     }
     verify.extract::<PathBuf>().map(Some).map_err(|_| {
-        PyTypeError::new_err("verify must be True, or the path of a CA bundle (PEM) to trust instead of the system's")
+        PyTypeError::new_err(
+            "verify must be True, False, or the path of a CA bundle (PEM) to trust instead of the system's",
+        )
     })
 }
