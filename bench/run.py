@@ -9,8 +9,8 @@ process of its own, so CPU seconds and peak RSS are the client's alone. The Rust
 crates/engine/examples/sdk_baseline.rs: aws-sdk-lambda alone, with the engine's client, the ceiling for the
 engine. Scenarios: (a) small echo calls, 64 in flight; (b) 10,000 calls of a 2 s function all in
 flight, and (b-tls) the same over https to LocalLambda with a CA of its own (AWS_CA_BUNDLE); (c)
-200 x 0.5 s against reserved concurrency 10 with 100 workers (floor: 10 s); (d) a
-5 MB payload round trip; (e) map over 1,000,000 small events with bounded memory. Lambda's other
+200 x 0.5 s against reserved concurrency 10 with 100 workers (floor: 10 s); (d) 100
+5 MB payload round trips, 4 in flight; (e) map over 1,000,000 small events with bounded memory. Lambda's other
 throttles: (paced) 4,000 x 50 ms against a request-rate limit of 200/s (reserved concurrency 20 at
 Lambda's 10 requests/s each; floor: 20 s), and (scaling) a burst of 3,000 x 1 s against a fresh
 function whose scaling limit is 300 environments per 10 s (a LocalLambda of its own per client;
@@ -316,7 +316,7 @@ def main():
         + [(client, "throttled", 200, 100) for client in ["LambdaExecutor", *peers]]
         + [(client, "paced", 4000 // scale, 100) for client in ("LambdaExecutor", "boto3 tuned", "aiobotocore")]
         + [(client, "scaling", 3000, 3000) for client in ("LambdaExecutor", "boto3 tuned", "aiobotocore")]
-        + [(client, "payload_5mb", 20, 4) for client in ["LambdaExecutor", *peers]]
+        + [(client, "payload_5mb", 100, 4) for client in ["LambdaExecutor", *peers]]
         + [("LambdaExecutor", "million", 1_000_000 // scale, 64)]
         # The peers stream nothing: ThreadPoolExecutor.map and gather hold every call at once,
         # and at their speed a million would take a quarter of an hour; 50,000 show the trend.

@@ -1,6 +1,7 @@
 """Property tests (hypothesis) of the Rust payload conversion, on the real path: Python value ->
 JSON in Rust -> HTTP -> LocalLambda's synthetic echo -> JSON -> Python value in Rust."""
 
+import json
 import math
 
 import pytest
@@ -84,3 +85,18 @@ def test_anything_else_is_a_type_error_wherever_it_hides(data):
     value = {"bare": bad, "list": [1, bad], "dict": {"k": bad}, "deep": {"a": [{"b": (bad,)}]}}[container]
     with pytest.raises(TypeError):
         to_json(value)
+
+
+@settings(max_examples=100, deadline=None)
+@given(text, st.integers(4096, 20_000))
+def test_long_strings_convert_as_short_ones_do(piece, length):
+    # Long strings that need no escaping take a faster way into JSON than the others.
+    long = (piece or "x") * (length // max(len(piece), 1) + 1)
+    assert json.loads(to_json({"blob": long, "list": [long]})) == {"blob": long, "list": [long]}
+
+
+@pytest.mark.parametrize(
+    "long", ["x" * 5000, "é€😀" * 2000, 'quote " and newline \n and tab \t ' * 200, "\x00\x1f" * 3000]
+)
+def test_a_long_string_is_the_json_python_writes(long):
+    assert to_json(long) == json.dumps(long, ensure_ascii=False).encode()

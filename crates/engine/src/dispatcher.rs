@@ -34,7 +34,10 @@ pub trait Sink: Send + 'static {
 
 /// How one invocation ended.
 pub struct Finished {
+    /// What was asked, less its payload (let go once the call was made).
     pub request: InvokeRequest,
+    /// The payload's size.
+    pub sent_bytes: usize,
     pub result: Result<Invoked, AttemptError>,
     /// Attempts made (1 when nothing was retried).
     pub attempts: u32,
@@ -195,7 +198,17 @@ impl Dispatcher {
     /// An outcome a journal held, as if the invocation had just ended: nothing is sent.
     pub fn from_journal(&self, request: InvokeRequest, result: Result<Invoked, AttemptError>) -> Finished {
         self.stats.lock().unwrap().from_journal += 1;
-        Finished { request, result, attempts: 0, throttles: 0, report: None, from_journal: true, done: None }
+        let sent_bytes = request.payload.len();
+        Finished {
+            request,
+            sent_bytes,
+            result,
+            attempts: 0,
+            throttles: 0,
+            report: None,
+            from_journal: true,
+            done: None,
+        }
     }
 
     /// Counts an invocation a journal showed in flight when its run stopped, about to be resent.
@@ -240,7 +253,7 @@ impl Dispatcher {
     }
 
     async fn run<S: Sink>(self: Arc<Self>, queued: Queued<S>, limits: Arc<FunctionLimits>) {
-        let Queued { job, request, journal, admission, done, mut unsent } = queued;
+        let Queued { job, mut request, journal, admission, done, mut unsent } = queued;
         let mut admission = Some(admission);
         let deadline = Instant::now() + self.policy.throttle_deadline();
         let (mut attempts, mut throttles, mut retries) = (0u32, 0u32, 0u32);
@@ -311,6 +324,8 @@ impl Dispatcher {
                 }
             }
         };
+        // Nothing sends the payload again: let it go now rather than after delivery.
+        let sent_bytes = std::mem::take(&mut request.payload).len();
         // A call the spend cap kept back was not sent: the journal keeps nothing of it (a rerun
         // sends it), and the stats counted it as not sent.
         let over_cap = matches!(result, Err(AttemptError::OverSpendCap { .. }));
@@ -333,6 +348,7 @@ impl Dispatcher {
         if let Some(sink) = job.take_sink() {
             sink.deliver(Finished {
                 request,
+                sent_bytes,
                 result,
                 attempts,
                 throttles,

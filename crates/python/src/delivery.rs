@@ -94,7 +94,7 @@ fn resolve_forever(receiver: mpsc::Receiver<Resolution>) {
             }
         });
         let large = completions.iter().any(|completion| {
-            completion.request.payload.len() >= LARGE_PAYLOAD
+            completion.sent_bytes >= LARGE_PAYLOAD
                 || completion.result.as_ref().is_ok_and(|invoked| invoked.payload.len() >= LARGE_PAYLOAD)
         });
         // Dropping the completions counts their jobs finished, now that their futures are set.

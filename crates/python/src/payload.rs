@@ -26,15 +26,32 @@ enum Step {
 /// is in the value (`at ['items'][3]: ...`).
 pub fn to_json(value: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
     let path = RefCell::new(Vec::new());
-    serde_json::to_vec(&PyJson { value, depth: 0, path: &path }).map_err(|error| {
+    // Room for as much as the last payload took: events of one batch are mostly alike, and a
+    // large one then grows no buffer by doubling (each step a fresh allocation and a copy).
+    let mut json = Vec::with_capacity(LAST_SIZE.get());
+    serde_json::to_writer(&mut json, &PyJson { value, depth: 0, path: &path }).map_err(|error| {
         let mut path = path.into_inner();
         path.reverse(); // gathered from the failing value outwards
         match path.is_empty() {
             true => PyTypeError::new_err(error.to_string()),
             false => PyTypeError::new_err(format!("at {}: {error}", render(&path))),
         }
-    })
+    })?;
+    LAST_SIZE.set(json.len());
+    // A payload kept until its call is made keeps only its own size (a cheap shrink in place).
+    if json.capacity() - json.len() > LARGE_SLACK {
+        json.shrink_to_fit();
+    }
+    Ok(json)
 }
+
+thread_local! {
+    /// The size of the last payload converted on this thread.
+    static LAST_SIZE: std::cell::Cell<usize> = const { std::cell::Cell::new(128) };
+}
+
+/// Unused room past which a converted payload is shrunk to its size.
+const LARGE_SLACK: usize = 64 << 10;
 
 /// A path as Python subscripts, `['items'][3]`; a long one keeps its ends.
 fn render(path: &[Step]) -> String {
@@ -98,6 +115,31 @@ impl PyJson<'_, '_> {
     }
 }
 
+/// Strings at least this long that need no escaping are written as they are, without serde_json's
+/// byte-by-byte scan for characters to escape (the costliest part of converting a large payload).
+const LONG_TEXT: usize = 4096;
+
+/// `text` as a JSON string. (PyJson is serialized by serde_json only, which writes a RawValue as
+/// it is.)
+fn serialize_text<S: Serializer>(text: &str, serializer: S) -> Result<S::Ok, S::Error> {
+    if text.len() < LONG_TEXT || needs_escaping(text) {
+        return serializer.serialize_str(text);
+    }
+    let mut quoted = String::with_capacity(text.len() + 2);
+    quoted.push('"');
+    quoted.push_str(text);
+    quoted.push('"');
+    serde_json::value::RawValue::from_string(quoted).map_err(ser::Error::custom)?.serialize(serializer)
+}
+
+/// Whether any byte of `text` must be escaped in JSON: a quote, a backslash or a control
+/// character. Each block is read whole, which the compiler turns into wide comparisons.
+fn needs_escaping(text: &str) -> bool {
+    text.as_bytes()
+        .chunks(1024)
+        .any(|block| block.iter().fold(false, |found, &byte| found | (byte < 0x20) | (byte == b'"') | (byte == b'\\')))
+}
+
 /// One element of a container: a dict's value under `key`, or a sequence's item at `index`.
 struct Element<'a, 'py> {
     parent: &'a PyJson<'a, 'py>,
@@ -142,7 +184,8 @@ impl Serialize for PyJson<'_, '_> {
             }
             serializer.serialize_f64(number)
         } else if let Ok(text) = value.cast::<PyString>() {
-            serializer.serialize_str(&text.to_cow().map_err(ser::Error::custom)?)
+            let utf8 = text.encode_utf8().map_err(ser::Error::custom)?;
+            serialize_text(std::str::from_utf8(utf8.as_bytes()).map_err(ser::Error::custom)?, serializer)
         } else if let Ok(dict) = value.cast::<PyDict>() {
             self.check_nesting()?;
             let mut map = serializer.serialize_map(Some(dict.len()))?;
@@ -150,8 +193,9 @@ impl Serialize for PyJson<'_, '_> {
                 let key = key.cast::<PyString>().map_err(|_| {
                     ser::Error::custom(format!("dict keys must be str for JSON, not {}", type_name(&key)))
                 })?;
-                let key = key.to_cow().map_err(ser::Error::custom)?;
-                map.serialize_entry(&*key, &Element { parent: self, item, key: Some(&key), index: 0 })?;
+                let utf8 = key.encode_utf8().map_err(ser::Error::custom)?;
+                let key = std::str::from_utf8(utf8.as_bytes()).map_err(ser::Error::custom)?;
+                map.serialize_entry(key, &Element { parent: self, item, key: Some(key), index: 0 })?;
             }
             map.end()
         } else if let Ok(list) = value.cast::<PyList>() {
