@@ -175,3 +175,28 @@ def test_iam_takes_the_explicit_proxy_for_its_own_endpoints_scheme(proxy, moto_s
     )
     assert control.get_role("nobody") is None
     assert [line for line in proxy.requests() if line.startswith(f"POST {moto_server}/")] != []
+
+
+def test_credential_providers_go_through_the_proxy_too(proxy, local, moto_server, tmp_path, monkeypatch):
+    """A profile that assumes a role: the STS call aws-config's provider makes for the credentials
+    goes through the proxy Lambda's calls go through (on a proxied host nothing reaches STS directly)."""
+    local.add_synthetic("echo")
+    config = tmp_path / "config"
+    config.write_text(
+        "[profile base]\nregion = us-east-1\n\n"
+        "[profile assumed]\nregion = us-east-1\nsource_profile = base\n"
+        "role_arn = arn:aws:iam::123456789012:role/fan-out\n"
+    )
+    credentials = tmp_path / "credentials"
+    credentials.write_text("[base]\naws_access_key_id = testing\naws_secret_access_key = testing-secret\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", moto_server)
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    with LambdaExecutor(endpoint_url=local.endpoint_url, profile="assumed") as executor:
+        assert executor.submit("echo", "assumed").result(timeout=30) == "assumed"
+    carried = proxy.requests()
+    assert any(line.startswith(f"POST {moto_server}/") for line in carried), carried  # AssumeRole
+    assert any(f"POST {local.endpoint_url}/2015-03-31/functions/echo" in line for line in carried), carried

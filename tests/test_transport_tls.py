@@ -10,6 +10,7 @@ import sys
 import pytest
 from helpers import boto3_lambda
 from lambda_executor import ConfigurationError, InsecureRequestWarning, InvocationError, LambdaExecutor, LocalLambda
+from lambda_executor.cli import main
 
 
 def test_invokes_over_tls_on_one_kept_alive_connection(chain, https_lambda):
@@ -71,7 +72,7 @@ def test_an_untrusted_certificate_is_refused_at_once_and_not_retried(chain, http
 def test_verify_false_accepts_any_certificate_and_warns_so(chain, https_lambda):
     url, _ = https_lambda
     # The server's certificate is signed by the test's own CA, which nothing here is told to trust.
-    with pytest.warns(InsecureRequestWarning, match="verify=False: this executor's https calls accept any"):
+    with pytest.warns(InsecureRequestWarning, match="verify=False: this client's https calls accept any"):
         executor = LambdaExecutor(max_workers=1, endpoint_url=url, verify=False)
     with executor:
         assert executor.submit("echo", {"checked": False}).result(timeout=30) == {"checked": False}
@@ -145,3 +146,12 @@ def test_a_ca_bundle_with_a_certificate_that_cannot_be_a_root_is_refused_naming_
     bundle.write_text((chain / "ca.pem").read_text() + junk)
     with pytest.raises(ConfigurationError, match="certificate 2 of the CA bundle cannot be a trusted root"):
         LambdaExecutor(endpoint_url="https://localhost:1", verify=str(bundle))
+
+
+def test_the_cli_takes_a_ca_bundle_or_no_verify_ssl_as_the_aws_cli_does(chain, https_lambda, capsys):
+    url, _ = https_lambda
+    assert main(["invoke", "echo", '{"via": "ca"}', "--endpoint-url", url, "--ca-bundle", str(chain / "ca.pem")]) == 0
+    assert json.loads(capsys.readouterr().out) == {"via": "ca"}
+    with pytest.warns(InsecureRequestWarning, match="verify=False"):
+        assert main(["invoke", "echo", '{"via": "anything"}', "--endpoint-url", url, "--no-verify-ssl"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"via": "anything"}

@@ -13,11 +13,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from ._core import ControlPlane
 from .bundle import AGENT_HANDLER, code_sha256, stage, zip_bytes
-from .errors import DeployError
+from .errors import DeployError, warn_insecure
+
+if TYPE_CHECKING:
+    from ._core import _ClientSettings
 
 MANAGED_TAG = ("managed-by", "lambda-executor")
 DEFAULT_MEMORY = 512
@@ -42,6 +45,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     client.add_argument("--region", help="AWS region (default: your AWS configuration)")
     client.add_argument("--profile", help="AWS profile (default: your AWS configuration)")
     client.add_argument("--endpoint-url", help="another Lambda endpoint (LocalLambda, a test server)")
+    client.add_argument(
+        "--ca-bundle", metavar="PEM", help="trust these certificates instead of the system's (default: AWS_CA_BUNDLE)"
+    )
+    client.add_argument(
+        "--no-verify-ssl", action="store_true", help="accept any certificate (a test endpoint only; warns)"
+    )
     iam = argparse.ArgumentParser(add_help=False)
     iam.add_argument(
         "--iam-endpoint-url",
@@ -364,9 +373,7 @@ def run_invoke(args: argparse.Namespace) -> int:
         event = json.loads(args.event)
     except json.JSONDecodeError as error:
         raise ValueError(f"EVENT must be JSON: {error}") from None
-    with LambdaExecutor(
-        max_workers=1, region=args.region, profile=args.profile, endpoint_url=args.endpoint_url, log_tail=args.logs
-    ) as executor:
+    with LambdaExecutor(max_workers=1, log_tail=args.logs, **_client(args)) as executor:
         future = executor.submit(args.name, event)
         failure = future.exception()
         if args.logs and future.invocation is not None and future.invocation.log_tail:
@@ -377,11 +384,17 @@ def run_invoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def _client(args: argparse.Namespace) -> _ClientSettings:
+    """The client settings of the command line, as LambdaExecutor takes them."""
+    verify = False if args.no_verify_ssl else args.ca_bundle
+    return {"region": args.region, "profile": args.profile, "endpoint_url": args.endpoint_url, "verify": verify}
+
+
 def _control(args: argparse.Namespace) -> ControlPlane:
-    return ControlPlane(
-        client={"region": args.region, "profile": args.profile, "endpoint_url": args.endpoint_url},
-        iam_endpoint_url=getattr(args, "iam_endpoint_url", None),
-    )
+    client = _client(args)
+    if client["verify"] is False:
+        warn_insecure(stacklevel=2)
+    return ControlPlane(client=client, iam_endpoint_url=getattr(args, "iam_endpoint_url", None))
 
 
 def _desired(args: argparse.Namespace) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import warnings
 from collections.abc import Sequence
 from typing import Any, Optional
 
@@ -151,6 +152,17 @@ class InsecureRequestWarning(UserWarning):
     """Issued when an executor is made with `verify=False`: its https calls accept any certificate,
     so anyone on the path can read and change them. Named after urllib3's, which boto3 users meet
     for the same setting (filter it with `warnings.simplefilter("ignore", InsecureRequestWarning)`)."""
+
+
+def warn_insecure(stacklevel: int) -> None:
+    """Warns that a client made with verify=False checks no certificate."""
+    warnings.warn(
+        "verify=False: this client's https calls accept any certificate, so whoever is on the path can read and "
+        "change them; pass the CA bundle that signed the endpoint's certificate instead (verify='ca.pem', or "
+        "AWS_CA_BUNDLE)",
+        InsecureRequestWarning,
+        stacklevel=stacklevel + 1,
+    )
 
 
 __all__ = [

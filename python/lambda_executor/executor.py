@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, Union
 
 from ._core import Engine, InvocationInfo, Journal, RetryPolicy, on_completion_thread, to_json
 from .agent import DEFAULT_COMPRESS_OVER, WARM_EVENT
-from .errors import FunctionError, InsecureRequestWarning, PayloadTooLargeError
+from .errors import FunctionError, PayloadTooLargeError, warn_insecure
 from .progress import Progress
 from .remote import RemoteFunction, decode_chunk, decode_result, encode_call, encode_chunk, import_path
 from .stats import PRICE_PER_GB_SECOND, PRICE_PER_REQUEST, Stats
@@ -281,13 +281,7 @@ class LambdaExecutor(Executor):
         if max_workers is None:
             max_workers = DEFAULT_MAX_WORKERS
         if verify is False:
-            warnings.warn(
-                "verify=False: this executor's https calls accept any certificate, so whoever is on the path "
-                "can read and change them; pass the CA bundle that signed the endpoint's certificate instead "
-                "(verify='ca.pem', or AWS_CA_BUNDLE)",
-                InsecureRequestWarning,
-                stacklevel=2,
-            )
+            warn_insecure(stacklevel=2)
         self._max_workers = max_workers
         self._agent = agent
         self._compress_over = compress_over
