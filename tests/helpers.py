@@ -3,7 +3,6 @@
 import io
 import json
 import os
-import re
 import select
 import signal
 import socket
@@ -197,19 +196,37 @@ class ScriptedServer:
         self.http.server_close()
 
 
-def keepalive_timers(port):
-    """The seconds left on the keep-alive timer of each connection this machine has open to `port`
-    (the connecting side), as the kernel reports them (`ss -o`, iproute2); None for a connection
+def keepalive_of_connections_to(port):
+    """For each of this process's TCP connections to `port` (the client's side), the seconds of
+    silence before its first keep-alive probe, as the socket's own options say; None for one
     without keep-alive."""
-    out = subprocess.run(
-        ["ss", "-tnoH", "state", "established", f"( dport = :{port} )"], capture_output=True, text=True, check=True
-    ).stdout
-    timers = []
-    for line in out.splitlines():
-        found = re.search(r"timer:\(keepalive,(?:(\d+)min)?(?:([\d.]+)sec)?(?:(\d+)ms)?,", line)
-        if found is None:
-            timers.append(None)
-            continue
-        minutes, seconds, milliseconds = (float(part or 0) for part in found.groups())
-        timers.append(60 * minutes + seconds + milliseconds / 1000)
-    return timers
+    found = []
+    folder = "/proc/self/fd" if os.path.isdir("/proc/self/fd") else "/dev/fd"
+    idle_option = getattr(socket, "TCP_KEEPIDLE", None) or socket.TCP_KEEPALIVE  # Linux, macOS
+    for name in os.listdir(folder):
+        try:
+            connection = socket.socket(fileno=os.dup(int(name)))
+        except OSError:
+            continue  # not a socket, or gone
+        with connection:
+            if connection.family not in (socket.AF_INET, socket.AF_INET6) or connection.type != socket.SOCK_STREAM:
+                continue
+            try:
+                if connection.getpeername()[1] != port:
+                    continue
+            except OSError:
+                continue  # listening, or not connected
+            kept_alive = connection.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE)
+            found.append(connection.getsockopt(socket.IPPROTO_TCP, idle_option) if kept_alive else None)
+    return found
+
+
+KEEPALIVE_IDLE = 45  # seconds of silence before the first probe: crates/engine/src/connector.rs
+
+
+def assert_kept_alive(port):
+    """Every connection this process has open to `port` has TCP keep-alive, probing after
+    KEEPALIVE_IDLE seconds of silence."""
+    settings = keepalive_of_connections_to(port)
+    assert settings, "no connection is open"
+    assert all(idle == KEEPALIVE_IDLE for idle in settings), settings

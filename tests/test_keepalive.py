@@ -1,19 +1,11 @@
 """Every connection the client makes has TCP keep-alive, probing after 45 s of silence, so that a
 synchronous call whose function runs for minutes keeps its place in a NAT gateway (which forgets
-a connection silent for 350 s) and a peer that vanished is noticed. Read off the kernel's own view
-of the sockets (`ss -o`): to LocalLambda over http, and over TLS. (A connection to a proxy:
-test_proxy.py.)"""
+a connection silent for 350 s) and a peer that vanished is noticed. Read off the sockets' own
+options (the executor's connections are this process's): to LocalLambda over http, and over TLS.
+(A connection to a proxy: test_proxy.py.)"""
 
-from helpers import keepalive_timers
+from helpers import assert_kept_alive
 from lambda_executor import LambdaExecutor
-
-KEEPALIVE_IDLE = 45  # seconds: crates/engine/src/connector.rs
-
-
-def assert_kept_alive(port):
-    timers = keepalive_timers(port)
-    assert timers, "no connection is open"
-    assert all(timer is not None and 0 < timer <= KEEPALIVE_IDLE for timer in timers), timers
 
 
 def test_a_connection_to_an_http_endpoint_has_tcp_keep_alive(local):

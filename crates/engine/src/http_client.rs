@@ -69,7 +69,6 @@ impl HttpClient for ConfiguredClient {
 }
 
 /// Sends each request of the SDK on a pooled connection.
-#[derive(Clone)]
 struct Pooled {
     pool: Client<Connector, SdkBody>,
     proxy: Option<Arc<Matcher>>,
