@@ -1,8 +1,10 @@
 """Proxies as boto3 and requests users set them, through a real proxy server (tinyproxy, from
 Debian's packages; .ci/run installs it) on loopback: its own access log proves what went through it."""
 
+import os
 import socket
 import subprocess
+import sys
 
 import pytest
 from helpers import assert_kept_alive, free_port, wait_for
@@ -14,17 +16,18 @@ from lambda_executor.cli import main
 class Tinyproxy:
     """tinyproxy in the foreground on a free loopback port, logging every request it carries."""
 
-    def __init__(self, folder, *, basic_auth=None, connect_ports=()):
+    def __init__(self, folder, *, basic_auth=None, connect_ports=(), address="127.0.0.1", allow=("127.0.0.1",)):
+        self.address = address
         self.port = free_port()
         self.log = folder / f"tinyproxy-{self.port}.log"
         lines = [
             f"Port {self.port}",
-            "Listen 127.0.0.1",
+            f"Listen {address}",
             "Timeout 60",
             f'LogFile "{self.log}"',
             "LogLevel Connect",
             "MaxClients 100",
-            "Allow 127.0.0.1",
+            *(f"Allow {client}" for client in allow),
         ]
         if basic_auth:
             lines.append("BasicAuth {} {}".format(*basic_auth))
@@ -38,14 +41,14 @@ class Tinyproxy:
 
     def _accepts(self):
         try:
-            socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+            socket.create_connection((self.address, self.port), timeout=0.2).close()
             return True
         except OSError:
             return False
 
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.address}:{self.port}"
 
     def requests(self):
         """What the proxy carried: the request lines of its log."""
@@ -199,3 +202,62 @@ def test_credential_providers_go_through_the_proxy_too(proxy, local, moto_server
     carried = proxy.requests()
     assert any(line.startswith(f"POST {moto_server}/") for line in carried), carried  # AssumeRole
     assert any(f"POST {local.endpoint_url}/2015-03-31/functions/echo" in line for line in carried), carried
+
+
+# A network namespace of the test's own and a veth pair into it: this host is HOST_SIDE there, and
+# nothing else is reachable (its loopback is its own, with nothing listening).
+HOST_SIDE, INSIDE = "10.213.7.1", "10.213.7.2"
+
+CALL_FROM_INSIDE = """
+import sys
+from lambda_executor import InvocationError, LambdaExecutor, RetryPolicy
+retry = RetryPolicy(max_retries=1, base_delay=0.01, max_delay=0.02)
+with LambdaExecutor(endpoint_url=sys.argv[1], retry=retry) as executor:
+    future = executor.submit("echo", {"via": "the proxy"})
+    try:
+        print(future.result(timeout=30))
+    except InvocationError as error:
+        print("failed after", future.invocation.attempts, "attempts:", error)
+"""
+
+
+@pytest.fixture
+def no_direct_route():
+    """The namespace's name; torn down after the test."""
+    name, host_link, inside_link = f"le-test-{os.getpid()}", f"leh{os.getpid()}", f"len{os.getpid()}"
+    steps = [
+        ["ip", "netns", "add", name],
+        ["ip", "link", "add", host_link, "type", "veth", "peer", "name", inside_link],
+        ["ip", "link", "set", inside_link, "netns", name],
+        ["ip", "addr", "add", f"{HOST_SIDE}/30", "dev", host_link],
+        ["ip", "link", "set", host_link, "up"],
+        ["ip", "netns", "exec", name, "ip", "addr", "add", f"{INSIDE}/30", "dev", inside_link],
+        ["ip", "netns", "exec", name, "ip", "link", "set", inside_link, "up"],
+        ["ip", "netns", "exec", name, "ip", "link", "set", "lo", "up"],
+    ]
+    try:
+        for step in steps:
+            subprocess.run(step, check=True, capture_output=True, timeout=10)
+        yield name
+    finally:
+        subprocess.run(["ip", "link", "del", host_link], capture_output=True, timeout=10)
+        subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=10)
+
+
+def test_with_no_direct_route_calls_go_through_the_proxy_alone(no_direct_route, local, tmp_path):
+    """Where only the proxy is reachable, as on a locked-down host: the call made through it runs;
+    the same call without it cannot connect, is retried as never sent, and never reaches Lambda."""
+    local.add_synthetic("echo")
+    proxy = Tinyproxy(tmp_path, address=HOST_SIDE, allow=(INSIDE,))
+    try:
+        inside = ["ip", "netns", "exec", no_direct_route, sys.executable, "-c", CALL_FROM_INSIDE, local.endpoint_url]
+        proxied = subprocess.run(
+            inside, capture_output=True, text=True, timeout=120, env=dict(os.environ, HTTP_PROXY=proxy.url)
+        )
+        assert proxied.stdout.strip() == "{'via': 'the proxy'}", proxied.stderr
+        assert any(f"POST {local.endpoint_url}/2015-03-31/functions/echo" in line for line in proxy.requests())
+        direct = subprocess.run(inside, capture_output=True, text=True, timeout=120)
+        assert direct.stdout.startswith("failed after 2 attempts:"), (direct.stdout, direct.stderr)
+    finally:
+        proxy.close()
+    assert local.stats("echo")["invocations"] == 1, "only the call through the proxy reached Lambda"
