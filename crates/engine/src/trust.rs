@@ -10,10 +10,8 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
-#[derive(Clone, Debug, Default, Hash, PartialEq, Eq)]
 pub enum Trust {
     /// The system's store (SSL_CERT_FILE and SSL_CERT_DIR name others).
-    #[default]
     System,
     /// These certificates (PEM) and no others, as boto3 trusts only its `verify=` bundle.
     Bundle(Vec<u8>),
