@@ -36,7 +36,7 @@ pub trait Sink: Send + 'static {
 pub struct Finished {
     /// What was asked, less its payload (let go once the call was made).
     pub request: InvokeRequest,
-    /// The payload's size.
+    /// The payload's size (a journal's outcome was not sent again, but was sent once).
     pub sent_bytes: usize,
     pub result: Result<Invoked, AttemptError>,
     /// Attempts made (1 when nothing was retried).
@@ -196,9 +196,9 @@ impl Dispatcher {
     }
 
     /// An outcome a journal held, as if the invocation had just ended: nothing is sent.
-    pub fn from_journal(&self, request: InvokeRequest, result: Result<Invoked, AttemptError>) -> Finished {
+    pub fn from_journal(&self, mut request: InvokeRequest, result: Result<Invoked, AttemptError>) -> Finished {
         self.stats.lock().unwrap().from_journal += 1;
-        let sent_bytes = request.payload.len();
+        let sent_bytes = std::mem::take(&mut request.payload).len();
         Finished {
             request,
             sent_bytes,

@@ -72,7 +72,7 @@ impl HttpClient for ConfiguredClient {
 struct Pooled {
     pool: Client<Connector, SdkBody>,
     proxy: Option<Arc<Matcher>>,
-    /// How long a request may wait for its response to begin.
+    /// How long a request may wait for its response: its head, and a body read whole here.
     read_timeout: Option<Duration>,
 }
 

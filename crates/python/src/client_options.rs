@@ -26,14 +26,12 @@ pub fn client_options(settings: Option<&Bound<'_, PyDict>>) -> PyResult<ClientOp
     let timeout = |name: &str| -> PyResult<Option<Duration>> {
         seconds(get(name)?.map(|value| value.extract::<f64>()).transpose()?, name)
     };
-    let verify = get("verify")?;
-    let accept_any_certificate =
-        verify.as_ref().and_then(|value| value.cast::<PyBool>().ok()).is_some_and(|flag| !flag.is_true());
+    let (ca_bundle, accept_any_certificate) = verify(get("verify")?.as_ref())?;
     Ok(ClientOptions {
         region: text("region")?,
         profile: text("profile")?,
         endpoint_url: text("endpoint_url")?,
-        ca_bundle: ca_bundle(verify.as_ref())?,
+        ca_bundle,
         accept_any_certificate,
         proxies,
         connect_timeout: timeout("connect_timeout")?,
@@ -54,14 +52,14 @@ fn seconds(value: Option<f64>, name: &str) -> PyResult<Option<Duration>> {
     }
 }
 
-/// boto3's `verify=`: None or True for the default trust, False for none (see
-/// `accept_any_certificate`), a path for a CA bundle to trust instead.
-fn ca_bundle(verify: Option<&Bound<'_, PyAny>>) -> PyResult<Option<PathBuf>> {
-    let Some(verify) = verify else { return Ok(None) };
-    if verify.is_instance_of::<PyBool>() {
-        return Ok(None);
+/// boto3's `verify=`: None or True for the default trust, False for none (any certificate is
+/// accepted), a path for a CA bundle to trust instead. Returns (the bundle, whether any goes).
+fn verify(verify: Option<&Bound<'_, PyAny>>) -> PyResult<(Option<PathBuf>, bool)> {
+    let Some(verify) = verify else { return Ok((None, false)) };
+    if let Ok(flag) = verify.cast::<PyBool>() {
+        return Ok((None, !flag.is_true()));
     }
-    verify.extract::<PathBuf>().map(Some).map_err(|_| {
+    verify.extract::<PathBuf>().map(|path| (Some(path), false)).map_err(|_| {
         PyTypeError::new_err(
             "verify must be True, False, or the path of a CA bundle (PEM) to trust instead of the system's",
         )
