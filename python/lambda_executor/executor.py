@@ -60,6 +60,9 @@ class _BeingSent:
     def cancel(self) -> bool:
         return False
 
+    def abandon(self) -> bool:
+        return False
+
 
 _BEING_SENT = _BeingSent()
 
@@ -67,8 +70,9 @@ _BEING_SENT = _BeingSent()
 class LambdaFuture(Future):
     """A Future for one invocation. `invocation` tells what happened once it is done.
 
-    Its state is RUNNING while the invocation is in flight, as a thread pool's future is while a
-    worker runs it.
+    Its state is RUNNING only while an attempt is in flight (Lambda may be running it), as a
+    thread pool's future is while a worker runs it; waiting for room, its turn at the rate, or a
+    throttle's or retry's delay, it is PENDING and can be cancelled.
     """
 
     invocation: Optional[InvocationInfo] = None
@@ -76,7 +80,7 @@ class LambdaFuture(Future):
     _stored_state = PENDING
     # The executor's pending futures: each submitted future gets the executor's own set; this
     # shared default is only read (by a future never submitted).
-    _siblings: set[Future[Any]] = set()  # noqa: RUF012
+    _siblings: set[LambdaFuture] = set()  # noqa: RUF012
 
     # Future's own methods read and write `_state`; sent but not done reads as RUNNING.
     @property
@@ -106,6 +110,14 @@ class LambdaFuture(Future):
                 self.set_running_or_notify_cancel()
         return True
 
+    def _abandon(self) -> bool:
+        """What shutdown, Ctrl-C and an abandoned map do: cancel(), and for a call in flight, nothing
+        more sent: if Lambda turns out not to run it (a throttle), the future is cancelled then."""
+        job = self._job
+        if job is not None and self._stored_state != FINISHED:
+            job.abandon()
+        return self.cancel()
+
     def _claim(self) -> bool:
         """Takes a future map held back, to send it: False if it was cancelled meanwhile; from
         now on cancel() returns False, as for a sent one."""
@@ -133,7 +145,7 @@ class LambdaFuture(Future):
             # Ctrl-C while waiting (a notebook's interrupt button) means stop: the executor's
             # invocations not sent yet are cancelled; it stays usable for new work.
             for future in list(self._siblings):
-                future.cancel()
+                future._abandon()
             raise
 
     def _refuse_waiting_for_itself(self) -> None:
@@ -314,7 +326,7 @@ class LambdaExecutor(Executor):
         self._abandoned = False
         self._pid = os.getpid()
         self._shutdown_lock = threading.Lock()
-        self._pending: set[Future[Any]] = set()
+        self._pending: set[LambdaFuture] = set()
         self._chunk_tally = _ChunkTally()
         _live_executors.add(self)
 
@@ -437,7 +449,7 @@ class LambdaExecutor(Executor):
                     pass
         except BaseException:
             for future in fs:
-                future.cancel()
+                future._abandon()
             if bar is not None:
                 bar.close()
             raise
@@ -467,7 +479,7 @@ class LambdaExecutor(Executor):
                 # Interrupted or abandoned (Ctrl-C in a notebook, an error, a break): what was not
                 # sent yet is not sent.
                 for future in fs:
-                    future.cancel()
+                    future._abandon()
                 if bar is not None:
                     bar.close()
                 if map_journal is not None:
@@ -548,7 +560,7 @@ class LambdaExecutor(Executor):
             self._send_all(function, path, self._calls(path, enumerate(calls), chunksize), self._send, fs, None)
         except BaseException:
             for future in fs:
-                future.cancel()
+                future._abandon()
             raise
         return fs
 
@@ -701,7 +713,7 @@ class LambdaExecutor(Executor):
             pending = list(self._pending)
         if cancel_futures:
             for future in pending:
-                future.cancel()
+                future._abandon()
         if wait and not self._abandoned:
             try:
                 self._engine.wait_idle()
@@ -710,7 +722,7 @@ class LambdaExecutor(Executor):
                 self._abandoned = True
                 pending = list(self._pending)
                 for future in pending:  # what was not sent is not sent now
-                    future.cancel()
+                    future._abandon()
                 in_flight = sum(future.running() for future in pending)
                 if in_flight:
                     warnings.warn(
@@ -830,11 +842,11 @@ async def _aiterate(events: Any) -> AsyncIterator[Any]:
             yield event
 
 
-def _result_or_cancel(future: Future, timeout: Optional[float] = None) -> Any:
+def _result_or_cancel(future: LambdaFuture, timeout: Optional[float] = None) -> Any:
     try:
         try:
             return future.result(timeout)
         finally:
-            future.cancel()
+            future._abandon()
     finally:
         del future  # break a reference cycle with the exception in exc_info

@@ -1,16 +1,18 @@
-//! The adaptive in-flight limit of one function.
+//! The adaptive in-flight limit of one function: how many of its calls the executor keeps in
+//! flight at once. It starts at `max_workers` and rests on one measurement, the function's
+//! occupancy: how many calls Lambda ran at once, averaged over a recent window (the time calls
+//! were in flight, less the time of those Lambda refused or did not run, over the window's length).
 //!
-//! It starts at `max_workers`. A throttle shows how many invocations the function really runs at
-//! once (those still in flight when it came), so the limit drops to that at once instead of
-//! halving blindly. Without a known ceiling it climbs back additively (+1 per `limit`
-//! successes); at a ceiling that throttled before, it probes one above it only now and then,
-//! and waits twice as long after each probe that fails, so a steady batch meets few throttles.
-//!
-//! A throttle for the account's concurrency may instead mean that the function is still scaling
-//! (Lambda adds environments at a bounded rate, and names no reason of its own for that). Then the
-//! limit ramps up from what ran at the rate the function was seen to grow: a tenth of what ran per
-//! second at first (Lambda's burst is ten seconds of its scaling rate), then as measured between
-//! the lowest level throttled and the latest. A fixed account limit measures as no growth.
+//! - A concurrency throttle lowers the limit to the calls still in flight besides the refused one
+//!   (what Lambda was running when it said no), but never below the occupancy: a throttle that
+//!   comes while Lambda runs as many calls as before (at random, or from another workload's
+//!   burst) says nothing about the function's concurrency, and leaves the limit where it is.
+//! - While calls wait for room and Lambda runs as many as the limit allows, the limit grows:
+//!   below the last level that was refused, by a step that doubles each time, as fast as the
+//!   occupancy confirms each new level; at that level, one call above it at a time, paid for by
+//!   the calls Lambda accepted (one probe per 20 of them), so that probing a fixed limit costs at
+//!   most one throttled attempt in 20. Once the occupancy passes the refused level (a limit raised,
+//!   a function that scaled), growth doubles again.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -18,37 +20,15 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
-const FIRST_PROBE_INTERVAL: Duration = Duration::from_secs(2);
-const MAX_PROBE_INTERVAL: Duration = Duration::from_secs(60);
-/// How long the function is watched before its growth is measured rather than assumed.
-const GROWTH_MEASURED_AFTER: Duration = Duration::from_secs(2);
-
-/// What a concurrency throttle says of the limit it met.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ConcurrencyThrottle {
-    /// A fixed limit (a reservation): settle at it.
-    Fixed,
-    /// The account's limit, or a function still scaling: settle, and ramp up as it grows.
-    MayGrow,
-}
-
-/// A ramp of the limit while the function scales.
-#[derive(Clone, Copy, Debug)]
-struct Ramp {
-    /// The fewest ran at a throttle, and when: growth is measured from there.
-    lowest: usize,
-    lowest_at: Instant,
-    /// The latest throttle's level and time: the limit ramps up from there.
-    from: usize,
-    at: Instant,
-    per_second: f64,
-}
-
-impl Ramp {
-    fn level(&self, now: Instant) -> usize {
-        self.from + (self.per_second * now.saturating_duration_since(self.at).as_secs_f64()) as usize
-    }
-}
+/// The occupancy is kept in slices of this length, as far back as the longest window.
+const SLICE: Duration = Duration::from_millis(25);
+const SLICES: usize = 400;
+/// The occupancy is averaged over about one latency of the function, within these bounds: long
+/// enough to hold many calls, short enough that a lowered limit shows within a few latencies.
+const MIN_WINDOW: Duration = Duration::from_millis(200);
+const MAX_WINDOW: Duration = Duration::from_secs(5);
+/// Probes above the refused level earned per call Lambda accepted.
+const PROBES_PER_ACCEPTED: f64 = 0.05;
 
 pub struct AdaptiveLimit {
     max: usize,
@@ -57,16 +37,43 @@ pub struct AdaptiveLimit {
 
 struct State {
     limit: usize,
-    in_flight: usize,
-    /// Successes since the limit last rose (additive increase).
-    successes: usize,
-    /// The limit at the last throttle, above which probing is rationed.
-    ceiling: Option<usize>,
-    next_probe: Instant,
-    probe_interval: Duration,
-    ramp: Option<Ramp>,
+    /// Permits held: calls waiting to be sent (for their rate turn, a worker) or in flight.
+    held: usize,
+    occupancy: Occupancy,
+    /// The mean time calls that ran were in flight (exponentially weighted), once one has run.
+    latency: Option<Duration>,
+    /// How long Lambda takes to refuse a call (the slowest lately): a call in flight longer than
+    /// twice this was not refused.
+    refusal: Duration,
+    /// The lowest level refused since the occupancy last passed it: growth to it is a probe.
+    refused: Option<usize>,
+    /// The next growth step below the refused level; doubles with each growth.
+    step: usize,
+    /// Probes earned and not spent (at most one).
+    probes: f64,
     /// Invocations waiting for room, in order; retries wait at the front.
     waiting: VecDeque<oneshot::Sender<Permit>>,
+}
+
+impl State {
+    /// Calls in flight at once lately, and those Lambda ran: since the limit last changed, or over
+    /// about one latency of the function if that is longer ago, or too recent to tell (calls
+    /// sent before the change may still come back refused).
+    fn occupancy(&mut self, now: Instant) -> Average {
+        let window = self.latency.unwrap_or(MIN_WINDOW).clamp(MIN_WINDOW, MAX_WINDOW);
+        let since = now.saturating_duration_since(self.occupancy.restarted);
+        self.occupancy.average(window, since > self.settle() && since < window, now)
+    }
+
+    /// How long calls sent at a new limit take to show whether Lambda runs them.
+    fn settle(&self) -> Duration {
+        self.refusal * 2
+    }
+
+    fn set_limit(&mut self, limit: usize, now: Instant) {
+        self.limit = limit;
+        self.occupancy.restart(now);
+    }
 }
 
 /// Room taken, or a place in the queue for it.
@@ -85,19 +92,54 @@ impl Admission {
     }
 }
 
+/// What became of a call sent under a permit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Lambda ran it (whatever the function answered), or may have.
+    Ran,
+    /// Lambda refused it for the function's or the account's concurrency.
+    RefusedForConcurrency,
+    /// Lambda did not run it for another reason (its request rate, a 5xx, a connection not made).
+    NotRun,
+}
+
 /// Room for one invocation in flight; dropping it makes room for the next.
 pub struct Permit {
-    /// None once the room was taken back by `admit`.
+    /// None once released (or taken back by `admit`).
     limit: Option<Arc<AdaptiveLimit>>,
+    /// When its call was sent, once it was.
+    sent: Option<Instant>,
+}
+
+impl Permit {
+    /// Its call goes out now.
+    pub fn send(&mut self) {
+        self.send_at(Instant::now());
+    }
+
+    /// Releases the room, saying what became of the call.
+    pub fn release(mut self, verdict: Verdict) {
+        self.release_at(verdict, Instant::now());
+    }
+
+    fn send_at(&mut self, now: Instant) {
+        if let Some(limit) = &self.limit {
+            limit.state.lock().unwrap().occupancy.send(now);
+            self.sent = Some(now);
+        }
+    }
+
+    fn release_at(&mut self, verdict: Verdict, now: Instant) {
+        if let Some(limit) = self.limit.take() {
+            limit.release(self.sent, verdict, now);
+        }
+    }
 }
 
 impl Drop for Permit {
     fn drop(&mut self) {
-        if let Some(limit) = self.limit.take() {
-            let mut state = limit.state.lock().unwrap();
-            state.in_flight -= 1;
-            limit.admit(&mut state);
-        }
+        // Released without a verdict (its task ended): a call sent counts as run, the safe side.
+        self.release_at(Verdict::Ran, Instant::now());
     }
 }
 
@@ -108,12 +150,13 @@ impl AdaptiveLimit {
             max,
             state: Mutex::new(State {
                 limit: max,
-                in_flight: 0,
-                successes: 0,
-                ceiling: None,
-                next_probe: Instant::now(),
-                probe_interval: FIRST_PROBE_INTERVAL,
-                ramp: None,
+                held: 0,
+                occupancy: Occupancy::new(Instant::now()),
+                latency: None,
+                refusal: Duration::ZERO,
+                refused: None,
+                step: 1,
+                probes: 1.0,
                 waiting: VecDeque::new(),
             }),
         })
@@ -121,12 +164,6 @@ impl AdaptiveLimit {
 
     pub fn current(&self) -> usize {
         self.state.lock().unwrap().limit
-    }
-
-    /// Environments per second the function is seen to add, while the limit ramps with it.
-    pub fn growth(&self) -> Option<f64> {
-        let state = self.state.lock().unwrap();
-        state.ramp.map(|ramp| ramp.per_second).filter(|per_second| *per_second >= 1.0 && state.limit < self.max)
     }
 
     /// Waits for room; `retry` puts the caller ahead of invocations not yet sent.
@@ -138,9 +175,9 @@ impl AdaptiveLimit {
     /// admission), to be waited for later.
     pub fn reserve(self: &Arc<Self>, retry: bool) -> Admission {
         let mut state = self.state.lock().unwrap();
-        if state.in_flight < state.limit && (retry || state.waiting.is_empty()) {
-            state.in_flight += 1;
-            return Admission::Admitted(Permit { limit: Some(self.clone()) });
+        if state.held < state.limit && (retry || state.waiting.is_empty()) {
+            state.held += 1;
+            return Admission::Admitted(self.permit());
         }
         let (sender, receiver) = oneshot::channel();
         if retry {
@@ -151,77 +188,209 @@ impl AdaptiveLimit {
         Admission::Queued(receiver)
     }
 
-    pub fn on_success(self: &Arc<Self>) {
+    fn permit(self: &Arc<Self>) -> Permit {
+        Permit { limit: Some(self.clone()), sent: None }
+    }
+
+    fn release(self: &Arc<Self>, sent: Option<Instant>, verdict: Verdict, now: Instant) {
         let mut state = self.state.lock().unwrap();
-        if let Some(ramp) = state.ramp {
-            state.limit = state.limit.max(ramp.level(Instant::now()).min(self.max));
-        }
-        if state.limit >= self.max {
-            self.admit(&mut state);
-            return;
-        }
-        let at_ceiling = state.ceiling.is_some_and(|ceiling| state.limit >= ceiling);
-        if at_ceiling {
-            let now = Instant::now();
-            if now >= state.next_probe {
-                // The level reached held without a throttle: confirm it and probe one above.
-                state.ceiling = Some(state.limit);
-                state.limit += 1;
-                state.next_probe = now + state.probe_interval;
+        if let Some(sent) = sent {
+            if verdict == Verdict::RefusedForConcurrency {
+                // Judged with the refused call still counted: its slot was Lambda's to fill.
+                Self::on_refused(&mut state, now.saturating_duration_since(sent), now);
             }
-        } else {
-            state.successes += 1;
-            if state.successes >= state.limit {
-                state.successes = 0;
-                state.limit += 1;
+            state.occupancy.back(sent, verdict == Verdict::Ran, now);
+            if verdict == Verdict::Ran {
+                self.on_ran(&mut state, now.saturating_duration_since(sent), now);
             }
         }
+        state.held -= 1;
         self.admit(&mut state);
     }
 
-    /// A throttle came back for an invocation that holds a permit.
-    pub fn on_throttle(&self, kind: ConcurrencyThrottle) {
-        let mut state = self.state.lock().unwrap();
-        let running = state.in_flight.saturating_sub(1).max(1);
-        if kind == ConcurrencyThrottle::MayGrow {
-            let now = Instant::now();
-            let mut ramp =
-                state.ramp.unwrap_or(Ramp { lowest: running, lowest_at: now, from: running, at: now, per_second: 0.0 });
-            if running < ramp.lowest {
-                (ramp.lowest, ramp.lowest_at) = (running, now);
+    /// A call ran: grow if calls wait for room and Lambda runs as many as the limit lets through.
+    fn on_ran(&self, state: &mut State, latency: Duration, now: Instant) {
+        state.latency = Some(state.latency.map_or(latency, |mean| (mean * 7 + latency) / 8));
+        state.probes = (state.probes + PROBES_PER_ACCEPTED).min(1.0);
+        let occupancy = state.occupancy(now).ran;
+        if state.refused.is_some_and(|refused| occupancy > refused as f64 - 0.5) {
+            // Lambda now runs what it refused before: the limit was raised, or the function scaled.
+            state.refused = None;
+        }
+        let limit = state.limit;
+        // The calls sent at this level have been in flight longer than a refusal takes, and as
+        // many ran as the limit lets through.
+        let settled = now.saturating_duration_since(state.occupancy.restarted) > state.settle();
+        let confirmed = settled && occupancy >= limit as f64 - 0.5 - 0.02 * limit as f64;
+        if limit >= self.max || state.waiting.is_empty() || state.held < limit || !confirmed {
+            return;
+        }
+        match state.refused {
+            Some(refused) if limit + 1 >= refused => {
+                if state.probes >= 1.0 {
+                    state.probes -= 1.0;
+                    state.set_limit(limit + 1, now);
+                }
             }
-            let watched = now.saturating_duration_since(ramp.lowest_at);
-            ramp.per_second = if watched < GROWTH_MEASURED_AFTER {
-                ramp.lowest as f64 / 10.0
-            } else {
-                running.saturating_sub(ramp.lowest) as f64 / watched.as_secs_f64()
-            };
-            (ramp.from, ramp.at) = (running, now);
-            state.ramp = Some(ramp);
+            refused => {
+                let below = refused.map_or(self.max, |refused| refused - 1);
+                state.set_limit((limit + state.step).min(below).min(self.max), now);
+                state.step *= 2;
+            }
         }
-        if state.ceiling.is_some_and(|ceiling| running >= ceiling) {
-            // A probe above the ceiling failed: probe less often.
-            state.probe_interval = (state.probe_interval * 2).min(MAX_PROBE_INTERVAL);
+    }
+
+    /// Lambda refused a call for concurrency (in flight `took`): if it ran fewer of the calls in
+    /// flight than were sent (by half a call or more), the limit falls to what it ran.
+    fn on_refused(state: &mut State, took: Duration, now: Instant) {
+        state.refusal = if took > state.refusal { took } else { (state.refusal * 7 + took) / 8 };
+        let Average { in_flight, ran } = state.occupancy(now);
+        let lowered = (ran.round() as usize).max(1);
+        if ran < in_flight - 0.5 && lowered < state.limit {
+            state.refused = Some(state.limit);
+            state.step = 1;
+            state.set_limit(lowered, now);
         }
-        if running < state.limit || state.ceiling.is_none() {
-            state.limit = running.min(state.limit);
-            state.ceiling = Some(state.limit);
-            state.successes = 0;
-        }
-        state.next_probe = Instant::now() + state.probe_interval;
     }
 
     /// Hands permits to waiting invocations while there is room.
     fn admit(self: &Arc<Self>, state: &mut State) {
-        while state.in_flight < state.limit {
+        while state.held < state.limit {
             let Some(waiter) = state.waiting.pop_front() else { break };
-            state.in_flight += 1;
-            if let Err(mut unused) = waiter.send(Permit { limit: Some(self.clone()) }) {
+            state.held += 1;
+            if let Err(mut unused) = waiter.send(self.permit()) {
                 // The waiter is gone; take the room back here, under the lock already held.
                 unused.limit = None;
-                state.in_flight -= 1;
+                state.held -= 1;
             }
         }
+    }
+}
+
+/// Calls in flight at once on average, and how many of them Lambda ran: Little's law kept as the
+/// time calls were in flight and the time of those that turned out not to have run, per slice of
+/// a ring and since the last restart (a change of the limit, which a window would blur).
+struct Occupancy {
+    origin: Instant,
+    /// Calls sent and not back.
+    in_flight: usize,
+    /// Time is added up to here.
+    counted_to: Instant,
+    /// The slice `counted_to` falls in; older slices of the ring are done.
+    slice: u64,
+    slices: Box<[Time; SLICES]>,
+    restarted: Instant,
+    since_restart: Time,
+}
+
+/// Seconds of calls in flight, and of those among them that did not run.
+#[derive(Clone, Copy, Default)]
+struct Time {
+    in_flight: f64,
+    not_run: f64,
+}
+
+/// Calls in flight at once on average, and those of them Lambda ran.
+#[derive(Clone, Copy, Debug)]
+struct Average {
+    in_flight: f64,
+    ran: f64,
+}
+
+impl Occupancy {
+    fn new(origin: Instant) -> Self {
+        Self {
+            origin,
+            in_flight: 0,
+            counted_to: origin,
+            slice: 0,
+            slices: Box::new([Time::default(); SLICES]),
+            restarted: origin,
+            since_restart: Time::default(),
+        }
+    }
+
+    fn slice_of(&self, at: Instant) -> u64 {
+        (at.saturating_duration_since(self.origin).as_nanos() / SLICE.as_nanos()) as u64
+    }
+
+    fn slice_start(&self, slice: u64) -> Instant {
+        self.origin + SLICE * slice as u32
+    }
+
+    fn at_slice(&mut self, slice: u64) -> &mut Time {
+        &mut self.slices[(slice % SLICES as u64) as usize]
+    }
+
+    /// Adds the in-flight time up to `now`, slice by slice (clearing slices the ring reuses).
+    fn count_to(&mut self, now: Instant) {
+        if now <= self.counted_to {
+            return;
+        }
+        let in_flight = self.in_flight as f64;
+        self.since_restart.in_flight += in_flight * now.saturating_duration_since(self.counted_to).as_secs_f64();
+        let last = self.slice_of(now);
+        if last >= self.slice + SLICES as u64 {
+            // Longer than the ring since the last event: every slice is the same.
+            let each = Time { in_flight: in_flight * SLICE.as_secs_f64(), not_run: 0.0 };
+            *self.slices = [each; SLICES];
+            let partial = now.saturating_duration_since(self.slice_start(last)).as_secs_f64();
+            *self.at_slice(last) = Time { in_flight: in_flight * partial, not_run: 0.0 };
+            (self.slice, self.counted_to) = (last, now);
+            return;
+        }
+        while self.counted_to < now {
+            let end = self.slice_start(self.slice + 1).min(now);
+            let seconds = end.saturating_duration_since(self.counted_to).as_secs_f64();
+            self.at_slice(self.slice).in_flight += in_flight * seconds;
+            self.counted_to = end;
+            if end < now {
+                self.slice += 1;
+                *self.at_slice(self.slice) = Time::default();
+            }
+        }
+    }
+
+    fn send(&mut self, now: Instant) {
+        self.count_to(now);
+        self.in_flight += 1;
+    }
+
+    /// A call sent at `sent` is back; the time in flight of one that did not run is counted apart.
+    fn back(&mut self, sent: Instant, ran: bool, now: Instant) {
+        self.count_to(now);
+        self.in_flight -= 1;
+        if !ran {
+            self.at_slice(self.slice).not_run += now.saturating_duration_since(sent).as_secs_f64();
+            self.since_restart.not_run += now.saturating_duration_since(sent.max(self.restarted)).as_secs_f64();
+        }
+    }
+
+    fn restart(&mut self, now: Instant) {
+        self.count_to(now);
+        (self.restarted, self.since_restart) = (now, Time::default());
+    }
+
+    /// Since the restart, or over the last `window`.
+    fn average(&mut self, window: Duration, since_restart: bool, now: Instant) -> Average {
+        self.count_to(now);
+        let (time, span) = if since_restart {
+            (self.since_restart, now.saturating_duration_since(self.restarted).as_secs_f64())
+        } else {
+            let slices = (window.as_nanos() / SLICE.as_nanos()) as u64;
+            let first = self.slice.saturating_sub(slices.min(SLICES as u64 - 1));
+            let time = (first..=self.slice).fold(Time::default(), |total, slice| {
+                let time = self.slices[(slice % SLICES as u64) as usize];
+                Time { in_flight: total.in_flight + time.in_flight, not_run: total.not_run + time.not_run }
+            });
+            (time, self.counted_to.saturating_duration_since(self.slice_start(first)).as_secs_f64())
+        };
+        if span <= 0.0 {
+            let now = self.in_flight as f64;
+            return Average { in_flight: now, ran: now };
+        }
+        let in_flight = (time.in_flight / span).max(0.0);
+        Average { in_flight, ran: ((time.in_flight - time.not_run) / span).clamp(0.0, in_flight) }
     }
 }
 
@@ -232,11 +401,22 @@ mod tests {
     #[tokio::test]
     async fn a_burst_of_throttles_settles_the_limit_at_what_ran() {
         let limit = AdaptiveLimit::new(100);
+        let now = Instant::now();
         let mut permits = acquire_many(&limit, 100).await;
-        // 90 come back throttled while 10 are running.
-        for _ in 0..90 {
-            limit.on_throttle(ConcurrencyThrottle::Fixed);
-            permits.pop();
+        for permit in &mut permits {
+            permit.send_at(now);
+        }
+        // 90 come back throttled while 10 are running: the last refused still counts as one.
+        for (i, mut permit) in permits.drain(10..).enumerate() {
+            permit.release_at(Verdict::RefusedForConcurrency, now + Duration::from_millis(1 + i as u64 / 10));
+        }
+        let after_burst = limit.current();
+        assert!(after_burst < 20, "{after_burst}");
+        // The room above 10 keeps being refused a few round trips on: the limit settles at 10.
+        let mut extra: Vec<Permit> = (10..after_burst).map(|_| held(&limit)).collect();
+        for mut permit in extra.drain(..) {
+            permit.send_at(now + Duration::from_millis(20));
+            permit.release_at(Verdict::RefusedForConcurrency, now + Duration::from_millis(21));
         }
         assert_eq!(limit.current(), 10);
     }
@@ -262,57 +442,186 @@ mod tests {
         tokio::time::timeout(Duration::from_secs(1), first).await.unwrap().unwrap();
     }
 
-    #[tokio::test]
-    async fn the_limit_climbs_back_additively_without_a_ceiling() {
-        let limit = AdaptiveLimit::new(10);
-        limit.state.lock().unwrap().limit = 2;
-        limit.on_success();
-        limit.on_success();
-        assert_eq!(limit.current(), 3);
+    #[test]
+    fn occupancy_is_the_time_calls_were_in_flight_and_ran_over_the_window() {
+        let origin = Instant::now();
+        let mut occupancy = Occupancy::new(origin);
+        let at = |ms| origin + Duration::from_millis(ms);
+        let near = |average: Average, in_flight: f64, ran: f64| {
+            assert!((average.in_flight - in_flight).abs() < 0.01 && (average.ran - ran).abs() < 0.01, "{average:?}")
+        };
+        // 4 calls run from 0 to 1 s; 4 more are sent at 0.5 s and refused 100 ms later.
+        for _ in 0..4 {
+            occupancy.send(at(0));
+        }
+        for _ in 0..4 {
+            occupancy.send(at(500));
+        }
+        for _ in 0..4 {
+            occupancy.back(at(500), false, at(600));
+        }
+        near(occupancy.average(Duration::from_secs(1), false, at(1010)), 4.44 / 1.01, 4.0);
+        for _ in 0..4 {
+            occupancy.back(at(0), true, at(1010));
+        }
+        // Half a second on, the last second (and 10 ms) held 4 running for its first half.
+        near(occupancy.average(Duration::from_secs(1), false, at(1510)), 2.44 / 1.01, 2.04 / 1.01);
+        // Since a restart, only what was in flight since.
+        occupancy.send(at(1500));
+        occupancy.restart(at(1600));
+        near(occupancy.average(Duration::from_secs(1), true, at(1700)), 1.0, 1.0);
+        // A minute on, still the one.
+        near(occupancy.average(Duration::from_secs(1), false, at(61_710)), 1.0, 1.0);
     }
 
-    #[tokio::test]
-    async fn probes_above_a_ceiling_are_rationed() {
+    /// Lambda in a test: a concurrency `capacity(t)` (ms since the start), a share of calls refused
+    /// at random, a latency; the executor keeps `backlog` calls waiting. Returns the limit every
+    /// 100 ms and the calls run. Time is simulated in steps of 1 ms: nothing is slept.
+    fn simulate(
+        max: usize,
+        capacity: impl Fn(u64) -> usize,
+        random: f64,
+        latency_ms: u64,
+        duration_ms: u64,
+    ) -> (Vec<usize>, usize) {
+        let origin = Instant::now();
+        let at = |ms: u64| origin + Duration::from_millis(ms);
+        let limit = AdaptiveLimit::new(max);
+        let mut rng = fastrand::Rng::with_seed(11);
+        let mut waiting: VecDeque<oneshot::Receiver<Permit>> = VecDeque::new();
+        // (back at, permit, verdict)
+        let mut in_flight: Vec<(u64, Permit, Verdict)> = Vec::new();
+        let (mut limits, mut ran) = (Vec::new(), 0);
+        for ms in 0..duration_ms {
+            let mut still = Vec::new();
+            for (back, mut permit, verdict) in in_flight.drain(..) {
+                if back <= ms {
+                    permit.release_at(verdict, at(ms));
+                    ran += usize::from(verdict == Verdict::Ran);
+                } else {
+                    still.push((back, permit, verdict));
+                }
+            }
+            in_flight = still;
+            while waiting.len() < 2 * max {
+                match limit.reserve(false) {
+                    Admission::Admitted(permit) => waiting.push_front(ready(permit)),
+                    Admission::Queued(receiver) => waiting.push_back(receiver),
+                }
+            }
+            while let Some(Ok(mut permit)) = waiting.front_mut().map(|receiver| receiver.try_recv()) {
+                waiting.pop_front();
+                permit.send_at(at(ms));
+                let running = in_flight.iter().filter(|(_, _, verdict)| *verdict == Verdict::Ran).count();
+                let (back, verdict) = if running >= capacity(ms) || rng.f64() < random {
+                    (ms + 1, Verdict::RefusedForConcurrency)
+                } else {
+                    // Latencies vary by a fifth either way, as real ones do.
+                    (ms + latency_ms * rng.u64(80..=120) / 100, Verdict::Ran)
+                };
+                in_flight.push((back, permit, verdict));
+            }
+            if ms % 100 == 0 {
+                limits.push(limit.current());
+            }
+        }
+        (limits, ran)
+    }
+
+    fn ready(permit: Permit) -> oneshot::Receiver<Permit> {
+        let (sender, receiver) = oneshot::channel();
+        let _ = sender.send(permit);
+        receiver
+    }
+
+    #[test]
+    fn random_throttles_keep_the_limit_near_what_runs() {
+        // 10% of calls refused at random, none for capacity: 100 may run at once.
+        let (limits, ran) = simulate(100, |_| usize::MAX, 0.1, 100, 10_000);
+        let lowest = *limits.iter().min().unwrap();
+        assert!(lowest >= 90, "the limit fell to {lowest}: {limits:?}");
+        // 100 at once for 10 s of 100 ms calls: 10,000 at most.
+        assert!(ran >= 9_500, "{ran} ran");
+    }
+
+    #[test]
+    fn the_limit_climbs_back_once_random_throttles_stop() {
+        let origin = Instant::now();
         let limit = AdaptiveLimit::new(100);
-        let permits: Vec<_> = acquire_many(&limit, 11).await;
-        limit.on_throttle(ConcurrencyThrottle::Fixed); // 10 running besides the throttled one
-        drop(permits);
-        assert_eq!(limit.current(), 10);
-        for _ in 0..50 {
-            limit.on_success();
+        let mut permits: Vec<Permit> = (0..100).map(|_| held(&limit)).collect();
+        for permit in &mut permits {
+            permit.send_at(origin);
         }
-        assert_eq!(limit.current(), 10, "no probe before the interval has passed");
+        // A burst of throttles lowers it to about the 50 left running ...
+        for mut permit in permits.drain(50..) {
+            permit.release_at(Verdict::RefusedForConcurrency, origin + Duration::from_millis(1));
+        }
+        assert!((50..=51).contains(&limit.current()), "{}", limit.current());
+        // ... then calls run and more wait: it climbs back, to the level refused and past it.
+        let (limits, _) = simulate_from(&limit, origin, permits, 2_000);
+        assert_eq!(*limits.last().unwrap(), 100, "{limits:?}");
     }
 
-    #[tokio::test]
-    async fn a_throttle_that_may_be_scaling_ramps_the_limit_at_a_tenth_of_what_ran_per_second() {
-        let limit = AdaptiveLimit::new(1000);
-        let mut permits = acquire_many(&limit, 1000).await;
-        for _ in 0..900 {
-            limit.on_throttle(ConcurrencyThrottle::MayGrow);
-            permits.pop();
+    fn held(limit: &Arc<AdaptiveLimit>) -> Permit {
+        match limit.reserve(false) {
+            Admission::Admitted(permit) => permit,
+            Admission::Queued(_) => panic!("no room"),
         }
-        assert_eq!(limit.current(), 100);
-        assert_eq!(limit.growth(), Some(10.0));
-        // Half a second on (set back rather than slept, so no clock is timed here).
-        limit.state.lock().unwrap().ramp.as_mut().unwrap().at -= Duration::from_millis(500);
-        limit.on_success();
-        assert_eq!(limit.current(), 105, "100 + 10/s for half a second");
     }
 
-    #[tokio::test]
-    async fn a_fixed_account_limit_measures_as_no_growth() {
-        let limit = AdaptiveLimit::new(100);
-        let _permits = acquire_many(&limit, 21).await;
-        limit.on_throttle(ConcurrencyThrottle::MayGrow);
-        {
-            let mut state = limit.state.lock().unwrap();
-            let ramp = state.ramp.as_mut().unwrap();
-            ramp.lowest_at -= GROWTH_MEASURED_AFTER;
+    /// Runs on from `origin` with `permits` in flight (sent at the origin, 100 ms calls), no
+    /// throttles, calls always waiting; the limit every 100 ms.
+    fn simulate_from(
+        limit: &Arc<AdaptiveLimit>,
+        origin: Instant,
+        permits: Vec<Permit>,
+        duration_ms: u64,
+    ) -> (Vec<usize>, usize) {
+        let at = |ms: u64| origin + Duration::from_millis(ms);
+        let mut in_flight: Vec<(u64, Permit)> = permits.into_iter().map(|permit| (100, permit)).collect();
+        let mut waiting: VecDeque<oneshot::Receiver<Permit>> = VecDeque::new();
+        let (mut limits, mut ran) = (Vec::new(), 0);
+        for ms in 2..duration_ms {
+            let (back, still): (Vec<_>, Vec<_>) = in_flight.drain(..).partition(|(back, _)| *back <= ms);
+            in_flight = still;
+            for (_, mut permit) in back {
+                permit.release_at(Verdict::Ran, at(ms));
+                ran += 1;
+            }
+            while waiting.len() < 200 {
+                match limit.reserve(false) {
+                    Admission::Admitted(permit) => waiting.push_front(ready(permit)),
+                    Admission::Queued(receiver) => waiting.push_back(receiver),
+                }
+            }
+            while let Some(Ok(mut permit)) = waiting.front_mut().map(|receiver| receiver.try_recv()) {
+                waiting.pop_front();
+                permit.send_at(at(ms));
+                in_flight.push((ms + 100, permit));
+            }
+            if ms % 100 == 0 {
+                limits.push(limit.current());
+            }
         }
-        limit.on_throttle(ConcurrencyThrottle::MayGrow); // 20 running still: no growth
-        assert_eq!(limit.growth(), None);
-        assert_eq!(limit.current(), 20);
+        (limits, ran)
+    }
+
+    #[test]
+    fn a_fixed_limit_is_found_and_probed_sparingly() {
+        let (limits, ran) = simulate(100, |_| 20, 0.0, 200, 10_000);
+        let settled = &limits[20..];
+        assert!(settled.iter().all(|limit| (20..=21).contains(limit)), "{limits:?}");
+        // 20 at once for 10 s of 200 ms calls: 1,000 at most.
+        assert!(ran >= 950, "{ran} ran");
+    }
+
+    #[test]
+    fn a_limit_halved_then_doubled_is_found_within_seconds() {
+        let capacity = |ms| if (4_000..8_000).contains(&ms) { 10 } else { 20 };
+        let (limits, _) = simulate(64, capacity, 0.0, 200, 12_000);
+        // Limits are sampled every 100 ms: within 2 s of each change, the new level.
+        assert!(limits[60..80].iter().all(|limit| (10..=11).contains(limit)), "{limits:?}");
+        assert!(limits[100..120].iter().all(|limit| (20..=21).contains(limit)), "{limits:?}");
     }
 
     async fn acquire_many(limit: &Arc<AdaptiveLimit>, n: usize) -> Vec<Permit> {

@@ -5,13 +5,13 @@
 //! there; a test may keep it in a channel).
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore};
 
-use crate::adaptive_limit::Admission;
+use crate::adaptive_limit::{Admission, Verdict};
 use crate::client_config::SharedClient;
 use crate::function_limits::FunctionLimits;
 use crate::invocation::{attempt, AttemptError, InvokeRequest, Invoked};
@@ -30,6 +30,10 @@ const CANCELLED: u8 = 2;
 pub trait Sink: Send + 'static {
     /// Takes the outcome; the job counts as finished once `finished` (and its guard) is dropped.
     fn deliver(self, finished: Finished);
+
+    /// The job was abandoned while its call was in flight, and Lambda did not run it: it ends
+    /// cancelled, nothing more sent. The job counts as finished once `done` is dropped.
+    fn cancelled(self, done: JobGuard);
 }
 
 /// How one invocation ended.
@@ -53,24 +57,45 @@ pub struct Finished {
 }
 
 /// One submitted invocation, as its caller (to cancel it) and the task running it share it.
+///
+/// QUEUED while it waits for room, its rate turn or a retry's delay (cancellable), SENT while an
+/// attempt is in flight (Lambda may be running it), CANCELLED at the end of a cancel.
 pub struct Job<S> {
     state: AtomicU8,
+    /// Set by `abandon` while SENT: if Lambda did not run the call, it ends cancelled.
+    abandoned: AtomicBool,
+    /// Wakes the task when the job is cancelled while it waits.
+    cancelled: Notify,
     /// Taken when the job ends (or is cancelled), which frees whatever the sink holds.
     sink: Mutex<Option<S>>,
 }
 
 impl<S> Job<S> {
     pub fn new(sink: S) -> Arc<Self> {
-        Arc::new(Self { state: AtomicU8::new(QUEUED), sink: Mutex::new(Some(sink)) })
+        Arc::new(Self {
+            state: AtomicU8::new(QUEUED),
+            abandoned: AtomicBool::new(false),
+            cancelled: Notify::new(),
+            sink: Mutex::new(Some(sink)),
+        })
     }
 
-    /// Cancels the job if it has not been sent; false once it has.
+    /// Cancels the job unless an attempt is in flight; false while one is.
     pub fn cancel(&self) -> bool {
         let cancelled = self.state.compare_exchange(QUEUED, CANCELLED, Ordering::AcqRel, Ordering::Acquire).is_ok();
         if cancelled {
             self.sink.lock().unwrap().take();
+            self.cancelled.notify_waiters();
         }
         cancelled || self.state.load(Ordering::Acquire) == CANCELLED
+    }
+
+    /// Cancels the job as `cancel` does; while an attempt is in flight, also asks that nothing
+    /// more be sent: if Lambda turns out not to have run it (a throttle, a call not sent), the job
+    /// ends cancelled (its sink told) rather than retried. False while an attempt is in flight.
+    pub fn abandon(&self) -> bool {
+        self.abandoned.store(true, Ordering::Release);
+        self.cancel()
     }
 
     pub fn is_sent(&self) -> bool {
@@ -86,9 +111,28 @@ impl<S> Job<S> {
         }
     }
 
-    /// Lambda did not run the call: until the next attempt the job can be cancelled again.
-    fn requeue(&self) {
-        let _ = self.state.compare_exchange(SENT, QUEUED, Ordering::AcqRel, Ordering::Acquire);
+    /// Lambda did not run the call: until the next attempt the job can be cancelled again. False
+    /// if it was abandoned meanwhile: it is cancelled now.
+    fn requeue(&self) -> bool {
+        let next = if self.abandoned.load(Ordering::Acquire) { CANCELLED } else { QUEUED };
+        let _ = self.state.compare_exchange(SENT, next, Ordering::AcqRel, Ordering::Acquire);
+        self.state.load(Ordering::Acquire) != CANCELLED
+    }
+
+    /// Runs `wait` unless the job is cancelled first (or was already): None then.
+    async fn unless_cancelled<T>(&self, wait: impl std::future::Future<Output = T>) -> Option<T> {
+        let cancelled = self.cancelled.notified();
+        tokio::pin!(cancelled);
+        // Registered before the state is read, so a cancel in between still wakes it.
+        cancelled.as_mut().enable();
+        if self.state.load(Ordering::Acquire) == CANCELLED {
+            return None;
+        }
+        tokio::select! {
+            biased;
+            () = cancelled => None,
+            done = wait => Some(done),
+        }
     }
 
     fn take_sink(&self) -> Option<S> {
@@ -258,19 +302,29 @@ impl Dispatcher {
         let deadline = Instant::now() + self.policy.throttle_deadline();
         let (mut attempts, mut throttles, mut retries) = (0u32, 0u32, 0u32);
         let mut first_sent = None;
+        // Why the last attempt did not run, while the job waits to retry it: what the journal
+        // keeps if the job is cancelled meanwhile, so that a rerun sends it.
+        let mut not_run: Option<AttemptError> = None;
         let result = loop {
-            let permit = match admission.take() {
-                Some(first) => first.wait().await,
-                None => limits.concurrency.acquire(true).await,
+            // Room under the function's limit, a worker, the turn at its rate: while it waits for
+            // them the job can be cancelled, which ends it here (dropping `done` counts it finished).
+            let admitted = job.unless_cancelled(async {
+                let permit = match admission.take() {
+                    Some(first) => first.wait().await,
+                    None => limits.concurrency.acquire(true).await,
+                };
+                let worker = self.workers.clone().acquire_owned().await.expect("the semaphore is never closed");
+                limits.rate.pace().await;
+                (permit, worker)
+            });
+            let Some((mut permit, worker)) = admitted.await else {
+                return record_cancelled(journal, not_run);
             };
-            let worker = self.workers.clone().acquire_owned().await.expect("the semaphore is never closed");
-            limits.rate.pace().await;
             if let Some(refusal) = self.over_spend_cap() {
                 break Err(refusal);
             }
             if !job.begin_attempt() {
-                // Cancelled while waiting: dropping `done` counts it finished.
-                return;
+                return record_cancelled(journal, not_run);
             }
             if attempts == 0 {
                 if let Some(entry) = &journal {
@@ -288,10 +342,12 @@ impl Dispatcher {
             unsent.take();
             let sent = Instant::now();
             first_sent.get_or_insert(sent);
+            permit.send();
             // Boxed: the SDK's future is large, and queued jobs should not each carry room for it.
             let error = match CatchPanic(Box::pin(attempt(&self.client, &request))).await {
                 Ok(Ok(invoked)) => {
-                    limits.on_success();
+                    limits.on_ran();
+                    permit.release(Verdict::Ran);
                     break Ok(invoked);
                 }
                 Ok(Err(error)) => error,
@@ -299,24 +355,40 @@ impl Dispatcher {
                 Err(panic) => AttemptError::MaybeSent { message: format!("the HTTP client failed: {panic}") },
             };
             let throttled = matches!(error, AttemptError::Throttled { .. });
-            if let AttemptError::Throttled { reason, .. } = &error {
-                limits.on_throttle(reason, sent);
-            }
-            drop((permit, worker));
+            permit.release(match &error {
+                AttemptError::Throttled { reason, .. } => limits.on_throttle(reason, sent),
+                AttemptError::MaybeSent { .. } => Verdict::Ran,
+                _ => Verdict::NotRun,
+            });
+            drop(worker);
             let earlier = if throttled { throttles } else { retries };
             match self.policy.decide(&error, earlier, deadline.saturating_duration_since(Instant::now())) {
                 Decision::RetryAfter(delay) => {
-                    if !matches!(error, AttemptError::MaybeSent { .. }) {
-                        job.requeue();
-                    }
                     if throttled {
                         throttles += 1;
                     } else {
                         retries += 1;
                     }
+                    if !matches!(error, AttemptError::MaybeSent { .. }) {
+                        let abandoned = !job.requeue();
+                        not_run = Some(error);
+                        if abandoned {
+                            // Abandoned while in flight, and Lambda did not run it: nothing more
+                            // is sent, and it ends cancelled.
+                            record_cancelled(journal, not_run);
+                            if let Some(sink) = job.take_sink() {
+                                sink.cancelled(done);
+                            }
+                            return;
+                        }
+                    }
                     self.retrying.fetch_add(1, Ordering::Relaxed);
-                    tokio::time::sleep(delay).await;
+                    // A job waiting to retry a call Lambda did not run can be cancelled meanwhile.
+                    let waited = job.unless_cancelled(tokio::time::sleep(delay)).await;
                     self.retrying.fetch_sub(1, Ordering::Relaxed);
+                    if waited.is_none() {
+                        return record_cancelled(journal, not_run);
+                    }
                 }
                 Decision::GiveUp => {
                     throttles += u32::from(throttled);
@@ -357,6 +429,14 @@ impl Dispatcher {
                 done: Some(done),
             });
         }
+    }
+}
+
+/// A job cancelled after attempts Lambda did not run: its journal keeps why the last did not
+/// run (a failure a rerun sends again), and is let go before the job counts finished.
+fn record_cancelled(journal: Option<JournalEntry>, not_run: Option<AttemptError>) {
+    if let (Some(entry), Some(error)) = (&journal, not_run) {
+        entry.record(&Err(error));
     }
 }
 

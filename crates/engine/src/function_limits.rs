@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use crate::adaptive_limit::{AdaptiveLimit, ConcurrencyThrottle};
+use crate::adaptive_limit::{AdaptiveLimit, Verdict};
 use crate::protocol::{REASON_CALLER_RATE, REASON_FUNCTION_RATE, REASON_RESERVED_CONCURRENCY, REASON_RESERVED_RATE};
 use crate::rate_limit::RateLimit;
 
@@ -43,25 +43,27 @@ impl FunctionLimits {
     }
 
     /// Lambda took a request of this function.
-    pub fn on_success(&self) {
+    pub fn on_ran(&self) {
         self.rate.on_accepted();
-        self.concurrency.on_success();
     }
 
-    /// Lambda throttled a request sent at `sent`, for `reason`.
-    pub fn on_throttle(&self, reason: &str, sent: Instant) {
+    /// Lambda throttled a request sent at `sent`, for `reason`: what that says of the call, for
+    /// its concurrency permit.
+    pub fn on_throttle(&self, reason: &str, sent: Instant) -> Verdict {
         let limit = Limit::of_reason(reason);
         *self.binding.lock().unwrap() = Some(limit);
         match limit {
-            Limit::RequestRate => self.rate.on_throttle(sent),
-            Limit::ReservedConcurrency => self.concurrency.on_throttle(ConcurrencyThrottle::Fixed),
-            Limit::AccountConcurrency => self.concurrency.on_throttle(ConcurrencyThrottle::MayGrow),
+            Limit::RequestRate => {
+                self.rate.on_throttle(sent);
+                Verdict::NotRun
+            }
+            Limit::ReservedConcurrency | Limit::AccountConcurrency => Verdict::RefusedForConcurrency,
         }
     }
 
     /// The limit that throttled this function last, with what the executor keeps to: e.g.
-    /// "request rate: 198/s", "reserved concurrency: 20", "account concurrency or scaling: 310,
-    /// growing 30/s". None while nothing has throttled it.
+    /// "request rate: 198/s", "reserved concurrency: 20", "account concurrency or scaling: 310".
+    /// None while nothing has throttled it.
     pub fn binding(&self) -> Option<String> {
         let limit = (*self.binding.lock().unwrap())?;
         let in_flight = self.concurrency.current();
@@ -71,10 +73,8 @@ impl FunctionLimits {
                 None => "request rate".to_owned(),
             },
             Limit::ReservedConcurrency => format!("reserved concurrency: {in_flight}"),
-            Limit::AccountConcurrency => match self.concurrency.growth() {
-                Some(growth) => format!("account concurrency or scaling: {in_flight}, growing {growth:.0}/s"),
-                None => format!("account concurrency: {in_flight}"),
-            },
+            // Lambda names no Reason of its own for a function still scaling.
+            Limit::AccountConcurrency => format!("account concurrency or scaling: {in_flight}"),
         })
     }
 }
@@ -91,14 +91,13 @@ mod tests {
         assert_eq!(Limit::of_reason("TooManyRequestsException"), Limit::AccountConcurrency);
     }
 
-    #[tokio::test]
-    async fn the_binding_limit_is_the_last_one_met() {
+    #[test]
+    fn the_binding_limit_is_the_last_one_met() {
         let limits = FunctionLimits::new(50);
         assert_eq!(limits.binding(), None);
-        let _permit = limits.concurrency.acquire(false).await;
-        limits.on_throttle(REASON_RESERVED_CONCURRENCY, Instant::now());
-        assert_eq!(limits.binding().as_deref(), Some("reserved concurrency: 1"));
-        limits.on_throttle(REASON_FUNCTION_RATE, Instant::now());
+        assert_eq!(limits.on_throttle(REASON_RESERVED_CONCURRENCY, Instant::now()), Verdict::RefusedForConcurrency);
+        assert_eq!(limits.binding().as_deref(), Some("reserved concurrency: 50"));
+        assert_eq!(limits.on_throttle(REASON_FUNCTION_RATE, Instant::now()), Verdict::NotRun);
         assert!(limits.binding().unwrap().starts_with("request rate: "), "{:?}", limits.binding());
     }
 }

@@ -1,16 +1,19 @@
 //! The learned request rate of one function: requests go out unpaced until Lambda throttles one
-//! for its rate, then evenly spaced at a rate learned as the adaptive limit learns concurrency.
+//! for its rate, then evenly spaced at a rate learned from what Lambda accepted.
 //!
 //! A rate throttle sets the rate to what Lambda accepted over the last second (never more than the
-//! rate already paced at), less a tenth, once per round trip: throttles of requests sent before the
-//! last decrease say nothing new. Between throttles the rate grows by 5 % of itself per second, so
-//! that a limit raised meanwhile is found and a steady batch meets a throttle only now and then.
+//! rate already paced at): Lambda took that many, so its limit is no lower, whatever the round
+//! trip. Throttles of requests sent before the rate was last set say nothing new. Between throttles
+//! the rate grows, slowly at first (5 % a second) and faster the longer no throttle comes, so that
+//! a steady batch meets a throttle only now and then and a limit raised meanwhile is found within
+//! seconds (twice the rate in 5 s).
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-const DECREASE: f64 = 0.9;
-const GROWTH_PER_SECOND: f64 = 0.05;
+/// The rate `t` seconds after it was set is `rate * exp(GROWTH * t + GROWTH_GROWTH * t * t)`.
+const GROWTH: f64 = 0.05;
+const GROWTH_GROWTH: f64 = 0.02;
 /// The window over which accepted requests are counted, in slices.
 const SLICE: Duration = Duration::from_millis(100);
 const SLICES: usize = 10;
@@ -38,7 +41,8 @@ struct Learned {
 
 impl Learned {
     fn at(&self, now: Instant) -> f64 {
-        self.rate * (1.0 + GROWTH_PER_SECOND * now.saturating_duration_since(self.since).as_secs_f64())
+        let t = now.saturating_duration_since(self.since).as_secs_f64().min(60.0);
+        self.rate * (GROWTH * t + GROWTH_GROWTH * t * t).exp()
     }
 }
 
@@ -83,7 +87,7 @@ impl RateLimit {
         }
         let accepted = state.accepted.per_second(now);
         let paced = state.learned.map_or(f64::INFINITY, |learned| learned.at(now));
-        let rate = (accepted.min(paced) * DECREASE).max(MIN_RATE);
+        let rate = accepted.min(paced).max(MIN_RATE);
         state.learned = Some(Learned { rate, since: now });
     }
 
@@ -124,11 +128,11 @@ impl RecentCount {
         self.counts[slice as usize % SLICES] += 1;
     }
 
-    /// Events per second over the last second (over less, just after the origin).
+    /// Events over the last second (just after the origin, those since: a rate learned that
+    /// early errs low, and grows).
     fn per_second(&mut self, now: Instant) -> f64 {
         self.advance(self.slice(now));
-        let window = now.saturating_duration_since(self.origin).min(SLICE * SLICES as u32).max(SLICE);
-        f64::from(self.counts.iter().sum::<u32>()) / window.as_secs_f64()
+        f64::from(self.counts.iter().sum::<u32>())
     }
 }
 
@@ -148,22 +152,43 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_rate_throttle_paces_requests_below_what_was_accepted() {
+    async fn a_rate_throttle_paces_requests_at_what_was_accepted_over_the_last_second() {
         let limit = RateLimit::default();
         let sent = Instant::now();
-        // The batch began 0.2 s ago (set back rather than slept, so no clock is timed here).
-        limit.state.lock().unwrap().accepted = RecentCount::new(sent - Duration::from_millis(200));
         for _ in 0..100 {
             limit.on_accepted();
         }
         assert_eq!(limit.current(), None);
         limit.on_throttle(sent);
-        // 100 accepted in the ~0.2 s since the start: about 500/s, less a tenth.
         let rate = limit.current().unwrap();
-        assert!((400.0..=460.0).contains(&rate), "{rate}");
-        // A throttle of a request sent before that decrease changes nothing.
+        assert!((100.0..=100.1).contains(&rate), "{rate}");
+        // A throttle of a request sent before the rate was set changes nothing.
         limit.on_throttle(sent);
         assert!(limit.current().unwrap() >= rate);
+    }
+
+    #[tokio::test]
+    async fn repeated_throttles_at_once_never_pace_below_what_lambda_accepts() {
+        // An instant function: each throttle comes back before the next request is sent, so
+        // every one of them counts. The rate stays at what Lambda takes each second.
+        let limit = RateLimit::default();
+        for _ in 0..50 {
+            limit.on_accepted();
+        }
+        for _ in 0..20 {
+            limit.on_throttle(Instant::now());
+        }
+        let rate = limit.current().unwrap();
+        assert!((50.0..=50.1).contains(&rate), "{rate}");
+    }
+
+    #[test]
+    fn the_rate_doubles_within_seconds_without_a_throttle() {
+        let now = Instant::now();
+        let learned = Learned { rate: 100.0, since: now };
+        assert!(learned.at(now + Duration::from_secs(1)) < 108.0, "slowly at first");
+        let later = learned.at(now + Duration::from_secs(5));
+        assert!((200.0..230.0).contains(&later), "{later}");
     }
 
     #[test]

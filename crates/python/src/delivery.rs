@@ -8,7 +8,7 @@
 use std::sync::mpsc;
 use std::sync::Arc;
 
-use lambda_executor_engine::dispatcher::{Finished, Job, Sink};
+use lambda_executor_engine::dispatcher::{Finished, Job, JobGuard, Sink};
 use lambda_executor_engine::invocation::Invoked;
 use lambda_executor_engine::per_process::PerProcess;
 use lambda_executor_engine::protocol::InvocationType;
@@ -32,11 +32,27 @@ pub enum PySink {
 
 impl Sink for PySink {
     fn deliver(self, finished: Finished) {
-        deliver(self, finished);
+        deliver(self, Ending::Finished(finished));
+    }
+
+    fn cancelled(self, done: JobGuard) {
+        deliver(self, Ending::Cancelled { _done: done });
     }
 }
 
-type Resolution = (PySink, Finished);
+/// What a future is resolved with: the invocation's end, or a cancel once Lambda did not run an
+/// abandoned call (the guard counts the job finished once the future is cancelled).
+// Nearly every one is Finished: boxing it would cost an allocation per call.
+#[allow(clippy::large_enum_variant)]
+enum Ending {
+    Finished(Finished),
+    /// Held until the future is cancelled.
+    Cancelled {
+        _done: JobGuard,
+    },
+}
+
+type Resolution = (PySink, Ending);
 
 /// Where finished invocations queue for the completion thread: one per process, so a forked
 /// child starts its own thread and never waits on a lock its parent held at the fork.
@@ -60,7 +76,7 @@ pub fn py_on_completion_thread() -> bool {
 
 /// Queues a finished invocation for the thread that resolves its future (started on first use in
 /// a process).
-fn deliver(sink: PySink, finished: Finished) {
+fn deliver(sink: PySink, finished: Ending) {
     let sender = QUEUE.get_or_init(|| {
         let (sender, receiver) = mpsc::channel();
         std::thread::Builder::new()
@@ -80,12 +96,13 @@ fn resolve_forever(receiver: mpsc::Receiver<Resolution>) {
             std::iter::once(first).chain(receiver.try_iter().take(BATCH)).unzip();
         let resolved = Python::try_attach(|py| {
             // The futures are released here, under the GIL.
-            for (sink, completion) in futures.into_iter().zip(&completions) {
-                let resolved = match sink {
-                    PySink::Future(future) => resolve(py, future.bind(py), completion),
-                    PySink::Asyncio { event_loop, future } => {
+            for (sink, outcome) in futures.into_iter().zip(&completions) {
+                let resolved = match (sink, outcome) {
+                    (PySink::Future(future), Ending::Finished(completion)) => resolve(py, future.bind(py), completion),
+                    (PySink::Asyncio { event_loop, future }, Ending::Finished(completion)) => {
                         resolve_async(py, event_loop.bind(py), future, completion)
                     }
+                    (sink, Ending::Cancelled { .. }) => cancel(py, sink),
                 };
                 if let Err(error) = resolved {
                     // A future that cannot take its result (closed interpreter state): report it.
@@ -93,9 +110,12 @@ fn resolve_forever(receiver: mpsc::Receiver<Resolution>) {
                 }
             }
         });
-        let large = completions.iter().any(|completion| {
-            completion.sent_bytes >= LARGE_PAYLOAD
-                || completion.result.as_ref().is_ok_and(|invoked| invoked.payload.len() >= LARGE_PAYLOAD)
+        let large = completions.iter().any(|outcome| match outcome {
+            Ending::Finished(completion) => {
+                completion.sent_bytes >= LARGE_PAYLOAD
+                    || completion.result.as_ref().is_ok_and(|invoked| invoked.payload.len() >= LARGE_PAYLOAD)
+            }
+            Ending::Cancelled { .. } => false,
         });
         // Dropping the completions counts their jobs finished, now that their futures are set.
         drop(completions);
@@ -133,6 +153,23 @@ pub fn resolve_now(py: Python<'_>, sink: PySink, finished: Finished) -> PyResult
             Err(error) => set_async_outcome(future.bind(py), py.None().bind(py), Some(error.value(py).as_any())),
         },
     }
+}
+
+/// Cancels the future of a job that ended cancelled (its own `cancel` now succeeds); an asyncio
+/// future from its loop's thread.
+fn cancel(py: Python<'_>, sink: PySink) -> PyResult<()> {
+    match sink {
+        PySink::Future(future) => drop(future.bind(py).call_method0(pyo3::intern!(py, "cancel"))?),
+        PySink::Asyncio { event_loop, future } => {
+            let event_loop = event_loop.bind(py);
+            let cancel = future.bind(py).getattr(pyo3::intern!(py, "cancel"))?;
+            match event_loop.call_method1(pyo3::intern!(py, "call_soon_threadsafe"), (cancel,)) {
+                Err(error) if event_loop.call_method0(pyo3::intern!(py, "is_closed"))?.is_truthy()? => drop(error),
+                other => drop(other?),
+            }
+        }
+    }
+    Ok(())
 }
 
 fn resolve(py: Python<'_>, future: &Bound<'_, PyAny>, completion: &Finished) -> PyResult<()> {
@@ -185,7 +222,8 @@ fn set_async_outcome(
     Ok(())
 }
 
-/// An asyncio future's done-callback: cancelling the future cancels its invocation if unsent.
+/// An asyncio future's done-callback: cancelling the future cancels its invocation unless it is
+/// in flight, and then sends nothing more of it.
 #[pyclass(module = "lambda_executor._core", frozen)]
 pub struct CancelUnsent {
     pub job: Arc<Job<PySink>>,
@@ -195,7 +233,7 @@ pub struct CancelUnsent {
 impl CancelUnsent {
     fn __call__(&self, future: &Bound<'_, PyAny>) -> PyResult<()> {
         if future.call_method0(pyo3::intern!(future.py(), "cancelled"))?.is_truthy()? {
-            self.job.cancel();
+            self.job.abandon();
         }
         Ok(())
     }

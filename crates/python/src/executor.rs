@@ -45,9 +45,16 @@ pub struct JobHandle {
 
 #[pymethods]
 impl JobHandle {
-    /// Cancels the invocation if it has not been sent; False once it has.
+    /// Cancels the invocation unless an attempt is in flight (Lambda may be running it); False
+    /// while one is.
     fn cancel(&self) -> bool {
         self.job.cancel()
+    }
+
+    /// Cancels it as `cancel` does; while an attempt is in flight, nothing more is sent: if
+    /// Lambda does not run it (a throttle), its future is cancelled then. False while in flight.
+    fn abandon(&self) -> bool {
+        self.job.abandon()
     }
 
     #[getter]

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use lambda_executor_emulator::faults::FaultPlan;
 use lambda_executor_emulator::{Emulator, EmulatorConfig, FunctionKind, FunctionSpec, ThrottleLimits};
 use lambda_executor_engine::client_config::{client_for, ClientOptions};
-use lambda_executor_engine::dispatcher::{Dispatcher, Finished, Job, Sink};
+use lambda_executor_engine::dispatcher::{Dispatcher, Finished, Job, JobGuard, Sink};
 use lambda_executor_engine::invocation::InvokeRequest;
 use lambda_executor_engine::journal::Journal;
 use lambda_executor_engine::protocol::InvocationType;
@@ -27,6 +27,10 @@ pub struct Collect {
 impl Sink for Collect {
     fn deliver(self, finished: Finished) {
         let _ = self.outcomes.send((self.index, finished));
+    }
+
+    fn cancelled(self, done: JobGuard) {
+        drop(done);
     }
 }
 
