@@ -30,8 +30,10 @@ fn a_throttled_batch_runs_at_the_reserved_concurrency_and_the_limit_settles_ther
     // It settles at the reserved concurrency, probing one above it now and then.
     let limit = lab.dispatcher.limits_for("limited").concurrency.current();
     assert!((reserved as usize - 1..=reserved as usize + 1).contains(&limit), "limit {limit}");
+    // The first burst sends all 40 (36 refused); settling and probing cost a few more, no more
+    // than one per call afterwards.
     let throttles = lab.dispatcher.summary().throttles;
-    assert!(throttles < calls as u64, "{throttles} throttles absorbed for {calls} calls");
+    assert!(throttles < 2 * calls as u64, "{throttles} throttles absorbed for {calls} calls");
     assert_eq!(lab.invocations("limited"), calls as u64, "each call ran exactly once");
     // The whole reservation was used, never more: how near its floor the batch finishes is
     // bench/run.py's scenario (c).
