@@ -185,12 +185,15 @@ def run_grid(clients=CLIENTS, quick=False, only=None):
         if only and not any(part in name for part in only):
             continue
         for client in clients:
-            out = subprocess.run(
-                [sys.executable, __file__, "--child", client, json.dumps(options)],
-                capture_output=True,
-                text=True,
-                timeout=600,
-            )
+            try:
+                out = subprocess.run(
+                    [sys.executable, __file__, "--child", client, json.dumps(options)],
+                    capture_output=True,
+                    text=True,
+                    timeout=600,
+                )
+            except subprocess.TimeoutExpired:
+                out = subprocess.CompletedProcess([], 1, "", "did not finish within 600 s")
             if out.returncode == 0:
                 row = json.loads(out.stdout.strip().splitlines()[-1])
             else:
