@@ -62,7 +62,8 @@ impl State {
     fn occupancy(&mut self, now: Instant) -> Average {
         let window = self.latency.unwrap_or(MIN_WINDOW).clamp(MIN_WINDOW, MAX_WINDOW);
         let since = now.saturating_duration_since(self.occupancy.restarted);
-        self.occupancy.average(window, since > self.settle() && since < window, now)
+        let recent = self.occupancy.from_idle || since > self.settle();
+        self.occupancy.average(window, recent && since < window, now)
     }
 
     /// How long calls sent at a new limit take to show whether Lambda runs them.
@@ -281,6 +282,9 @@ struct Occupancy {
     slices: Box<[Time; SLICES]>,
     restarted: Instant,
     since_restart: Time,
+    /// The restart was the first send after none were in flight: a window would count the idle
+    /// time before it.
+    from_idle: bool,
 }
 
 /// Seconds of calls in flight, and of those among them that did not run.
@@ -307,6 +311,7 @@ impl Occupancy {
             slices: Box::new([Time::default(); SLICES]),
             restarted: origin,
             since_restart: Time::default(),
+            from_idle: true,
         }
     }
 
@@ -352,6 +357,10 @@ impl Occupancy {
     }
 
     fn send(&mut self, now: Instant) {
+        if self.in_flight == 0 {
+            self.restart(now);
+            self.from_idle = true;
+        }
         self.count_to(now);
         self.in_flight += 1;
     }
@@ -368,7 +377,7 @@ impl Occupancy {
 
     fn restart(&mut self, now: Instant) {
         self.count_to(now);
-        (self.restarted, self.since_restart) = (now, Time::default());
+        (self.restarted, self.since_restart, self.from_idle) = (now, Time::default(), false);
     }
 
     /// Since the restart, or over the last `window`.
