@@ -213,6 +213,10 @@ impl AdaptiveLimit {
     fn on_ran(&self, state: &mut State, latency: Duration, now: Instant) {
         state.latency = Some(state.latency.map_or(latency, |mean| (mean * 7 + latency) / 8));
         state.probes = (state.probes + PROBES_PER_ACCEPTED).min(1.0);
+        if state.limit >= self.max {
+            // Nothing to grow to (the unthrottled case): no occupancy to read on this hot path.
+            return;
+        }
         let occupancy = state.occupancy(now).ran;
         if state.refused.is_some_and(|refused| occupancy > refused as f64 - 0.5) {
             // Lambda now runs what it refused before: the limit was raised, or the function scaled.
@@ -223,7 +227,7 @@ impl AdaptiveLimit {
         // many ran as the limit lets through.
         let settled = now.saturating_duration_since(state.occupancy.restarted) > state.settle();
         let confirmed = settled && occupancy >= limit as f64 - 0.5 - 0.02 * limit as f64;
-        if limit >= self.max || state.waiting.is_empty() || state.held < limit || !confirmed {
+        if state.waiting.is_empty() || state.held < limit || !confirmed {
             return;
         }
         match state.refused {
