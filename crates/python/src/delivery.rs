@@ -161,12 +161,8 @@ fn cancel(py: Python<'_>, sink: PySink) -> PyResult<()> {
     match sink {
         PySink::Future(future) => drop(future.bind(py).call_method0(pyo3::intern!(py, "cancel"))?),
         PySink::Asyncio { event_loop, future } => {
-            let event_loop = event_loop.bind(py);
             let cancel = future.bind(py).getattr(pyo3::intern!(py, "cancel"))?;
-            match event_loop.call_method1(pyo3::intern!(py, "call_soon_threadsafe"), (cancel,)) {
-                Err(error) if event_loop.call_method0(pyo3::intern!(py, "is_closed"))?.is_truthy()? => drop(error),
-                other => drop(other?),
-            }
+            call_soon(event_loop.bind(py), (cancel,))?;
         }
     }
     Ok(())
@@ -196,8 +192,14 @@ fn resolve_async(
     static SETTER: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();
     let setter =
         SETTER.get_or_try_init(py, || wrap_pyfunction!(set_async_outcome, py).map(|f| f.into_any().unbind()))?;
-    match event_loop.call_method1(pyo3::intern!(py, "call_soon_threadsafe"), (setter, future, value, error)) {
-        // The loop closed before the answer came: nobody awaits it any more.
+    call_soon(event_loop, (setter, future, value, error))
+}
+
+/// Runs `callback(*args)` on the event loop's thread; a loop closed before the answer came is
+/// left alone (nobody awaits it any more).
+fn call_soon<'py>(event_loop: &Bound<'py, PyAny>, callback_and_args: impl pyo3::call::PyCallArgs<'py>) -> PyResult<()> {
+    let py = event_loop.py();
+    match event_loop.call_method1(pyo3::intern!(py, "call_soon_threadsafe"), callback_and_args) {
         Err(error) if event_loop.call_method0(pyo3::intern!(py, "is_closed"))?.is_truthy()? => drop(error),
         other => drop(other?),
     }
