@@ -49,10 +49,9 @@ def test_stats_add_up_invocations_failures_throttles_and_billing(lab):
     assert stats.estimated_cost == pytest.approx(stats.gb_seconds * 0.5 + 4 * 0.25)
     assert 0 < stats.latency_p50 <= stats.latency_p90 <= stats.latency_p99 <= stats.latency_max
     assert stats.latency_max >= 0.1
-    # Which limit bound it, and the executor's limit for it (two refusals among three calls are
-    # too few to lower it: tests/test_throttle_controller.py covers where it settles).
+    # Which limit bound it, and the executor's limit for it: down to what Lambda allowed.
     assert stats.binding_limits["sleep"].startswith("reserved concurrency: ")
-    assert stats.concurrency_limits["sleep"] <= 8
+    assert stats.concurrency_limits["sleep"] < 8
     text, page = str(stats), stats._repr_html_()
     for label in ("invocations", "throttles absorbed", "cold starts", "estimated cost", "concurrency limit: sleep"):
         assert label in text and label in page

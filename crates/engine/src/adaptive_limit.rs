@@ -196,13 +196,11 @@ impl AdaptiveLimit {
     fn release(self: &Arc<Self>, sent: Option<Instant>, verdict: Verdict, now: Instant) {
         let mut state = self.state.lock().unwrap();
         if let Some(sent) = sent {
-            if verdict == Verdict::RefusedForConcurrency {
-                // Judged with the refused call still counted: its slot was Lambda's to fill.
-                Self::on_refused(&mut state, now.saturating_duration_since(sent), now);
-            }
             state.occupancy.back(sent, verdict == Verdict::Ran, now);
-            if verdict == Verdict::Ran {
-                self.on_ran(&mut state, now.saturating_duration_since(sent), now);
+            match verdict {
+                Verdict::Ran => self.on_ran(&mut state, now.saturating_duration_since(sent), now),
+                Verdict::RefusedForConcurrency => Self::on_refused(&mut state, now.saturating_duration_since(sent), now),
+                Verdict::NotRun => {}
             }
         }
         state.held -= 1;
@@ -246,15 +244,21 @@ impl AdaptiveLimit {
     }
 
     /// Lambda refused a call for concurrency (in flight `took`): if it ran fewer of the calls in
-    /// flight than were sent (by half a call or more), the limit falls to what it ran.
+    /// flight than were sent (by half a call or more), the limit falls to the calls it may be running.
     fn on_refused(state: &mut State, took: Duration, now: Instant) {
         state.refusal = if took > state.refusal { took } else { (state.refusal * 7 + took) / 8 };
         let Average { in_flight, ran } = state.occupancy(now);
-        let lowered = (ran.round() as usize).max(1);
+        // The calls still in flight are at least what Lambda runs (some may yet come back
+        // refused): the limit falls to them, and growing past them again is a probe.
+        let still = state.occupancy.in_flight;
+        let (lowered, refused_at) = (still.max(1), still + 1);
         if ran < in_flight - 0.5 && lowered < state.limit {
-            state.refused = Some(state.limit);
+            state.refused = Some(refused_at.min(state.limit));
             state.step = 1;
             state.set_limit(lowered, now);
+        }
+        if let Some(refused) = &mut state.refused {
+            *refused = (*refused).min(refused_at).max(state.limit + 1);
         }
     }
 
@@ -289,6 +293,10 @@ struct Occupancy {
     /// The restart was the first send after none were in flight: a window would count the idle
     /// time before it.
     from_idle: bool,
+    /// When none were last in flight, and the first send after a pause longer than a slice: a
+    /// window starts there at the earliest, so a burst after a pause is not averaged with it.
+    idle_from: Instant,
+    active_from: Instant,
 }
 
 /// Seconds of calls in flight, and of those among them that did not run.
@@ -316,6 +324,8 @@ impl Occupancy {
             restarted: origin,
             since_restart: Time::default(),
             from_idle: true,
+            idle_from: origin,
+            active_from: origin,
         }
     }
 
@@ -364,6 +374,9 @@ impl Occupancy {
         if self.in_flight == 0 {
             self.restart(now);
             self.from_idle = true;
+            if now.saturating_duration_since(self.idle_from) > SLICE {
+                self.active_from = now;
+            }
         }
         self.count_to(now);
         self.in_flight += 1;
@@ -373,6 +386,9 @@ impl Occupancy {
     fn back(&mut self, sent: Instant, ran: bool, now: Instant) {
         self.count_to(now);
         self.in_flight -= 1;
+        if self.in_flight == 0 {
+            self.idle_from = now;
+        }
         if !ran {
             self.at_slice(self.slice).not_run += now.saturating_duration_since(sent).as_secs_f64();
             self.since_restart.not_run += now.saturating_duration_since(sent.max(self.restarted)).as_secs_f64();
@@ -391,12 +407,13 @@ impl Occupancy {
             (self.since_restart, now.saturating_duration_since(self.restarted).as_secs_f64())
         } else {
             let slices = (window.as_nanos() / SLICE.as_nanos()) as u64;
-            let first = self.slice.saturating_sub(slices.min(SLICES as u64 - 1));
+            let first = self.slice.saturating_sub(slices.min(SLICES as u64 - 1)).max(self.slice_of(self.active_from));
             let time = (first..=self.slice).fold(Time::default(), |total, slice| {
                 let time = self.slices[(slice % SLICES as u64) as usize];
                 Time { in_flight: total.in_flight + time.in_flight, not_run: total.not_run + time.not_run }
             });
-            (time, self.counted_to.saturating_duration_since(self.slice_start(first)).as_secs_f64())
+            let start = self.slice_start(first).max(self.active_from);
+            (time, self.counted_to.saturating_duration_since(start).as_secs_f64())
         };
         if span <= 0.0 {
             let now = self.in_flight as f64;
@@ -432,6 +449,25 @@ mod tests {
             permit.release_at(Verdict::RefusedForConcurrency, now + Duration::from_millis(21));
         }
         assert_eq!(limit.current(), 10);
+    }
+
+    #[tokio::test]
+    async fn a_few_refusals_after_a_pause_bring_the_limit_to_what_ran() {
+        for (sent, reserved) in [(3, 1), (10, 2), (40, 5)] {
+            let limit = AdaptiveLimit::new(100);
+            let now = Instant::now() + Duration::from_secs(1);
+            let mut permits = acquire_many(&limit, sent).await;
+            for permit in &mut permits {
+                permit.send_at(now);
+            }
+            // The calls past the reservation come back refused one after the other, within 2 ms.
+            for (i, mut permit) in permits.drain(reserved..).enumerate() {
+                permit.release_at(Verdict::RefusedForConcurrency, now + Duration::from_micros(50 * (i as u64 + 1)));
+            }
+            assert!(limit.current() <= reserved + 1, "{sent} sent, {reserved} ran: {}", limit.current());
+            // One call more than ran is the level refused: growing to it is a probe.
+            assert_eq!(limit.state.lock().unwrap().refused, Some(reserved + 1));
+        }
     }
 
     #[tokio::test]
