@@ -3,7 +3,8 @@
 //!
 //! A rate throttle sets the rate to what Lambda accepted over the last second (never more than the
 //! rate already paced at): Lambda took that many, so its limit is no lower, whatever the round
-//! trip. Throttles of requests sent before the rate was last set say nothing new. Between throttles
+//! trip. Throttles of requests sent before the rate was last set only raise it to what Lambda
+//! accepted since (the first throttle of a burst may come back before the calls accepted with it). Between throttles
 //! the rate grows, slowly at first (5 % a second) and faster the longer no throttle comes, so that
 //! a steady batch meets a throttle only now and then and a limit raised meanwhile is found within
 //! seconds (twice the rate in 5 s).
@@ -82,10 +83,17 @@ impl RateLimit {
     pub fn on_throttle(&self, sent: Instant) {
         let mut state = self.state.lock().unwrap();
         let now = Instant::now();
-        if state.learned.is_some_and(|learned| sent < learned.since) {
+        let accepted = state.accepted.per_second(now);
+        if let Some(learned) = state.learned.filter(|learned| sent < learned.since) {
+            // Sent before the rate was set, it says nothing new of the limit; but the calls
+            // accepted since show what Lambda took (a first throttle may come back before the
+            // calls Lambda accepted with it), and the rate is never below that.
+            let paced = learned.at(now);
+            if accepted > paced {
+                state.learned = Some(Learned { rate: learned.rate * accepted / paced, ..learned });
+            }
             return;
         }
-        let accepted = state.accepted.per_second(now);
         let paced = state.learned.map_or(f64::INFINITY, |learned| learned.at(now));
         let rate = accepted.min(paced).max(MIN_RATE);
         state.learned = Some(Learned { rate, since: now });
@@ -180,6 +188,24 @@ mod tests {
         }
         let rate = limit.current().unwrap();
         assert!((50.0..=50.1).contains(&rate), "{rate}");
+    }
+
+    #[tokio::test]
+    async fn a_first_throttle_back_before_the_calls_accepted_with_it_does_not_pace_below_them() {
+        // A burst against an instant function: Lambda takes 10 and refuses the rest, and the first
+        // refusal is back before any of the 10.
+        let limit = RateLimit::default();
+        let sent = Instant::now();
+        limit.on_throttle(sent);
+        assert!(limit.current().unwrap() < 1.01 * MIN_RATE);
+        for _ in 0..10 {
+            limit.on_accepted();
+        }
+        for _ in 0..5 {
+            limit.on_throttle(sent);
+        }
+        let rate = limit.current().unwrap();
+        assert!((10.0..=10.1).contains(&rate), "{rate}");
     }
 
     #[test]
