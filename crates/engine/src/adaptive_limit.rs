@@ -199,7 +199,9 @@ impl AdaptiveLimit {
             state.occupancy.back(sent, verdict == Verdict::Ran, now);
             match verdict {
                 Verdict::Ran => self.on_ran(&mut state, now.saturating_duration_since(sent), now),
-                Verdict::RefusedForConcurrency => Self::on_refused(&mut state, now.saturating_duration_since(sent), now),
+                Verdict::RefusedForConcurrency => {
+                    Self::on_refused(&mut state, now.saturating_duration_since(sent), now)
+                }
                 Verdict::NotRun => {}
             }
         }

@@ -12,6 +12,8 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use tokio::sync::Notify;
+
 /// The rate `t` seconds after it was set is `rate * exp(GROWTH * t + GROWTH_GROWTH * t * t)`.
 const GROWTH: f64 = 0.05;
 const GROWTH_GROWTH: f64 = 0.02;
@@ -20,9 +22,13 @@ const SLICE: Duration = Duration::from_millis(100);
 const SLICES: usize = 10;
 /// No rate is learned below this (requests per second).
 const MIN_RATE: f64 = 1.0;
+/// Turns are booked again once the rate has grown by this factor since they were booked.
+const REBOOK_GROWTH: f64 = 1.25;
 
 pub struct RateLimit {
     state: Mutex<State>,
+    /// Wakes requests waiting for their turn when the turns are booked anew.
+    rebooked: Notify,
 }
 
 struct State {
@@ -30,6 +36,8 @@ struct State {
     learned: Option<Learned>,
     /// When the next paced request may go out.
     next_send: Instant,
+    /// The rate the turns waited for were booked at.
+    booked_rate: f64,
     accepted: RecentCount,
 }
 
@@ -50,15 +58,25 @@ impl Learned {
 impl Default for RateLimit {
     fn default() -> Self {
         let now = Instant::now();
-        Self { state: Mutex::new(State { learned: None, next_send: now, accepted: RecentCount::new(now) }) }
+        let state = State { learned: None, next_send: now, booked_rate: 0.0, accepted: RecentCount::new(now) };
+        Self { state: Mutex::new(state), rebooked: Notify::new() }
     }
 }
 
 impl RateLimit {
-    /// Waits for this request's turn at the learned rate (at once while none is learned).
+    /// Waits for this request's turn at the learned rate (at once while none is learned). A turn
+    /// booked at a rate since changed is booked again: a rate learned low at first must not hold
+    /// the requests already waiting to it.
     pub async fn pace(&self) {
-        if let Some(turn) = self.book_turn() {
-            tokio::time::sleep_until(turn.into()).await;
+        loop {
+            let rebooked = self.rebooked.notified();
+            tokio::pin!(rebooked);
+            rebooked.as_mut().enable();
+            let Some(turn) = self.book_turn() else { return };
+            tokio::select! {
+                () = tokio::time::sleep_until(turn.into()) => return,
+                () = rebooked => {}
+            }
         }
     }
 
@@ -67,10 +85,21 @@ impl RateLimit {
     fn book_turn(&self) -> Option<Instant> {
         let mut state = self.state.lock().unwrap();
         let now = Instant::now();
-        let learned = state.learned?;
+        let rate = state.learned?.at(now);
+        if rate > REBOOK_GROWTH * state.booked_rate {
+            // The rate grew well past the one turns were booked at: book them again.
+            self.rebook(&mut state, rate, now);
+        }
         let turn = state.next_send.max(now);
-        state.next_send = turn + Duration::from_secs_f64(1.0 / learned.at(now));
+        state.next_send = turn + Duration::from_secs_f64(1.0 / rate);
         Some(turn)
+    }
+
+    /// Turns booked so far are forgotten: the requests waiting for them book again at `rate`.
+    fn rebook(&self, state: &mut State, rate: f64, now: Instant) {
+        state.next_send = now;
+        state.booked_rate = rate;
+        self.rebooked.notify_waiters();
     }
 
     /// Lambda took a request (sent at any time) without a rate throttle.
@@ -91,12 +120,14 @@ impl RateLimit {
             let paced = learned.at(now);
             if accepted > paced {
                 state.learned = Some(Learned { rate: learned.rate * accepted / paced, ..learned });
+                self.rebook(&mut state, accepted, now);
             }
             return;
         }
         let paced = state.learned.map_or(f64::INFINITY, |learned| learned.at(now));
         let rate = accepted.min(paced).max(MIN_RATE);
         state.learned = Some(Learned { rate, since: now });
+        self.rebook(&mut state, rate, now);
     }
 
     /// The rate requests are paced at now, once one is learned.
@@ -146,6 +177,8 @@ impl RecentCount {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
     #[test]
@@ -206,6 +239,31 @@ mod tests {
         }
         let rate = limit.current().unwrap();
         assert!((10.0..=10.1).contains(&rate), "{rate}");
+    }
+
+    #[tokio::test]
+    async fn requests_waiting_at_a_rate_learned_low_go_at_the_rate_raised() {
+        let limit = Arc::new(RateLimit::default());
+        let sent = Instant::now();
+        limit.on_throttle(sent);
+        // Paced at 1/s, the fifth waits 4 s ...
+        let waiting: Vec<_> = (0..5)
+            .map(|_| {
+                tokio::spawn({
+                    let limit = limit.clone();
+                    async move { limit.pace().await }
+                })
+            })
+            .collect();
+        tokio::task::yield_now().await;
+        // ... until the calls Lambda accepted raise the rate to 100/s: all five go within 50 ms.
+        for _ in 0..100 {
+            limit.on_accepted();
+        }
+        limit.on_throttle(sent);
+        for request in waiting {
+            tokio::time::timeout(Duration::from_secs(1), request).await.expect("still waiting at 1/s").unwrap();
+        }
     }
 
     #[test]
