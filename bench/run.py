@@ -21,7 +21,9 @@ journal: (a) and (e) again (echo_journal, million_journal: the rate kept and the
 agent: (agent) 100,000 calls of a trivial Python function (tests/agent_code/mathwork.py's add) run
 by real agents under awslambdaric, 16 in flight: LambdaExecutor.map with chunksize=1, LambdaPool.map
 with the chunksize it chooses, and boto3 + threads sending the agent's events one by one, each
-with the invocations it took. Not part of the tests.
+with the invocations it took. (grid) bench/throttle_grid.py: throttling across reserved
+concurrency, latency, random throttles and a limit that changes, LambdaExecutor beside boto3's
+adaptive retry mode (about 5 minutes). Not part of the tests.
 """
 
 import argparse
@@ -35,6 +37,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from table import print_columns
+from throttle_grid import print_grid, run_grid
 
 ENV = dict(
     os.environ,
@@ -378,6 +383,8 @@ def main():
             process.wait()
         shutil.rmtree(tls_folder, ignore_errors=True)
         shutil.rmtree(agent_folder, ignore_errors=True)
+    if not args.scenario or "grid" in args.scenario:
+        rows += run_grid(quick=args.quick)
     with open(args.json, "w") as file:
         json.dump(rows, file, indent=1)
     print_table(rows)
@@ -437,9 +444,9 @@ def print_table(rows):
                     f"{100 * row['per_s'] / ceiling:.0f}%" if ours and ceiling else "",
                 )
             )
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    for line in lines:
-        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+    print_columns(lines)
+    if any(row.get("scenario") == "grid" for row in rows):
+        print_grid(rows)
     for row in rows:
         if row.get("scenario") in FLOORS and "error" not in row:
             attempts = row["calls"] + row.get("throttled_attempts", 0)

@@ -20,6 +20,8 @@ import sys
 import threading
 import time
 
+from table import print_columns
+
 RATE_PER_UNIT = 10  # Lambda's requests per second per unit of reserved concurrency
 CLIENTS = ("LambdaExecutor", "boto3 adaptive")
 
@@ -224,9 +226,7 @@ def print_grid(rows):
             else:
                 line.append(f"{row['of_floor']:.2f}x  {100 * row['throttled_share']:.0f}%  {row['failed']}")
         lines.append(line)
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    for line in lines:
-        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+    print_columns(lines)
 
 
 def main():

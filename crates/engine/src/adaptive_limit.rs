@@ -11,8 +11,10 @@
 //!   below the last level that was refused, by a step that doubles each time, as fast as the
 //!   occupancy confirms each new level; at that level, one call above it at a time, paid for by
 //!   the calls Lambda accepted (one probe per 20 of them), so that probing a fixed limit costs at
-//!   most one throttled attempt in 20. Once the occupancy passes the refused level (a limit raised,
-//!   a function that scaled), growth doubles again.
+//!   most one throttled attempt in 20, and only while the calls waiting would keep the function
+//!   busy longer than a refused call waits to be sent again (a probe in a batch's last rounds
+//!   would only delay its end). A refused probe goes back to the level below. Once the occupancy
+//!   passes the refused level (a limit raised, a function that scaled), growth doubles again.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -51,6 +53,8 @@ struct State {
     step: usize,
     /// Probes earned and not spent (at most one).
     probes: f64,
+    /// How long a refused call waits before it is sent again (the latest wait).
+    retry_wait: Duration,
     /// Invocations waiting for room, in order; retries wait at the front.
     waiting: VecDeque<oneshot::Sender<Permit>>,
 }
@@ -158,6 +162,7 @@ impl AdaptiveLimit {
                 refused: None,
                 step: 1,
                 probes: 1.0,
+                retry_wait: Duration::ZERO,
                 waiting: VecDeque::new(),
             }),
         })
@@ -232,7 +237,10 @@ impl AdaptiveLimit {
         }
         match state.refused {
             Some(refused) if limit + 1 >= refused => {
-                if state.probes >= 1.0 {
+                // A refused probe's call waits `retry_wait`: probe only while the calls waiting
+                // keep the limit busy longer than that (not in a batch's last rounds).
+                let busy_for = state.latency.unwrap_or_default().mul_f64(state.waiting.len() as f64 / limit as f64);
+                if state.probes >= 1.0 && busy_for >= state.retry_wait {
                     state.probes -= 1.0;
                     state.set_limit(limit + 1, now);
                 }
@@ -265,6 +273,11 @@ impl AdaptiveLimit {
         if let Some(refused) = &mut state.refused {
             *refused = (*refused).min(refused_at).max(state.limit + 1);
         }
+    }
+
+    /// A call Lambda refused for concurrency waits `wait` before it is sent again.
+    pub fn refused_call_waits(&self, wait: Duration) {
+        self.state.lock().unwrap().retry_wait = wait;
     }
 
     /// Hands permits to waiting invocations while there is room.
@@ -472,6 +485,32 @@ mod tests {
             assert!(limit.current() <= reserved + 1, "{sent} sent, {reserved} ran: {}", limit.current());
             // One call more than ran is the level refused: growing to it is a probe.
             assert_eq!(limit.state.lock().unwrap().refused, Some(reserved + 1));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_probe_waits_for_enough_calls_waiting_to_pay_for_a_refused_one() {
+        // Settled at 20 below a refused 21, 200 ms calls, a refused call waits 1 s to be resent:
+        // a probe pays off only with more than 1 s of calls waiting (100 at 20 per 200 ms).
+        for (waiting, probed) in [(5, false), (99, false), (101, true), (400, true)] {
+            let limit = AdaptiveLimit::new(100);
+            limit.refused_call_waits(Duration::from_secs(1));
+            let origin = Instant::now();
+            let mut permits = acquire_many(&limit, 20).await;
+            {
+                let mut state = limit.state.lock().unwrap();
+                state.set_limit(20, origin);
+                state.refused = Some(21);
+            }
+            for permit in &mut permits {
+                permit.send_at(origin);
+            }
+            let queued: Vec<Admission> = (0..waiting).map(|_| limit.reserve(false)).collect();
+            permits.pop().unwrap().release_at(Verdict::Ran, origin + Duration::from_millis(200));
+            // The room freed went to the first waiting: one fewer waits.
+            let grown = limit.current() == 21;
+            assert_eq!(grown, probed, "{waiting} waiting");
+            drop(queued);
         }
     }
 

@@ -355,15 +355,19 @@ impl Dispatcher {
                 Err(panic) => AttemptError::MaybeSent { message: format!("the HTTP client failed: {panic}") },
             };
             let throttled = matches!(error, AttemptError::Throttled { .. });
-            permit.release(match &error {
+            let verdict = match &error {
                 AttemptError::Throttled { reason, .. } => limits.on_throttle(reason, sent),
                 AttemptError::MaybeSent { .. } => Verdict::Ran,
                 _ => Verdict::NotRun,
-            });
+            };
+            permit.release(verdict);
             drop(worker);
             let earlier = if throttled { throttles } else { retries };
             match self.policy.decide(&error, earlier, deadline.saturating_duration_since(Instant::now())) {
                 Decision::RetryAfter(delay) => {
+                    if verdict == Verdict::RefusedForConcurrency {
+                        limits.concurrency.refused_call_waits(delay);
+                    }
                     if throttled {
                         throttles += 1;
                     } else {
