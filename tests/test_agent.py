@@ -251,6 +251,24 @@ def test_the_agent_refuses_malformed_chunks_as_a_whole(agent):
     assert reply["chunk"][1]["error"]["errorType"] == "ZeroDivisionError"
 
 
+def test_a_malformed_envelope_is_an_agent_error_before_anything_is_called(agent):
+    packed = base64.b64encode(zlib.compress(b'{"args": [1, 2]}')).decode()
+    for envelope, says in (
+        ({"lambda_executor.zlib": "not base64!"}, "not base64 of a zlib stream"),
+        ({"lambda_executor.zlib": base64.b64encode(b"not zlib").decode()}, "not base64 of a zlib stream"),
+        ({"lambda_executor.zlib": packed[:-8]}, "not base64 of a zlib stream|cut short"),
+        ({"lambda_executor.zlib": base64.b64encode(zlib.compress(b"{nope")).decode()}, "does not unpack to JSON"),
+        ({"args": [1, 2], "compress_over": "x"}, "'compress_over' must be"),
+        ({"lambda_executor.zlib": packed, "compress_over": -1}, "'compress_over' must be"),
+    ):
+        with pytest.raises(FunctionError) as raised:
+            agent.submit("agent", {"call": "mathwork:add", **envelope}).result()
+        assert raised.value.error_type == "AgentError", raised.value
+        assert re.search(says, raised.value.error_message), raised.value.error_message
+    # The same envelope, well formed, is called.
+    assert agent.submit("agent", {"call": "mathwork:add", "lambda_executor.zlib": packed}).result() == 3
+
+
 def test_an_answer_that_is_not_the_chunks_fails_its_calls_with_a_clear_error(local, deployed, tmp_path, mathwork):
     # An agent older than chunks calls the function once and returns one result.
     (tmp_path / "old_agent.py").write_text("def handler(event, context):\n    return 42\n")

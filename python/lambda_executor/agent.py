@@ -47,7 +47,10 @@ def handler(event, context):
     call = unpack(event[COMPRESSED]) if COMPRESSED in event else event
     if not isinstance(call, dict):
         raise AgentError(f"'{COMPRESSED}' must unpack to an object")
+    # The whole envelope is checked before anything is called.
     compress_over = event.get("compress_over", DEFAULT_COMPRESS_OVER)
+    if compress_over is not None and (type(compress_over) is not int or compress_over < 0):
+        raise AgentError("'compress_over' must be a whole number of bytes, or null")
     if "chunk" in call:
         chunk = call["chunk"]
         if not isinstance(chunk, list) or not all(_is_call(item) for item in chunk):
@@ -139,12 +142,22 @@ def pack(document):
 def unpack(packed):
     if not isinstance(packed, str):
         raise AgentError(f"'{COMPRESSED}' must be a base64 string")
-    # Bounded: a few bytes of zlib can ask for gigabytes.
-    inflater = zlib.decompressobj()
-    document = inflater.decompress(base64.b64decode(packed), MAX_UNPACKED)
+    try:
+        compressed = base64.b64decode(packed, validate=True)
+        # Bounded: a few bytes of zlib can ask for gigabytes.
+        inflater = zlib.decompressobj()
+        document = inflater.decompress(compressed, MAX_UNPACKED)
+        complete = inflater.eof
+    except (ValueError, zlib.error) as error:
+        raise AgentError(f"'{COMPRESSED}' is not base64 of a zlib stream: {error}") from None
     if inflater.unconsumed_tail:
         raise AgentError(f"'{COMPRESSED}' unpacks to more than {MAX_UNPACKED} bytes")
-    return json.loads(document)
+    if not complete:
+        raise AgentError(f"'{COMPRESSED}' is a zlib stream cut short")
+    try:
+        return json.loads(document)
+    except ValueError as error:
+        raise AgentError(f"'{COMPRESSED}' does not unpack to JSON: {error}") from None
 
 
 def pack_result(result, compress_over):
