@@ -1,5 +1,6 @@
 """What each invocation cost and what a batch came to: REPORT lines, stats(), warm(), progress bars."""
 
+import re
 import sys
 import threading
 
@@ -78,12 +79,24 @@ def test_warm_starts_environments_in_parallel_so_the_batch_meets_no_cold_start(l
     assert lab.stats("sleep")["cold_starts"] == 4
 
 
-def test_warm_tolerates_a_handler_that_fails_on_the_warm_event_but_not_a_missing_function(lab, executor):
-    assert executor.warm("fail", 2) == 2
+def test_warm_raises_when_every_call_failed_and_refuses_a_missing_function(lab, executor):
+    with pytest.raises(FunctionError, match="ValueError"):
+        executor.warm("fail", 2)
+    assert lab.stats("fail")["invocations"] == 2
     with pytest.raises(LookupError):
         executor.warm("no-such-function", 1)
     with pytest.raises(ValueError):
         executor.warm("fail", 0)
+
+
+def test_warm_warns_of_calls_that_failed_and_counts_the_cold_starts_of_the_others(lab):
+    # Half the answers are lost after the handler ran: those warm calls fail (nothing may be resent).
+    lab.inject_faults("sleep", drop_after=0.5, seed=3)
+    with LambdaExecutor(max_workers=8, endpoint_url=lab.endpoint_url) as executor:
+        with pytest.warns(RuntimeWarning, match=r"(\d) of 8 warm calls of sleep failed") as warned:
+            cold = executor.warm("sleep", 8)
+    failed = int(re.search(r"(\d) of 8", str(warned[0].message)).group(1))
+    assert 0 < failed < 8 and cold == 8 - failed
 
 
 def test_map_progress_counts_done_and_failed(lab, executor, capsys):

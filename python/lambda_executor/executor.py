@@ -671,18 +671,20 @@ class LambdaExecutor(Executor):
     def warm(self, fn: FunctionRef, n: int) -> int:
         """Starts `n` execution environments of `fn` at once (n concurrent invocations with
         WARM_EVENT, which the handler should answer at once), so a following batch meets warm
-        ones. Returns how many of them were cold starts."""
+        ones. Returns how many of the calls that succeeded were cold starts. If every call
+        failed, raises the first error; if some did, warns how many."""
         if not isinstance(n, int) or not 1 <= n <= self._max_workers:
             raise ValueError(f"n must be 1 to max_workers ({self._max_workers}), not {n!r}")
         function = self._target(fn)[0]
         # With the log tail: its REPORT line says whether the environment started cold.
         futures = [self._submit(function, WARM_EVENT, LambdaFuture(), log_tail=True) for _ in range(n)]
-        for future in futures:
-            # A handler that does not know WARM_EVENT may fail on it; its environment still started.
-            error = future.exception()
-            if error is not None and not isinstance(error, FunctionError):
-                raise error
-        return sum(bool(f.invocation and f.invocation.report and f.invocation.report.cold_start) for f in futures)
+        errors = [error for error in (future.exception() for future in futures) if error is not None]
+        if len(errors) == n:
+            raise errors[0]
+        if errors:
+            warnings.warn(f"{len(errors)} of {n} warm calls of {function} failed: {errors[0]}", RuntimeWarning, 2)
+        succeeded = [future.invocation for future in futures if future.exception() is None]
+        return sum(bool(invocation and invocation.report and invocation.report.cold_start) for invocation in succeeded)
 
     def stats(
         self, *, price_per_gb_second: float = PRICE_PER_GB_SECOND, price_per_request: float = PRICE_PER_REQUEST
