@@ -124,6 +124,26 @@ def test_the_first_error_in_amap_is_raised_and_the_rest_cancelled(local, handler
     assert local.stats("fail")["invocations"] < 50
 
 
+@pytest.mark.parametrize("bad", [float("nan"), {1, 2}])
+@pytest.mark.parametrize("ordered", [True, False])
+def test_a_bad_event_stops_amap_after_delivering_what_was_sent_before_it(sleepy, local, bad, ordered):
+    events = [{"i": i} for i in range(4)] + [{"bad": bad}] + [{"i": i} for i in range(5, 10)]
+
+    async def main(executor):
+        results = []
+        amap = executor.amap if ordered else executor.amap_unordered
+        with pytest.raises(TypeError, match="event 4 of the map") as raised:
+            async for result in amap("echo", events):
+                results.append(result)
+        return results, raised.value
+
+    with LambdaExecutor(max_workers=8, endpoint_url=local.endpoint_url) as executor:
+        results, error = asyncio.run(main(executor))
+    # The four sent before it were paid for: they are delivered; nothing after it was sent.
+    assert sorted(result["i"] for result in results) == [0, 1, 2, 3]
+    assert local.stats("echo")["invocations"] == 4
+
+
 def test_an_executor_shut_down_refuses_async_work(sleepy, local):
     executor = LambdaExecutor(max_workers=1, endpoint_url=local.endpoint_url)
     executor.shutdown()

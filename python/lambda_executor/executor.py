@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from concurrent.futures import Executor, Future
 from concurrent.futures._base import CANCELLED, FINISHED, PENDING, RUNNING
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, Union
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Literal, Optional, Union
 
 from ._core import Engine, InvocationInfo, Journal, RetryPolicy, on_completion_thread, to_json
 from .agent import DEFAULT_COMPRESS_OVER, WARM_EVENT
@@ -579,12 +579,18 @@ class LambdaExecutor(Executor):
 
     async def _ainvoke(self, fn: FunctionRef, args: tuple, kwargs: dict, journal: Optional[Journal]) -> Any:
         function, path = self._target(fn)
+        return await _decoded(self._astart(function, path, args, kwargs, journal), path)
+
+    def _astart(
+        self, function: str, path: Optional[str], args: tuple, kwargs: dict, journal: Optional[Journal]
+    ) -> Awaitable[Any]:
+        """Starts one invocation from asyncio: an event that cannot be sent raises here, before
+        anything is sent."""
         event = self._event(path, args, kwargs)
         with self._shutdown_lock:
             if self._shutdown:
                 raise RuntimeError("cannot schedule new invocations after shutdown")
-        result = await self._engine.ainvoke(function, event, journal=journal)
-        return decode_result(result) if path else result
+        return self._engine.ainvoke(function, event, journal=journal)
 
     async def amap(
         self,
@@ -597,8 +603,9 @@ class LambdaExecutor(Executor):
     ) -> AsyncIterator[Any]:
         """Yields the result of invoking `fn` with each event, in order. At most `buffersize`
         invocations (default 2 x max_workers) are started ahead of the consumer; the first error
-        is raised when reached, and leaving early cancels what was not sent. `journal` journals
-        this call alone."""
+        is raised when reached, and leaving early cancels what was not sent. A bad event (or a
+        failing source) stops the reading: the invocations started before it are yielded, then
+        its error is raised, naming its place. `journal` journals this call alone."""
         async for task in self._atasks(fn, events, buffersize, progress, ordered=True, journal=journal):
             yield task.result()
 
@@ -630,26 +637,38 @@ class LambdaExecutor(Executor):
 
         if buffersize is not None and (not isinstance(buffersize, int) or buffersize < 1):
             raise ValueError("buffersize must be None or > 0")
-        self._target(fn)
+        function, path = self._target(fn)
         buffersize = buffersize or 2 * self._max_workers
         bar = self._progress(fn, (events,)) if progress else None
         call_journal = self._open_journal(journal)  # None: the executor's own journal, if any
         source = _aiterate(events)
         running: dict = {}  # the tasks, in the order they were started
-        exhausted = False
+        exhausted, index = False, 0
+        # What stopped the reading of events: raised once the invocations before it are yielded.
+        failure: Optional[Exception] = None
         try:
             while True:
                 while not exhausted and len(running) < buffersize:
                     try:
                         event = await source.__anext__()
+                        started = self._astart(function, path, (event,), {}, call_journal)
                     except StopAsyncIteration:
                         exhausted = True
                         break
-                    task = asyncio.ensure_future(self._ainvoke(fn, (event,), {}, call_journal))
+                    except (TypeError, PayloadTooLargeError) as error:
+                        exhausted, failure = True, type(error)(f"event {index} of the map: {error}")
+                        break
+                    except Exception as error:  # noqa: BLE001 - a failing source, raised in its place
+                        exhausted, failure = True, error
+                        break
+                    index += 1
+                    task = asyncio.ensure_future(_decoded(started, path))
                     if bar is not None:
                         task.add_done_callback(bar.finished)
                     running[task] = None
                 if not running:
+                    if failure is not None:
+                        raise failure
                     return
                 if ordered:
                     first = next(iter(running))
@@ -782,6 +801,12 @@ class LambdaExecutor(Executor):
     @property
     def _state(self) -> str:
         return "shut down" if self._shutdown else "running"
+
+
+async def _decoded(started: Awaitable[Any], path: Optional[str]) -> Any:
+    """An invocation's result, decoded from the agent's answer when it called a Python function."""
+    result = await started
+    return decode_result(result) if path else result
 
 
 def _function_reference(fn: Any) -> str:
