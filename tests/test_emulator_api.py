@@ -113,6 +113,19 @@ def test_closed_emulator_refuses_use(handlers):
         local.add_synthetic("f")
 
 
+def test_a_closed_emulator_has_freed_its_port(handlers):
+    with LocalLambda() as first:
+        port = int(first.endpoint_url.rsplit(":", 1)[1])
+    # Back to back, as a test suite or a script run twice does; the last one serves a call.
+    for _ in range(10):
+        with LocalLambda(port=port) as again:
+            again.add_function("echo", "app.echo", handlers)
+    with LocalLambda(port=port) as last:
+        last.add_function("echo", "app.echo", handlers)
+        answer = boto3_lambda(last.endpoint_url).invoke(FunctionName="echo", Payload=b"1")
+        assert json.loads(answer["Payload"].read())["event"] == 1
+
+
 def test_stats_count_what_happened(local, client):
     local.add_synthetic("f", reserved_concurrency=0)
     with pytest.raises(client.exceptions.TooManyRequestsException):

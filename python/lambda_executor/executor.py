@@ -12,11 +12,11 @@ import threading
 import time
 import warnings
 import weakref
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterable, Iterator
 from concurrent.futures import Executor, Future
 from concurrent.futures._base import CANCELLED, FINISHED, PENDING, RUNNING
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Literal, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, Union
 
 from ._core import Engine, InvocationInfo, Journal, RetryPolicy, on_completion_thread, to_json
 from .agent import DEFAULT_COMPRESS_OVER, WARM_EVENT

@@ -30,15 +30,29 @@ pub fn dropped_connection() -> HttpResponse {
     dropped
 }
 
+/// A listener being served: says when its port is let go.
+pub struct Listening(std::sync::Mutex<std::sync::mpsc::Receiver<()>>);
+
+impl Listening {
+    /// Blocks until the listener is closed (after the stop), at most `timeout`. Not from inside
+    /// the runtime that serves it.
+    pub fn wait_closed(&self, timeout: std::time::Duration) {
+        let _ = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).recv_timeout(timeout);
+    }
+}
+
 /// Serves `listener` with `handler` until `stop` turns true (or its sender is dropped); open
 /// connections end with it. With `tls`, each connection is a TLS one.
-pub fn serve<H, F>(listener: TcpListener, stop: watch::Receiver<bool>, tls: Option<TlsAcceptor>, handler: H)
+pub fn serve<H, F>(listener: TcpListener, stop: watch::Receiver<bool>, tls: Option<TlsAcceptor>, handler: H) -> Listening
 where
     H: Fn(Request<Incoming>) -> F + Send + Sync + 'static,
     F: Future<Output = HttpResponse> + Send + 'static,
 {
     let handler = Arc::new(handler);
+    // Dropped with the listener: whoever waits on the receiver learns the port is free.
+    let (closed, listening) = std::sync::mpsc::channel::<()>();
     tokio::spawn(async move {
+        let _closed = closed;
         let mut stop_accepting = stop.clone();
         loop {
             let stream = tokio::select! {
@@ -66,7 +80,9 @@ where
                 }
             });
         }
+        drop(listener);
     });
+    Listening(std::sync::Mutex::new(listening))
 }
 
 /// Answers the requests of one connection until it closes or `stop` turns true.

@@ -76,6 +76,8 @@ pub struct Emulator {
     /// Faults injected into functions' answers, by function.
     faults: std::sync::Mutex<std::collections::HashMap<String, faults::FaultPlan>>,
     stop: watch::Sender<bool>,
+    /// The Invoke API's listener, to wait for its port to be free on close.
+    listening: std::sync::OnceLock<http::Listening>,
 }
 
 impl Emulator {
@@ -85,6 +87,7 @@ impl Emulator {
         let address = listener.local_addr()?;
         let (stop, stopped) = watch::channel(false);
         let registry = SharedRegistry::new(config.account_concurrency, config.limits);
+        let tls = config.tls.clone().map(tokio_rustls::TlsAcceptor::from);
         let emulator = Arc::new(Self {
             config,
             address,
@@ -93,18 +96,24 @@ impl Emulator {
             published: Default::default(),
             faults: Default::default(),
             stop,
+            listening: std::sync::OnceLock::new(),
         });
         let served = emulator.clone();
-        let tls = emulator.config.tls.clone().map(tokio_rustls::TlsAcceptor::from);
-        http::serve(listener, stopped.clone(), tls, move |request| invoke_api::handle(served.clone(), request));
+        let listening =
+            http::serve(listener, stopped.clone(), tls, move |request| invoke_api::handle(served.clone(), request));
+        let _ = emulator.listening.set(listening);
         tokio::spawn(emulator.clone().run_event_queue(stopped.clone()));
         tokio::spawn(emulator.clone().reap_idle_environments(stopped));
         Ok(emulator)
     }
 
-    /// Stops serving and ends every execution environment.
+    /// Stops serving and ends every execution environment; outside the runtime, returns once the
+    /// port is free (a script run twice, or a test after a test, binds it again at once).
     pub fn close(&self) {
         let _ = self.stop.send(true);
+        if let Some(listening) = self.listening.get().filter(|_| tokio::runtime::Handle::try_current().is_err()) {
+            listening.wait_closed(Duration::from_secs(5));
+        }
         let environments = self.registry().close();
         for environment in environments {
             environment.kill();

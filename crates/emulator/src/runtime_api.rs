@@ -19,7 +19,8 @@ const MAX_RUNTIME_POST: usize = MAX_RESPONSE_PAYLOAD + 100;
 /// Serves `environment`'s Runtime API on `listener` until the environment is killed.
 pub fn serve(listener: TcpListener, environment: Arc<Environment>) {
     let stopped = environment.api_stopped();
-    crate::http::serve(listener, stopped, None, move |request| handle(environment.clone(), request));
+    // Its port is the system's choice: nothing waits for it to be free.
+    let _ = crate::http::serve(listener, stopped, None, move |request| handle(environment.clone(), request));
 }
 
 async fn handle(environment: Arc<Environment>, request: Request<Incoming>) -> HttpResponse {

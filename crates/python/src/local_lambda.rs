@@ -333,7 +333,7 @@ fn check_awslambdaric(py: Python<'_>, python: &Path) -> PyResult<()> {
     let spec = py.import("importlib.util")?.call_method1("find_spec", ("awslambdaric",))?;
     if spec.is_none() {
         return Err(PyModuleNotFoundError::new_err(
-            "LocalLambda runs Python handlers under awslambdaric, which is not installed: pip install 'lambda-executor[local]'",
+            "LocalLambda runs Python handlers under awslambdaric, which is not installed: pip install awslambdaric (the package's [local] extra)",
         ));
     }
     Ok(())
