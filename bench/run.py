@@ -444,7 +444,8 @@ def print_table(rows):
                     f"{100 * row['per_s'] / ceiling:.0f}%" if ours and ceiling else "",
                 )
             )
-    print_columns(lines)
+    if len(lines) > 1:
+        print_columns(lines)
     if any(row.get("scenario") == "grid" for row in rows):
         print_grid(rows)
     for row in rows:

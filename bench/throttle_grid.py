@@ -5,7 +5,8 @@ learned limits or Lambda's token buckets), each cell's makespan as a multiple of
 Cells: reserved concurrency 1, 2, 5, 20 and 200 (Lambda's request rate, 10/s per unit of it, on)
 against functions of 0, 5 ms, 200 ms and 2 s; random throttles of 10% with no capacity meaning (a
 reserved function, and an unreserved one 500 calls wide); and a reservation halved a third of the
-way through and doubled back two thirds of the way. Each cell is sized to a floor of a few seconds.
+way through and doubled back two thirds of the way. Each cell is sized to a floor of a few seconds;
+one still running at 10x its floor is stopped and shown as such.
 
     python bench/throttle_grid.py [--json bench/grid.json] [--client LambdaExecutor] [--quick]
 
@@ -23,6 +24,8 @@ import time
 from table import print_columns
 
 RATE_PER_UNIT = 10  # Lambda's requests per second per unit of reserved concurrency
+STOP_AT_FLOORS = 10  # a cell still running at this multiple of its floor is stopped
+STARTUP_SECONDS = 10  # a cell's process and LocalLambda starting
 CLIENTS = ("LambdaExecutor", "boto3 adaptive")
 
 
@@ -192,11 +195,14 @@ def run_grid(clients=CLIENTS, quick=False, only=None):
                     [sys.executable, __file__, "--child", client, json.dumps(options)],
                     capture_output=True,
                     text=True,
-                    timeout=600,
+                    # Beyond this a cell says no more than that it is far off its floor.
+                    timeout=STOP_AT_FLOORS * options["floor"] + STARTUP_SECONDS,
                 )
             except subprocess.TimeoutExpired:
-                out = subprocess.CompletedProcess([], 1, "", "did not finish within 600 s")
-            if out.returncode == 0:
+                out = None
+            if out is None:
+                row = {"client": client, "stopped_at_floors": STOP_AT_FLOORS}
+            elif out.returncode == 0:
                 row = json.loads(out.stdout.strip().splitlines()[-1])
             else:
                 row = {"client": client, "error": out.stderr.strip()[-300:]}
@@ -221,6 +227,8 @@ def print_grid(rows):
             row = by_client.get(client)
             if row is None:
                 line.append("")
+            elif "stopped_at_floors" in row:
+                line.append(f">{row['stopped_at_floors']}x (stopped)")
             elif "error" in row:
                 line.append("error: " + row["error"][-40:])
             else:

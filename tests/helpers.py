@@ -153,9 +153,10 @@ class DroppingServer:
 
 class ScriptedServer:
     """An HTTP peer answering each Invoke with the next scripted (status, error type[, body]);
-    then 200."""
+    then 200. With `request_id=False` it sends no Lambda request id, as a server that is not
+    Lambda does."""
 
-    def __init__(self, script):
+    def __init__(self, script, request_id=True):
         import http.server
 
         self.script = list(script)
@@ -175,7 +176,8 @@ class ScriptedServer:
                 if error_type:
                     self.send_header("x-amzn-ErrorType", error_type)
                 self.send_header("Content-Type", "application/json")
-                self.send_header("x-amzn-RequestId", f"scripted-{outer.requests}")
+                if request_id:
+                    self.send_header("x-amzn-RequestId", f"scripted-{outer.requests}")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body.encode())
@@ -205,9 +207,14 @@ def keepalive_of_connections_to(port):
     idle_option = getattr(socket, "TCP_KEEPIDLE", None) or socket.TCP_KEEPALIVE  # Linux, macOS
     for name in os.listdir(folder):
         try:
-            connection = socket.socket(fileno=os.dup(int(name)))
+            duplicate = os.dup(int(name))
         except OSError:
-            continue  # not a socket, or gone
+            continue  # gone
+        try:
+            connection = socket.socket(fileno=duplicate)
+        except OSError:
+            os.close(duplicate)
+            continue  # not a socket
         with connection:
             if connection.family not in (socket.AF_INET, socket.AF_INET6) or connection.type != socket.SOCK_STREAM:
                 continue

@@ -141,16 +141,56 @@ def test_events_nested_deeper_than_can_be_read_back_are_refused_before_sending(l
     assert local.stats("echo")["invocations"] == 1
 
 
-def test_a_response_that_is_not_json_is_a_lambda_error_naming_function_and_request():
-    server = ScriptedServer([(200, None, "<html>proxy says hi</html>")])
+def test_a_response_that_is_not_json_is_a_failure_naming_function_and_request_everywhere(tmp_path):
+    server = ScriptedServer([(200, None, "<html>proxy says hi</html>")] * 3)
+    journal = tmp_path / "run.journal"
     try:
-        with LambdaExecutor(endpoint_url=server.url) as executor:
+        with LambdaExecutor(endpoint_url=server.url, journal=journal, retry_failed=False) as executor:
             error = executor.submit("my-function", {}).exception(timeout=10)
+            assert executor.stats().failures == 1
         assert isinstance(error, InvocationError) and isinstance(error, LambdaError)
+        assert error.error_code == "UnreadableResult"
         assert "my-function" in str(error) and "scripted-1" in str(error)
         assert error.request_id == "scripted-1"
+        # The journal keeps it as failed: a rerun replays it unsent only as retry_failed=False says ...
+        with LambdaExecutor(endpoint_url=server.url, journal=journal, retry_failed=False) as executor:
+            replayed = executor.submit("my-function", {}).exception(timeout=10)
+        assert isinstance(replayed, InvocationError) and replayed.error_code == "UnreadableResult"
+        assert server.requests == 1
+        # ... and by default sends it again.
+        with LambdaExecutor(endpoint_url=server.url, journal=journal) as executor:
+            assert executor.submit("my-function", {}).exception(timeout=10).error_code == "UnreadableResult"
+        assert server.requests == 2
     finally:
         server.close()
+
+
+def test_a_profile_that_does_not_exist_is_named_with_the_profiles_found(tmp_path, monkeypatch, capsys):
+    config = tmp_path / "config"
+    config.write_text("[default]\nregion = us-east-1\n[profile dev]\nregion = eu-west-1\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    monkeypatch.setenv("AWS_PROFILE", "nosuch")
+    says = r"the AWS profile 'nosuch' does not exist .*\(profiles found: default, dev\)"
+    with pytest.raises(ConfigurationError, match=says):
+        LambdaExecutor(endpoint_url="http://127.0.0.1:9")
+    monkeypatch.delenv("AWS_PROFILE")
+    with pytest.raises(ConfigurationError, match=says.replace("nosuch", "other")):
+        LambdaExecutor(endpoint_url="http://127.0.0.1:9", profile="other")
+    # A profile that exists is taken, as before.
+    with LambdaExecutor(endpoint_url="http://127.0.0.1:9", profile="dev"):
+        pass
+
+
+def test_the_cli_prints_the_whole_of_a_configuration_error(monkeypatch, capsys):
+    from lambda_executor.cli import main
+
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    assert main(["invoke", "f", "--endpoint-url", "http://127.0.0.1:9"]) == 1
+    first, *providers = capsys.readouterr().err.splitlines()
+    assert first.startswith("lambda-executor invoke: no AWS credentials found")
+    assert any(line.startswith("  - Environment:") for line in providers), providers
 
 
 def test_configuration_and_connection_errors_are_sentences_not_debug_dumps(monkeypatch):

@@ -77,6 +77,29 @@ def test_answers_that_retrying_cannot_mend_fail_at_once(status, error_type, expe
         server.close()
 
 
+@pytest.mark.parametrize("status", [404, 403, 501])
+def test_an_endpoint_that_is_not_lambda_says_so_naming_function_endpoint_and_status(status):
+    server = ScriptedServer([(status, None, "<html>not here</html>")], request_id=False)
+    try:
+        with LambdaExecutor(endpoint_url=server.url, retry=RetryPolicy(max_retries=3, **FAST)) as executor:
+            error = executor.submit("my-function", {}).exception(timeout=30)
+        # Not "the function does not exist": the endpoint is what is wrong.
+        assert type(error) is InvocationError, repr(error)
+        assert (error.error_code, error.status_code) == ("NotLambda", status)
+        for said in ("my-function", server.url, f"HTTP {status}", "does not look like Lambda"):
+            assert said in str(error), str(error)
+        assert server.requests == 1
+    finally:
+        server.close()
+
+
+def test_a_refused_connection_names_the_function_and_the_endpoint():
+    url = f"http://127.0.0.1:{free_port()}"
+    with LambdaExecutor(endpoint_url=url, retry=RetryPolicy(max_retries=1, **FAST)) as executor:
+        error = executor.submit("my-function", {}).exception(timeout=30)
+    assert isinstance(error, InvocationError) and f"my-function at {url}" in str(error), str(error)
+
+
 def test_a_refused_connection_was_never_sent_and_is_retried():
     url = f"http://127.0.0.1:{free_port()}"
     with LambdaExecutor(endpoint_url=url, retry=RetryPolicy(max_retries=3, **FAST)) as executor:

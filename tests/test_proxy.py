@@ -8,7 +8,7 @@ import sys
 
 import pytest
 from helpers import assert_kept_alive, free_port, wait_for
-from lambda_executor import InvocationError, LambdaExecutor, RetryPolicy
+from lambda_executor import ConfigurationError, InvocationError, LambdaExecutor, RetryPolicy
 from lambda_executor._core import ControlPlane
 from lambda_executor.cli import main
 
@@ -117,6 +117,31 @@ def test_an_endpoint_from_aws_endpoint_url_lambda_takes_the_proxy_for_its_scheme
     assert len(proxy.requests()) == 1
 
 
+@pytest.mark.parametrize(
+    ("setting", "url", "says"),
+    [
+        ("HTTPS_PROXY", "http://127.0.0.1:99999", "HTTPS_PROXY has port 99999, which is not 1 to 65535"),
+        ("https_proxy", "http://user:secret@127.0.0.1:70000", "https_proxy has port 70000"),
+        ("HTTP_PROXY", "http://[bad", "HTTP_PROXY is not an http:// or https:// URL with a host"),
+        ("ALL_PROXY", "127.0.0.1:0", "ALL_PROXY has port 0"),
+    ],
+)
+def test_a_proxy_url_that_cannot_be_used_is_an_error_naming_its_setting(local, monkeypatch, setting, url, says):
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(setting, url)
+    # Not a silent port 80, nor calls sent direct past the proxy the user set.
+    with pytest.raises(ConfigurationError, match=f"the environment's {says}") as raised:
+        LambdaExecutor(endpoint_url=local.endpoint_url)
+    assert "secret" not in str(raised.value)
+    monkeypatch.delenv(setting)
+    explicit = url if "://" in url else f"http://{url}"
+    with pytest.raises(ConfigurationError, match=r"proxies\['https'\] (has port|is not an http)"):
+        LambdaExecutor(endpoint_url=local.endpoint_url, proxies={"https": explicit})
+
+
 def test_basic_auth_from_the_proxy_url_and_a_refusal_that_names_the_proxy_not_the_secret(tmp_path, local):
     local.add_synthetic("echo")
     guarded = Tinyproxy(tmp_path, basic_auth=("user", "s3cret"))
@@ -210,7 +235,7 @@ HOST_SIDE, INSIDE = "10.213.7.1", "10.213.7.2"
 
 CALL_FROM_INSIDE = """
 import sys
-from lambda_executor import InvocationError, LambdaExecutor, RetryPolicy
+from lambda_executor import ConfigurationError, InvocationError, LambdaExecutor, RetryPolicy
 retry = RetryPolicy(max_retries=1, base_delay=0.01, max_delay=0.02)
 with LambdaExecutor(endpoint_url=sys.argv[1], retry=retry) as executor:
     future = executor.submit("echo", {"via": "the proxy"})

@@ -101,9 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except LambdaError as error:
-        # One clear line, not a traceback (a handler's remote traceback follows its first line).
-        lines = str(error).splitlines() or [type(error).__name__]
-        print(f"lambda-executor {args.command}: {_in_cli_words(lines[0])}", file=sys.stderr)
+        # The whole message (what each credential provider said, a handler's remote traceback),
+        # not a Python traceback.
+        first, *rest = str(error).splitlines() or [type(error).__name__]
+        print(f"lambda-executor {args.command}: {_in_cli_words(first)}", *rest, sep="\n", file=sys.stderr)
         return 1
     except (ValueError, KeyError, FileNotFoundError, ModuleNotFoundError, RuntimeError) as error:
         print(f"lambda-executor {args.command}: {error}", file=sys.stderr)

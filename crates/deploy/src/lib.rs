@@ -145,7 +145,7 @@ impl ControlPlane {
     pub async fn connect(options: &ClientOptions, iam_endpoint_url: Option<&str>) -> Result<Self, ConfigError> {
         let shared = client_for(options).await?;
         let iam = aws_sdk_iam::Client::new(&shared.service_config(iam_endpoint_url)?);
-        Ok(Self { client: shared.sdk, iam })
+        Ok(Self { client: shared.sdk.clone(), iam })
     }
 
     /// The function's configuration with its tags and reserved concurrency; None if there is none.

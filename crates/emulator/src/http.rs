@@ -43,7 +43,12 @@ impl Listening {
 
 /// Serves `listener` with `handler` until `stop` turns true (or its sender is dropped); open
 /// connections end with it. With `tls`, each connection is a TLS one.
-pub fn serve<H, F>(listener: TcpListener, stop: watch::Receiver<bool>, tls: Option<TlsAcceptor>, handler: H) -> Listening
+pub fn serve<H, F>(
+    listener: TcpListener,
+    stop: watch::Receiver<bool>,
+    tls: Option<TlsAcceptor>,
+    handler: H,
+) -> Listening
 where
     H: Fn(Request<Incoming>) -> F + Send + Sync + 'static,
     F: Future<Output = HttpResponse> + Send + 'static,

@@ -25,7 +25,7 @@ fn main() {
     let runtime = lambda_executor_engine::runtime::get();
     runtime.block_on(async {
         let options = lambda_executor_engine::client_config::ClientOptions { endpoint_url: Some(endpoint.clone()), ..Default::default() };
-        let client = lambda_executor_engine::client_config::client_for(&options).await.expect("client").sdk;
+        let client = lambda_executor_engine::client_config::client_for(&options).await.expect("client").sdk.clone();
         let room = Arc::new(Semaphore::new(in_flight));
         let started = Instant::now();
         let mut tasks = Vec::with_capacity(calls);

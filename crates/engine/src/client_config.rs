@@ -10,7 +10,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
@@ -62,6 +62,8 @@ pub struct SharedClient {
     pub sdk: Client,
     /// The proxy (`host:port`, never its credentials) that calls to the endpoint go through.
     pub proxy: Option<String>,
+    /// The endpoint calls go to, for messages.
+    pub endpoint: String,
     /// What the Lambda client was built from, less its `endpoint_url`: what other services'
     /// clients start from (see `service_config`).
     base: SdkConfig,
@@ -124,6 +126,11 @@ pub enum ConfigError {
     /// The trust store could not be built (a CA bundle that is not PEM, say).
     Tls(String),
     Proxy(String),
+    /// The profile asked for, and the profiles the shared files hold.
+    ProfileNotFound {
+        named: String,
+        found: Vec<String>,
+    },
 }
 
 impl std::fmt::Display for ConfigError {
@@ -145,6 +152,13 @@ impl std::fmt::Display for ConfigError {
             }
             Self::Tls(why) => write!(f, "cannot set up TLS: {why}"),
             Self::Proxy(why) => write!(f, "cannot use the proxy settings: {why}"),
+            Self::ProfileNotFound { named, found } => {
+                write!(f, "the AWS profile '{named}' does not exist in the shared config and credentials files (")?;
+                match found.as_slice() {
+                    [] => write!(f, "which hold no profile)"),
+                    found => write!(f, "profiles found: {})", found.join(", ")),
+                }
+            }
             Self::InvalidEndpoint(url) => {
                 write!(f, "endpoint_url must be an http:// or https:// URL with a host (and a port), not '{url}'")
             }
@@ -153,17 +167,24 @@ impl std::fmt::Display for ConfigError {
 }
 
 /// Clients already built in this process, by configuration (a forked child builds its own).
-static CLIENTS: PerProcess<Mutex<HashMap<ClientKey, SharedClient>>> = PerProcess::new();
+/// Held weakly: a client no executor uses any more is let go, and its connections with it.
+static CLIENTS: PerProcess<Mutex<HashMap<ClientKey, Weak<SharedClient>>>> = PerProcess::new();
 
-/// The shared client for `options`, built on first use.
-pub async fn client_for(options: &ClientOptions) -> Result<SharedClient, ConfigError> {
+/// The shared client for `options`: the one in use with the same configuration, or a new one.
+pub async fn client_for(options: &ClientOptions) -> Result<Arc<SharedClient>, ConfigError> {
     let key = ClientKey::of(options);
     let clients = CLIENTS.get_or_init(Mutex::default);
-    if let Some(client) = clients.lock().unwrap().get(&key) {
-        return Ok(client.clone());
+    if let Some(client) = clients.lock().unwrap().get(&key).and_then(Weak::upgrade) {
+        return Ok(client);
     }
-    let client = build(&key.options).await?;
-    Ok(clients.lock().unwrap().entry(key).or_insert(client).clone())
+    let client = Arc::new(build(&key.options).await?);
+    let mut clients = clients.lock().unwrap();
+    if let Some(built_meanwhile) = clients.get(&key).and_then(Weak::upgrade) {
+        return Ok(built_meanwhile);
+    }
+    clients.retain(|_, client| client.strong_count() > 0);
+    clients.insert(key, Arc::downgrade(&client));
+    Ok(client)
 }
 
 /// The scheme of an endpoint the client can send to: an http or https URL with a host.
@@ -205,6 +226,7 @@ async fn build(options: &ClientOptions) -> Result<SharedClient, ConfigError> {
         .retry_config(RetryConfig::disabled())
         .timeout_config(timeouts)
         .stalled_stream_protection(StalledStreamProtectionConfig::disabled());
+    check_profile(options.profile.as_deref()).await?;
     if let Some(profile) = &options.profile {
         loader = loader.profile_name(profile);
     }
@@ -237,7 +259,7 @@ async fn build(options: &ClientOptions) -> Result<SharedClient, ConfigError> {
         lambda_config.set_endpoint_url(Some(url.clone()));
     }
     let proxy = proxy::for_endpoint(proxies.as_deref(), &endpoint);
-    Ok(SharedClient { sdk: Client::from_conf(lambda_config.build()), proxy, base: config })
+    Ok(SharedClient { sdk: Client::from_conf(lambda_config.build()), proxy, endpoint, base: config })
 }
 
 /// The endpoint the Lambda client will call if not Lambda's own: `endpoint_url=`, else what the
@@ -278,6 +300,28 @@ fn providers_said(error: &(dyn std::error::Error + 'static)) -> Vec<String> {
         })
         .take(10)
         .collect()
+}
+
+/// A profile named (`profile`, else AWS_PROFILE) that the shared config and credentials files do
+/// not hold is an error naming the profiles they do, as boto3's ProfileNotFound is.
+async fn check_profile(profile: Option<&str>) -> Result<(), ConfigError> {
+    use aws_runtime::env_config::file::EnvConfigFiles;
+    use aws_types::os_shim_internal::{Env, Fs};
+    let named =
+        profile.map(str::to_owned).or_else(|| std::env::var("AWS_PROFILE").ok().filter(|name| !name.is_empty()));
+    let Some(named) = named else { return Ok(()) };
+    let selected = Some(Cow::Owned(named.clone()));
+    // Files that cannot be read or parsed: the SDK's own loading says why.
+    let Ok(profiles) = aws_config::profile::load(&Fs::real(), &Env::real(), &EnvConfigFiles::default(), selected).await
+    else {
+        return Ok(());
+    };
+    if profiles.get_profile(&named).is_some() {
+        return Ok(());
+    }
+    let mut found: Vec<String> = profiles.profiles().map(str::to_owned).collect();
+    found.sort();
+    Err(ConfigError::ProfileNotFound { named, found })
 }
 
 /// A setting of the selected profile (`profile`, else AWS_PROFILE, else `default`) from the shared

@@ -168,7 +168,7 @@ impl Drop for JobGuard {
 }
 
 pub struct Dispatcher {
-    client: SharedClient,
+    client: Arc<SharedClient>,
     policy: RetryPolicy,
     max_workers: usize,
     workers: Arc<Semaphore>,
@@ -185,7 +185,7 @@ pub struct Dispatcher {
 
 impl Dispatcher {
     pub fn new(
-        client: SharedClient,
+        client: Arc<SharedClient>,
         policy: RetryPolicy,
         max_workers: usize,
         spend_cap: Option<SpendCap>,
@@ -414,7 +414,7 @@ impl Dispatcher {
         let report = result.as_ref().ok().and_then(|invoked| invoked.log_tail.as_deref()).and_then(report_line::parse);
         if !over_cap {
             self.stats.lock().unwrap().record(Outcome {
-                failed: result.as_ref().map_or(true, |invoked| invoked.function_error.is_some()),
+                failed: result.as_ref().map_or(true, Invoked::failed),
                 attempts,
                 throttles,
                 latency: first_sent.map_or_else(Default::default, |sent| sent.elapsed()),

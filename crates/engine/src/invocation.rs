@@ -17,6 +17,9 @@ use crate::protocol::InvocationType;
 
 /// The code of a response that names no Lambda error type.
 const UNKNOWN_CODE: &str = "Unknown";
+/// The code of an answer from an endpoint that is not Lambda (neither its error type nor its
+/// request id).
+pub const NOT_LAMBDA: &str = "NotLambda";
 
 /// A Retry-After longer than this (an hour) is read as this.
 const MAX_RETRY_AFTER: f64 = 3600.0;
@@ -39,6 +42,15 @@ pub struct Invoked {
     pub log_tail: Option<String>,
     pub executed_version: Option<String>,
     pub request_id: Option<String>,
+    /// A result that is not JSON (a proxy's page, say): the call ran, and failed for its caller.
+    pub unreadable: bool,
+}
+
+impl Invoked {
+    /// The call ran and failed: the handler raised, or its result cannot be read.
+    pub fn failed(&self) -> bool {
+        self.function_error.is_some() || self.unreadable
+    }
 }
 
 /// Why an attempt did not produce a response (kept in the journal as it is, to be replayed).
@@ -76,15 +88,23 @@ pub async fn attempt(client: &SharedClient, request: &InvokeRequest) -> Result<I
         call = call.log_type(LogType::Tail);
     }
     match call.send().await {
-        Ok(mut output) => Ok(Invoked {
-            status_code: output.status_code(),
-            request_id: output.request_id().map(str::to_owned),
-            payload: output.payload.take().map(Blob::into_bytes).unwrap_or_default(),
-            function_error: output.function_error.take(),
-            log_tail: output.log_result.take().map(|encoded| decode_log(&encoded)),
-            executed_version: output.executed_version.take(),
-        }),
-        Err(error) => Err(classify(error, client.proxy.as_deref())),
+        Ok(mut output) => {
+            let payload = output.payload.take().map(Blob::into_bytes).unwrap_or_default();
+            let function_error = output.function_error.take();
+            let unreadable = request.invocation_type == InvocationType::RequestResponse
+                && function_error.is_none()
+                && serde_json::from_slice::<serde::de::IgnoredAny>(&payload).is_err();
+            Ok(Invoked {
+                status_code: output.status_code(),
+                request_id: output.request_id().map(str::to_owned),
+                payload,
+                function_error,
+                log_tail: output.log_result.take().map(|encoded| decode_log(&encoded)),
+                executed_version: output.executed_version.take(),
+                unreadable,
+            })
+        }
+        Err(error) => Err(classify(error, &Peer { function: &request.function, client })),
     }
 }
 
@@ -108,11 +128,25 @@ fn refused_by_proxy(
     })
 }
 
-/// `proxy` is the proxy the call went through, named in what it refused.
-fn classify(
-    error: SdkError<InvokeError, aws_sdk_lambda::config::http::HttpResponse>,
-    proxy: Option<&str>,
-) -> AttemptError {
+/// Who a call went to, for what its errors say: the function, the endpoint, the proxy on the way.
+struct Peer<'a> {
+    function: &'a str,
+    client: &'a SharedClient,
+}
+
+impl Peer<'_> {
+    /// "my-function at https://lambda.us-east-1.amazonaws.com (through the proxy host:port)"
+    fn describe(&self) -> String {
+        let Self { function, client } = self;
+        match &client.proxy {
+            Some(proxy) => format!("{function} at {} through the proxy {proxy}", client.endpoint),
+            None => format!("{function} at {}", client.endpoint),
+        }
+    }
+}
+
+fn classify(error: SdkError<InvokeError, aws_sdk_lambda::config::http::HttpResponse>, peer: &Peer) -> AttemptError {
+    let proxy = peer.client.proxy.as_deref();
     match error {
         SdkError::ServiceError(context) => {
             if let Some(refused) = refused_by_proxy(proxy, context.raw()) {
@@ -124,6 +158,8 @@ fn classify(
             let error = context.into_err();
             let code = error.code().unwrap_or(UNKNOWN_CODE).to_owned();
             let message = error.message().unwrap_or_default().to_owned();
+            // Lambda names its error type, and its request id, in every answer it gives.
+            let not_lambda = code == UNKNOWN_CODE && request_id.is_none();
             match error {
                 InvokeError::TooManyRequestsException(throttle) => AttemptError::Throttled {
                     reason: throttle.reason().map_or("TooManyRequestsException", |reason| reason.as_str()).to_owned(),
@@ -146,9 +182,24 @@ fn classify(
                 }
                 // A 5xx that is not one of Lambda's modelled errors (a proxy's 502/504 after a
                 // long call, say) does not prove the function did not run.
-                _ if status >= 500 && code == UNKNOWN_CODE => {
-                    AttemptError::MaybeSent { message: format!("HTTP {status} without a Lambda error type ({code})") }
-                }
+                _ if status >= 500 && code == UNKNOWN_CODE && proxy.is_some() => AttemptError::MaybeSent {
+                    message: format!("HTTP {status} without a Lambda error type calling {}", peer.describe()),
+                },
+                // Neither Lambda's error type nor its request id: whatever answered is not Lambda,
+                // and nothing is sent again (with a 5xx, it may have gone further).
+                _ if not_lambda => AttemptError::Rejected {
+                    code: NOT_LAMBDA.into(),
+                    message: format!(
+                        "HTTP {status} calling {}, with neither Lambda's error type nor its request id: the \
+                         endpoint does not look like Lambda",
+                        peer.describe()
+                    ),
+                    status,
+                    request_id,
+                },
+                _ if status >= 500 && code == UNKNOWN_CODE => AttemptError::MaybeSent {
+                    message: format!("HTTP {status} without a Lambda error type calling {}", peer.describe()),
+                },
                 _ => AttemptError::Rejected { code, message, status, request_id },
             }
         }
@@ -156,10 +207,7 @@ fn classify(
             let Some(connector) = failure.as_connector_error() else {
                 return AttemptError::MaybeSent { message: "the request could not be dispatched".into() };
             };
-            let message = match proxy {
-                Some(proxy) => format!("through the proxy {proxy}: {}", sentence(connector)),
-                None => sentence(connector),
-            };
+            let message = format!("calling {}: {}", peer.describe(), sentence(connector));
             if http_client::untrusted_certificate(connector) {
                 let code = "UntrustedCertificate".into();
                 AttemptError::Rejected { code, message, status: 0, request_id: None }

@@ -262,6 +262,8 @@ impl Journal {
             (_, None) => Some(Ok(Invoked {
                 status_code: status.unwrap_or(200),
                 payload: result.unwrap_or_default().into(),
+                // A call that ran and failed with no function error: its result was unreadable.
+                unreadable: state == State::Failed && function_error.is_none(),
                 function_error,
                 log_tail: None,
                 executed_version,
@@ -353,7 +355,7 @@ impl OutcomeRow {
     fn of(result: &Result<Invoked, AttemptError>) -> Self {
         match result {
             Ok(invoked) => Self {
-                state: if invoked.function_error.is_some() { State::Failed } else { State::Succeeded },
+                state: if invoked.failed() { State::Failed } else { State::Succeeded },
                 status: Some(invoked.status_code),
                 function_error: invoked.function_error.clone(),
                 request_id: invoked.request_id.clone(),

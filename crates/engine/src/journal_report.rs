@@ -158,8 +158,11 @@ fn describe_failure(
             Err(_) => ("Unknown".into(), error),
         };
     }
-    let document: serde_json::Value =
-        document.and_then(|document| serde_json::from_slice(&document).ok()).unwrap_or_default();
+    let document = document.unwrap_or_default();
+    let Ok(document) = serde_json::from_slice::<serde_json::Value>(&document) else {
+        // It ran and answered with what is not JSON (a proxy's page, say).
+        return ("UnreadableResult".into(), "a result that is not JSON the client can read".into());
+    };
     let field = |name: &str| document.get(name).and_then(serde_json::Value::as_str).map(str::to_owned);
     (
         field("errorType").or(function_error).unwrap_or_else(|| "Unhandled".into()),

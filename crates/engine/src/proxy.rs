@@ -29,28 +29,49 @@ fn bypass_all() -> bool {
 }
 
 /// The proxies calls go through (None: every call goes direct): explicit ones per scheme, else the
-/// environment's, with NO_PROXY's exceptions either way.
+/// environment's, with NO_PROXY's exceptions either way. A proxy URL that cannot be used is an
+/// error naming its setting, never a reason to go direct: a proxy the user set is not bypassed.
 pub fn matcher(proxies: Option<&Proxies>) -> Result<Option<Matcher>, String> {
     if bypass_all() {
         return Ok(None);
     }
-    let Some(proxies) = proxies else { return Ok(Some(Matcher::from_env())) };
+    let Some(proxies) = proxies else {
+        for (name, url) in environment() {
+            if !name.eq_ignore_ascii_case("NO_PROXY") && !url.is_empty() {
+                // As curl reads them, a URL without a scheme is an http:// one.
+                let url = if url.contains("://") { url } else { format!("http://{url}") };
+                check_url(&url).map_err(|why| format!("the environment's {name} {why}"))?;
+            }
+        }
+        return Ok(Some(Matcher::from_env()));
+    };
     let mut builder = Matcher::builder();
     for (scheme, url) in proxies {
         if scheme != "http" && scheme != "https" {
             return Err(format!("proxies takes 'http' and 'https' keys, not '{scheme}'"));
         }
-        let uri: http::Uri = url.parse().map_err(|_| invalid_url())?;
-        if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none_or(str::is_empty) {
-            return Err(invalid_url());
-        }
+        check_url(url).map_err(|why| format!("proxies['{scheme}'] {why}"))?;
         builder = if scheme == "http" { builder.http(url.clone()) } else { builder.https(url.clone()) };
     }
     Ok(Some(builder.no(no_proxy().unwrap_or_default()).build()))
 }
 
-fn invalid_url() -> String {
-    "a proxy URL is not an http:// or https:// URL with a host".to_owned()
+/// Why a proxy URL cannot be used, if it cannot; never quoting it (it may hold credentials).
+fn check_url(url: &str) -> Result<(), String> {
+    let not_a_url = || "is not an http:// or https:// URL with a host".to_owned();
+    let uri: http::Uri = url.parse().map_err(|_| not_a_url())?;
+    if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none_or(str::is_empty) {
+        return Err(not_a_url());
+    }
+    // The port as written (the http crate reads one past 65535 as none at all, hence port 80).
+    let host_and_port = uri.authority().map_or("", |authority| authority.as_str()).rsplit('@').next().unwrap_or("");
+    let port = host_and_port.rfind(':').map(|colon| &host_and_port[colon + 1..]).filter(|port| !port.contains(']'));
+    match port {
+        Some(port) if !port.parse::<u16>().is_ok_and(|port| port > 0) => {
+            Err(format!("has port {port}, which is not 1 to 65535"))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The proxy (`host:port`) that calls to `endpoint` go through, for messages; None if direct.
@@ -62,4 +83,28 @@ pub fn for_endpoint(matcher: Option<&Matcher>, endpoint: &str) -> Option<String>
         proxy.host()?,
         proxy.port_u16().unwrap_or(if proxy.scheme_str() == Some("https") { 443 } else { 80 })
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_proxy_url_is_checked_as_written() {
+        for good in
+            ["http://proxy:3128", "https://user:pass@proxy", "http://[::1]:8080", "http://[::1]", "http://p:65535"]
+        {
+            assert_eq!(check_url(good), Ok(()), "{good}");
+        }
+        for (bad, why) in [
+            ("http://proxy:99999", "has port 99999"),
+            ("http://user:secret@proxy:70000", "has port 70000"),
+            ("http://proxy:0", "has port 0"),
+            ("http://[bad", "is not an http"),
+            ("ftp://proxy:21", "is not an http"),
+        ] {
+            let error = check_url(bad).unwrap_err();
+            assert!(error.starts_with(why) && !error.contains("secret"), "{bad}: {error}");
+        }
+    }
 }

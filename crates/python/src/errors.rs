@@ -5,7 +5,7 @@
 #[cfg(unix)]
 use lambda_executor_emulator::{HandlerError, RegistryError};
 use lambda_executor_engine::client_config::ConfigError;
-use lambda_executor_engine::invocation::{AttemptError, Invoked};
+use lambda_executor_engine::invocation::{AttemptError, Invoked, NOT_LAMBDA};
 #[cfg(unix)]
 use pyo3::exceptions::{PyFileNotFoundError, PyKeyError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -116,7 +116,8 @@ impl IntoPyErr for FailedInvocation<'_> {
             AttemptError::Rejected { code, message, status, request_id } => {
                 let text = format!("{code}: {message}");
                 match *status {
-                    404 => class::FunctionNotFoundError::new_err(text),
+                    // An endpoint that is not Lambda says nothing of the function.
+                    404 if code != NOT_LAMBDA => class::FunctionNotFoundError::new_err(text),
                     413 => class::PayloadTooLargeError::new_err(text),
                     _ => class::InvocationError::new_err((text, code.clone(), *status, request_id.clone())),
                 }
