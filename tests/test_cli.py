@@ -41,6 +41,10 @@ def test_local_serves_until_interrupted(handlers):
             str(handlers),
             "--reserved",
             "echo=3",
+            "--timeout",
+            "hello=7",
+            "--memory",
+            "hello=256",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -53,6 +57,8 @@ def test_local_serves_until_interrupted(handlers):
         client = boto3_lambda(endpoint_url)
         assert client.invoke(FunctionName="echo", Payload=b'{"x": 1}')["Payload"].read() == b'{"x": 1}'
         assert client.invoke(FunctionName="hello", Payload=b"{}")["StatusCode"] == 200
+        configuration = client.get_function_configuration(FunctionName="hello")
+        assert (configuration["Timeout"], configuration["MemorySize"]) == (7, 256)
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=20)
     finally:

@@ -9,7 +9,7 @@ import textwrap
 import time
 
 from helpers import boto3_lambda, pid_alive, wait_for
-from lambda_executor import LocalLambda
+from lambda_executor import LambdaExecutor, LocalLambda
 
 
 def call(client, name, event):
@@ -152,3 +152,20 @@ def test_no_environment_outlives_a_killed_python_process(handlers, tmp_path):
         process.kill()
         process.wait()
     wait_for(lambda: not any(map(pid_alive, (echo_pid, hang_pid, grandchild_pid))), seconds=5)
+
+
+def test_a_burst_of_cold_starts_past_the_machine_meets_no_timeout_lambda_would_not_give(local, handlers):
+    # 120 calls of a 0.2 s handler with a 1 s timeout at once, on a machine of a few cores: Lambda
+    # would start 120 environments, each on CPU of its own, and time none out.
+    local.add_function("sleep", "app.sleep", handlers, timeout=1)
+    with LambdaExecutor(max_workers=120, endpoint_url=local.endpoint_url, log_tail=True) as executor:
+        futures = [executor.submit("sleep", seconds=0.2) for _ in range(120)]
+        results = [future.result(timeout=120) for future in futures]
+    assert results == [{"slept": 0.2, "pid": result["pid"]} for result in results]
+    stats = local.stats("sleep")
+    assert stats["timeouts"] == 0 and stats["errors"] == 0
+    # The calls that waited for their turn to start an environment took one that became idle
+    # meanwhile, and their wait is counted as init.
+    assert stats["cold_starts"] < 120
+    cold = [future.invocation.report for future in futures if future.invocation.report.cold_start]
+    assert len(cold) == stats["cold_starts"]

@@ -75,13 +75,12 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NAME",
         help="a synthetic echo function answered in Rust (repeatable)",
     )
-    local.add_argument(
-        "--reserved",
-        action="append",
-        default=[],
-        metavar="NAME=N",
-        help="reserved concurrency of a function (repeatable)",
-    )
+    for option, what in (
+        ("--reserved", "reserved concurrency of a function"),
+        ("--timeout", "timeout of a --function in seconds (default 3)"),
+        ("--memory", "memory size of a --function in MB (default 128)"),
+    ):
+        local.add_argument(option, action="append", default=[], metavar="NAME=N", help=f"{what} (repeatable)")
     local.set_defaults(run=run_local)
 
     journal = commands.add_parser("journal", help="show what a resume journal holds")
@@ -133,13 +132,21 @@ def _in_cli_words(message: str) -> str:
     return message.replace("pass region=...", "pass --region").replace("pass profile=...", "pass --profile")
 
 
-def run_local(args: argparse.Namespace) -> int:
-    reserved = {}
-    for item in args.reserved:
+def _per_function(items: list[str], option: str) -> dict[str, int]:
+    """NAME=N settings of an option, by function."""
+    settings = {}
+    for item in items:
         name, _, count = item.partition("=")
         if not count.isdigit():
-            raise ValueError(f"--reserved takes NAME=N with N a whole number, not {item!r}")
-        reserved[name] = int(count)
+            raise ValueError(f"{option} takes NAME=N with N a whole number, not {item!r}")
+        settings[name] = int(count)
+    return settings
+
+
+def run_local(args: argparse.Namespace) -> int:
+    reserved = _per_function(args.reserved, "--reserved")
+    timeouts = _per_function(args.timeout, "--timeout")
+    memory = _per_function(args.memory, "--memory")
     if bool(args.tls_cert) != bool(args.tls_key):
         raise ValueError("--tls-cert and --tls-key go together")
     stop = threading.Event()
@@ -156,11 +163,19 @@ def run_local(args: argparse.Namespace) -> int:
         scaling_limit=args.scaling_limit,
     ) as local:
         for name, handler, code_dir in args.function:
-            local.add_function(name, handler, code_dir, reserved_concurrency=reserved.pop(name, None))
+            local.add_function(
+                name,
+                handler,
+                code_dir,
+                timeout=timeouts.pop(name, 3),
+                memory_size=memory.pop(name, 128),
+                reserved_concurrency=reserved.pop(name, None),
+            )
         for name in args.synthetic:
             local.add_synthetic(name, reserved_concurrency=reserved.pop(name, None))
-        if reserved:
-            raise KeyError(f"--reserved names functions that were not added: {', '.join(sorted(reserved))}")
+        for option, left in (("--reserved", reserved), ("--timeout", timeouts), ("--memory", memory)):
+            if left:
+                raise KeyError(f"{option} names functions that were not added: {', '.join(sorted(left))}")
         print(f"LocalLambda serving at {local.endpoint_url}", flush=True)
         for name in local.functions():
             print(f"  function {name}", flush=True)

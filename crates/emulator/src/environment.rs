@@ -94,8 +94,11 @@ pub struct Environment {
     pid: u32,
     /// Set once the process is reaped: its pid (and group id) may then belong to someone else.
     reaped: std::sync::atomic::AtomicBool,
+    /// When the invocation that started it began waiting for it: its init counts from there.
     spawned_at: Instant,
     state: Mutex<State>,
+    /// Turns true once the runtime has initialised (its first request for work) or died.
+    initialized: watch::Sender<bool>,
     /// Wakes the runtime's pending `next` request when an invocation is handed over.
     handed_over: Notify,
     log: Arc<LogCapture>,
@@ -110,8 +113,9 @@ pub struct Environment {
 
 impl Environment {
     /// Starts the process; the runtime then initialises (imports the handler) and asks for work
-    /// on the returned listener, where the caller serves the Runtime API.
-    pub async fn spawn(spec: &EnvironmentSpec) -> io::Result<(Arc<Self>, TcpListener)> {
+    /// on the returned listener, where the caller serves the Runtime API. Its init duration
+    /// counts from `since`, when its invocation began waiting for it.
+    pub async fn spawn(spec: &EnvironmentSpec, since: Instant) -> io::Result<(Arc<Self>, TcpListener)> {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let api_address = listener.local_addr()?;
         let (log, child_output) = LogCapture::start()?;
@@ -168,8 +172,9 @@ impl Environment {
         let environment = Arc::new(Self {
             pid,
             reaped: std::sync::atomic::AtomicBool::new(false),
-            spawned_at: Instant::now(),
+            spawned_at: since,
             state: Mutex::new(State::default()),
+            initialized: watch::channel(false).0,
             handed_over: Notify::new(),
             log,
             stop_api,
@@ -280,7 +285,10 @@ impl Environment {
                 if state.dead {
                     return None;
                 }
-                state.init_duration.get_or_insert_with(|| self.spawned_at.elapsed());
+                if state.init_duration.is_none() {
+                    state.init_duration = Some(self.spawned_at.elapsed());
+                    self.initialized.send_replace(true);
+                }
                 if let Some(Dispatch { request, timeout, reply, picked_up }) = state.pending.take() {
                     self.log.clear();
                     state.current = Some(Current { request_id: request.request_id.clone(), reply });
@@ -312,9 +320,16 @@ impl Environment {
         self.state.lock().unwrap().init_error = Some(document);
     }
 
+    /// Waits until the runtime has initialised or died, at most Lambda's init limit.
+    pub async fn initialized(&self) {
+        let mut initialized = self.initialized.subscribe();
+        let _ = tokio::time::timeout(INIT_LIMIT, initialized.wait_for(|done| *done)).await;
+    }
+
     /// Ends the environment now (idle reaping, timeouts, shutdown).
     pub fn kill(&self) {
         self.state.lock().unwrap().dead = true;
+        self.initialized.send_replace(true);
         self.handed_over.notify_waiters();
         if self.pid != 0 && !self.reaped.load(std::sync::atomic::Ordering::Acquire) {
             // SAFETY: plain syscall; the negative pid names the process group the child leads.
@@ -335,6 +350,7 @@ impl Environment {
 
     async fn exited(&self, status: io::Result<ExitStatus>) {
         self.state.lock().unwrap().dead = true;
+        self.initialized.send_replace(true);
         self.log.settle().await;
         let (pending, current, init_error) = {
             let mut state = self.state.lock().unwrap();

@@ -65,6 +65,13 @@ fn listen(bind: SocketAddr) -> std::io::Result<TcpListener> {
     socket.listen(LISTEN_BACKLOG)
 }
 
+/// How many environments may start at once: a few per core, and enough that the small bursts of
+/// tests and warm-ups (up to 8 at once) each start their own, as on Lambda.
+fn environment_starts() -> usize {
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+    (4 * cores).max(8)
+}
+
 pub struct Emulator {
     pub config: EmulatorConfig,
     pub address: SocketAddr,
@@ -76,6 +83,10 @@ pub struct Emulator {
     /// Faults injected into functions' answers, by function.
     faults: std::sync::Mutex<std::collections::HashMap<String, faults::FaultPlan>>,
     stop: watch::Sender<bool>,
+    /// Environments that may start at once (see `environment_for`).
+    starting: Arc<tokio::sync::Semaphore>,
+    /// Wakes invocations waiting to start an environment when one becomes idle.
+    environment_idle: tokio::sync::Notify,
     /// The Invoke API's listener, to wait for its port to be free on close.
     listening: std::sync::OnceLock<http::Listening>,
 }
@@ -96,6 +107,8 @@ impl Emulator {
             published: Default::default(),
             faults: Default::default(),
             stop,
+            starting: Arc::new(tokio::sync::Semaphore::new(environment_starts())),
+            environment_idle: tokio::sync::Notify::new(),
             listening: std::sync::OnceLock::new(),
         });
         let served = emulator.clone();
@@ -274,32 +287,60 @@ impl Emulator {
 
     async fn execute_in_environment(self: &Arc<Self>, slot: &Slot, request: Arc<InvocationRequest>) -> Execution {
         let spec = &slot.spec;
-        let warm = self.registry().take_idle(slot);
-        let environment = match warm {
-            Some(warm) => warm,
-            None => match self.start_environment(slot).await {
-                Ok(cold) => {
-                    if let Some(orphan) = self.registry().adopt(slot, cold.clone()) {
-                        orphan.kill();
-                    }
-                    cold
-                }
-                Err(error) => {
-                    let message = format!("RequestId: {} Error: cannot start the runtime: {error}", request.request_id);
-                    return Execution::failed("Runtime.ExitError", &message);
-                }
-            },
+        let environment = match self.environment_for(slot).await {
+            Ok(environment) => environment,
+            Err(error) => {
+                let message = format!("RequestId: {} Error: cannot start the runtime: {error}", request.request_id);
+                return Execution::failed("Runtime.ExitError", &message);
+            }
         };
         let execution = environment.invoke(request, spec.timeout).await;
         let kept = execution.reusable && self.registry().release(slot, &environment);
-        if !kept {
+        if kept {
+            self.environment_idle.notify_waiters();
+        } else {
             self.registry().forget(slot, &environment);
             environment.kill();
         }
         execution
     }
 
-    async fn start_environment(&self, slot: &Slot) -> std::io::Result<Arc<Environment>> {
+    /// An idle environment of the slot's function, or a new one. Lambda gives each environment
+    /// CPU of its own; this machine has a few cores, and hundreds of runtimes starting at once
+    /// would each take seconds, past the handler's timeout. So at most `starting`'s permits start
+    /// at once, each until its runtime has initialised; an invocation waiting for its turn takes an
+    /// environment that becomes idle meanwhile, and its wait counts as init.
+    async fn environment_for(&self, slot: &Slot) -> std::io::Result<Arc<Environment>> {
+        let since = Instant::now();
+        loop {
+            let idle = self.environment_idle.notified();
+            tokio::pin!(idle);
+            idle.as_mut().enable();
+            if let Some(warm) = self.registry().take_idle(slot) {
+                return Ok(warm);
+            }
+            tokio::select! {
+                permit = self.starting.clone().acquire_owned() => {
+                    let permit = permit.expect("the semaphore is never closed");
+                    let cold = self.start_environment(slot, since).await?;
+                    // Its start slot is held until the runtime has initialised (or died); the
+                    // invocation is handed over meanwhile, as on Lambda.
+                    let starting = cold.clone();
+                    tokio::spawn(async move {
+                        starting.initialized().await;
+                        drop(permit);
+                    });
+                    if let Some(orphan) = self.registry().adopt(slot, cold.clone()) {
+                        orphan.kill();
+                    }
+                    return Ok(cold);
+                }
+                () = &mut idle => {}
+            }
+        }
+    }
+
+    async fn start_environment(&self, slot: &Slot, since: Instant) -> std::io::Result<Arc<Environment>> {
         let spec = &slot.spec;
         let FunctionKind::Python { handler, code_dir, variables } = &spec.kind else {
             unreachable!("only Python functions have environments");
@@ -314,7 +355,7 @@ impl Emulator {
             region: self.config.region.clone(),
             variables: variables.clone(),
         };
-        let (environment, runtime_api) = Environment::spawn(&environment_spec).await?;
+        let (environment, runtime_api) = Environment::spawn(&environment_spec, since).await?;
         runtime_api::serve(runtime_api, environment.clone());
         Ok(environment)
     }
