@@ -14,8 +14,10 @@ from helpers import AGENT_CODE
 from lambda_executor import (
     WARM_EVENT,
     FunctionError,
+    FunctionNotFoundError,
     InvocationError,
     LambdaExecutor,
+    LambdaPool,
     PayloadTooLargeError,
     remote,
 )
@@ -136,6 +138,31 @@ def test_remote_names_another_agent_for_one_call(agent, local, mathwork, deploye
     assert local.stats("other-agent")["invocations"] == 1
     with LambdaExecutor(endpoint_url=local.endpoint_url) as plain:  # no default agent needed
         assert plain.submit(remote(mathwork.add, agent="agent"), 1, 2).result() == 3
+
+
+def test_a_function_of_code_not_installed_here_is_called_by_its_import_path(local, tmp_path, mathwork):
+    root = tmp_path / "deployed"
+    root.mkdir()
+    stage([AGENT_CODE / "mathwork.py"], root)
+    (root / "notinstalled").mkdir()
+    (root / "notinstalled" / "__init__.py").write_text("")
+    (root / "notinstalled" / "ops.py").write_text("def double(x):\n    return 2 * x\n")
+    local.add_function("deps-agent", AGENT_HANDLER, root)
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module("notinstalled")
+    with LambdaExecutor(endpoint_url=local.endpoint_url, agent="deps-agent") as executor:
+        assert list(executor.map("notinstalled.ops:double", [1, 2, 3])) == [2, 4, 6]
+        assert list(executor.map("notinstalled.ops:double", [1, 2, 3], chunksize=3)) == [2, 4, 6]
+    with LambdaExecutor(endpoint_url=local.endpoint_url) as plain:
+        assert plain.submit(remote("notinstalled.ops:double", agent="deps-agent"), 5).result() == 10
+        # Without a dot, a string is what it always was: a function's name (and qualifier).
+        with pytest.raises(FunctionNotFoundError):
+            plain.submit("mathwork:add", 5).result()
+    with LambdaPool(2, function="deps-agent", endpoint_url=local.endpoint_url) as pool:
+        assert pool.map("mathwork:add", [1, 2], chunksize=1) == [1, 2]
+        assert pool.apply("notinstalled.ops:double", (4,)) == 8
+    with pytest.raises(TypeError, match="not an import path"):
+        remote("not a path", agent="deps-agent")
 
 
 def test_the_agent_answers_warm_up(agent, local):

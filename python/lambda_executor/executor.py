@@ -22,7 +22,15 @@ from ._core import Engine, InvocationInfo, Journal, RetryPolicy, on_completion_t
 from .agent import DEFAULT_COMPRESS_OVER, WARM_EVENT
 from .errors import FunctionError, PayloadTooLargeError, warn_insecure
 from .progress import Progress
-from .remote import RemoteFunction, decode_chunk, decode_result, encode_call, encode_chunk, import_path
+from .remote import (
+    RemoteFunction,
+    decode_chunk,
+    decode_result,
+    encode_call,
+    encode_chunk,
+    import_path,
+    is_dotted_import_path,
+)
 from .stats import PRICE_PER_GB_SECOND, PRICE_PER_REQUEST, Stats
 
 if TYPE_CHECKING:
@@ -778,7 +786,9 @@ class LambdaExecutor(Executor):
         through the agent, or None for a plain invocation)."""
         if isinstance(fn, RemoteFunction):
             return fn.agent, fn.path
-        if callable(fn) and not isinstance(fn, LambdaFunction) and self._agent is not None:
+        if self._agent is not None and (
+            (callable(fn) and not isinstance(fn, LambdaFunction)) or (isinstance(fn, str) and is_dotted_import_path(fn))
+        ):
             return self._agent, import_path(fn)
         return _function_reference(fn), None
 

@@ -8,9 +8,10 @@ import concurrent.futures
 import multiprocessing
 import threading
 from collections.abc import Iterable, Iterator
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Union
 
 from .executor import DEFAULT_MAX_WORKERS, ChunkFuture, LambdaExecutor, LambdaFuture
+from .remote import remote
 from .stats import Stats
 
 RUN, CLOSE, TERMINATE = "RUN", "CLOSE", "TERMINATE"
@@ -99,6 +100,7 @@ class LambdaPool:
         if processes is not None and processes < 1:
             raise ValueError("Number of processes must be at least 1")
         self._processes = processes or DEFAULT_MAX_WORKERS
+        self._function = function
         self._executor = LambdaExecutor(max_workers=self._processes, agent=function, **client_options)
         self._state = RUN
 
@@ -114,7 +116,8 @@ class LambdaPool:
         error_callback: Optional[Callable[[BaseException], Any]] = None,
     ) -> AsyncResult:
         self._check_running()
-        return AsyncResult([self._executor.submit(func, *args, **(kwds or {}))], True, callback, error_callback)
+        submitted = self._executor.submit(self._remote(func), *args, **(kwds or {}))
+        return AsyncResult([submitted], True, callback, error_callback)
 
     def map(self, func: Callable[..., Any], iterable: Iterable[Any], chunksize: Optional[int] = None) -> list[Any]:
         return self.map_async(func, iterable, chunksize).get()
@@ -157,21 +160,25 @@ class LambdaPool:
             # As multiprocessing chooses: about four chunks per process (map caps a chunk's bytes).
             chunksize, extra = divmod(len(calls), 4 * self._processes)
             chunksize = max(1, chunksize + bool(extra))
-        futures = self._executor._submit_map(func, calls, chunksize)
+        futures = self._executor._submit_map(self._remote(func), calls, chunksize)
         return AsyncResult(list(futures), False, callback, error_callback)
 
     def imap(self, func: Callable[..., Any], iterable: Iterable[Any], chunksize: int = 1) -> Iterator[Any]:
         """Results in order, as they become available (everything is submitted at once, as
         multiprocessing does); a call's error is raised in its turn, and the next call follows."""
         self._check_running()
-        futures = self._executor._submit_map(func, ((item,) for item in iterable), chunksize)
+        futures = self._executor._submit_map(self._remote(func), ((item,) for item in iterable), chunksize)
         return _CallResults(futures.popleft() for _ in range(len(futures)))
 
     def imap_unordered(self, func: Callable[..., Any], iterable: Iterable[Any], chunksize: int = 1) -> Iterator[Any]:
         """Results as they finish (a chunk's in its order); a call's error is raised in its turn."""
         self._check_running()
-        futures = self._executor._submit_map(func, ((item,) for item in iterable), chunksize)
+        futures = self._executor._submit_map(self._remote(func), ((item,) for item in iterable), chunksize)
         return _CallResults(concurrent.futures.as_completed(futures))
+
+    def _remote(self, func: Union[Callable[..., Any], str]) -> Any:
+        """A function, or its import path as a string (its code need not be installed here)."""
+        return remote(func, self._function) if isinstance(func, str) else func
 
     def stats(self, **prices: float) -> Stats:
         """The pool's invocations so far, with the calls its chunks carried (LambdaExecutor.stats)."""
@@ -205,7 +212,7 @@ class LambdaPool:
         self.terminate()
 
     def __repr__(self) -> str:
-        return f"<LambdaPool state={self._state} processes={self._processes} function={self._executor._agent!r}>"
+        return f"<LambdaPool state={self._state} processes={self._processes} function={self._function!r}>"
 
 
 class _CallResults(Iterator[Any]):

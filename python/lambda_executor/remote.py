@@ -4,7 +4,8 @@ function is sent by its import path, its arguments as JSON (compressed when larg
 from __future__ import annotations
 
 import importlib
-from typing import Any, Callable, Optional
+import re
+from typing import Any, Callable, Optional, Union
 
 from . import agent
 from ._core import to_json
@@ -12,10 +13,11 @@ from .errors import FunctionError, InvocationError
 
 
 class RemoteFunction:
-    """`remote(func, agent="my-agent")`: `func` called in Lambda through that agent function, for
-    a call that should not use the executor's default agent."""
+    """`remote(func, agent="my-agent")`: `func` (or its import path, "package.module:name") called
+    in Lambda through that agent function, for a call that should not use the executor's default
+    agent, or whose code is not installed here."""
 
-    def __init__(self, function: Callable[..., Any], agent_function: str) -> None:
+    def __init__(self, function: Union[Callable[..., Any], str], agent_function: str) -> None:
         if not isinstance(agent_function, str) or not agent_function:
             raise TypeError("agent must name the deployed agent function")
         self.function = function
@@ -26,12 +28,26 @@ class RemoteFunction:
         return f"remote({self.path}, agent={self.agent!r})"
 
 
-def remote(function: Callable[..., Any], agent: str) -> RemoteFunction:
+def remote(function: Union[Callable[..., Any], str], agent: str) -> RemoteFunction:
     return RemoteFunction(function, agent)
 
 
+# "package.module:qualified.name", as the agent receives it.
+IMPORT_PATH = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
+
+
+def is_dotted_import_path(text: str) -> bool:
+    """An import path with a dot in it, which no Lambda function name or qualifier has."""
+    return "." in text and IMPORT_PATH.fullmatch(text) is not None
+
+
 def import_path(function: Any) -> str:
-    """ "package.module:qualified.name" for a function the agent can import; TypeError otherwise."""
+    """ "package.module:qualified.name" for a function the agent can import (or that path itself,
+    given as a string: its code need not be installed here); TypeError otherwise."""
+    if isinstance(function, str):
+        if IMPORT_PATH.fullmatch(function) is None:
+            raise TypeError(f"{function!r} is not an import path such as 'package.module:function'")
+        return function
     module, qualname = getattr(function, "__module__", None), getattr(function, "__qualname__", None)
     why = None
     if not callable(function) or not module or not qualname:
