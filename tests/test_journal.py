@@ -34,6 +34,19 @@ def test_a_rerun_returns_what_succeeded_from_the_journal_without_sending_it(loca
     assert (stats.from_journal, stats.invocations, stats.resent_in_flight) == (40, 1, 0)
 
 
+def test_a_journal_deleted_while_in_use_stops_the_sending_with_an_error_that_says_so(local, tmp_path):
+    local.add_synthetic("echo")
+    journal = tmp_path / "run.db"
+    with LambdaExecutor(endpoint_url=local.endpoint_url, journal=journal) as executor:
+        assert executor.submit("echo", {"n": 1}).result(timeout=30) == {"n": 1}
+        os.remove(journal)
+        # Another process may now open a new file at the path: this run must not go on as if
+        # its calls were recorded there.
+        with pytest.raises(JournalError, match=r"echo was not called: the journal .*run\.db was deleted or replaced"):
+            executor.submit("echo", {"n": 2}).result(timeout=30)
+    assert local.stats("echo")["invocations"] == 1, "nothing was sent once the journal was gone"
+
+
 def test_map_and_amap_take_a_journal_of_their_own(local, tmp_path):
     import asyncio
 

@@ -145,7 +145,9 @@ class BudgetExceeded(LambdaError):
 
 class JournalError(LambdaError):
     """A resume journal cannot be used: not a journal, written by a newer release, corrupt, held by
-    another run, or not writable. Raised when it is opened, before anything is sent."""
+    another run, or not writable. Raised when it is opened, before anything is sent; and by a call
+    whose journal could not record it as sent (a full disk, a file deleted while in use), which
+    was therefore not sent."""
 
 
 class InsecureRequestWarning(UserWarning):

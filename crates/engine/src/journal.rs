@@ -313,7 +313,8 @@ impl JournalFile {
         .map_err(|error| format!("cannot be opened: {error}"))?;
         prepare(&connection).map_err(|error| describe(&error))?;
         let connection = Arc::new(Mutex::new(connection));
-        let (writes, writer) = journal_writer::start(connection.clone()).map_err(|error| error.to_string())?;
+        let (writes, writer) =
+            journal_writer::start(connection.clone(), path.to_owned()).map_err(|error| error.to_string())?;
         Ok(Self {
             path: path.to_owned(),
             connection,

@@ -2,6 +2,7 @@
 //! writes them in one transaction (group commit), so thousands of invocations a second cost a few
 //! hundred commits, and an invocation waiting for its "sent" mark waits about one commit.
 
+use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -27,14 +28,23 @@ pub enum Write {
     Flush(mpsc::Sender<()>),
 }
 
-/// Starts the writer of `connection`; it writes what is queued, then ends when the sender is
-/// dropped.
-pub fn start(connection: Arc<Mutex<Connection>>) -> std::io::Result<(mpsc::Sender<Write>, JoinHandle<()>)> {
+/// Starts the writer of `connection` (the journal at `path`); it writes what is queued, then ends
+/// when the sender is dropped.
+pub fn start(
+    connection: Arc<Mutex<Connection>>,
+    path: PathBuf,
+) -> std::io::Result<(mpsc::Sender<Write>, JoinHandle<()>)> {
     let (writes, queue) = mpsc::channel();
+    let file = identity(&path)?;
     let writer = std::thread::Builder::new().name("lambda-executor-journal".into()).spawn(move || {
         while let Ok(first) = queue.recv() {
             let batch: Vec<Write> = std::iter::once(first).chain(queue.try_iter().take(BATCH - 1)).collect();
-            let written = write(&connection.lock().unwrap(), &batch);
+            // SQLite writes on into a file deleted (or replaced) under it, and all of it is lost
+            // with the last handle: a journal no longer at its path records nothing more.
+            let written = match identity(&path) {
+                Ok(now) if now == file => write(&connection.lock().unwrap(), &batch),
+                _ => Err("was deleted or replaced while in use; a rerun would not see what this run records".into()),
+            };
             for write in batch {
                 match write {
                     Write::Sent { committed, .. } => {
@@ -49,6 +59,20 @@ pub fn start(connection: Arc<Mutex<Connection>>) -> std::io::Result<(mpsc::Sende
         }
     })?;
     Ok((writes, writer))
+}
+
+/// The file at `path`, as the file system identifies it.
+#[cfg(unix)]
+fn identity(path: &Path) -> std::io::Result<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let metadata = std::fs::metadata(path)?;
+    Ok((metadata.dev(), metadata.ino()))
+}
+
+/// Only that a file is at `path` (Windows does not delete a file SQLite holds open).
+#[cfg(not(unix))]
+fn identity(path: &Path) -> std::io::Result<(u64, u64)> {
+    std::fs::metadata(path).map(|_| (0, 0))
 }
 
 fn write(connection: &Connection, batch: &[Write]) -> Result<(), String> {

@@ -115,6 +115,10 @@ impl IntoPyErr for FailedInvocation<'_> {
             }
             AttemptError::Rejected { code, message, status, request_id } => {
                 let text = format!("{code}: {message}");
+                if code == "JournalError" {
+                    // The journal could not record the call as sent, so it was not.
+                    return class::JournalError::new_err(format!("{function} was not called: {message}"));
+                }
                 match *status {
                     // An endpoint that is not Lambda says nothing of the function.
                     404 if code != NOT_LAMBDA => class::FunctionNotFoundError::new_err(text),
