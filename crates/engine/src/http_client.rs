@@ -23,9 +23,10 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use crate::connector::Connector;
 use crate::trust::{self, Trust};
 
-/// Idle pooled connections are closed after this: before the 60 s or so after which servers and
-/// NAT gateways drop theirs, so a request rarely meets a connection closed under it.
-const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(50);
+/// Idle pooled connections are not reused after this, and closed by the pool's reaper, which
+/// runs at the same interval, within twice this: 50 s at most, before the 60 s or so after which
+/// servers and NAT gateways drop theirs, so a request rarely meets a connection closed under it.
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(25);
 
 /// The client: it accepts the certificates `trust` says; it goes through the proxy `proxy`
 /// names for a destination (None: always direct); connections are pooled per endpoint.
