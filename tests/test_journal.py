@@ -37,7 +37,8 @@ def test_a_rerun_returns_what_succeeded_from_the_journal_without_sending_it(loca
 def test_a_journal_deleted_while_in_use_stops_the_sending_with_an_error_that_says_so(local, tmp_path):
     local.add_synthetic("echo")
     journal = tmp_path / "run.db"
-    with LambdaExecutor(endpoint_url=local.endpoint_url, journal=journal) as executor:
+    executor = LambdaExecutor(endpoint_url=local.endpoint_url, journal=journal)
+    with pytest.warns(RuntimeWarning, match=r"the outcomes of 1 calls could not be written .*deleted"), executor:
         assert executor.submit("echo", {"n": 1}).result(timeout=30) == {"n": 1}
         os.remove(journal)
         # Another process may now open a new file at the path: this run must not go on as if
@@ -45,6 +46,46 @@ def test_a_journal_deleted_while_in_use_stops_the_sending_with_an_error_that_say
         with pytest.raises(JournalError, match=r"echo was not called: the journal .*run\.db was deleted or replaced"):
             executor.submit("echo", {"n": 2}).result(timeout=30)
     assert local.stats("echo")["invocations"] == 1, "nothing was sent once the journal was gone"
+
+
+FULL_DISK_RUN = """
+import json, os, resource, signal, sys, warnings
+from lambda_executor import JournalError, LambdaExecutor, LocalLambda
+
+journal = sys.argv[1]
+with LocalLambda() as local:
+    local.add_synthetic("echo", latency_ms=20)
+    with LambdaExecutor(max_workers=32, endpoint_url=local.endpoint_url, journal=journal) as executor:
+        executor.submit("echo", {"n": -1}).result()
+        # The disk fills: no file of this process may grow past a few hundred KB more.
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        used = max(os.path.getsize(name) for name in (journal, journal + "-wal") if os.path.exists(name))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (used + 300_000, resource.RLIM_INFINITY))
+        futures = [executor.submit("echo", {"n": n, "pad": "x" * 2000}) for n in range(400)]
+        outcomes = [type(future.exception()).__name__ if future.exception() else "ok" for future in futures]
+        with warnings.catch_warnings(record=True) as warned:
+            warnings.simplefilter("always")
+            executor.shutdown()
+        unrecorded = executor.stats().journal_unrecorded
+print(json.dumps({"outcomes": outcomes, "unrecorded": unrecorded, "warnings": [str(w.message) for w in warned]}))
+"""
+
+
+def test_outcomes_a_full_disk_keeps_from_the_journal_are_counted_and_warned_of(tmp_path):
+    journal = tmp_path / "run.db"
+    run = subprocess.run(
+        [sys.executable, "-c", FULL_DISK_RUN, str(journal)], capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout.strip().splitlines()[-1])
+    outcomes = report["outcomes"]
+    # Calls the journal could not mark as sent were not sent; the others ran.
+    assert set(outcomes) <= {"ok", "JournalError"}, set(outcomes)
+    assert "JournalError" in outcomes, "the disk never filled"
+    # Some ran whose outcome could not be written: counted, and warned of, not silently lost.
+    assert report["unrecorded"] > 0
+    said = f"the outcomes of {report['unrecorded']} calls could not be written"
+    assert any(said in warning for warning in report["warnings"]), report["warnings"]
 
 
 def test_map_and_amap_take_a_journal_of_their_own(local, tmp_path):

@@ -317,6 +317,8 @@ class LambdaExecutor(Executor):
         self._retry_failed = retry_failed
         self._resume_in_flight = resume_in_flight
         self._journal = self._open_journal(journal)
+        # Outcomes the journals of single maps could not write (the executor's own journal counts its own).
+        self._unrecorded_by_calls = 0
         self._engine = Engine(
             max_workers,
             client=client,
@@ -492,7 +494,7 @@ class LambdaExecutor(Executor):
                     bar.close()
                 if map_journal is not None:
                     # Commits what was recorded; calls still in flight finish recording on their own.
-                    map_journal.close()
+                    self._close_journal(map_journal, of_a_call=True)
 
         return result_iterator()
 
@@ -693,7 +695,7 @@ class LambdaExecutor(Executor):
             if bar is not None:
                 bar.close()
             if call_journal is not None:
-                call_journal.close()
+                self._close_journal(call_journal, of_a_call=True)
 
     def warm(self, fn: FunctionRef, n: int) -> int:
         """Starts `n` execution environments of `fn` at once (n concurrent invocations with
@@ -719,8 +721,10 @@ class LambdaExecutor(Executor):
         """What the invocations came to so far; cost at the given prices (Lambda's x86 list
         prices by default)."""
         tally = self._chunk_tally
+        unrecorded = self._unrecorded_by_calls + (self._journal.unrecorded()[0] if self._journal is not None else 0)
         return Stats(
             **self._engine.stats(),
+            journal_unrecorded=unrecorded,
             chunks=tally.chunks,
             chunked_calls=tally.calls,
             chunked_call_failures=tally.failures,
@@ -762,7 +766,21 @@ class LambdaExecutor(Executor):
                     )
                 raise
             if self._journal is not None:
-                self._journal.close()
+                self._close_journal(self._journal, of_a_call=False)
+
+    def _close_journal(self, journal: Journal, of_a_call: bool) -> None:
+        """Closes a journal, warning of the outcomes it could not write (counted in `stats()`)."""
+        journal.close()
+        unrecorded, why = journal.unrecorded()
+        if unrecorded:
+            if of_a_call:
+                self._unrecorded_by_calls += unrecorded
+            warnings.warn(
+                f"the outcomes of {unrecorded} calls could not be written to the journal {journal.path} ({why}): a "
+                f"rerun sends those calls again",
+                RuntimeWarning,
+                stacklevel=4,
+            )
 
     def __exit__(
         self,

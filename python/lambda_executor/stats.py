@@ -35,6 +35,8 @@ class Stats:
     # an earlier run stopped, sent again (they may have run twice).
     from_journal: int = 0
     resent_in_flight: int = 0
+    # Outcomes the journal could not write (a full disk, its file gone): a rerun sends them again.
+    journal_unrecorded: int = 0
     # With a spend cap (`LambdaExecutor(max_cost=...)`): the cap, what the calls that ran cost at
     # the executor's prices, and the calls it kept from being sent.
     max_cost: Optional[float] = None
@@ -96,6 +98,8 @@ class Stats:
                 ("from the journal", f"{self.from_journal:,} (not sent again)"),
                 ("resent after a stop", f"{self.resent_in_flight:,} (in flight when it stopped: may have run twice)"),
             ]
+        if self.journal_unrecorded:
+            rows.append(("not in the journal", f"{self.journal_unrecorded:,} outcomes (a rerun sends them again)"))
         if self.max_cost is not None:
             not_sent = f"; {self.not_sent_over_cap:,} calls not sent" if self.not_sent_over_cap else ""
             rows.append(("spend cap", f"${self.spent or 0:,.6f} of ${self.max_cost:,.2f}{not_sent}"))

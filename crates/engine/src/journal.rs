@@ -20,7 +20,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::invocation::{AttemptError, InvokeRequest, Invoked};
-use crate::journal_writer::{self, Write};
+use crate::journal_writer::{self, Unrecorded, Write};
 use crate::per_process::PerProcess;
 
 /// `PRAGMA application_id` of a journal ("LEXJ"): any other SQLite file is not one.
@@ -134,6 +134,7 @@ static OPEN_FILES: PerProcess<Mutex<HashMap<PathBuf, Weak<JournalFile>>>> = PerP
 struct JournalFile {
     path: PathBuf,
     connection: Arc<Mutex<Connection>>,
+    unrecorded: Arc<Unrecorded>,
     writes: Mutex<Option<mpsc::Sender<Write>>>,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
@@ -155,6 +156,7 @@ pub struct Journal {
     /// Given up by `close`: the file closes once the invocations still holding it end.
     file: Mutex<Option<Arc<JournalFile>>>,
     path: PathBuf,
+    unrecorded: Arc<Unrecorded>,
     /// Submissions so far per (function, qualifier, type, digest), by a 32-bit hash of those.
     occurrences: Mutex<Occurrences>,
 }
@@ -196,7 +198,13 @@ impl Journal {
                 file
             }
         };
-        Ok(Arc::new(Self { file: Mutex::new(Some(file)), path: path.to_owned(), occurrences: Mutex::default() }))
+        let unrecorded = file.unrecorded.clone();
+        Ok(Arc::new(Self {
+            file: Mutex::new(Some(file)),
+            path: path.to_owned(),
+            unrecorded,
+            occurrences: Mutex::default(),
+        }))
     }
 
     pub fn path(&self) -> &Path {
@@ -281,6 +289,11 @@ impl Journal {
         }
     }
 
+    /// Outcomes that could not be written so far, and why the last could not be.
+    pub fn unrecorded(&self) -> (u64, Option<String>) {
+        self.unrecorded.get()
+    }
+
     /// Waits until everything recorded so far is committed.
     pub fn flush(&self) {
         if let Ok(file) = self.file() {
@@ -313,11 +326,13 @@ impl JournalFile {
         .map_err(|error| format!("cannot be opened: {error}"))?;
         prepare(&connection).map_err(|error| describe(&error))?;
         let connection = Arc::new(Mutex::new(connection));
-        let (writes, writer) =
-            journal_writer::start(connection.clone(), path.to_owned()).map_err(|error| error.to_string())?;
+        let unrecorded = Arc::new(Unrecorded::default());
+        let (writes, writer) = journal_writer::start(connection.clone(), path.to_owned(), unrecorded.clone())
+            .map_err(|error| error.to_string())?;
         Ok(Self {
             path: path.to_owned(),
             connection,
+            unrecorded,
             writes: Mutex::new(Some(writes)),
             writer: Mutex::new(Some(writer)),
         })

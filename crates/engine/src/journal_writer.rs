@@ -3,6 +3,7 @@
 //! hundred commits, and an invocation waiting for its "sent" mark waits about one commit.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -28,11 +29,27 @@ pub enum Write {
     Flush(mpsc::Sender<()>),
 }
 
+/// Outcomes that could not be written (a full disk, a file gone): a rerun sends those calls again.
+#[derive(Default)]
+pub struct Unrecorded {
+    count: AtomicU64,
+    /// Why the last of them could not be.
+    why: Mutex<Option<String>>,
+}
+
+impl Unrecorded {
+    /// How many so far, and why the last could not be written.
+    pub fn get(&self) -> (u64, Option<String>) {
+        (self.count.load(Ordering::Relaxed), self.why.lock().unwrap().clone())
+    }
+}
+
 /// Starts the writer of `connection` (the journal at `path`); it writes what is queued, then ends
-/// when the sender is dropped.
+/// when the sender is dropped. Outcomes it cannot write are counted in `unrecorded`.
 pub fn start(
     connection: Arc<Mutex<Connection>>,
     path: PathBuf,
+    unrecorded: Arc<Unrecorded>,
 ) -> std::io::Result<(mpsc::Sender<Write>, JoinHandle<()>)> {
     let (writes, queue) = mpsc::channel();
     let file = identity(&path)?;
@@ -45,6 +62,11 @@ pub fn start(
                 Ok(now) if now == file => write(&connection.lock().unwrap(), &batch),
                 _ => Err("was deleted or replaced while in use; a rerun would not see what this run records".into()),
             };
+            if let Err(why) = &written {
+                let outcomes = batch.iter().filter(|write| matches!(write, Write::Outcome { .. })).count();
+                unrecorded.count.fetch_add(outcomes as u64, Ordering::Relaxed);
+                *unrecorded.why.lock().unwrap() = Some(why.clone());
+            }
             for write in batch {
                 match write {
                     Write::Sent { committed, .. } => {

@@ -51,6 +51,12 @@ impl Journal {
         py.detach(|| self.journal.close());
     }
 
+    /// Outcomes that could not be written so far (a full disk, a file gone: a rerun sends those
+    /// calls again), and why the last could not be.
+    fn unrecorded(&self) -> (u64, Option<String>) {
+        self.journal.unrecorded()
+    }
+
     /// Per function: succeeded, failed, throttled and unknown (in flight when a run stopped)
     /// counts, and the bytes of results stored; as dicts, by function name.
     fn counts(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
