@@ -7,6 +7,7 @@ import http.server
 import importlib
 import json
 import shutil
+import sys
 import threading
 import time
 import urllib.error
@@ -567,3 +568,31 @@ def test_update_help_says_what_an_option_left_out_does(capsys, monkeypatch):
     )
     assert "default 512" not in update and "required to create" not in update and "--create-role" not in update
     assert "the function's own: it cannot change by update" in update
+
+
+def test_a_function_runs_under_its_runtimes_python_or_createfunction_says_which_does(
+    local, tmp_path, monkeypatch, capfd
+):
+    others = [f"python3.{minor}" for minor in range(9, 15) if minor != sys.version_info.minor]
+    installed, missing = others[-1], others[0]
+    # `installed` is on PATH with awslambdaric (this interpreter, marked so the handler can tell).
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    wrapper = bin_dir / installed
+    wrapper.write_text(f'#!/bin/sh\nexport PICKED_BY=wrapper\nexec "{sys.executable}" "$@"\n')
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    client = boto3_lambda(local.endpoint_url)
+    code = zipped(where="import os\ndef handler(event, context):\n    return os.environ.get('PICKED_BY')\n")
+    for name, runtime in (("on-path", installed), ("not-on-path", missing)):
+        client.create_function(
+            FunctionName=name, Runtime=runtime, Role=ROLE, Handler="where.handler", Code={"ZipFile": code}
+        )
+    answers = {
+        name: json.loads(client.invoke(FunctionName=name)["Payload"].read()) for name in ("on-path", "not-on-path")
+    }
+    assert answers == {"on-path": "wrapper", "not-on-path": None}
+    mine = f"{sys.version_info.major}.{sys.version_info.minor}"
+    err = capfd.readouterr().err
+    assert f"not-on-path asks for {missing}, but {missing} is not on PATH, so it runs under Python {mine}" in err, err
+    assert "on-path asks for" not in err.replace("not-on-path asks for", "")

@@ -133,7 +133,7 @@ pub async fn handle(
         }
         (&Method::PUT, ["2015-03-31", "functions", name, "configuration"]) => {
             let name = name.to_string();
-            update_configuration(emulator, &name, body(request).await)
+            update_configuration(emulator, &name, body(request).await).await
         }
         (&Method::GET, ["2017-03-31", "tags", name]) => tags(emulator, name),
         (&Method::PUT, ["2017-10-31", "functions", name, "concurrency"]) => {
@@ -187,6 +187,7 @@ async fn create(emulator: &Arc<Emulator>, body: Result<Value, ControlError>) -> 
         return Err(registry_error(emulator, name, RegistryError::AlreadyExists(name.to_owned())));
     }
     let runtime = check_runtime(text(&body, "Runtime").unwrap_or("python3.12"))?.to_owned();
+    emulator.choose_interpreter(name, &runtime).await;
     let handler = text(&body, "Handler").ok_or_else(|| ControlError::invalid("Handler is required"))?.to_owned();
     let role = check_role(text(&body, "Role").ok_or_else(|| ControlError::invalid("Role is required"))?)?.to_owned();
     let zip = zip_file(body.get("Code"))?;
@@ -250,7 +251,7 @@ async fn update_code(
     Ok(json_response(StatusCode::OK, &[], &configuration_of(emulator, name)?))
 }
 
-fn update_configuration(
+async fn update_configuration(
     emulator: &Arc<Emulator>,
     name: &str,
     body: Result<Value, ControlError>,
@@ -259,6 +260,9 @@ fn update_configuration(
     let spec = emulator.spec(name).map_err(|e| registry_error(emulator, name, e))?;
     let role = text(&body, "Role").map(check_role).transpose()?;
     let runtime = text(&body, "Runtime").map(check_runtime).transpose()?;
+    if let Some(runtime) = runtime {
+        emulator.choose_interpreter(name, runtime).await;
+    }
     let kind = match &spec.kind {
         FunctionKind::Python { handler, code_dir, variables } => FunctionKind::Python {
             handler: text(&body, "Handler").unwrap_or(handler).to_owned(),
@@ -438,7 +442,7 @@ pub fn configuration_document(
 
 /// Python runtimes Lambda no longer lets a function be created or updated with.
 const BLOCKED_RUNTIMES: [&str; 4] = ["python2.7", "python3.6", "python3.7", "python3.8"];
-/// The Python runtimes Lambda runs, all served by the emulator's own interpreter.
+/// The Python runtimes Lambda runs (see interpreters.rs for the Python that serves each).
 const PYTHON_RUNTIMES: [&str; 6] = ["python3.9", "python3.10", "python3.11", "python3.12", "python3.13", "python3.14"];
 
 /// A runtime Lambda accepts and LocalLambda runs, or Lambda's refusal (LocalLambda's own for

@@ -12,6 +12,7 @@ pub mod faults;
 mod function_target;
 mod handler;
 mod http;
+mod interpreters;
 pub mod invocation_log;
 mod invoke_api;
 mod log_capture;
@@ -83,6 +84,8 @@ pub struct Emulator {
     /// Faults injected into functions' answers, by function.
     faults: std::sync::Mutex<std::collections::HashMap<String, faults::FaultPlan>>,
     stop: watch::Sender<bool>,
+    /// The interpreter of each runtime functions were created with.
+    interpreters: interpreters::Interpreters,
     /// Environments that may start at once (see `environment_for`).
     starting: Arc<tokio::sync::Semaphore>,
     /// Wakes invocations waiting to start an environment when one becomes idle.
@@ -107,6 +110,7 @@ impl Emulator {
             published: Default::default(),
             faults: Default::default(),
             stop,
+            interpreters: interpreters::Interpreters::default(),
             starting: Arc::new(tokio::sync::Semaphore::new(environment_starts())),
             environment_idle: tokio::sync::Notify::new(),
             listening: std::sync::OnceLock::new(),
@@ -137,6 +141,17 @@ impl Emulator {
         let names: Vec<String> = self.published().keys().cloned().collect();
         for name in names {
             self.forget_versions(&name);
+        }
+    }
+
+    /// Finds the interpreter of the runtime `function` is created with; if none is, says on
+    /// stderr which one serves it (the CreateFunction answer has no place for a warning).
+    pub(crate) async fn choose_interpreter(&self, function: &str, runtime: &str) {
+        if let Err(why) = self.interpreters.for_runtime(runtime, &self.config.python).await {
+            eprintln!(
+                "LocalLambda: {function} asks for {runtime}, but {why}: code built for {runtime} (compiled \
+                 dependencies) may not import"
+            );
         }
     }
 
@@ -345,8 +360,11 @@ impl Emulator {
         let FunctionKind::Python { handler, code_dir, variables } = &spec.kind else {
             unreachable!("only Python functions have environments");
         };
+        // A function created with a runtime runs under that runtime's interpreter, if one was found.
+        let runtime = self.deployments().get(&spec.name).map(|deployment| deployment.runtime.clone());
+        let python = runtime.and_then(|runtime| self.interpreters.known(&runtime));
         let environment_spec = EnvironmentSpec {
-            python: self.config.python.clone(),
+            python: python.unwrap_or_else(|| self.config.python.clone()),
             handler: handler.clone(),
             code_dir: code_dir.clone(),
             function_name: spec.name.clone(),
