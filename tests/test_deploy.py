@@ -87,6 +87,9 @@ def test_deploy_then_call_a_plain_python_function_offline(local, code, capsys, t
     )
     assert status == 0, err
     assert out.startswith("created mathfn (arn:aws:lambda:") and "256 MB, 30 s" in out
+    # Against LocalLambda the runtime is the one it really runs, so compiled requirements import.
+    mine = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    assert boto3_lambda(url).get_function_configuration(FunctionName="mathfn")["Runtime"] == mine
     mathwork, usesdep = importlib.import_module("mathwork"), importlib.import_module("usesdep")
     with LambdaExecutor(endpoint_url=url, agent="mathfn") as executor:
         assert executor.submit(mathwork.add, 1, b=2).result() == 3

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import tempfile
 import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar
 
 from ._core import ControlPlane
 from .bundle import AGENT_HANDLER, code_sha256, stage, zip_bytes
@@ -146,7 +149,12 @@ def _add_code_options(parser: argparse.ArgumentParser, *, creating: bool) -> Non
     )
     parser.add_argument("--handler", help=f"the handler ({default(AGENT_HANDLER + ', the agent')})")
     fixed = "the function's own: it cannot change by update"
-    parser.add_argument("--runtime", help=f"the Python runtime ({f'default {DEFAULT_RUNTIME}' if creating else fixed})")
+    parser.add_argument(
+        "--runtime",
+        help="the Python runtime ("
+        + (f"default {DEFAULT_RUNTIME}, or the one a LocalLambda endpoint runs" if creating else fixed)
+        + ")",
+    )
     parser.add_argument(
         "--architecture",
         choices=["x86_64", "arm64"],
@@ -169,7 +177,8 @@ def run_deploy(args: argparse.Namespace) -> int:
             "--role is required to create a function (its execution role's ARN), or --create-role to create "
             f"(or reuse) the role {DEFAULT_ROLE}"
         )
-    runtime, architecture = args.runtime or DEFAULT_RUNTIME, args.architecture or DEFAULT_ARCHITECTURE
+    runtime = args.runtime or _local_lambda_runtime(args.endpoint_url) or DEFAULT_RUNTIME
+    architecture = args.architecture or DEFAULT_ARCHITECTURE
     package = _package(args, runtime, architecture)
 
     def create() -> dict:
@@ -437,6 +446,20 @@ def _desired(args: argparse.Namespace) -> dict:
         "environment": environment,
         "reserved_concurrency": args.reserved_concurrency,
     }
+
+
+def _local_lambda_runtime(endpoint_url: Optional[str]) -> Optional[str]:
+    """The runtime a LocalLambda on this machine runs with its own interpreter, so that what is
+    installed for the function imports there; None for any other endpoint."""
+    url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL_LAMBDA") or os.environ.get("AWS_ENDPOINT_URL")
+    if not url or urllib.parse.urlsplit(url).hostname not in ("127.0.0.1", "localhost", "::1"):
+        return None
+    try:
+        with urllib.request.urlopen(url.rstrip("/") + "/local-lambda/runtime", timeout=2) as answer:
+            runtime = json.load(answer).get("Runtime")
+    except (OSError, ValueError, AttributeError):
+        return None  # not a LocalLambda (or one over https with a CA of its own)
+    return runtime if isinstance(runtime, str) else None
 
 
 def _package(args: argparse.Namespace, runtime: str, architecture: str) -> bytes:

@@ -54,7 +54,7 @@ async fn find(runtime: &str, own: &Path) -> Result<PathBuf, String> {
 }
 
 /// "3.12" for an interpreter that is CPython 3.12.
-async fn version_of(python: &Path) -> Option<String> {
+pub async fn version_of(python: &Path) -> Option<String> {
     let script = "import sys; print('%d.%d' % sys.version_info[:2])";
     let output = Command::new(python).args(["-c", script]).output().await.ok()?;
     output.status.success().then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())

@@ -20,6 +20,8 @@ use lambda_executor_protocol::*;
 
 const INVOKE_PREFIX: &str = "/2015-03-31/functions/";
 const INVOKE_SUFFIX: &str = "/invocations";
+/// Where LocalLambda says which runtime its interpreter serves (see `deploy`).
+const LOCAL_RUNTIME_PATH: &str = "/local-lambda/runtime";
 
 /// A modelled Lambda service error.
 struct ServiceError {
@@ -64,6 +66,13 @@ impl From<control_api::ControlError> for ServiceError {
 }
 
 pub async fn handle(emulator: Arc<Emulator>, request: Request<Incoming>) -> HttpResponse {
+    if request.method() == Method::GET && request.uri().path() == LOCAL_RUNTIME_PATH {
+        // LocalLambda's own (no AWS operation): the runtime its interpreter is, which `deploy`
+        // takes as its default against it.
+        let runtime =
+            crate::interpreters::version_of(&emulator.config.python).await.map(|version| format!("python{version}"));
+        return json_response(StatusCode::OK, &[], &serde_json::json!({ "Runtime": runtime }));
+    }
     if !request.uri().path().ends_with(INVOKE_SUFFIX) {
         if let Some(outcome) = control_api::handle(&emulator, request).await {
             return outcome.unwrap_or_else(control_api::ControlError::into_response);
