@@ -60,14 +60,14 @@ impl Connector {
     async fn connect(self, destination: Uri) -> Result<Connection, BoxError> {
         let Self { mut direct, tls, proxy, .. } = self;
         let Some(proxy) = proxy.and_then(|matcher| matcher.intercept(&destination)) else {
-            return Ok(Connection::new(direct.call(destination).await?, false));
+            return Ok(Connection::direct(direct.call(destination).await?, false));
         };
         if !matches!(proxy.uri().scheme_str(), Some("http" | "https")) {
             return Err("only http:// and https:// proxies are supported".into());
         }
         if destination.scheme() != Some(&Scheme::HTTPS) {
             // The request itself goes to the proxy, in absolute form.
-            return Ok(Connection::new(direct.call(proxy.uri().clone()).await?, true));
+            return Ok(Connection::direct(direct.call(proxy.uri().clone()).await?, true));
         }
         let mut tunnel = Tunnel::new(proxy.uri().clone(), direct);
         if let Some(credentials) = proxy.basic_auth() {
@@ -112,13 +112,84 @@ impl<T: Read + Write + Send + Unpin + 'static> Stream for T {}
 pub struct Connection {
     stream: Box<dyn Stream>,
     to_proxy: bool,
+    /// The TCP socket under it, where the kernel says whether the peer reset it.
+    socket: Option<Socket>,
+    /// A byte of an answer was read since the last request was written.
+    answered: bool,
+    /// The end came before any answer: how long the peer's reset of the request may still take.
+    reset_grace: Option<Pin<Box<tokio::time::Sleep>>>,
 }
+
+/// How long after the end of a connection with no answer a reset of the request may still arrive.
+const RESET_GRACE: Duration = Duration::from_millis(20);
+
+/// The stream a direct connection (or one to a forwarding proxy) is made of.
+type DirectStream = hyper_rustls::MaybeHttpsStream<TokioIo<tokio::net::TcpStream>>;
+
+#[cfg(unix)]
+type Socket = std::os::fd::RawFd;
+#[cfg(not(unix))]
+type Socket = ();
 
 impl Connection {
     fn new(stream: impl Stream, to_proxy: bool) -> Self {
-        Self { stream: Box::new(stream), to_proxy }
+        Self { stream: Box::new(stream), to_proxy, socket: None, answered: false, reset_grace: None }
+    }
+
+    fn direct(stream: DirectStream, to_proxy: bool) -> Self {
+        let socket = socket_of(&stream);
+        Self { socket, ..Self::new(stream, to_proxy) }
     }
 }
+
+#[cfg(unix)]
+fn socket_of(stream: &DirectStream) -> Option<Socket> {
+    use std::os::fd::AsRawFd;
+    Some(match stream {
+        hyper_rustls::MaybeHttpsStream::Http(tcp) => tcp.inner().as_raw_fd(),
+        hyper_rustls::MaybeHttpsStream::Https(tls) => tls.inner().get_ref().0.inner().inner().as_raw_fd(),
+    })
+}
+
+#[cfg(not(unix))]
+fn socket_of(_: &DirectStream) -> Option<Socket> {
+    None
+}
+
+/// The peer reset the connection: its socket was closed when our bytes reached it, so what was
+/// unread there (the request, if no answer came) was never read.
+#[cfg(unix)]
+fn was_reset(socket: Socket) -> bool {
+    let mut error: libc::c_int = 0;
+    let mut length = size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: the socket is open for as long as the connection holding it; the out-pointers are
+    // valid for the sizes given.
+    let read =
+        unsafe { libc::getsockopt(socket, libc::SOL_SOCKET, libc::SO_ERROR, (&raw mut error).cast(), &raw mut length) };
+    // A reset after the peer's FIN is EPIPE, before it ECONNRESET.
+    read == 0 && (error == libc::EPIPE || error == libc::ECONNRESET)
+}
+
+#[cfg(not(unix))]
+fn was_reset(_: Socket) -> bool {
+    false
+}
+
+fn never_read() -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::ConnectionReset, NeverRead)
+}
+
+/// A request the peer closed its connection on without reading it: it was never sent on.
+#[derive(Debug)]
+pub struct NeverRead;
+
+impl std::fmt::Display for NeverRead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the peer had closed the connection: the request was reset unread")
+    }
+}
+
+impl std::error::Error for NeverRead {}
 
 impl hyper_util::client::legacy::connect::Connection for Connection {
     fn connected(&self) -> Connected {
@@ -128,13 +199,52 @@ impl hyper_util::client::legacy::connect::Connection for Connection {
 }
 
 impl Read for Connection {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: ReadBufCursor<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut *self.stream).poll_read(cx, buf)
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        mut buf: ReadBufCursor<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        if let Some(grace) = &mut self.reset_grace {
+            // The end came with no answer: waiting a little for the peer's reset of the request.
+            let waited = grace.as_mut().poll(cx).is_ready();
+            let reset = self.socket.is_some_and(was_reset);
+            if !waited && !reset {
+                return Poll::Pending;
+            }
+            self.reset_grace = None;
+            return Poll::Ready(if reset { Err(never_read()) } else { Ok(()) });
+        }
+        // Read through a buffer over the same memory, to see how much was read (no copy).
+        // SAFETY: `inner` only writes initialised bytes into the slice, and `advance` counts
+        // exactly those.
+        let room = buf.remaining();
+        let mut inner = hyper::rt::ReadBuf::uninit(unsafe { buf.as_mut() });
+        let read = Pin::new(&mut *self.stream).poll_read(cx, inner.unfilled());
+        let filled = inner.filled().len();
+        unsafe { buf.advance(filled) };
+        if let Poll::Ready(Ok(())) = read {
+            if filled > 0 {
+                self.answered = true;
+            } else if room > 0 && !self.answered && self.socket.is_some() {
+                // The end of the connection before any answer: if the peer reset what we sent (now
+                // or within the grace), it was never read.
+                if self.socket.is_some_and(was_reset) {
+                    return Poll::Ready(Err(never_read()));
+                }
+                let mut grace = Box::pin(tokio::time::sleep(RESET_GRACE));
+                if grace.as_mut().poll(cx).is_pending() {
+                    self.reset_grace = Some(grace);
+                    return Poll::Pending;
+                }
+            }
+        }
+        read
     }
 }
 
 impl Write for Connection {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        self.answered = false;
         Pin::new(&mut *self.stream).poll_write(cx, buf)
     }
 
@@ -143,6 +253,7 @@ impl Write for Connection {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
+        self.answered = false;
         Pin::new(&mut *self.stream).poll_write_vectored(cx, bufs)
     }
 

@@ -162,15 +162,29 @@ fn causes<'a>(error: &'a (dyn Error + 'static)) -> impl Iterator<Item = &'a (dyn
     std::iter::successors(Some(error), |cause: &&'a (dyn Error + 'static)| (*cause).source())
 }
 
-/// True when the error proves no byte of the request was written: hyper-util marks a failure to
+/// True when the error proves the request went no further: hyper-util marks a failure to
 /// establish the connection (DNS, TCP connect, TLS handshake, a proxy's CONNECT) as a connect
-/// error.
+/// error; or the peer reset it unread.
 pub fn never_sent(error: &ConnectorError) -> bool {
     causes(error).any(|cause| {
         cause
             .downcast_ref::<hyper_util::client::legacy::Error>()
             .is_some_and(hyper_util::client::legacy::Error::is_connect)
+            || reset_unread(cause)
     })
+}
+
+/// The peer closed the connection (a pooled one it had closed meanwhile, say) and reset the
+/// request unread, before any byte of an answer (connector.rs): it was never sent on.
+fn reset_unread(cause: &(dyn Error + 'static)) -> bool {
+    let mut inner = Some(cause);
+    while let Some(current) = inner {
+        if current.is::<crate::connector::NeverRead>() {
+            return true;
+        }
+        inner = current.downcast_ref::<std::io::Error>().and_then(std::io::Error::get_ref).map(|e| e as _);
+    }
+    false
 }
 
 /// True when the server's certificate was refused: retrying cannot help. (TLS errors reach the
