@@ -14,8 +14,8 @@ use aws_sdk_lambda::types::{
     AliasRoutingConfiguration, Architecture, Environment, FunctionCode, LastUpdateStatus, Runtime, State,
 };
 use aws_sdk_lambda::Client;
-use lambda_executor_engine::client_config::{client_for, ClientOptions, ConfigError};
-use lambda_executor_engine::error_text::sentence;
+use lambda_executor_engine::sentence;
+use lambda_executor_engine::{client_for, ClientOptions, ConfigError};
 use serde::Serialize;
 
 /// A function's configuration, as `lambda-executor list` and the deploy code read it.

@@ -24,8 +24,8 @@ fn main() {
     let in_flight: usize = in_flight.parse().expect("IN_FLIGHT is a number");
     let runtime = lambda_executor_engine::runtime::get();
     runtime.block_on(async {
-        let options = lambda_executor_engine::client_config::ClientOptions { endpoint_url: Some(endpoint.clone()), ..Default::default() };
-        let client = lambda_executor_engine::client_config::client_for(&options).await.expect("client").sdk.clone();
+        let options = lambda_executor_engine::ClientOptions { endpoint_url: Some(endpoint.clone()), ..Default::default() };
+        let client = lambda_executor_engine::client_for(&options).await.expect("client").sdk.clone();
         let room = Arc::new(Semaphore::new(in_flight));
         let started = Instant::now();
         let mut tasks = Vec::with_capacity(calls);

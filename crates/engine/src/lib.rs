@@ -1,34 +1,37 @@
 //! lambda-executor's engine: everything that invokes Lambda, and no Python.
 //!
-//! A [`dispatcher::Dispatcher`] runs each submitted invocation as a tokio task on the process's
-//! one [`runtime`]: it waits for room under the function's [`adaptive_limit`] and for its turn at
-//! the [`rate_limit`] (the two are the [`function_limits`] its throttles taught), makes its
-//! [`invocation`] attempts through the shared client of [`client_config`] (which sends through
-//! [`http_client`] on connections its [`connector`] makes, accepting the certificates [`trust`]
-//! says) as the [`retry`] policy decides, counts the outcome in [`stats`] (reading
-//! Lambda's REPORT line with [`report_line`]), and hands it to the job's [`dispatcher::Sink`].
-//! A job with a [`journal`] entry is marked sent there before it goes out and its outcome is
-//! recorded, so that a rerun resumes where a run stopped.
+//! Layers, each using only those below it:
+//! - `dispatch`: the [`Dispatcher`] runs each submitted invocation as a tokio task, through the
+//!   limits and the journal to its attempts, counts the outcome in its stats and hands it to the
+//!   job's [`Sink`];
+//! - `journal`: the resume journal (records, the SQLite store and its writer, the report);
+//! - `limits`: the adaptive concurrency limit and request rate a function's throttles taught, the
+//!   retry policy, the spend cap;
+//! - `invoke`: one attempt through the shared client, what its failure means, REPORT lines;
+//! - `client`: the shared client's configuration and its HTTP client (connector, proxy, trust);
+//! - `process`: the tokio runtime and per-process values.
+//!
+//! This file re-exports what the bindings, the deploy calls and the tests use; nothing inside the
+//! crate imports through it.
 
-pub mod adaptive_limit;
-pub mod client_config;
-pub mod connector;
-pub mod dispatcher;
-pub mod error_text;
-pub mod function_limits;
-pub mod http_client;
-pub mod invocation;
-pub mod journal;
-pub mod journal_report;
-mod journal_writer;
-pub mod per_process;
-pub mod proxy;
-pub mod rate_limit;
-pub mod report_line;
-pub mod retry;
-pub mod runtime;
-pub mod spend_cap;
-pub mod stats;
-pub mod trust;
+mod client;
+mod dispatch;
+mod error_text;
+mod invoke;
+mod journal;
+mod limits;
+mod process;
 
+pub use client::config::{client_for, ClientOptions, ConfigError, SharedClient};
+pub use dispatch::dispatcher::{Dispatcher, Finished, Job, JobGuard, Sink};
+pub use dispatch::stats::Summary;
+pub use error_text::sentence;
+pub use invoke::attempt::{AttemptError, InvokeRequest, Invoked, NOT_LAMBDA};
+pub use invoke::report_line::{self, Report};
+pub use journal::record::{JournalError, State, Stored};
+pub use journal::store::{Journal, JournalEntry};
 pub use lambda_executor_protocol as protocol;
+pub use limits::retry::{self, RetryPolicy};
+pub use limits::spend_cap::SpendCap;
+pub use process::per_process::PerProcess;
+pub use process::runtime;

@@ -7,9 +7,9 @@ mod lab;
 use std::time::{Duration, Instant};
 
 use lab::{Faults, Lab};
-use lambda_executor_engine::invocation::AttemptError;
 use lambda_executor_engine::protocol::REASON_RESERVED_CONCURRENCY;
 use lambda_executor_engine::retry::RetryPolicy;
+use lambda_executor_engine::AttemptError;
 
 fn policy() -> RetryPolicy {
     RetryPolicy::default()

@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use lab::{Collect, Faults, Lab};
-use lambda_executor_engine::dispatcher::Job;
-use lambda_executor_engine::invocation::{AttemptError, InvokeRequest};
-use lambda_executor_engine::journal::{Journal, State};
 use lambda_executor_engine::protocol::InvocationType;
 use lambda_executor_engine::retry::RetryPolicy;
+use lambda_executor_engine::Job;
+use lambda_executor_engine::{AttemptError, InvokeRequest};
+use lambda_executor_engine::{Journal, State};
 
 fn scratch(name: &str) -> PathBuf {
     let folder = std::env::temp_dir().join(format!("lambda-executor-journal-{}-{name}", std::process::id()));

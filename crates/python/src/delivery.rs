@@ -8,10 +8,10 @@
 use std::sync::mpsc;
 use std::sync::Arc;
 
-use lambda_executor_engine::dispatcher::{Finished, Job, JobGuard, Sink};
-use lambda_executor_engine::invocation::Invoked;
-use lambda_executor_engine::per_process::PerProcess;
 use lambda_executor_engine::protocol::InvocationType;
+use lambda_executor_engine::Invoked;
+use lambda_executor_engine::PerProcess;
+use lambda_executor_engine::{Finished, Job, JobGuard, Sink};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 

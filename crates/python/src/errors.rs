@@ -4,8 +4,8 @@
 
 #[cfg(unix)]
 use lambda_executor_emulator::{HandlerError, RegistryError};
-use lambda_executor_engine::client_config::ConfigError;
-use lambda_executor_engine::invocation::{AttemptError, Invoked, NOT_LAMBDA};
+use lambda_executor_engine::ConfigError;
+use lambda_executor_engine::{AttemptError, Invoked, NOT_LAMBDA};
 #[cfg(unix)]
 use pyo3::exceptions::{PyFileNotFoundError, PyKeyError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -35,7 +35,7 @@ impl IntoPyErr for ConfigError {
     }
 }
 
-impl IntoPyErr for lambda_executor_engine::journal::JournalError {
+impl IntoPyErr for lambda_executor_engine::JournalError {
     fn into_py_err(self) -> PyErr {
         class::JournalError::new_err(self.to_string())
     }

@@ -5,12 +5,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use lambda_executor_engine::client_config::client_for;
-use lambda_executor_engine::dispatcher::{Dispatcher, Job};
-use lambda_executor_engine::invocation::InvokeRequest;
+use lambda_executor_engine::client_for;
 use lambda_executor_engine::protocol::{is_valid_qualifier, FunctionRef, InvocationType};
 use lambda_executor_engine::runtime;
-use lambda_executor_engine::spend_cap::SpendCap;
+use lambda_executor_engine::InvokeRequest;
+use lambda_executor_engine::SpendCap;
+use lambda_executor_engine::{Dispatcher, Job};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;

@@ -1,9 +1,9 @@
 //! What happened to one invocation, as `future.invocation` tells it: `InvocationInfo`, and the
 //! REPORT line's figures as `Report`.
 
-use lambda_executor_engine::dispatcher::Finished;
-use lambda_executor_engine::invocation::AttemptError;
 use lambda_executor_engine::report_line;
+use lambda_executor_engine::AttemptError;
+use lambda_executor_engine::Finished;
 use pyo3::prelude::*;
 
 /// What happened to one invocation: `future.invocation`.

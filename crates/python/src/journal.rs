@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use lambda_executor_engine::dispatcher::Dispatcher;
-use lambda_executor_engine::invocation::{AttemptError, InvokeRequest, Invoked};
-use lambda_executor_engine::journal::{self, JournalEntry, State, Stored};
+use lambda_executor_engine::Dispatcher;
+use lambda_executor_engine::{AttemptError, InvokeRequest, Invoked};
+use lambda_executor_engine::{JournalEntry, State, Stored};
 use pyo3::prelude::*;
 
 use crate::errors::IntoPyErr;
@@ -14,7 +14,7 @@ use crate::payload::to_python;
 
 #[pyclass(module = "lambda_executor._core", frozen)]
 pub struct Journal {
-    journal: Arc<journal::Journal>,
+    journal: Arc<lambda_executor_engine::Journal>,
     retry_failed: bool,
     resume_in_flight: bool,
 }
@@ -31,7 +31,7 @@ impl Journal {
     #[new]
     #[pyo3(signature = (path, *, retry_failed=true, resume_in_flight=true))]
     fn new(py: Python<'_>, path: PathBuf, retry_failed: bool, resume_in_flight: bool) -> PyResult<Self> {
-        let journal = py.detach(|| journal::Journal::open(&path)).map_err(IntoPyErr::into_py_err)?;
+        let journal = py.detach(|| lambda_executor_engine::Journal::open(&path)).map_err(IntoPyErr::into_py_err)?;
         Ok(Self { journal, retry_failed, resume_in_flight })
     }
 

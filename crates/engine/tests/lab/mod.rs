@@ -10,13 +10,13 @@ use std::time::Duration;
 use bytes::Bytes;
 use lambda_executor_emulator::faults::FaultPlan;
 use lambda_executor_emulator::{Emulator, EmulatorConfig, FunctionKind, FunctionSpec, ThrottleLimits};
-use lambda_executor_engine::client_config::{client_for, ClientOptions};
-use lambda_executor_engine::dispatcher::{Dispatcher, Finished, Job, JobGuard, Sink};
-use lambda_executor_engine::invocation::InvokeRequest;
-use lambda_executor_engine::journal::Journal;
 use lambda_executor_engine::protocol::InvocationType;
 use lambda_executor_engine::retry::RetryPolicy;
 use lambda_executor_engine::runtime;
+use lambda_executor_engine::InvokeRequest;
+use lambda_executor_engine::Journal;
+use lambda_executor_engine::{client_for, ClientOptions};
+use lambda_executor_engine::{Dispatcher, Finished, Job, JobGuard, Sink};
 
 /// A sink that hands each outcome, with the job's index, to the test.
 pub struct Collect {

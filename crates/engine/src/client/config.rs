@@ -23,10 +23,10 @@ use aws_types::origin::Origin;
 use aws_types::service_config::ServiceConfigKey;
 use aws_types::SdkConfig;
 
+use crate::client::proxy::{self, Proxies};
+use crate::client::trust::Trust;
 use crate::error_text::sentence;
-use crate::per_process::PerProcess;
-use crate::proxy::{self, Proxies};
-use crate::trust::Trust;
+use crate::process::per_process::PerProcess;
 
 /// How long establishing a connection may take (botocore's `connect_timeout`; its default is 60 s).
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -216,7 +216,7 @@ async fn build(options: &ClientOptions) -> Result<SharedClient, ConfigError> {
     };
     let proxies = proxy::matcher(options.proxies.as_ref()).map_err(ConfigError::Proxy)?.map(Arc::new);
     // One HTTP client serves the credential providers and the Lambda client alike.
-    let http_client = crate::http_client::build(&trust, proxies.clone()).map_err(ConfigError::Tls)?;
+    let http_client = crate::client::http::build(&trust, proxies.clone()).map_err(ConfigError::Tls)?;
     let timeouts = TimeoutConfig::builder()
         .connect_timeout(options.connect_timeout.unwrap_or(CONNECT_TIMEOUT))
         .read_timeout(options.read_timeout.unwrap_or(READ_TIMEOUT))

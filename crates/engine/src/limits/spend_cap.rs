@@ -3,8 +3,6 @@
 //! reaches the cap, nothing more is sent, and calls in flight finish (so the cap can be passed by
 //! what they cost).
 
-use crate::stats::Stats;
-
 #[derive(Clone, Debug, PartialEq)]
 pub struct SpendCap {
     /// US dollars.
@@ -27,9 +25,9 @@ impl SpendCap {
         Ok(Self { max_cost, price_per_gb_second, price_per_request })
     }
 
-    /// Dollars for the invocations whose REPORT lines `stats` counted.
-    pub fn spent(&self, stats: &Stats) -> f64 {
-        stats.gb_seconds * self.price_per_gb_second + stats.reported as f64 * self.price_per_request
+    /// Dollars for `gb_seconds` billed over `requests` invocations.
+    pub fn spent(&self, gb_seconds: f64, requests: u64) -> f64 {
+        gb_seconds * self.price_per_gb_second + requests as f64 * self.price_per_request
     }
 }
 
@@ -48,9 +46,7 @@ mod tests {
     #[test]
     fn what_was_billed_is_priced() {
         let cap = SpendCap::new(1.0, 0.5, 0.25).unwrap();
-        let mut stats = Stats::default();
-        (stats.gb_seconds, stats.reported) = (2.0, 4);
-        assert_eq!(cap.spent(&stats), 2.0);
+        assert_eq!(cap.spent(2.0, 4), 2.0);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! exact JSON payload and an occurrence index (the same payload sent twice is two invocations),
 //! with its state and outcome. A rerun reads it back, so what succeeded is not sent again.
 //!
-//! Writes go through one thread in batched transactions (journal_writer.rs). An invocation's
+//! Writes go through one thread in batched transactions (writer.rs). An invocation's
 //! "sent" mark is committed before its request goes out, so a crash never hides a call that may
 //! have run; outcomes are committed with the next batch, milliseconds later, so a SIGKILL loses at
 //! most those, and WAL never leaves a torn file. The file is held in SQLite's exclusive locking
@@ -16,19 +16,17 @@ use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc, Mutex, Weak};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension};
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::invocation::{AttemptError, InvokeRequest, Invoked};
-use crate::journal_writer::{self, Unrecorded, Write};
-use crate::per_process::PerProcess;
+use crate::invoke::attempt::{AttemptError, InvokeRequest, Invoked};
+use crate::journal::record::{EntryKey, JournalError, OutcomeRow, State, Stored, DIGEST_BYTES};
+use crate::journal::writer::{self, Unrecorded, Write};
+use crate::process::per_process::PerProcess;
 
 /// `PRAGMA application_id` of a journal ("LEXJ"): any other SQLite file is not one.
 const APPLICATION_ID: i32 = 0x4C45_584A;
 /// The schema this code writes; a journal with a higher one was written by a newer release.
 const SCHEMA_VERSION: i32 = 1;
-/// Bytes of the payload's SHA-256 kept in the key: collisions stay out of reach, rows stay small.
-const DIGEST_BYTES: usize = 16;
 
 const SCHEMA: &str = "
     CREATE TABLE invocations (
@@ -49,50 +47,6 @@ const SCHEMA: &str = "
         PRIMARY KEY (payload_digest, occurrence, function, qualifier, invocation_type)
     ) WITHOUT ROWID;
 ";
-
-/// Where an invocation stands in the journal.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum State {
-    /// Sent, with no outcome recorded: it was in flight when its run stopped, and may have run.
-    Sent = 0,
-    Succeeded = 1,
-    /// The handler failed, or the call failed for good.
-    Failed = 2,
-    /// Lambda kept throttling it until the retry policy gave up: it did not run.
-    Throttled = 3,
-}
-
-impl State {
-    pub(crate) fn from_column(value: i64) -> Option<Self> {
-        [Self::Sent, Self::Succeeded, Self::Failed, Self::Throttled].into_iter().find(|state| *state as i64 == value)
-    }
-}
-
-/// Why a journal cannot be used; names the file.
-#[derive(Debug)]
-pub struct JournalError {
-    pub path: PathBuf,
-    pub why: String,
-}
-
-impl std::fmt::Display for JournalError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "the journal {} {}", self.path.display(), self.why)
-    }
-}
-
-impl std::error::Error for JournalError {}
-
-/// One invocation's key in the journal.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct EntryKey {
-    pub function: String,
-    pub qualifier: String,
-    pub invocation_type: &'static str,
-    pub payload_digest: [u8; DIGEST_BYTES],
-    pub occurrence: u32,
-}
 
 /// A submission's place in a journal: it keeps the file open until the invocation ends.
 pub struct JournalEntry {
@@ -117,13 +71,6 @@ impl JournalEntry {
     pub fn record(&self, result: &Result<Invoked, AttemptError>) {
         self.file.send(Write::Outcome { key: self.key.clone(), row: OutcomeRow::of(result) });
     }
-}
-
-/// What the journal holds for one key.
-pub struct Stored {
-    pub state: State,
-    /// The outcome, replayable as it first came (None while only sent).
-    pub outcome: Option<Result<Invoked, AttemptError>>,
 }
 
 /// The files open in this process, by path, so that a second opening shares the first's.
@@ -305,7 +252,7 @@ impl Journal {
         self.file.lock().unwrap().clone().ok_or_else(|| self.error("is closed".into()))
     }
 
-    /// Runs a read on the journal's connection (for journal_report.rs).
+    /// Runs a read on the journal's connection (for report.rs).
     pub(crate) fn query<T>(&self, read: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, JournalError> {
         let file = self.file()?;
         let connection = file.connection.lock().unwrap();
@@ -327,7 +274,7 @@ impl JournalFile {
         prepare(&connection).map_err(|error| describe(&error))?;
         let connection = Arc::new(Mutex::new(connection));
         let unrecorded = Arc::new(Unrecorded::default());
-        let (writes, writer) = journal_writer::start(connection.clone(), path.to_owned(), unrecorded.clone())
+        let (writes, writer) = writer::start(connection.clone(), path.to_owned(), unrecorded.clone())
             .map_err(|error| error.to_string())?;
         Ok(Self {
             path: path.to_owned(),
@@ -351,43 +298,6 @@ impl JournalFile {
         let (flushed, done) = mpsc::channel();
         if self.send(Write::Flush(flushed)).is_none() {
             let _ = done.recv();
-        }
-    }
-}
-
-/// An outcome as the writer stores it.
-pub struct OutcomeRow {
-    pub state: State,
-    pub status: Option<i32>,
-    pub function_error: Option<String>,
-    pub request_id: Option<String>,
-    pub executed_version: Option<String>,
-    pub result: Option<bytes::Bytes>,
-    /// A failed call's error (an `AttemptError`), as JSON.
-    pub error: Option<String>,
-}
-
-impl OutcomeRow {
-    fn of(result: &Result<Invoked, AttemptError>) -> Self {
-        match result {
-            Ok(invoked) => Self {
-                state: if invoked.failed() { State::Failed } else { State::Succeeded },
-                status: Some(invoked.status_code),
-                function_error: invoked.function_error.clone(),
-                request_id: invoked.request_id.clone(),
-                executed_version: invoked.executed_version.clone(),
-                result: Some(invoked.payload.clone()),
-                error: None,
-            },
-            Err(error) => Self {
-                state: if matches!(error, AttemptError::Throttled { .. }) { State::Throttled } else { State::Failed },
-                status: None,
-                function_error: None,
-                request_id: None,
-                executed_version: None,
-                result: None,
-                error: Some(serde_json::to_string(error).expect("an error always serializes")),
-            },
         }
     }
 }

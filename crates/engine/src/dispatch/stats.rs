@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::report_line::Report;
-use crate::spend_cap::SpendCap;
+use crate::invoke::report_line::Report;
+use crate::limits::spend_cap::SpendCap;
 
 /// Latencies by bucket, each 2 % wider than the one before: percentiles within 2 %, constant memory.
 const BUCKET_GROWTH: f64 = 1.02;
@@ -129,6 +129,11 @@ impl Stats {
         Some(self.max_latency)
     }
 
+    /// Dollars at `cap`'s prices for the invocations whose REPORT lines were counted.
+    pub fn spent(&self, cap: &SpendCap) -> f64 {
+        cap.spent(self.gb_seconds, self.reported)
+    }
+
     pub fn max_latency(&self) -> Option<Duration> {
         (self.invocations > 0).then_some(self.max_latency)
     }
@@ -158,7 +163,7 @@ impl Stats {
             from_journal: self.from_journal,
             resent_in_flight: self.resent_in_flight,
             max_cost: spend_cap.map(|cap| cap.max_cost),
-            spent: spend_cap.map(|cap| cap.spent(self)),
+            spent: spend_cap.map(|cap| self.spent(cap)),
             not_sent_over_cap: self.not_sent_over_cap,
             concurrency_limits,
             binding_limits,

@@ -6,8 +6,9 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::invocation::AttemptError;
-use crate::journal::{Journal, JournalError, State};
+use crate::invoke::attempt::AttemptError;
+use crate::journal::record::{JournalError, State};
+use crate::journal::store::Journal;
 
 /// One function's invocations in a journal.
 #[derive(Debug, Default, Serialize)]

@@ -7,7 +7,7 @@
 
 use tokio::runtime::{Builder, Runtime};
 
-use crate::per_process::PerProcess;
+use crate::process::per_process::PerProcess;
 
 static RUNTIME: PerProcess<Runtime> = PerProcess::new();
 

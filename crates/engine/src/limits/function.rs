@@ -4,9 +4,11 @@
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use crate::adaptive_limit::{AdaptiveLimit, Verdict};
-use crate::protocol::{REASON_CALLER_RATE, REASON_FUNCTION_RATE, REASON_RESERVED_CONCURRENCY, REASON_RESERVED_RATE};
-use crate::rate_limit::RateLimit;
+use crate::limits::adaptive::{AdaptiveLimit, Verdict};
+use crate::limits::rate::RateLimit;
+use lambda_executor_protocol::{
+    REASON_CALLER_RATE, REASON_FUNCTION_RATE, REASON_RESERVED_CONCURRENCY, REASON_RESERVED_RATE,
+};
 
 /// Which of Lambda's limits a throttle met, from its Reason.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -20,8 +20,8 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::proxy::matcher::Matcher;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
-use crate::connector::Connector;
-use crate::trust::{self, Trust};
+use crate::client::connector::Connector;
+use crate::client::trust::{self, Trust};
 
 /// Idle pooled connections are not reused after this, and closed by the pool's reaper, which
 /// runs at the same interval, within twice this: 50 s at most, before the 60 s or so after which
@@ -179,7 +179,7 @@ pub fn never_sent(error: &ConnectorError) -> bool {
 fn reset_unread(cause: &(dyn Error + 'static)) -> bool {
     let mut inner = Some(cause);
     while let Some(current) = inner {
-        if current.is::<crate::connector::NeverRead>() {
+        if current.is::<crate::client::connector::NeverRead>() {
             return true;
         }
         inner = current.downcast_ref::<std::io::Error>().and_then(std::io::Error::get_ref).map(|e| e as _);

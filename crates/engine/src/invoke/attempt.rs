@@ -10,10 +10,10 @@ use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{InvocationType as SdkInvocationType, LogType};
 use bytes::Bytes;
 
-use crate::client_config::SharedClient;
+use crate::client::config::SharedClient;
+use crate::client::http;
 use crate::error_text::sentence;
-use crate::http_client;
-use crate::protocol::InvocationType;
+use lambda_executor_protocol::InvocationType;
 
 /// The code of a response that names no Lambda error type.
 const UNKNOWN_CODE: &str = "Unknown";
@@ -208,10 +208,10 @@ fn classify(error: SdkError<InvokeError, aws_sdk_lambda::config::http::HttpRespo
                 return AttemptError::MaybeSent { message: "the request could not be dispatched".into() };
             };
             let message = format!("calling {}: {}", peer.describe(), sentence(connector));
-            if http_client::untrusted_certificate(connector) {
+            if http::untrusted_certificate(connector) {
                 let code = "UntrustedCertificate".into();
                 AttemptError::Rejected { code, message, status: 0, request_id: None }
-            } else if http_client::never_sent(connector) {
+            } else if http::never_sent(connector) {
                 AttemptError::NotSent { message }
             } else {
                 AttemptError::MaybeSent { message }

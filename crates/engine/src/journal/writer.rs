@@ -10,7 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::Connection;
 
-use crate::journal::{EntryKey, OutcomeRow, State};
+use crate::journal::record::{EntryKey, OutcomeRow, State};
 
 /// Records written in one transaction at most, so a lookup never waits long for the connection.
 const BATCH: usize = 4096;

@@ -11,16 +11,16 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{Notify, Semaphore};
 
-use crate::adaptive_limit::{Admission, Verdict};
-use crate::client_config::SharedClient;
-use crate::function_limits::FunctionLimits;
-use crate::invocation::{attempt, AttemptError, InvokeRequest, Invoked};
-use crate::journal::JournalEntry;
-use crate::report_line::{self, Report};
-use crate::retry::{Decision, RetryPolicy};
-use crate::runtime;
-use crate::spend_cap::{CapReached, SpendCap};
-use crate::stats::{Outcome, Stats, Summary};
+use crate::client::config::SharedClient;
+use crate::dispatch::stats::{Outcome, Stats, Summary};
+use crate::invoke::attempt::{attempt, AttemptError, InvokeRequest, Invoked};
+use crate::invoke::report_line::{self, Report};
+use crate::journal::store::JournalEntry;
+use crate::limits::adaptive::{Admission, Verdict};
+use crate::limits::function::FunctionLimits;
+use crate::limits::retry::{Decision, RetryPolicy};
+use crate::limits::spend_cap::{CapReached, SpendCap};
+use crate::process::runtime;
 
 const QUEUED: u8 = 0;
 const SENT: u8 = 1;
@@ -213,7 +213,7 @@ impl Dispatcher {
     fn over_spend_cap(&self) -> Option<AttemptError> {
         let cap = self.spend_cap.as_ref()?;
         let mut stats = self.stats.lock().unwrap();
-        let spent = cap.spent(&stats);
+        let spent = stats.spent(cap);
         let mut reached = self.cap_reached.lock().unwrap();
         if reached.is_none() {
             if spent < cap.max_cost {

@@ -1,0 +1,5 @@
+//! Runs submitted invocations through the limits, the journal and their attempts, and counts
+//! what they came to.
+
+pub mod dispatcher;
+pub mod stats;
