@@ -1,6 +1,8 @@
 //! lambda-executor's engine: everything that invokes Lambda, and no Python.
 //!
 //! Layers, each using only those below it:
+//! - `executor`: an [`Executor`]'s settings, and each call checked, made a request, and started
+//!   or answered from its journal;
 //! - `dispatch`: the [`Dispatcher`] runs each submitted invocation as a tokio task, through the
 //!   limits and the journal to its attempts, counts the outcome in its stats and hands it to the
 //!   job's [`Sink`];
@@ -17,18 +19,23 @@
 mod client;
 mod dispatch;
 mod error_text;
+mod executor;
 mod invoke;
 mod journal;
 mod limits;
 mod process;
 
 pub use client::config::{client_for, ClientOptions, ConfigError, SharedClient};
-pub use dispatch::dispatcher::{Dispatcher, Finished, Job, JobGuard, Sink};
+pub use dispatch::dispatcher::Dispatcher;
+pub use dispatch::job::{Failure, Finished, Job, JobGuard, Sink};
 pub use dispatch::stats::Summary;
 pub use error_text::sentence;
-pub use invoke::attempt::{AttemptError, InvokeRequest, Invoked, NOT_LAMBDA};
+pub use executor::{Executor, Settings, SpendCapAsked, Started, SubmitError, MAX_WORKERS};
+pub use invoke::failure::{AttemptError, NOT_LAMBDA};
 pub use invoke::report_line::{self, Report};
+pub use invoke::request::{InvokeRequest, Invoked};
 pub use journal::record::{JournalError, State, Stored};
+pub use journal::resume::Resume;
 pub use journal::store::{Journal, JournalEntry};
 pub use lambda_executor_protocol as protocol;
 pub use limits::retry::{self, RetryPolicy};

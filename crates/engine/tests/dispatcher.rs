@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use lab::{Faults, Lab};
 use lambda_executor_engine::protocol::REASON_RESERVED_CONCURRENCY;
 use lambda_executor_engine::retry::RetryPolicy;
-use lambda_executor_engine::AttemptError;
+use lambda_executor_engine::{AttemptError, Failure};
 
 fn policy() -> RetryPolicy {
     RetryPolicy::default()
@@ -53,7 +53,7 @@ fn retry_after_is_waited_between_throttled_attempts_until_the_deadline_gives_up_
     assert_eq!(finished.attempts, 3);
     assert!(elapsed >= Duration::from_secs(2), "{elapsed:?}");
     match &finished.result {
-        Err(AttemptError::Throttled { reason, retry_after }) => {
+        Err(Failure::Attempt(AttemptError::Throttled { reason, retry_after })) => {
             assert_eq!(reason, REASON_RESERVED_CONCURRENCY);
             assert_eq!(*retry_after, Some(Duration::from_secs(1)));
         }
@@ -71,7 +71,7 @@ fn a_short_throttle_deadline_gives_up_with_the_throttled_error() {
     lab.inject("busy", Faults { throttle: 1.0, ..Faults::default() });
     lab.submit("busy");
     let finished = lab.outcomes(1).pop().unwrap();
-    assert!(matches!(finished.result, Err(AttemptError::Throttled { .. })));
+    assert!(matches!(finished.result, Err(Failure::Attempt(AttemptError::Throttled { .. }))));
     assert!(finished.attempts > 1, "backoff retries within the deadline");
     assert_eq!(lab.injected("busy", "throttle"), u64::from(finished.attempts));
 }
@@ -85,7 +85,7 @@ fn service_errors_are_retried_max_retries_times_and_the_function_never_runs() {
     let finished = lab.outcomes(1).pop().unwrap();
     assert_eq!(finished.attempts, 3);
     match &finished.result {
-        Err(AttemptError::Unavailable { code, status, .. }) => {
+        Err(Failure::Attempt(AttemptError::Unavailable { code, status, .. })) => {
             assert_eq!((code.as_str(), *status), ("ServiceException", 500))
         }
         other => panic!("expected unavailable, got {:?}", other.as_ref().err()),
@@ -100,7 +100,11 @@ fn a_call_dropped_after_it_was_sent_is_not_sent_again_unless_the_policy_says_so(
     lab.inject("flaky", Faults { drop_after: 1.0, ..Faults::default() });
     lab.submit("flaky");
     let finished = lab.outcomes(1).pop().unwrap();
-    assert!(matches!(finished.result, Err(AttemptError::MaybeSent { .. })), "{:?}", finished.result.as_ref().err());
+    assert!(
+        matches!(finished.result, Err(Failure::Attempt(AttemptError::MaybeSent { .. }))),
+        "{:?}",
+        finished.result.as_ref().err()
+    );
     assert_eq!(finished.attempts, 1);
     assert_eq!(lab.invocations("flaky"), 1, "it ran once and was not sent again");
 

@@ -12,7 +12,7 @@ use lab::{Collect, Faults, Lab};
 use lambda_executor_engine::protocol::InvocationType;
 use lambda_executor_engine::retry::RetryPolicy;
 use lambda_executor_engine::Job;
-use lambda_executor_engine::{AttemptError, InvokeRequest};
+use lambda_executor_engine::{AttemptError, Failure, InvokeRequest};
 use lambda_executor_engine::{Journal, State};
 
 fn scratch(name: &str) -> PathBuf {
@@ -78,7 +78,7 @@ fn a_failure_is_replayed_as_it_came_and_a_throttled_out_call_says_so() {
     lab.journal = Some(Journal::open(&path).unwrap());
     lab.submit("busy");
     let finished = lab.outcomes(1).pop().unwrap();
-    assert!(matches!(finished.result, Err(AttemptError::Throttled { .. })));
+    assert!(matches!(finished.result, Err(Failure::Attempt(AttemptError::Throttled { .. }))));
     let journal = lab.journal.take().unwrap();
     journal.flush();
     let key = journal.key_for(&InvokeRequest { function: "busy".into(), ..request(r#"{"i": 0}"#) });

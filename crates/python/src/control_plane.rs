@@ -11,15 +11,15 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::client_options::client_options;
-use crate::errors::{class, IntoPyErr};
+use crate::errors::{Error, Result};
 use crate::payload::to_python;
 
 /// How long `wait_until_ready` waits for Lambda to finish applying an update.
 const READY_TIMEOUT: Duration = Duration::from_secs(300);
 const READY_POLL: Duration = Duration::from_millis(500);
 
-#[pyclass(module = "lambda_executor._core", frozen)]
-pub struct ControlPlane {
+#[pyclass(module = "lambda_executor._core", name = "ControlPlane", frozen)]
+pub struct PyControlPlane {
     calls: Calls,
 }
 
@@ -29,23 +29,23 @@ fn run<T: Send>(py: Python<'_>, call: impl Future<Output = T> + Send) -> T {
 }
 
 /// A call's result, with its configuration (or list of them) as Python values.
-fn answer<T: serde::Serialize>(py: Python<'_>, result: Result<T, DeployError>) -> PyResult<Py<PyAny>> {
-    to_python(py, &result.map_err(IntoPyErr::into_py_err)?)
+fn answer<T: serde::Serialize>(py: Python<'_>, result: Result<T, DeployError>) -> Result<Py<PyAny>> {
+    to_python(py, &result?)
 }
 
 #[pymethods]
-impl ControlPlane {
+impl PyControlPlane {
     /// `iam_endpoint_url` is IAM's own endpoint: the client's `endpoint_url` is Lambda's alone.
     #[new]
     #[pyo3(signature = (*, client=None, iam_endpoint_url=None))]
-    fn new(py: Python<'_>, client: Option<&Bound<'_, PyDict>>, iam_endpoint_url: Option<&str>) -> PyResult<Self> {
+    fn new(py: Python<'_>, client: Option<&Bound<'_, PyDict>>, iam_endpoint_url: Option<&str>) -> Result<Self> {
         let options = client_options(client)?;
-        let calls = run(py, Calls::connect(&options, iam_endpoint_url)).map_err(IntoPyErr::into_py_err)?;
+        let calls = run(py, Calls::connect(&options, iam_endpoint_url))?;
         Ok(Self { calls })
     }
 
     /// The function's configuration with its tags and reserved concurrency; None if there is none.
-    fn get_function(&self, py: Python<'_>, name: &str) -> PyResult<Py<PyAny>> {
+    fn get_function(&self, py: Python<'_>, name: &str) -> Result<Py<PyAny>> {
         answer(py, run(py, self.calls.get_function(name)))
     }
 
@@ -65,7 +65,7 @@ impl ControlPlane {
         environment: HashMap<String, String>,
         tags: HashMap<String, String>,
         architecture: String,
-    ) -> PyResult<Py<PyAny>> {
+    ) -> Result<Py<PyAny>> {
         let function = NewFunction {
             name,
             package,
@@ -82,7 +82,7 @@ impl ControlPlane {
         answer(py, run(py, self.calls.create_function(function)))
     }
 
-    fn update_code(&self, py: Python<'_>, name: &str, package: Vec<u8>) -> PyResult<Py<PyAny>> {
+    fn update_code(&self, py: Python<'_>, name: &str, package: Vec<u8>) -> Result<Py<PyAny>> {
         answer(py, run(py, self.calls.update_code(name, package)))
     }
 
@@ -98,45 +98,45 @@ impl ControlPlane {
         timeout: i32,
         layers: Vec<String>,
         environment: HashMap<String, String>,
-    ) -> PyResult<Py<PyAny>> {
+    ) -> Result<Py<PyAny>> {
         let update = ConfigurationUpdate { role, handler, memory, timeout, layers, environment };
         answer(py, run(py, self.calls.update_configuration(name, update)))
     }
 
     /// Sets the function's reserved concurrency, or removes it with None.
     #[pyo3(signature = (name, reserved))]
-    fn set_reserved_concurrency(&self, py: Python<'_>, name: &str, reserved: Option<i32>) -> PyResult<()> {
-        run(py, self.calls.set_reserved_concurrency(name, reserved)).map_err(IntoPyErr::into_py_err)
+    fn set_reserved_concurrency(&self, py: Python<'_>, name: &str, reserved: Option<i32>) -> Result<()> {
+        Ok(run(py, self.calls.set_reserved_concurrency(name, reserved))?)
     }
 
     /// Publishes $LATEST as a version and returns its number (the last one if nothing changed);
     /// with `code_sha256`, only if $LATEST's code is still that.
     #[pyo3(signature = (name, *, code_sha256=None))]
-    fn publish_version(&self, py: Python<'_>, name: &str, code_sha256: Option<String>) -> PyResult<String> {
-        run(py, self.calls.publish_version(name, code_sha256)).map_err(IntoPyErr::into_py_err)
+    fn publish_version(&self, py: Python<'_>, name: &str, code_sha256: Option<String>) -> Result<String> {
+        Ok(run(py, self.calls.publish_version(name, code_sha256))?)
     }
 
     /// Points alias `alias` at `version` alone, creating it if needed; returns the version it
     /// pointed at before, or None if it was created.
-    fn set_alias(&self, py: Python<'_>, name: &str, alias: &str, version: &str) -> PyResult<Option<String>> {
-        run(py, self.calls.set_alias(name, alias, version)).map_err(IntoPyErr::into_py_err)
+    fn set_alias(&self, py: Python<'_>, name: &str, alias: &str, version: &str) -> Result<Option<String>> {
+        Ok(run(py, self.calls.set_alias(name, alias, version))?)
     }
 
-    fn delete_function(&self, py: Python<'_>, name: &str) -> PyResult<()> {
-        run(py, self.calls.delete_function(name)).map_err(IntoPyErr::into_py_err)
+    fn delete_function(&self, py: Python<'_>, name: &str) -> Result<()> {
+        Ok(run(py, self.calls.delete_function(name))?)
     }
 
     /// Every function's configuration (all pages).
-    fn list_functions(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    fn list_functions(&self, py: Python<'_>) -> Result<Py<PyAny>> {
         answer(py, run(py, self.calls.list_functions()))
     }
 
-    fn list_tags(&self, py: Python<'_>, arn: &str) -> PyResult<HashMap<String, String>> {
-        run(py, self.calls.list_tags(arn)).map_err(IntoPyErr::into_py_err)
+    fn list_tags(&self, py: Python<'_>, arn: &str) -> Result<HashMap<String, String>> {
+        Ok(run(py, self.calls.list_tags(arn))?)
     }
 
     /// The IAM role named `name` (name, arn, tags); None if there is none.
-    fn get_role(&self, py: Python<'_>, name: &str) -> PyResult<Py<PyAny>> {
+    fn get_role(&self, py: Python<'_>, name: &str) -> Result<Py<PyAny>> {
         answer(py, run(py, self.calls.get_role(name)))
     }
 
@@ -148,23 +148,23 @@ impl ControlPlane {
         name: &str,
         description: &str,
         tags: HashMap<String, String>,
-    ) -> PyResult<Py<PyAny>> {
+    ) -> Result<Py<PyAny>> {
         answer(py, run(py, self.calls.create_execution_role(name, description, tags)))
     }
 
     /// Detaches the role's managed policies, deletes its inline ones, then the role.
-    fn delete_role(&self, py: Python<'_>, name: &str) -> PyResult<()> {
-        run(py, self.calls.delete_role(name)).map_err(IntoPyErr::into_py_err)
+    fn delete_role(&self, py: Python<'_>, name: &str) -> Result<()> {
+        Ok(run(py, self.calls.delete_role(name))?)
     }
 
     /// Waits until Lambda has applied the last change: another update before then is refused
     /// with ResourceConflictException. Ctrl-C interrupts the wait.
-    fn wait_until_ready(&self, py: Python<'_>, name: &str) -> PyResult<()> {
+    fn wait_until_ready(&self, py: Python<'_>, name: &str) -> Result<()> {
         let deadline = Instant::now() + READY_TIMEOUT;
-        while run(py, self.calls.update_in_progress(name)).map_err(IntoPyErr::into_py_err)? {
+        while run(py, self.calls.update_in_progress(name))? {
             if Instant::now() >= deadline {
                 let text = format!("{name} was still being updated after {} s", READY_TIMEOUT.as_secs());
-                return Err(class::DeployError::new_err((text, "Timeout")));
+                return Err(Error::DeployTimedOut(text));
             }
             py.detach(|| std::thread::sleep(READY_POLL));
             py.check_signals()?;

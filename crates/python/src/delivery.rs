@@ -15,8 +15,8 @@ use lambda_executor_engine::{Finished, Job, JobGuard, Sink};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-use crate::errors::{class, FailedInvocation, IntoPyErr, UnreadableResult};
-use crate::invocation_info::InvocationInfo;
+use crate::errors::{failed_invocation, function_error, unreadable_result};
+use crate::invocation_info::PyInvocationInfo;
 use crate::payload::from_json;
 
 const BATCH: usize = 1024;
@@ -25,12 +25,12 @@ const LARGE_PAYLOAD: usize = 1 << 20;
 
 /// Who waits for an invocation: a concurrent.futures Future, or an asyncio Future of
 /// `event_loop`, set through the loop (see executor.rs, `ainvoke`).
-pub enum PySink {
+pub enum FutureSink {
     Future(Py<PyAny>),
     Asyncio { event_loop: Py<PyAny>, future: Py<PyAny> },
 }
 
-impl Sink for PySink {
+impl Sink for FutureSink {
     fn deliver(self, finished: Finished) {
         deliver(self, Ending::Finished(finished));
     }
@@ -52,7 +52,7 @@ enum Ending {
     },
 }
 
-type Resolution = (PySink, Ending);
+type Resolution = (FutureSink, Ending);
 
 /// Where finished invocations queue for the completion thread: one per process, so a forked
 /// child starts its own thread and never waits on a lock its parent held at the fork.
@@ -76,7 +76,7 @@ pub fn py_on_completion_thread() -> bool {
 
 /// Queues a finished invocation for the thread that resolves its future (started on first use in
 /// a process).
-fn deliver(sink: PySink, finished: Ending) {
+fn deliver(sink: FutureSink, finished: Ending) {
     let sender = QUEUE.get_or_init(|| {
         let (sender, receiver) = mpsc::channel();
         std::thread::Builder::new()
@@ -98,8 +98,10 @@ fn resolve_forever(receiver: mpsc::Receiver<Resolution>) {
             // The futures are released here, under the GIL.
             for (sink, outcome) in futures.into_iter().zip(&completions) {
                 let resolved = match (sink, outcome) {
-                    (PySink::Future(future), Ending::Finished(completion)) => resolve(py, future.bind(py), completion),
-                    (PySink::Asyncio { event_loop, future }, Ending::Finished(completion)) => {
+                    (FutureSink::Future(future), Ending::Finished(completion)) => {
+                        resolve(py, future.bind(py), completion)
+                    }
+                    (FutureSink::Asyncio { event_loop, future }, Ending::Finished(completion)) => {
                         resolve_async(py, event_loop.bind(py), future, completion)
                     }
                     (sink, Ending::Cancelled { .. }) => cancel(py, sink),
@@ -145,10 +147,10 @@ fn return_freed_memory() {}
 
 /// Resolves `sink` now, on this thread (which holds the GIL, and for an asyncio future runs its
 /// loop): for outcomes a journal already held.
-pub fn resolve_now(py: Python<'_>, sink: PySink, finished: Finished) -> PyResult<()> {
+pub fn resolve_now(py: Python<'_>, sink: FutureSink, finished: Finished) -> PyResult<()> {
     match sink {
-        PySink::Future(future) => resolve(py, future.bind(py), &finished),
-        PySink::Asyncio { future, .. } => match outcome(py, &finished) {
+        FutureSink::Future(future) => resolve(py, future.bind(py), &finished),
+        FutureSink::Asyncio { future, .. } => match outcome(py, &finished) {
             Ok(value) => set_async_outcome(future.bind(py), value.bind(py), None),
             Err(error) => set_async_outcome(future.bind(py), py.None().bind(py), Some(error.value(py).as_any())),
         },
@@ -157,10 +159,10 @@ pub fn resolve_now(py: Python<'_>, sink: PySink, finished: Finished) -> PyResult
 
 /// Cancels the future of a job that ended cancelled (its own `cancel` now succeeds); an asyncio
 /// future from its loop's thread.
-fn cancel(py: Python<'_>, sink: PySink) -> PyResult<()> {
+fn cancel(py: Python<'_>, sink: FutureSink) -> PyResult<()> {
     match sink {
-        PySink::Future(future) => drop(future.bind(py).call_method0(pyo3::intern!(py, "cancel"))?),
-        PySink::Asyncio { event_loop, future } => {
+        FutureSink::Future(future) => drop(future.bind(py).call_method0(pyo3::intern!(py, "cancel"))?),
+        FutureSink::Asyncio { event_loop, future } => {
             let cancel = future.bind(py).getattr(pyo3::intern!(py, "cancel"))?;
             call_soon(event_loop.bind(py), (cancel,))?;
         }
@@ -169,7 +171,7 @@ fn cancel(py: Python<'_>, sink: PySink) -> PyResult<()> {
 }
 
 fn resolve(py: Python<'_>, future: &Bound<'_, PyAny>, completion: &Finished) -> PyResult<()> {
-    future.setattr(pyo3::intern!(py, "invocation"), Py::new(py, InvocationInfo::of(completion))?)?;
+    future.setattr(pyo3::intern!(py, "invocation"), Py::new(py, PyInvocationInfo::of(completion))?)?;
     match outcome(py, completion) {
         Ok(value) => future.call_method1(pyo3::intern!(py, "set_result"), (value,))?,
         Err(error) => future.call_method1(pyo3::intern!(py, "set_exception"), (error.value(py),))?,
@@ -226,13 +228,13 @@ fn set_async_outcome(
 
 /// An asyncio future's done-callback: cancelling the future cancels its invocation unless it is
 /// in flight, and then sends nothing more of it.
-#[pyclass(module = "lambda_executor._core", frozen)]
-pub struct CancelUnsent {
-    pub job: Arc<Job<PySink>>,
+#[pyclass(module = "lambda_executor._core", name = "CancelUnsent", frozen)]
+pub struct PyCancelUnsent {
+    pub job: Arc<Job<FutureSink>>,
 }
 
 #[pymethods]
-impl CancelUnsent {
+impl PyCancelUnsent {
     fn __call__(&self, future: &Bound<'_, PyAny>) -> PyResult<()> {
         if future.call_method0(pyo3::intern!(future.py(), "cancelled"))?.is_truthy()? {
             self.job.abandon();
@@ -245,19 +247,18 @@ impl CancelUnsent {
 fn outcome(py: Python<'_>, completion: &Finished) -> PyResult<Py<PyAny>> {
     let function = completion.request.function.as_str();
     match &completion.result {
-        Ok(invoked) if invoked.function_error.is_some() => Err(function_error(py, function, invoked)?),
+        Ok(invoked) if invoked.function_error.is_some() => Err(handler_failed(py, function, invoked)?),
         Ok(invoked) => match completion.request.invocation_type {
-            InvocationType::RequestResponse => from_json(py, &invoked.payload).map_err(|error| {
-                UnreadableResult { function, invoked, why: error.value(py).to_string() }.into_py_err()
-            }),
+            InvocationType::RequestResponse => from_json(py, &invoked.payload)
+                .map_err(|error| unreadable_result(function, invoked, PyErr::from(error).value(py).to_string())),
             InvocationType::Event | InvocationType::DryRun => Ok(py.None()),
         },
-        Err(error) => Err(FailedInvocation { function, attempts: completion.attempts, error }.into_py_err()),
+        Err(failure) => Err(failed_invocation(function, completion.attempts, failure)),
     }
 }
 
 /// The handler failed: a FunctionError built from the runtime's error document.
-fn function_error(py: Python<'_>, function: &str, invoked: &Invoked) -> PyResult<PyErr> {
+fn handler_failed(py: Python<'_>, function: &str, invoked: &Invoked) -> PyResult<PyErr> {
     let document = from_json(py, &invoked.payload).ok().map(|document| document.into_bound(py));
     let field = |name: &str| document.as_ref()?.cast::<PyDict>().ok()?.get_item(name).ok().flatten();
     let error_type = match field("errorType") {
@@ -269,6 +270,5 @@ fn function_error(py: Python<'_>, function: &str, invoked: &Invoked) -> PyResult
         None => String::from_utf8_lossy(&invoked.payload).into_pyobject(py)?.into_any(),
     };
     let stack_trace = field("stackTrace").unwrap_or_else(|| PyList::empty(py).into_any());
-    let arguments = (error_type, message, stack_trace, invoked.request_id.clone(), function);
-    Ok(PyErr::from_value(py.get_type::<class::FunctionError>().call1(arguments)?))
+    function_error(py, (error_type, message, stack_trace, invoked.request_id.clone(), function))
 }

@@ -1,14 +1,12 @@
 //! What happened to one invocation, as `future.invocation` tells it: `InvocationInfo`, and the
 //! REPORT line's figures as `Report`.
 
-use lambda_executor_engine::report_line;
-use lambda_executor_engine::AttemptError;
-use lambda_executor_engine::Finished;
+use lambda_executor_engine::{report_line, AttemptError, Failure, Finished};
 use pyo3::prelude::*;
 
 /// What happened to one invocation: `future.invocation`.
-#[pyclass(module = "lambda_executor._core", frozen, get_all)]
-pub struct InvocationInfo {
+#[pyclass(module = "lambda_executor._core", name = "InvocationInfo", frozen, get_all)]
+pub struct PyInvocationInfo {
     pub function: String,
     pub request_id: Option<String>,
     pub status_code: Option<i32>,
@@ -20,18 +18,18 @@ pub struct InvocationInfo {
     /// The decoded log tail, when the executor was asked for `log_tail=True`.
     pub log_tail: Option<String>,
     /// Lambda's REPORT line from the log tail: durations, memory, cold start.
-    pub report: Option<Report>,
+    pub report: Option<PyReport>,
     /// The outcome came from the journal: nothing was sent this time.
     pub from_journal: bool,
 }
 
-impl InvocationInfo {
+impl PyInvocationInfo {
     pub fn of(finished: &Finished) -> Self {
         let invoked = finished.result.as_ref().ok();
         Self {
             function: finished.request.function.clone(),
             request_id: invoked.and_then(|i| i.request_id.clone()).or_else(|| match &finished.result {
-                Err(AttemptError::Rejected { request_id, .. }) => request_id.clone(),
+                Err(Failure::Attempt(AttemptError::Rejected { request_id, .. })) => request_id.clone(),
                 _ => None,
             }),
             status_code: invoked.map(|i| i.status_code),
@@ -39,14 +37,14 @@ impl InvocationInfo {
             attempts: finished.attempts,
             throttles: finished.throttles,
             log_tail: invoked.and_then(|i| i.log_tail.clone()),
-            report: finished.report.clone().map(Report),
+            report: finished.report.clone().map(PyReport),
             from_journal: finished.from_journal,
         }
     }
 }
 
 #[pymethods]
-impl InvocationInfo {
+impl PyInvocationInfo {
     fn __repr__(&self) -> String {
         let quoted = |value: &Option<String>| value.as_ref().map_or_else(|| "None".to_owned(), |v| format!("'{v}'"));
         format!(
@@ -64,10 +62,10 @@ impl InvocationInfo {
 /// What Lambda reported for one invocation (`future.invocation.report`, with `log_tail=True`).
 #[pyclass(module = "lambda_executor._core", name = "Report", frozen)]
 #[derive(Clone)]
-pub struct Report(pub report_line::Report);
+pub struct PyReport(pub report_line::Report);
 
 #[pymethods]
-impl Report {
+impl PyReport {
     #[getter]
     fn duration_ms(&self) -> f64 {
         self.0.duration_ms

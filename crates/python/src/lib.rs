@@ -23,15 +23,15 @@ use pyo3::prelude::*;
 #[pymodule]
 fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
-    module.add_class::<local_lambda::LocalLambda>()?;
-    module.add_class::<executor::Engine>()?;
-    module.add_class::<executor::JobHandle>()?;
-    module.add_class::<executor::EncodedEvent>()?;
-    module.add_class::<journal::Journal>()?;
-    module.add_class::<invocation_info::InvocationInfo>()?;
-    module.add_class::<invocation_info::Report>()?;
-    module.add_class::<control_plane::ControlPlane>()?;
-    module.add_class::<retry_policy::RetryPolicy>()?;
+    module.add_class::<local_lambda::PyLocalLambda>()?;
+    module.add_class::<executor::PyEngine>()?;
+    module.add_class::<executor::PyJobHandle>()?;
+    module.add_class::<executor::PyEncodedEvent>()?;
+    module.add_class::<journal::PyJournal>()?;
+    module.add_class::<invocation_info::PyInvocationInfo>()?;
+    module.add_class::<invocation_info::PyReport>()?;
+    module.add_class::<control_plane::PyControlPlane>()?;
+    module.add_class::<retry_policy::PyRetryPolicy>()?;
     module.add_function(wrap_pyfunction!(delivery::py_on_completion_thread, module)?)?;
     module.add_function(wrap_pyfunction!(payload::py_to_json, module)?)?;
     Ok(())

@@ -11,10 +11,9 @@ use lambda_executor_emulator::tls::server_config;
 use lambda_executor_emulator::{handler_module, Emulator, EmulatorConfig, FunctionKind, FunctionSpec, ThrottleLimits};
 use lambda_executor_engine::protocol::is_valid_function_name;
 use lambda_executor_engine::runtime;
-use pyo3::exceptions::{PyFileNotFoundError, PyModuleNotFoundError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
-use crate::errors::IntoPyErr;
+use crate::errors::{Error, Result};
 use crate::payload::to_python;
 
 /// An offline AWS Lambda on loopback: the Invoke API for clients (boto3, LambdaExecutor) and
@@ -30,15 +29,15 @@ use crate::payload::to_python;
 /// per second per unit of a function's concurrency, 10 on Lambda) and its scaling limit
 /// (`scaling_limit` execution environments a function may add every 10 s, 1,000 on Lambda); each
 /// is on with Lambda's value unless set lower for a test, or None to turn it off.
-#[pyclass(module = "lambda_executor._core", frozen)]
-pub struct LocalLambda {
+#[pyclass(module = "lambda_executor._core", name = "LocalLambda", frozen)]
+pub struct PyLocalLambda {
     emulator: Arc<Emulator>,
     /// The process that started the emulator; a forked child cannot use it.
     owner_pid: u32,
 }
 
 #[pymethods]
-impl LocalLambda {
+impl PyLocalLambda {
     #[new]
     #[pyo3(signature = (*, host="127.0.0.1", port=0, account_concurrency=1000, idle_timeout=300.0,
                         region="us-east-1", retry_after=1, python=None, allow_remote=false, tls=None,
@@ -57,26 +56,24 @@ impl LocalLambda {
         tls: Option<(PathBuf, PathBuf)>,
         rate_limit: Option<f64>,
         scaling_limit: Option<i64>,
-    ) -> PyResult<Self> {
+    ) -> Result<Self> {
         let ip: IpAddr =
-            host.parse().map_err(|_| PyValueError::new_err(format!("host must be an IP address, not '{host}'")))?;
+            host.parse().map_err(|_| Error::Invalid(format!("host must be an IP address, not '{host}'")))?;
         if !ip.is_loopback() && !allow_remote {
-            return Err(PyValueError::new_err(format!(
+            return Err(Error::Invalid(format!(
                 "LocalLambda serves loopback only; binding {host} exposes it to the network: pass allow_remote=True to do so"
             )));
         }
         if !(1..=1_000_000).contains(&account_concurrency) {
-            return Err(PyValueError::new_err(format!(
-                "account_concurrency must be at least 1, not {account_concurrency}"
-            )));
+            return Err(Error::Invalid(format!("account_concurrency must be at least 1, not {account_concurrency}")));
         }
         if !(idle_timeout.is_finite() && idle_timeout > 0.0) {
-            return Err(PyValueError::new_err(format!(
+            return Err(Error::Invalid(format!(
                 "idle_timeout must be a positive number of seconds, not {idle_timeout}"
             )));
         }
         if rate_limit.is_some_and(|rate| !(rate.is_finite() && rate > 0.0)) {
-            return Err(PyValueError::new_err(format!(
+            return Err(Error::Invalid(format!(
                 "rate_limit is requests per second per unit of concurrency, a positive number (or None: off), not {}",
                 rate_limit.unwrap_or_default()
             )));
@@ -85,7 +82,7 @@ impl LocalLambda {
             .map(|limit| u32::try_from(limit).ok().filter(|limit| *limit > 0).ok_or(limit))
             .transpose()
             .map_err(|limit| {
-                PyValueError::new_err(format!(
+                Error::Invalid(format!(
                     "scaling_limit is execution environments a function may add every 10 s, at least 1 (or None: off), not {limit}"
                 ))
             })?;
@@ -101,7 +98,7 @@ impl LocalLambda {
             python,
             retry_after_secs: retry_after,
             tls: match tls {
-                Some((certificate, key)) => Some(server_config(&certificate, &key).map_err(PyValueError::new_err)?),
+                Some((certificate, key)) => Some(server_config(&certificate, &key).map_err(Error::Invalid)?),
                 None => None,
             },
             limits: ThrottleLimits { rate_limit, scaling_limit },
@@ -110,7 +107,7 @@ impl LocalLambda {
         let bind = SocketAddr::new(ip, port);
         let emulator = py
             .detach(|| runtime.block_on(Emulator::start(config, bind)))
-            .map_err(|error| PyRuntimeError::new_err(format!("cannot listen on {bind}: {error}")))?;
+            .map_err(|error| Error::Unusable(format!("cannot listen on {bind}: {error}")))?;
         Ok(Self { emulator, owner_pid: std::process::id() })
     }
 
@@ -141,7 +138,7 @@ impl LocalLambda {
         memory_size: i64,
         reserved_concurrency: Option<i64>,
         environment: Option<HashMap<String, String>>,
-    ) -> PyResult<()> {
+    ) -> Result<()> {
         self.check_usable()?;
         check_awslambdaric(py, &self.emulator.config.python)?;
         let code_dir = check_handler(handler, &code_dir)?;
@@ -163,17 +160,17 @@ impl LocalLambda {
         timeout: i64,
         memory_size: i64,
         reserved_concurrency: Option<i64>,
-    ) -> PyResult<()> {
+    ) -> Result<()> {
         self.check_usable()?;
         let kind = FunctionKind::Synthetic { latency: Duration::from_millis(latency_ms) };
         self.add(name, kind, timeout, memory_size, reserved_concurrency)
     }
 
     /// Sets (or with `None`, removes) a function's reserved concurrency; 0 disables it.
-    fn set_reserved_concurrency(&self, name: &str, reserved_concurrency: Option<i64>) -> PyResult<()> {
+    fn set_reserved_concurrency(&self, name: &str, reserved_concurrency: Option<i64>) -> Result<()> {
         self.check_usable()?;
         let reserved = check_reservation(reserved_concurrency)?;
-        self.emulator.set_reserved_concurrency(name, reserved).map_err(IntoPyErr::into_py_err)
+        Ok(self.emulator.set_reserved_concurrency(name, reserved)?)
     }
 
     /// From now on, a share of `name`'s Invoke requests meets each fault: 500 ServiceException
@@ -197,34 +194,31 @@ impl LocalLambda {
         slow_ms: u64,
         retry_after: u32,
         seed: u64,
-    ) -> PyResult<()> {
+    ) -> Result<()> {
         self.check_usable()?;
         let shares = [service_error, not_ready, throttle, drop_before, drop_after, slow];
         let plan = if shares.iter().all(|share| *share == 0.0) {
             None
         } else {
-            Some(
-                FaultPlan::new(shares, Duration::from_millis(slow_ms), retry_after, seed)
-                    .map_err(PyValueError::new_err)?,
-            )
+            Some(FaultPlan::new(shares, Duration::from_millis(slow_ms), retry_after, seed).map_err(Error::Invalid)?)
         };
-        self.emulator.set_faults(name, plan).map_err(IntoPyErr::into_py_err)
+        Ok(self.emulator.set_faults(name, plan)?)
     }
 
     /// How many times each fault was injected into `name`'s answers (see `inject_faults`).
-    fn injected_faults(&self, name: &str) -> PyResult<HashMap<&'static str, u64>> {
+    fn injected_faults(&self, name: &str) -> Result<HashMap<&'static str, u64>> {
         self.check_usable()?;
         Ok(self.emulator.injected_faults(name).into_iter().collect())
     }
 
     /// Removes a function and ends its execution environments.
-    fn remove_function(&self, name: &str) -> PyResult<()> {
+    fn remove_function(&self, name: &str) -> Result<()> {
         self.check_usable()?;
-        self.emulator.remove_function(name).map_err(IntoPyErr::into_py_err)
+        Ok(self.emulator.remove_function(name)?)
     }
 
     /// The names of the functions, sorted.
-    fn functions(&self) -> PyResult<Vec<String>> {
+    fn functions(&self) -> Result<Vec<String>> {
         self.check_usable()?;
         Ok(self.emulator.function_names())
     }
@@ -232,9 +226,9 @@ impl LocalLambda {
     /// What happened to a function so far: invocations, throttles (and of them
     /// concurrency_throttles, rate_throttles, scaling_throttles), cold_starts, peak_concurrency,
     /// errors, timeouts, and now: in_flight, queued_events, environments.
-    fn stats(&self, py: Python<'_>, name: &str) -> PyResult<Py<PyAny>> {
+    fn stats(&self, py: Python<'_>, name: &str) -> Result<Py<PyAny>> {
         self.check_usable()?;
-        let stats = self.emulator.stats(name).map_err(IntoPyErr::into_py_err)?;
+        let stats = self.emulator.stats(name)?;
         to_python(py, &stats)
     }
 
@@ -265,38 +259,31 @@ impl LocalLambda {
     }
 }
 
-impl LocalLambda {
-    fn check_usable(&self) -> PyResult<()> {
+impl PyLocalLambda {
+    fn check_usable(&self) -> Result<()> {
         if std::process::id() != self.owner_pid {
-            return Err(PyRuntimeError::new_err(format!(
+            return Err(Error::Unusable(format!(
                 "this LocalLambda belongs to process {} and cannot be used after fork; create a new one in the child",
                 self.owner_pid
             )));
         }
         if self.emulator.is_closed() {
-            return Err(PyRuntimeError::new_err("this LocalLambda is closed"));
+            return Err(Error::Unusable("this LocalLambda is closed".into()));
         }
         Ok(())
     }
 
-    fn add(
-        &self,
-        name: &str,
-        kind: FunctionKind,
-        timeout: i64,
-        memory_size: i64,
-        reserved: Option<i64>,
-    ) -> PyResult<()> {
+    fn add(&self, name: &str, kind: FunctionKind, timeout: i64, memory_size: i64, reserved: Option<i64>) -> Result<()> {
         if !is_valid_function_name(name) {
-            return Err(PyValueError::new_err(format!(
+            return Err(Error::Invalid(format!(
                 "invalid function name '{name}': use 1 to 64 letters, digits, hyphens or underscores"
             )));
         }
         if !(1..=900).contains(&timeout) {
-            return Err(PyValueError::new_err(format!("timeout must be 1 to 900 seconds, not {timeout}")));
+            return Err(Error::Invalid(format!("timeout must be 1 to 900 seconds, not {timeout}")));
         }
         if !(128..=10240).contains(&memory_size) {
-            return Err(PyValueError::new_err(format!("memory_size must be 128 to 10240 MB, not {memory_size}")));
+            return Err(Error::Invalid(format!("memory_size must be 128 to 10240 MB, not {memory_size}")));
         }
         let reserved = check_reservation(reserved)?;
         let spec = FunctionSpec {
@@ -305,46 +292,47 @@ impl LocalLambda {
             timeout: Duration::from_secs(timeout as u64),
             memory_mb: memory_size as u32,
         };
-        self.emulator.add_function(spec, reserved).map_err(IntoPyErr::into_py_err)
+        Ok(self.emulator.add_function(spec, reserved)?)
     }
 }
 
-impl Drop for LocalLambda {
+impl Drop for PyLocalLambda {
     fn drop(&mut self) {
         self.close();
     }
 }
 
-fn check_reservation(reserved: Option<i64>) -> PyResult<Option<u32>> {
+fn check_reservation(reserved: Option<i64>) -> Result<Option<u32>> {
     match reserved {
         Some(n) if !(0..=i64::from(u32::MAX)).contains(&n) => {
-            Err(PyValueError::new_err(format!("reserved_concurrency must be 0 or more, not {n}")))
+            Err(Error::Invalid(format!("reserved_concurrency must be 0 or more, not {n}")))
         }
         other => Ok(other.map(|n| n as u32)),
     }
 }
 
 /// Environments run `python -m awslambdaric`: say so now rather than at the first invocation.
-fn check_awslambdaric(py: Python<'_>, python: &Path) -> PyResult<()> {
+fn check_awslambdaric(py: Python<'_>, python: &Path) -> Result<()> {
     let this_interpreter: PathBuf = py.import("sys")?.getattr("executable")?.extract()?;
     if python != this_interpreter {
         return Ok(());
     }
     let spec = py.import("importlib.util")?.call_method1("find_spec", ("awslambdaric",))?;
     if spec.is_none() {
-        return Err(PyModuleNotFoundError::new_err(
-            "LocalLambda runs Python handlers under awslambdaric, which is not installed: pip install awslambdaric (the package's [local] extra)",
+        return Err(Error::NotInstalled(
+            "LocalLambda runs Python handlers under awslambdaric, which is not installed: pip install awslambdaric (the package's [local] extra)".into(),
         ));
     }
     Ok(())
 }
 
 /// Checks that `module.function` names a module file inside `code_dir`; returns the directory.
-fn check_handler(handler: &str, code_dir: &Path) -> PyResult<PathBuf> {
-    let code_dir =
-        code_dir.canonicalize().ok().filter(|dir| dir.is_dir()).ok_or_else(|| {
-            PyFileNotFoundError::new_err(format!("code_dir {} is not a directory", code_dir.display()))
-        })?;
-    handler_module(handler, &code_dir).map_err(IntoPyErr::into_py_err)?;
+fn check_handler(handler: &str, code_dir: &Path) -> Result<PathBuf> {
+    let code_dir = code_dir
+        .canonicalize()
+        .ok()
+        .filter(|dir| dir.is_dir())
+        .ok_or_else(|| Error::Missing(format!("code_dir {} is not a directory", code_dir.display())))?;
+    handler_module(handler, &code_dir)?;
     Ok(code_dir)
 }

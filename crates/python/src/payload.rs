@@ -5,11 +5,12 @@
 use std::cell::RefCell;
 use std::fmt;
 
-use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::ser::{self, Serialize, SerializeMap, SerializeSeq, Serializer};
+
+use crate::errors::{Error, Result};
 
 /// Containers nested deeper than serde_json reads back (its recursion limit) are refused before
 /// sending: the result of such a payload could not be read (and deep nesting is almost always a
@@ -24,7 +25,7 @@ enum Step {
 
 /// Encodes a Python value as JSON bytes; what JSON cannot carry is a TypeError that says where it
 /// is in the value (`at ['items'][3]: ...`).
-pub fn to_json(value: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
+pub fn to_json(value: &Bound<'_, PyAny>) -> Result<Vec<u8>> {
     let path = RefCell::new(Vec::new());
     // Room for as much as the last payload took: events of one batch are mostly alike, and a
     // large one then grows no buffer by doubling (each step a fresh allocation and a copy).
@@ -33,8 +34,8 @@ pub fn to_json(value: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
         let mut path = path.into_inner();
         path.reverse(); // gathered from the failing value outwards
         match path.is_empty() {
-            true => PyTypeError::new_err(error.to_string()),
-            false => PyTypeError::new_err(format!("at {}: {error}", render(&path))),
+            true => Error::WrongType(error.to_string()),
+            false => Error::WrongType(format!("at {}: {error}", render(&path))),
         }
     })?;
     LAST_SIZE.set(json.len());
@@ -69,28 +70,28 @@ fn render(path: &[Step]) -> String {
 /// `lambda_executor._core.to_json(value)`: the JSON bytes the engine would send, under the same
 /// rules (for the agent's compression, which must measure and pack exactly that).
 #[pyfunction(name = "to_json")]
-pub fn py_to_json<'py>(py: Python<'py>, value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
+pub fn py_to_json<'py>(py: Python<'py>, value: &Bound<'py, PyAny>) -> Result<Bound<'py, pyo3::types::PyBytes>> {
     Ok(pyo3::types::PyBytes::new(py, &to_json(value)?))
 }
 
 /// Decodes JSON bytes into a Python value; an empty body is `None`. (serde_json refuses nesting
 /// deeper than 128 levels.)
-pub fn from_json(py: Python<'_>, bytes: &[u8]) -> PyResult<Py<PyAny>> {
+pub fn from_json(py: Python<'_>, bytes: &[u8]) -> Result<Py<PyAny>> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(py.None());
     }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value =
-        PyValueSeed { py }.deserialize(&mut deserializer).and_then(|value| deserializer.end().map(|_| value)).map_err(
-            |error| pyo3::exceptions::PyValueError::new_err(format!("the result is not valid JSON: {error}")),
-        )?;
+    let value = PyValueSeed { py }
+        .deserialize(&mut deserializer)
+        .and_then(|value| deserializer.end().map(|_| value))
+        .map_err(|error| Error::Invalid(format!("the result is not valid JSON: {error}")))?;
     Ok(value)
 }
 
 /// A Rust value (the crates' reports: stats, function configurations) as the Python value of its
 /// JSON form: dicts, lists and numbers.
-pub fn to_python<T: Serialize>(py: Python<'_>, value: &T) -> PyResult<Py<PyAny>> {
-    let json = serde_json::to_vec(value).map_err(|error| pyo3::exceptions::PyValueError::new_err(error.to_string()))?;
+pub fn to_python<T: Serialize>(py: Python<'_>, value: &T) -> Result<Py<PyAny>> {
+    let json = serde_json::to_vec(value).map_err(|error| Error::Invalid(error.to_string()))?;
     from_json(py, &json)
 }
 

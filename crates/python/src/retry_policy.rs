@@ -1,10 +1,10 @@
 //! `lambda_executor.RetryPolicy`: the engine's retry policy as Python builds and reads it.
 
 use lambda_executor_engine::retry;
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 use crate::arguments::whole_number;
+use crate::errors::{Error, Result};
 
 /// More retries than this of one call is no policy a user means.
 const MAX_RETRIES: i64 = 1000;
@@ -21,10 +21,10 @@ const MAX_RETRIES: i64 = 1000;
 ///   although the function may then run twice (default False).
 #[pyclass(module = "lambda_executor._core", name = "RetryPolicy", frozen, from_py_object)]
 #[derive(Clone)]
-pub struct RetryPolicy(pub retry::RetryPolicy);
+pub struct PyRetryPolicy(pub retry::RetryPolicy);
 
 #[pymethods]
-impl RetryPolicy {
+impl PyRetryPolicy {
     #[new]
     #[pyo3(signature = (*, throttle_timeout=900.0, max_retries=None, base_delay=0.05, max_delay=5.0, retry_after_sent=false),
            text_signature = "(*, throttle_timeout=900.0, max_retries=4, base_delay=0.05, max_delay=5.0, retry_after_sent=False)")]
@@ -34,14 +34,14 @@ impl RetryPolicy {
         base_delay: f64,
         max_delay: f64,
         retry_after_sent: bool,
-    ) -> PyResult<Self> {
+    ) -> Result<Self> {
         let max_retries = match max_retries {
             Some(value) => whole_number(value, "max_retries", 0, MAX_RETRIES)? as u32,
             None => retry::RetryPolicy::default().max_retries,
         };
         retry::RetryPolicy::new(throttle_timeout, max_retries, base_delay, max_delay, retry_after_sent)
             .map(Self)
-            .map_err(PyValueError::new_err)
+            .map_err(Error::Invalid)
     }
 
     #[getter]

@@ -1,171 +1,30 @@
-//! Runs invocations as tokio tasks: each waits for room under its function's adaptive limit (and
-//! the executor's max_workers) and for its turn at the function's learned request rate, makes its
-//! attempts under the retry policy, counts the outcome in
-//! the executor's stats, and hands it to the job's [`Sink`] (the Python bindings resolve a future
-//! there; a test may keep it in a channel).
+//! Runs invocations as tokio tasks. Each passes, in [`Dispatcher::round`]'s order, the steps
+//! of admission (room under its function's adaptive limit, one of the executor's max_workers,
+//! its turn at the function's learned request rate, the spend cap, not cancelled meanwhile, its
+//! journal's sent mark), then its attempt and the retry policy's decision; once it ends, its
+//! outcome is recorded in the journal, counted in the stats, and handed to the job's [`Sink`]
+//! (the Python bindings resolve a future there; a test may keep it in a channel).
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::client::config::SharedClient;
-use crate::dispatch::stats::{Outcome, Stats, Summary};
-use crate::invoke::attempt::{attempt, AttemptError, InvokeRequest, Invoked};
-use crate::invoke::report_line::{self, Report};
+use crate::dispatch::job::{Failure, Finished, Job, JobGuard, Outstanding, Sink};
+use crate::dispatch::stats::{Ended, Stats, Summary};
+use crate::invoke::attempt::attempt;
+use crate::invoke::failure::AttemptError;
+use crate::invoke::report_line;
+use crate::invoke::request::{InvokeRequest, Invoked};
 use crate::journal::store::JournalEntry;
-use crate::limits::adaptive::{Admission, Verdict};
+use crate::limits::adaptive::{Admission, Permit, Verdict};
 use crate::limits::function::FunctionLimits;
 use crate::limits::retry::{Decision, RetryPolicy};
 use crate::limits::spend_cap::{CapReached, SpendCap};
 use crate::process::runtime;
-
-const QUEUED: u8 = 0;
-const SENT: u8 = 1;
-const CANCELLED: u8 = 2;
-
-/// Whoever waits for an invocation's outcome.
-pub trait Sink: Send + 'static {
-    /// Takes the outcome; the job counts as finished once `finished` (and its guard) is dropped.
-    fn deliver(self, finished: Finished);
-
-    /// The job was abandoned while its call was in flight, and Lambda did not run it: it ends
-    /// cancelled, nothing more sent. The job counts as finished once `done` is dropped.
-    fn cancelled(self, done: JobGuard);
-}
-
-/// How one invocation ended.
-pub struct Finished {
-    /// What was asked, less its payload (let go once the call was made).
-    pub request: InvokeRequest,
-    /// The payload's size (a journal's outcome was not sent again, but was sent once).
-    pub sent_bytes: usize,
-    pub result: Result<Invoked, AttemptError>,
-    /// Attempts made (1 when nothing was retried).
-    pub attempts: u32,
-    /// Throttles met on the way (and the last one, if it gave up throttled).
-    pub throttles: u32,
-    /// Lambda's REPORT line, read from the log tail when there was one.
-    pub report: Option<Report>,
-    /// Returned from a journal, not sent.
-    pub from_journal: bool,
-    /// Counts the job finished when dropped: after its outcome has been delivered (None for an
-    /// outcome from a journal, which was never a job).
-    pub done: Option<JobGuard>,
-}
-
-/// One submitted invocation, as its caller (to cancel it) and the task running it share it.
-///
-/// QUEUED while it waits for room, its rate turn or a retry's delay (cancellable), SENT while an
-/// attempt is in flight (Lambda may be running it), CANCELLED at the end of a cancel.
-pub struct Job<S> {
-    state: AtomicU8,
-    /// Set by `abandon` while SENT: if Lambda did not run the call, it ends cancelled.
-    abandoned: AtomicBool,
-    /// Wakes the task when the job is cancelled while it waits.
-    cancelled: Notify,
-    /// Taken when the job ends (or is cancelled), which frees whatever the sink holds.
-    sink: Mutex<Option<S>>,
-}
-
-impl<S> Job<S> {
-    pub fn new(sink: S) -> Arc<Self> {
-        Arc::new(Self {
-            state: AtomicU8::new(QUEUED),
-            abandoned: AtomicBool::new(false),
-            cancelled: Notify::new(),
-            sink: Mutex::new(Some(sink)),
-        })
-    }
-
-    /// Cancels the job unless an attempt is in flight; false while one is.
-    pub fn cancel(&self) -> bool {
-        let cancelled = self.state.compare_exchange(QUEUED, CANCELLED, Ordering::AcqRel, Ordering::Acquire).is_ok();
-        if cancelled {
-            self.sink.lock().unwrap().take();
-            self.cancelled.notify_waiters();
-        }
-        cancelled || self.state.load(Ordering::Acquire) == CANCELLED
-    }
-
-    /// Cancels the job as `cancel` does; while an attempt is in flight, also asks that nothing
-    /// more be sent: if Lambda turns out not to have run it (a throttle, a call not sent), the job
-    /// ends cancelled (its sink told) rather than retried. False while an attempt is in flight.
-    pub fn abandon(&self) -> bool {
-        self.abandoned.store(true, Ordering::Release);
-        self.cancel()
-    }
-
-    pub fn is_sent(&self) -> bool {
-        self.state.load(Ordering::Acquire) == SENT
-    }
-
-    /// Marks the job as sent before an attempt; false if it was cancelled meanwhile. (A retry
-    /// after a call that may have run finds it still SENT.)
-    fn begin_attempt(&self) -> bool {
-        match self.state.compare_exchange(QUEUED, SENT, Ordering::AcqRel, Ordering::Acquire) {
-            Ok(_) => true,
-            Err(current) => current == SENT,
-        }
-    }
-
-    /// Lambda did not run the call: until the next attempt the job can be cancelled again. False
-    /// if it was abandoned meanwhile: it is cancelled now.
-    fn requeue(&self) -> bool {
-        let next = if self.abandoned.load(Ordering::Acquire) { CANCELLED } else { QUEUED };
-        let _ = self.state.compare_exchange(SENT, next, Ordering::AcqRel, Ordering::Acquire);
-        self.state.load(Ordering::Acquire) != CANCELLED
-    }
-
-    /// Runs `wait` unless the job is cancelled first (or was already): None then.
-    async fn unless_cancelled<T>(&self, wait: impl std::future::Future<Output = T>) -> Option<T> {
-        let cancelled = self.cancelled.notified();
-        tokio::pin!(cancelled);
-        // Registered before the state is read, so a cancel in between still wakes it.
-        cancelled.as_mut().enable();
-        if self.state.load(Ordering::Acquire) == CANCELLED {
-            return None;
-        }
-        tokio::select! {
-            biased;
-            () = cancelled => None,
-            done = wait => Some(done),
-        }
-    }
-
-    fn take_sink(&self) -> Option<S> {
-        self.sink.lock().unwrap().take()
-    }
-}
-
-/// How many submitted jobs have not finished, and a way to wait until none is left.
-#[derive(Default)]
-struct Outstanding {
-    count: Mutex<usize>,
-    all_done: Condvar,
-}
-
-/// One submitted job not yet finished; dropping it counts the job finished.
-pub struct JobGuard(Arc<Outstanding>);
-
-impl JobGuard {
-    fn new(outstanding: &Arc<Outstanding>) -> Self {
-        *outstanding.count.lock().unwrap() += 1;
-        Self(outstanding.clone())
-    }
-}
-
-impl Drop for JobGuard {
-    fn drop(&mut self) {
-        let mut count = self.0.count.lock().unwrap();
-        *count -= 1;
-        if *count == 0 {
-            self.0.all_done.notify_all();
-        }
-    }
-}
 
 pub struct Dispatcher {
     client: Arc<SharedClient>,
@@ -210,7 +69,7 @@ impl Dispatcher {
     }
 
     /// Why a call may not be sent now: the spend cap is reached.
-    fn over_spend_cap(&self) -> Option<AttemptError> {
+    fn over_spend_cap(&self) -> Option<Failure> {
         let cap = self.spend_cap.as_ref()?;
         let mut stats = self.stats.lock().unwrap();
         let spent = stats.spent(cap);
@@ -223,7 +82,7 @@ impl Dispatcher {
         }
         let CapReached { spent, waiting } = (*reached)?;
         stats.not_sent_over_cap += 1;
-        Some(AttemptError::OverSpendCap { spent, max_cost: cap.max_cost, waiting })
+        Some(Failure::OverSpendCap { spent, max_cost: cap.max_cost, waiting })
     }
 
     /// Starts invoking; with a journal entry, the invocation is marked sent there before it goes
@@ -246,7 +105,7 @@ impl Dispatcher {
         Finished {
             request,
             sent_bytes,
-            result,
+            result: result.map_err(Failure::Attempt),
             attempts: 0,
             throttles: 0,
             report: None,
@@ -291,133 +150,185 @@ impl Dispatcher {
 
     /// Waits up to `timeout` for every submitted job to finish; true if they all have.
     pub fn wait_idle(&self, timeout: Duration) -> bool {
-        let count = self.outstanding.count.lock().unwrap();
-        let (count, _) = self.outstanding.all_done.wait_timeout_while(count, timeout, |n| *n > 0).unwrap();
-        *count == 0
+        self.outstanding.wait_until_none(timeout)
     }
 
+    /// One job, from its queue to its outcome: rounds of admission and an attempt until it ends,
+    /// waiting out each retry's delay in between (cancellable then).
     async fn run<S: Sink>(self: Arc<Self>, queued: Queued<S>, limits: Arc<FunctionLimits>) {
-        let Queued { job, mut request, journal, admission, done, mut unsent } = queued;
-        let mut admission = Some(admission);
-        let deadline = Instant::now() + self.policy.throttle_deadline();
-        let (mut attempts, mut throttles, mut retries) = (0u32, 0u32, 0u32);
-        let mut first_sent = None;
-        // Why the last attempt did not run, while the job waits to retry it: what the journal
-        // keeps if the job is cancelled meanwhile, so that a rerun sends it.
-        let mut not_run: Option<AttemptError> = None;
+        let Queued { job, mut request, journal, admission, done, unsent } = queued;
+        let mut progress = Progress {
+            admission: Some(admission),
+            unsent,
+            deadline: Instant::now() + self.policy.throttle_deadline(),
+            attempts: 0,
+            throttles: 0,
+            retries: 0,
+            first_sent: None,
+            not_run: None,
+        };
         let result = loop {
-            // Room under the function's limit, a worker, the turn at its rate: while it waits for
-            // them the job can be cancelled, which ends it here (dropping `done` counts it finished).
-            let admitted = job.unless_cancelled(async {
-                let permit = match admission.take() {
-                    Some(first) => first.wait().await,
-                    None => limits.concurrency.acquire(true).await,
-                };
-                let worker = self.workers.clone().acquire_owned().await.expect("the semaphore is never closed");
-                limits.rate.pace().await;
-                (permit, worker)
-            });
-            let Some((mut permit, worker)) = admitted.await else {
-                return record_cancelled(journal, not_run);
-            };
-            if let Some(refusal) = self.over_spend_cap() {
-                break Err(refusal);
-            }
-            if !job.begin_attempt() {
-                return record_cancelled(journal, not_run);
-            }
-            if attempts == 0 {
-                if let Some(entry) = &journal {
-                    if let Err(why) = entry.mark_sent().await {
-                        break Err(AttemptError::Rejected {
-                            code: "JournalError".into(),
-                            message: format!("{why}; nothing was sent"),
-                            status: 0,
-                            request_id: None,
-                        });
+            match self.round(&job, &request, journal.as_ref(), &limits, &mut progress).await {
+                Round::Ended(result) => break result,
+                Round::Cancelled => return record_cancelled(journal, progress.not_run),
+                Round::Abandoned => {
+                    // Abandoned while in flight, and Lambda did not run it: nothing more is sent,
+                    // and it ends cancelled.
+                    record_cancelled(journal, progress.not_run);
+                    if let Some(sink) = job.take_sink() {
+                        sink.cancelled(done);
                     }
+                    return;
                 }
-            }
-            attempts += 1;
-            unsent.take();
-            let sent = Instant::now();
-            first_sent.get_or_insert(sent);
-            permit.send();
-            // Boxed: the SDK's future is large, and queued jobs should not each carry room for it.
-            let error = match CatchPanic(Box::pin(attempt(&self.client, &request))).await {
-                Ok(Ok(invoked)) => {
-                    limits.on_ran();
-                    permit.release(Verdict::Ran);
-                    break Ok(invoked);
-                }
-                Ok(Err(error)) => error,
-                // A panic below (in the HTTP or TLS stack) must not lose the job's outcome.
-                Err(panic) => AttemptError::MaybeSent { message: format!("the HTTP client failed: {panic}") },
-            };
-            let throttled = matches!(error, AttemptError::Throttled { .. });
-            let verdict = match &error {
-                AttemptError::Throttled { reason, .. } => limits.on_throttle(reason, sent),
-                AttemptError::MaybeSent { .. } => Verdict::Ran,
-                _ => Verdict::NotRun,
-            };
-            permit.release(verdict);
-            drop(worker);
-            let earlier = if throttled { throttles } else { retries };
-            match self.policy.decide(&error, earlier, deadline.saturating_duration_since(Instant::now())) {
-                Decision::RetryAfter(delay) => {
-                    if verdict == Verdict::RefusedForConcurrency {
-                        limits.concurrency.refused_call_waits(delay);
-                    }
-                    if throttled {
-                        throttles += 1;
-                    } else {
-                        retries += 1;
-                    }
-                    if !matches!(error, AttemptError::MaybeSent { .. }) {
-                        let abandoned = !job.requeue();
-                        not_run = Some(error);
-                        if abandoned {
-                            // Abandoned while in flight, and Lambda did not run it: nothing more
-                            // is sent, and it ends cancelled.
-                            record_cancelled(journal, not_run);
-                            if let Some(sink) = job.take_sink() {
-                                sink.cancelled(done);
-                            }
-                            return;
-                        }
-                    }
+                Round::RetryAfter(delay) => {
                     self.retrying.fetch_add(1, Ordering::Relaxed);
                     // A job waiting to retry a call Lambda did not run can be cancelled meanwhile.
                     let waited = job.unless_cancelled(tokio::time::sleep(delay)).await;
                     self.retrying.fetch_sub(1, Ordering::Relaxed);
                     if waited.is_none() {
-                        return record_cancelled(journal, not_run);
+                        return record_cancelled(journal, progress.not_run);
                     }
-                }
-                Decision::GiveUp => {
-                    throttles += u32::from(throttled);
-                    break Err(error);
                 }
             }
         };
         // Nothing sends the payload again: let it go now rather than after delivery.
         let sent_bytes = std::mem::take(&mut request.payload).len();
-        // A call the spend cap kept back was not sent: the journal keeps nothing of it (a rerun
-        // sends it), and the stats counted it as not sent.
-        let over_cap = matches!(result, Err(AttemptError::OverSpendCap { .. }));
-        if let Some(entry) = journal.as_ref().filter(|_| !over_cap) {
-            entry.record(&result);
+        self.finish(job, request, sent_bytes, journal, result, progress, done);
+    }
+
+    /// Admission, step by step in this order, then one attempt and what its failure means.
+    async fn round<S: Sink>(
+        &self,
+        job: &Job<S>,
+        request: &InvokeRequest,
+        journal: Option<&JournalEntry>,
+        limits: &FunctionLimits,
+        progress: &mut Progress,
+    ) -> Round {
+        // 1-3: room under the function's limit, a worker, the turn at its rate; while the job
+        // waits for them it can be cancelled.
+        let Some((mut permit, worker)) = job.unless_cancelled(self.turn(limits, progress.admission.take())).await
+        else {
+            return Round::Cancelled;
+        };
+        // 4: the spend cap.
+        if let Some(refusal) = self.over_spend_cap() {
+            return Round::Ended(Err(refusal));
+        }
+        // 5: not cancelled meanwhile (from here on, the call may run).
+        if !job.begin_attempt() {
+            return Round::Cancelled;
+        }
+        // 6: the journal's sent mark, committed before the first attempt goes out.
+        if let (0, Some(entry)) = (progress.attempts, journal) {
+            if let Err(why) = entry.mark_sent().await {
+                return Round::Ended(Err(Failure::JournalUnwritable { why: format!("{why}; nothing was sent") }));
+            }
+        }
+        // 7: the attempt.
+        let sent = progress.sending();
+        permit.send();
+        // Boxed: the SDK's future is large, and queued jobs should not each carry room for it.
+        let error = match CatchPanic(Box::pin(attempt(&self.client, request))).await {
+            Ok(Ok(invoked)) => {
+                limits.on_ran();
+                permit.release(Verdict::Ran);
+                return Round::Ended(Ok(invoked));
+            }
+            Ok(Err(error)) => error,
+            // A panic below (in the HTTP or TLS stack) must not lose the job's outcome.
+            Err(panic) => AttemptError::MaybeSent { message: format!("the HTTP client failed: {panic}") },
+        };
+        // 8: what the failure taught the limits, and the retry policy's decision.
+        let verdict = match &error {
+            AttemptError::Throttled { reason, .. } => limits.on_throttle(reason, sent),
+            AttemptError::MaybeSent { .. } => Verdict::Ran,
+            _ => Verdict::NotRun,
+        };
+        permit.release(verdict);
+        drop(worker);
+        self.decide(job, limits, verdict, error, progress)
+    }
+
+    /// Admission's first three steps, each awaited in turn.
+    async fn turn(&self, limits: &FunctionLimits, first: Option<Admission>) -> (Permit, OwnedSemaphorePermit) {
+        let permit = match first {
+            Some(first) => first.wait().await,
+            None => limits.concurrency.acquire(true).await,
+        };
+        let worker = self.workers.clone().acquire_owned().await.expect("the semaphore is never closed");
+        limits.rate.pace().await;
+        (permit, worker)
+    }
+
+    /// After a failed attempt: retry it after a delay, or give up.
+    fn decide<S: Sink>(
+        &self,
+        job: &Job<S>,
+        limits: &FunctionLimits,
+        verdict: Verdict,
+        error: AttemptError,
+        progress: &mut Progress,
+    ) -> Round {
+        let throttled = matches!(error, AttemptError::Throttled { .. });
+        let earlier = if throttled { progress.throttles } else { progress.retries };
+        match self.policy.decide(&error, earlier, progress.deadline.saturating_duration_since(Instant::now())) {
+            Decision::RetryAfter(delay) => {
+                if verdict == Verdict::RefusedForConcurrency {
+                    limits.concurrency.refused_call_waits(delay);
+                }
+                if throttled {
+                    progress.throttles += 1;
+                } else {
+                    progress.retries += 1;
+                }
+                if !matches!(error, AttemptError::MaybeSent { .. }) {
+                    let abandoned = !job.requeue();
+                    progress.not_run = Some(error);
+                    if abandoned {
+                        return Round::Abandoned;
+                    }
+                }
+                Round::RetryAfter(delay)
+            }
+            Decision::GiveUp => {
+                progress.throttles += u32::from(throttled);
+                Round::Ended(Err(Failure::Attempt(error)))
+            }
+        }
+    }
+
+    /// Records how the job ended in its journal and the stats, and hands it to its sink.
+    #[allow(clippy::too_many_arguments)]
+    fn finish<S: Sink>(
+        &self,
+        job: Arc<Job<S>>,
+        request: InvokeRequest,
+        sent_bytes: usize,
+        journal: Option<JournalEntry>,
+        result: Result<Invoked, Failure>,
+        progress: Progress,
+        done: JobGuard,
+    ) {
+        // A call not sent (the spend cap, the journal) leaves nothing in the journal (a rerun
+        // sends it); the spend cap's are counted apart in the stats.
+        if let Some(entry) = &journal {
+            match &result {
+                Ok(invoked) => entry.record(Ok(invoked)),
+                Err(Failure::Attempt(error)) => entry.record(Err(error)),
+                Err(Failure::OverSpendCap { .. } | Failure::JournalUnwritable { .. }) => {}
+            }
         }
         // Let go of the journal before the job counts finished: whoever waited for the executor
         // may open the file next (`lambda-executor journal`), and it is held exclusively.
         drop(journal);
         let report = result.as_ref().ok().and_then(|invoked| invoked.log_tail.as_deref()).and_then(report_line::parse);
-        if !over_cap {
-            self.stats.lock().unwrap().record(Outcome {
+        if !matches!(result, Err(Failure::OverSpendCap { .. })) {
+            self.stats.lock().unwrap().record(Ended {
                 failed: result.as_ref().map_or(true, Invoked::failed),
-                attempts,
-                throttles,
-                latency: first_sent.map_or_else(Default::default, |sent| sent.elapsed()),
+                attempts: progress.attempts,
+                throttles: progress.throttles,
+                latency: progress.first_sent.map_or_else(Default::default, |sent| sent.elapsed()),
                 report: report.as_ref(),
             });
         }
@@ -426,8 +337,8 @@ impl Dispatcher {
                 request,
                 sent_bytes,
                 result,
-                attempts,
-                throttles,
+                attempts: progress.attempts,
+                throttles: progress.throttles,
                 report,
                 from_journal: false,
                 done: Some(done),
@@ -436,11 +347,51 @@ impl Dispatcher {
     }
 }
 
+/// What a round of admission and an attempt came to.
+enum Round {
+    Ended(Result<Invoked, Failure>),
+    /// Cancelled before its call went out (or while waiting to retry one Lambda did not run).
+    Cancelled,
+    /// Abandoned while in flight, and Lambda did not run it.
+    Abandoned,
+    RetryAfter(Duration),
+}
+
+/// A job's attempts so far.
+struct Progress {
+    /// Its place in the function's queue, taken by the first round.
+    admission: Option<Admission>,
+    /// Counts it not yet sent, until its first attempt.
+    unsent: Option<NotYetSent>,
+    /// When throttles stop being retried.
+    deadline: Instant,
+    attempts: u32,
+    /// Throttles met on the way (and the last one, if it gave up throttled).
+    throttles: u32,
+    /// Retries of other failures.
+    retries: u32,
+    first_sent: Option<Instant>,
+    /// Why the last attempt did not run, while the job waits to retry it: what the journal
+    /// keeps if the job is cancelled meanwhile, so that a rerun sends it.
+    not_run: Option<AttemptError>,
+}
+
+impl Progress {
+    /// Counts an attempt going out now, and returns when.
+    fn sending(&mut self) -> Instant {
+        self.attempts += 1;
+        self.unsent.take();
+        let now = Instant::now();
+        self.first_sent.get_or_insert(now);
+        now
+    }
+}
+
 /// A job cancelled after attempts Lambda did not run: its journal keeps why the last did not
 /// run (a failure a rerun sends again), and is let go before the job counts finished.
 fn record_cancelled(journal: Option<JournalEntry>, not_run: Option<AttemptError>) {
     if let (Some(entry), Some(error)) = (&journal, not_run) {
-        entry.record(&Err(error));
+        entry.record(Err(&error));
     }
 }
 

@@ -2,4 +2,5 @@
 //! what they came to.
 
 pub mod dispatcher;
+pub mod job;
 pub mod stats;

@@ -86,7 +86,7 @@ pub struct Summary {
 }
 
 /// One finished invocation, as the stats count it.
-pub struct Outcome<'a> {
+pub struct Ended<'a> {
     pub failed: bool,
     pub attempts: u32,
     pub throttles: u32,
@@ -96,7 +96,7 @@ pub struct Outcome<'a> {
 }
 
 impl Stats {
-    pub fn record(&mut self, outcome: Outcome<'_>) {
+    pub fn record(&mut self, outcome: Ended<'_>) {
         self.invocations += 1;
         self.failures += u64::from(outcome.failed);
         self.throttles += u64::from(outcome.throttles);
@@ -185,7 +185,7 @@ mod tests {
     use super::*;
 
     fn finished(stats: &mut Stats, millis: u64, report: Option<&Report>) {
-        stats.record(Outcome {
+        stats.record(Ended {
             failed: false,
             attempts: 1,
             throttles: 0,
@@ -219,7 +219,7 @@ mod tests {
             init_duration_ms: Some(150.0),
         };
         let warm = Report { init_duration_ms: None, ..cold.clone() };
-        stats.record(Outcome {
+        stats.record(Ended {
             failed: true,
             attempts: 3,
             throttles: 2,

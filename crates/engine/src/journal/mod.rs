@@ -3,5 +3,6 @@
 
 pub mod record;
 pub mod report;
+pub mod resume;
 pub mod store;
 mod writer;

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::invoke::attempt::{AttemptError, Invoked};
+use crate::invoke::failure::AttemptError;
+use crate::invoke::request::Invoked;
 
 /// Bytes of the payload's SHA-256 kept in the key: collisions stay out of reach, rows stay small.
 pub const DIGEST_BYTES: usize = 16;
@@ -75,7 +76,7 @@ pub struct OutcomeRow {
 }
 
 impl OutcomeRow {
-    pub fn of(result: &Result<Invoked, AttemptError>) -> Self {
+    pub fn of(result: Result<&Invoked, &AttemptError>) -> Self {
         match result {
             Ok(invoked) => Self {
                 state: if invoked.failed() { State::Failed } else { State::Succeeded },

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::invoke::attempt::AttemptError;
+use crate::invoke::failure::AttemptError;
 use crate::journal::record::{JournalError, State};
 use crate::journal::store::Journal;
 
@@ -153,9 +153,6 @@ fn describe_failure(
             }
             Ok(AttemptError::NotSent { message }) => ("NotSent".into(), message),
             Ok(AttemptError::MaybeSent { message }) => ("ConnectionLost".into(), message),
-            Ok(AttemptError::OverSpendCap { spent, max_cost, .. }) => {
-                ("BudgetExceeded".into(), format!("${spent:.4} spent of a ${max_cost} cap"))
-            }
             Err(_) => ("Unknown".into(), error),
         };
     }

@@ -18,7 +18,8 @@ use std::sync::{mpsc, Arc, Mutex, Weak};
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension};
 use sha2::{Digest, Sha256};
 
-use crate::invoke::attempt::{AttemptError, InvokeRequest, Invoked};
+use crate::invoke::failure::AttemptError;
+use crate::invoke::request::{InvokeRequest, Invoked};
 use crate::journal::record::{EntryKey, JournalError, OutcomeRow, State, Stored, DIGEST_BYTES};
 use crate::journal::writer::{self, Unrecorded, Write};
 use crate::process::per_process::PerProcess;
@@ -68,7 +69,7 @@ impl JournalEntry {
     }
 
     /// Records how the invocation ended (committed with the next batch).
-    pub fn record(&self, result: &Result<Invoked, AttemptError>) {
+    pub fn record(&self, result: Result<&Invoked, &AttemptError>) {
         self.file.send(Write::Outcome { key: self.key.clone(), row: OutcomeRow::of(result) });
     }
 }

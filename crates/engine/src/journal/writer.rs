@@ -63,7 +63,8 @@ pub fn start(
                 _ => Err("was deleted or replaced while in use; a rerun would not see what this run records".into()),
             };
             if let Err(why) = &written {
-                let outcomes = batch.iter().filter(|write| matches!(write, Write::Outcome { .. })).count();
+                // A call whose sent mark fails is not sent, and nothing more is written of it.
+                let outcomes = batch.iter().filter(|write| !matches!(write, Write::Flush(_))).count();
                 unrecorded.count.fetch_add(outcomes as u64, Ordering::Relaxed);
                 *unrecorded.why.lock().unwrap() = Some(why.clone());
             }

@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use crate::invoke::attempt::AttemptError;
+use crate::invoke::failure::AttemptError;
 
 /// The longest wait or deadline a policy may set (a day), so that durations never overflow.
 const MAX_SECONDS: f64 = 86_400.0;

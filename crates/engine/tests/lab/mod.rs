@@ -15,7 +15,7 @@ use lambda_executor_engine::retry::RetryPolicy;
 use lambda_executor_engine::runtime;
 use lambda_executor_engine::InvokeRequest;
 use lambda_executor_engine::Journal;
-use lambda_executor_engine::{client_for, ClientOptions};
+use lambda_executor_engine::{client_for, ClientOptions, SharedClient};
 use lambda_executor_engine::{Dispatcher, Finished, Job, JobGuard, Sink};
 
 /// A sink that hands each outcome, with the job's index, to the test.
@@ -46,6 +46,8 @@ pub struct Faults {
 pub struct Lab {
     pub emulator: Arc<Emulator>,
     pub dispatcher: Arc<Dispatcher>,
+    /// The client the dispatcher sends through, for an executor of a test's own.
+    pub client: Arc<SharedClient>,
     pub outcomes: mpsc::Receiver<(usize, Finished)>,
     sender: mpsc::Sender<(usize, Finished)>,
     pub submitted: usize,
@@ -91,8 +93,8 @@ impl Lab {
         };
         let client = runtime::get().block_on(client_for(&options)).expect("a client");
         let (sender, outcomes) = mpsc::channel();
-        let dispatcher = Dispatcher::new(client, policy, max_workers, None);
-        Self { emulator, dispatcher, outcomes, sender, submitted: 0, journal: None }
+        let dispatcher = Dispatcher::new(client.clone(), policy, max_workers, None);
+        Self { emulator, dispatcher, client, outcomes, sender, submitted: 0, journal: None }
     }
 
     /// Where a `Collect` sink hands outcomes to this lab.
