@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use lab::{Faults, Lab};
 use lambda_executor_engine::protocol::REASON_RESERVED_CONCURRENCY;
-use lambda_executor_engine::retry::RetryPolicy;
+use lambda_executor_engine::RetryPolicy;
 use lambda_executor_engine::{AttemptError, Failure};
 
 fn policy() -> RetryPolicy {

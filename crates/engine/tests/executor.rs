@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use lab::{Collect, Faults, Lab};
-use lambda_executor_engine::retry::RetryPolicy;
+use lambda_executor_engine::RetryPolicy;
 use lambda_executor_engine::{
     AttemptError, Executor, Failure, Journal, Resume, Settings, SpendCapAsked, Started, SubmitError,
 };

@@ -10,8 +10,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use lab::{Collect, Faults, Lab};
 use lambda_executor_engine::protocol::InvocationType;
-use lambda_executor_engine::retry::RetryPolicy;
 use lambda_executor_engine::Job;
+use lambda_executor_engine::RetryPolicy;
 use lambda_executor_engine::{AttemptError, Failure, InvokeRequest};
 use lambda_executor_engine::{Journal, State};
 

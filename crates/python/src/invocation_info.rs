@@ -1,7 +1,7 @@
 //! What happened to one invocation, as `future.invocation` tells it: `InvocationInfo`, and the
 //! REPORT line's figures as `Report`.
 
-use lambda_executor_engine::{report_line, AttemptError, Failure, Finished};
+use lambda_executor_engine::{AttemptError, Failure, Finished, Report};
 use pyo3::prelude::*;
 
 /// What happened to one invocation: `future.invocation`.
@@ -62,7 +62,7 @@ impl PyInvocationInfo {
 /// What Lambda reported for one invocation (`future.invocation.report`, with `log_tail=True`).
 #[pyclass(module = "lambda_executor._core", name = "Report", frozen)]
 #[derive(Clone)]
-pub struct PyReport(pub report_line::Report);
+pub struct PyReport(pub Report);
 
 #[pymethods]
 impl PyReport {

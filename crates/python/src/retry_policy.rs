@@ -1,6 +1,6 @@
 //! `lambda_executor.RetryPolicy`: the engine's retry policy as Python builds and reads it.
 
-use lambda_executor_engine::retry;
+use lambda_executor_engine::RetryPolicy;
 use pyo3::prelude::*;
 
 use crate::arguments::whole_number;
@@ -21,7 +21,7 @@ const MAX_RETRIES: i64 = 1000;
 ///   although the function may then run twice (default False).
 #[pyclass(module = "lambda_executor._core", name = "RetryPolicy", frozen, from_py_object)]
 #[derive(Clone)]
-pub struct PyRetryPolicy(pub retry::RetryPolicy);
+pub struct PyRetryPolicy(pub RetryPolicy);
 
 #[pymethods]
 impl PyRetryPolicy {
@@ -37,9 +37,9 @@ impl PyRetryPolicy {
     ) -> Result<Self> {
         let max_retries = match max_retries {
             Some(value) => whole_number(value, "max_retries", 0, MAX_RETRIES)? as u32,
-            None => retry::RetryPolicy::default().max_retries,
+            None => RetryPolicy::default().max_retries,
         };
-        retry::RetryPolicy::new(throttle_timeout, max_retries, base_delay, max_delay, retry_after_sent)
+        RetryPolicy::new(throttle_timeout, max_retries, base_delay, max_delay, retry_after_sent)
             .map(Self)
             .map_err(Error::Invalid)
     }

@@ -11,10 +11,10 @@ use bytes::Bytes;
 use lambda_executor_emulator::faults::FaultPlan;
 use lambda_executor_emulator::{Emulator, EmulatorConfig, FunctionKind, FunctionSpec, ThrottleLimits};
 use lambda_executor_engine::protocol::InvocationType;
-use lambda_executor_engine::retry::RetryPolicy;
 use lambda_executor_engine::runtime;
 use lambda_executor_engine::InvokeRequest;
 use lambda_executor_engine::Journal;
+use lambda_executor_engine::RetryPolicy;
 use lambda_executor_engine::{client_for, ClientOptions, SharedClient};
 use lambda_executor_engine::{Dispatcher, Finished, Job, JobGuard, Sink};
 
