@@ -57,12 +57,6 @@ pub enum Failure {
     JournalUnwritable { why: String },
 }
 
-impl From<AttemptError> for Failure {
-    fn from(error: AttemptError) -> Self {
-        Self::Attempt(error)
-    }
-}
-
 /// One submitted invocation, as its caller (to cancel it) and the task running it share it.
 ///
 /// QUEUED while it waits for room, its rate turn or a retry's delay (cancellable), SENT while an
