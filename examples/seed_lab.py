@@ -52,7 +52,7 @@ if __name__ == "__main__":
         main()
     else:
         # Offline: the lab's handler under LocalLambda, with the lab's reserved concurrency of 2.
-        from lambda_executor.cli import DEMO_HANDLERS, use_offline_credentials
+        from lambda_executor.cli.demo import DEMO_HANDLERS, use_offline_credentials
 
         use_offline_credentials()
         function_name = "do_something_concurrent"

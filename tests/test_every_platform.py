@@ -13,7 +13,7 @@ from lambda_executor import LambdaExecutor, LocalLambda
 
 def test_importing_the_package_loads_nothing_heavy():
     """A notebook pays for asyncio, tqdm, zipfile and the deploy code only when it uses them."""
-    lazy = ["asyncio", "tqdm", "zipfile", "lambda_executor.deploy", "lambda_executor.bundle"]
+    lazy = ["asyncio", "tqdm", "zipfile", "lambda_executor.cli", "lambda_executor.bundle"]
     script = f"import sys, lambda_executor; print([name for name in {lazy!r} if name in sys.modules])"
     loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"

@@ -19,7 +19,9 @@ from .errors import (
     PayloadTooLargeError,
     ThrottledError,
 )
-from .executor import LambdaExecutor, LambdaFunction, LambdaFuture
+from .executor import LambdaExecutor
+from .function import LambdaFunction
+from .futures import LambdaFuture
 from .pool import AsyncResult, LambdaPool
 from .remote import RemoteFunction, remote
 from .stats import Stats

@@ -10,7 +10,8 @@ import threading
 from collections.abc import Iterable, Iterator
 from typing import Any, Callable, Optional, Union
 
-from .executor import DEFAULT_MAX_WORKERS, ChunkFuture, LambdaExecutor, LambdaFuture
+from .executor import DEFAULT_MAX_WORKERS, LambdaExecutor, submit_all
+from .futures import ChunkFuture, LambdaFuture
 from .remote import remote
 from .stats import Stats
 
@@ -160,20 +161,20 @@ class LambdaPool:
             # As multiprocessing chooses: about four chunks per process (map caps a chunk's bytes).
             chunksize, extra = divmod(len(calls), 4 * self._processes)
             chunksize = max(1, chunksize + bool(extra))
-        futures = self._executor._submit_map(self._remote(func), calls, chunksize)
+        futures = submit_all(self._executor, self._remote(func), calls, chunksize)
         return AsyncResult(list(futures), False, callback, error_callback)
 
     def imap(self, func: Callable[..., Any], iterable: Iterable[Any], chunksize: int = 1) -> Iterator[Any]:
         """Results in order, as they become available (everything is submitted at once, as
         multiprocessing does); a call's error is raised in its turn, and the next call follows."""
         self._check_running()
-        futures = self._executor._submit_map(self._remote(func), ((item,) for item in iterable), chunksize)
+        futures = submit_all(self._executor, self._remote(func), ((item,) for item in iterable), chunksize)
         return _CallResults(futures.popleft() for _ in range(len(futures)))
 
     def imap_unordered(self, func: Callable[..., Any], iterable: Iterable[Any], chunksize: int = 1) -> Iterator[Any]:
         """Results as they finish (a chunk's in its order); a call's error is raised in its turn."""
         self._check_running()
-        futures = self._executor._submit_map(self._remote(func), ((item,) for item in iterable), chunksize)
+        futures = submit_all(self._executor, self._remote(func), ((item,) for item in iterable), chunksize)
         return _CallResults(concurrent.futures.as_completed(futures))
 
     def _remote(self, func: Union[Callable[..., Any], str]) -> Any:

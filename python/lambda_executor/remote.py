@@ -7,8 +7,8 @@ import importlib
 import re
 from typing import Any, Callable, Optional, Union
 
-from . import agent
 from ._core import to_json
+from .agent import COMPRESSED, is_packed, pack, unpack
 from .errors import FunctionError, InvocationError
 
 
@@ -86,14 +86,14 @@ def _envelope(path: str, call: dict, compress_over: Optional[int]) -> dict:
     document = to_json(call)
     event: dict = {"call": path, "compress_over": compress_over}
     if compress_over is not None and len(document) > compress_over:
-        event[agent.COMPRESSED] = agent.pack(document)
+        event[COMPRESSED] = pack(document)
     else:
         event.update(call)
     return event
 
 
 def decode_result(result: Any) -> Any:
-    return agent.unpack(result[agent.COMPRESSED]) if agent.is_packed(result) else result
+    return unpack(result[COMPRESSED]) if is_packed(result) else result
 
 
 def decode_chunk(reply: Any, calls: int, function: str, request_id: Optional[str]) -> list[Any]:

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from lambda_executor.cli import raw_invoke
+from lambda_executor.cli.demo import raw_invoke
 
 MODELLED = {200, 201, 202, 204, 400, 404, 409, 413, 415, 429, 500, 502}
 

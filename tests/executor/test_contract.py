@@ -286,9 +286,9 @@ def test_one_interrupt_stops_waiting_for_calls_in_flight_and_says_what_was_aband
 
 
 def test_map_holds_back_large_payloads_past_its_budget_and_still_runs_them_all(local, monkeypatch):
-    import lambda_executor.executor
+    import lambda_executor.mapping
 
-    monkeypatch.setattr(lambda_executor.executor, "MAP_CONVERTED_BYTES", 1_000_000)
+    monkeypatch.setattr(lambda_executor.mapping, "MAP_CONVERTED_BYTES", 1_000_000)
     local.add_synthetic("echo", latency_ms=20)
     events = [{"i": i, "blob": "x" * 200_000} for i in range(30)]  # 6 MB: most held back at first
     with LambdaExecutor(max_workers=4, endpoint_url=local.endpoint_url) as executor:
@@ -301,9 +301,9 @@ def test_map_holds_back_large_payloads_past_its_budget_and_still_runs_them_all(l
 
 
 def test_leaving_a_map_early_cancels_what_it_held_back(local, monkeypatch):
-    import lambda_executor.executor
+    import lambda_executor.mapping
 
-    monkeypatch.setattr(lambda_executor.executor, "MAP_CONVERTED_BYTES", 1_000_000)
+    monkeypatch.setattr(lambda_executor.mapping, "MAP_CONVERTED_BYTES", 1_000_000)
     local.add_synthetic("echo", latency_ms=100)
     events = [{"i": i, "blob": "x" * 200_000} for i in range(30)]
     with LambdaExecutor(max_workers=2, endpoint_url=local.endpoint_url) as executor:

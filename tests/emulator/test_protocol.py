@@ -7,7 +7,7 @@ import re
 import pytest
 from botocore.exceptions import ClientError
 from helpers import wait_for
-from lambda_executor.cli import raw_invoke
+from lambda_executor.cli.demo import raw_invoke
 
 
 def invoke(client, name, event=None, **kwargs):

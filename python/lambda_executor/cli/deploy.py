@@ -1,5 +1,5 @@
-"""`lambda-executor deploy | update | list | delete | invoke`: put code on Lambda with the agent,
-keep it current (publishing versions and moving an alias, if asked), and call it. Functions it
+"""`lambda-executor deploy | update | list | delete`: put code on Lambda with the agent, and keep
+it current (publishing versions and moving an alias, if asked). Functions it
 creates carry the tag managed-by=lambda-executor; it lists, updates and deletes only those. With
 --create-role it creates (or reuses) an execution role tagged the same way, which delete --role
 removes once no function uses it."""
@@ -10,20 +10,17 @@ import argparse
 import json
 import os
 import re
-import sys
 import tempfile
 import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar
+from typing import Any, Callable, Optional, TypeVar
 
-from ._core import ControlPlane
-from .bundle import AGENT_HANDLER, code_sha256, stage, zip_bytes
-from .errors import DeployError, warn_insecure
-
-if TYPE_CHECKING:
-    from ._core import _ClientSettings
+from .._core import ControlPlane
+from ..bundle import AGENT_HANDLER, code_sha256, stage, zip_bytes
+from ..errors import DeployError, warn_insecure
+from .client import client_options, client_settings
 
 MANAGED_TAG = ("managed-by", "lambda-executor")
 DEFAULT_MEMORY = 512
@@ -44,16 +41,7 @@ T = TypeVar("T")
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
-    client = argparse.ArgumentParser(add_help=False)
-    client.add_argument("--region", help="AWS region (default: your AWS configuration)")
-    client.add_argument("--profile", help="AWS profile (default: your AWS configuration)")
-    client.add_argument("--endpoint-url", help="another Lambda endpoint (LocalLambda, a test server)")
-    client.add_argument(
-        "--ca-bundle", metavar="PEM", help="trust these certificates instead of the system's (default: AWS_CA_BUNDLE)"
-    )
-    client.add_argument(
-        "--no-verify-ssl", action="store_true", help="accept any certificate (a test endpoint only; warns)"
-    )
+    client = client_options()
     iam = argparse.ArgumentParser(add_help=False)
     iam.add_argument(
         "--iam-endpoint-url",
@@ -91,11 +79,6 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         "in the region still uses it",
     )
     delete.set_defaults(run=run_delete)
-    invoke = commands.add_parser("invoke", parents=[client], help="invoke a function and print its result")
-    invoke.add_argument("name", metavar="NAME")
-    invoke.add_argument("event", metavar="EVENT", nargs="?", default="{}", help="the event as JSON (default {})")
-    invoke.add_argument("--logs", action="store_true", help="print the log tail to stderr")
-    invoke.set_defaults(run=run_invoke)
 
 
 def _add_code_options(parser: argparse.ArgumentParser, *, creating: bool) -> None:
@@ -375,32 +358,8 @@ def _iam(without_rights: str, call: Callable[..., T], *args: Any) -> T:
         raise DeployError(f"{error}; {without_rights}", error.error_code) from None
 
 
-def run_invoke(args: argparse.Namespace) -> int:
-    from .executor import LambdaExecutor
-
-    try:
-        event = json.loads(args.event)
-    except json.JSONDecodeError as error:
-        raise ValueError(f"EVENT must be JSON: {error}") from None
-    with LambdaExecutor(max_workers=1, log_tail=args.logs, **_client(args)) as executor:
-        future = executor.submit(args.name, event)
-        failure = future.exception()
-        if args.logs and future.invocation is not None and future.invocation.log_tail:
-            print(future.invocation.log_tail, file=sys.stderr, end="")
-        if failure is not None:
-            raise failure
-        print(json.dumps(future.result(), indent=2))
-    return 0
-
-
-def _client(args: argparse.Namespace) -> _ClientSettings:
-    """The client settings of the command line, as LambdaExecutor takes them."""
-    verify = False if args.no_verify_ssl else args.ca_bundle
-    return {"region": args.region, "profile": args.profile, "endpoint_url": args.endpoint_url, "verify": verify}
-
-
 def _control(args: argparse.Namespace) -> ControlPlane:
-    client = _client(args)
+    client = client_settings(args)
     if client["verify"] is False:
         warn_insecure(stacklevel=2)
     return ControlPlane(client=client, iam_endpoint_url=getattr(args, "iam_endpoint_url", None))

@@ -16,7 +16,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from nbformat.v4 import new_code_cell, new_notebook
 
-EXAMPLES = Path(__file__).parent.parent / "examples"
+EXAMPLES = Path(__file__).parents[2] / "examples"
 CHECK_NOTHING_MORE_SENT = """time.sleep(1.5)  # what was in flight at the interrupt finishes
 sent = local.stats("sleep")["invocations"]
 time.sleep(1.5)
