@@ -16,10 +16,11 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::function_target::target;
-use super::handler::handler_module;
 use super::http::{json_response, query_parameter, read_body, response, HttpResponse};
-use super::registry::{FunctionKind, FunctionSpec, RegistryError};
-use super::versions::{version_name, LATEST};
+use super::model::function::{FunctionKind, FunctionSpec};
+use super::model::version::{version_name, LATEST};
+use super::state::handler::handler_module;
+use super::state::registry::RegistryError;
 use super::versions_api;
 use super::Emulator;
 use lambda_executor_protocol::{is_valid_function_name, HEADER_ERROR_TYPE};

@@ -9,12 +9,13 @@ use hyper::body::Incoming;
 use hyper::{HeaderMap, Method, Request, StatusCode};
 use percent_encoding::percent_decode_str;
 
-use super::execution::InvocationRequest;
-use super::faults::Fault;
 use super::function_target::{target, Target};
 use super::http::{dropped_connection, json_response, query_parameter, read_body, response, BodyError, HttpResponse};
-use super::invocation_log::log_tail;
-use super::versions::{version_name, UnknownQualifier};
+use super::model::invocation::InvocationRequest;
+use super::model::invocation_log::log_tail;
+use super::model::version::version_name;
+use super::state::faults::Fault;
+use super::versions::UnknownQualifier;
 use super::{control_api, Emulator, RegistryError};
 use lambda_executor_protocol::*;
 
@@ -69,8 +70,9 @@ pub async fn handle(emulator: Arc<Emulator>, request: Request<Incoming>) -> Http
     if request.method() == Method::GET && request.uri().path() == LOCAL_RUNTIME_PATH {
         // LocalLambda's own (no AWS operation): the runtime its interpreter is, which `deploy`
         // takes as its default against it.
-        let runtime =
-            crate::interpreters::version_of(&emulator.config.python).await.map(|version| format!("python{version}"));
+        let runtime = crate::environment::interpreters::version_of(&emulator.config.python)
+            .await
+            .map(|version| format!("python{version}"));
         return json_response(StatusCode::OK, &[], &serde_json::json!({ "Runtime": runtime }));
     }
     if !request.uri().path().ends_with(INVOKE_SUFFIX) {

@@ -7,19 +7,11 @@
 
 mod control_api;
 mod environment;
-mod execution;
-pub mod faults;
 mod function_target;
-mod handler;
 mod http;
-mod interpreters;
-pub mod invocation_log;
 mod invoke_api;
-mod log_capture;
-mod registry;
-mod runtime_api;
-mod synthetic;
-pub mod throttling;
+mod model;
+mod state;
 pub mod tls;
 mod versions;
 mod versions_api;
@@ -32,13 +24,17 @@ use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::watch;
 
-use environment::{Environment, EnvironmentSpec};
-use execution::{Execution, InvocationRequest, InvocationResponse};
-pub use handler::{handler_module, HandlerError};
-use invocation_log::InvocationLog;
-pub use registry::{FunctionKind, FunctionSpec, FunctionStats, RegistryError};
-use registry::{SharedRegistry, Slot};
-pub use throttling::ThrottleLimits;
+use environment::process::{Environment, EnvironmentSpec};
+use environment::{interpreters, runtime_api, synthetic};
+pub use model::function::{FunctionKind, FunctionSpec, FunctionStats};
+use model::invocation::{Execution, InvocationRequest, InvocationResponse};
+pub use model::invocation_log;
+use model::invocation_log::InvocationLog;
+pub use state::handler::{handler_module, HandlerError};
+pub use state::registry::RegistryError;
+use state::registry::{self, SharedRegistry, Slot};
+pub use state::throttling::ThrottleLimits;
+pub use state::{faults, throttling};
 
 pub struct EmulatorConfig {
     pub region: String,
@@ -287,7 +283,7 @@ impl Emulator {
         };
         let log = InvocationLog {
             request_id: &request.request_id,
-            version: &versions::version_name(slot.version),
+            version: &model::version::version_name(slot.version),
             output: &execution.output,
             duration: execution.duration,
             memory_size_mb: spec.memory_mb,

@@ -14,21 +14,10 @@ use std::sync::{Arc, MutexGuard};
 use hyper::StatusCode;
 
 use super::control_api::{remove_unpacked, ControlError, Deployment};
-use super::registry::{FunctionKind, FunctionSpec};
+use super::model::function::{FunctionKind, FunctionSpec};
+use super::model::invocation::Runnable;
+use super::model::version::LATEST;
 use super::Emulator;
-
-pub const LATEST: &str = "$LATEST";
-
-/// "$LATEST", or the number of a published version.
-pub fn version_name(number: Option<u32>) -> String {
-    number.map_or_else(|| LATEST.to_owned(), |number| number.to_string())
-}
-
-/// A published version as an invocation runs it.
-pub struct Runnable {
-    pub number: u32,
-    pub spec: Arc<FunctionSpec>,
-}
 
 pub struct Version {
     pub spec: Arc<FunctionSpec>,

@@ -8,7 +8,8 @@ use serde_json::{json, Value};
 
 use super::control_api::{configuration_document, ControlError};
 use super::http::{json_response, response, HttpResponse};
-use super::versions::{Alias, LATEST};
+use super::model::version::LATEST;
+use super::versions::Alias;
 use super::Emulator;
 
 /// Lambda's pattern for alias names: not a version number.
