@@ -5,8 +5,8 @@
 use hyper::StatusCode;
 use lambda_executor_protocol::{is_valid_qualifier, FunctionRef};
 
-use super::control_api::ControlError;
-use super::Emulator;
+use super::error::ApiError;
+use crate::service::emulator::Emulator;
 
 /// botocore's FunctionName pattern, which Lambda's validation message quotes.
 const FUNCTION_NAME_PATTERN: &str = r"(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?";
@@ -17,16 +17,16 @@ pub struct Target {
 }
 
 /// The function (and qualifier) `reference` names here, with `given` from the query string.
-pub fn target(emulator: &Emulator, reference: &str, given: Option<&str>) -> Result<Target, ControlError> {
+pub fn target(emulator: &Emulator, reference: &str, given: Option<&str>) -> Result<Target, ApiError> {
     let function = FunctionRef::parse(reference).ok_or_else(|| {
-        ControlError::validation(format!(
+        ApiError::validation(format!(
             "1 validation error detected: Value '{reference}' at 'functionName' failed to satisfy constraint: \
              Member must satisfy regular expression pattern: {FUNCTION_NAME_PATTERN}"
         ))
     })?;
     let home = &emulator.config.region;
     if let Some(region) = function.region.filter(|region| region != home) {
-        return Err(ControlError::new(
+        return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "ResourceNotFoundException",
             format!("Functions from '{region}' are not reachable in this region ('{home}')"),
@@ -34,12 +34,12 @@ pub fn target(emulator: &Emulator, reference: &str, given: Option<&str>) -> Resu
     }
     let qualifier = match (function.qualifier, given) {
         (Some(derived), Some(given)) if derived != given => {
-            return Err(ControlError::invalid(
+            return Err(ApiError::invalid(
                 "The derived qualifier from the function name does not match the specified qualifier.",
             ))
         }
         (None, Some(given)) if !is_valid_qualifier(given) => {
-            return Err(ControlError::validation(format!(
+            return Err(ApiError::validation(format!(
                 "1 validation error detected: Value '{given}' at 'qualifier' failed to satisfy constraint: \
                  Member must satisfy regular expression pattern: (|[a-zA-Z0-9$_-]+)"
             )))
@@ -54,7 +54,7 @@ pub fn target(emulator: &Emulator, reference: &str, given: Option<&str>) -> Resu
         if let Some(qualifier) = qualifier {
             arn = format!("{arn}:{qualifier}");
         }
-        return Err(ControlError::new(
+        return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "ResourceNotFoundException",
             format!("Function not found: {arn}"),

@@ -4,7 +4,7 @@
 //! The listener is the environment's own loopback port, so a request reaching it can only be
 //! about this environment (and one that names an invocation it does not hold is refused).
 //! The process leads its own process group, so a kill also ends whatever the handler started,
-//! and it holds a lifeline to the emulator (environment_bootstrap.py): no environment outlives
+//! and it holds a lifeline to the emulator (bootstrap.py): no environment outlives
 //! the emulator, even when the Python process is killed.
 
 use std::io;
@@ -20,11 +20,12 @@ use tokio::net::TcpListener;
 use tokio::process::Command;
 use tokio::sync::{oneshot, watch, Notify};
 
-use crate::execution::{error_document, Execution, InvocationRequest};
-use crate::log_capture::LogCapture;
+use super::log_capture::LogCapture;
+use crate::model::invocation::{error_document, Execution, InvocationRequest};
+use crate::model::version::version_name;
 
 /// Runs first in every environment: it dies with the emulator, then starts awslambdaric.
-const BOOTSTRAP: &str = include_str!("environment_bootstrap.py");
+const BOOTSTRAP: &str = include_str!("bootstrap.py");
 
 /// Lambda's limit on the init phase of an on-demand environment.
 const INIT_LIMIT: Duration = Duration::from_secs(10);
@@ -135,7 +136,7 @@ impl Environment {
             command.env_remove(name);
         }
         let log_stream = uuid::Uuid::new_v4().simple().to_string();
-        let version = crate::versions::version_name(spec.version);
+        let version = version_name(spec.version);
         command
             .env("AWS_LAMBDA_RUNTIME_API", api_address.to_string())
             .env("AWS_LAMBDA_FUNCTION_NAME", &spec.function_name)

@@ -1,15 +1,18 @@
 //! The control-plane calls of versions and aliases, as Lambda serves them: PublishVersion,
-//! ListVersionsByFunction, CreateAlias, GetAlias, UpdateAlias, DeleteAlias and ListAliases.
+//! ListVersionsByFunction, CreateAlias, GetAlias, UpdateAlias, DeleteAlias and ListAliases
+//! (routes.rs routes them here).
 
 use std::sync::Arc;
 
 use hyper::StatusCode;
 use serde_json::{json, Value};
 
-use super::control_api::{configuration_document, ControlError};
-use super::http::{json_response, response, HttpResponse};
-use super::versions::{Alias, LATEST};
-use super::Emulator;
+use super::configuration::configuration_document;
+use super::error::ApiError;
+use crate::http::{json_response, response, HttpResponse};
+use crate::model::version::LATEST;
+use crate::service::emulator::Emulator;
+use crate::state::versions::{Alias, Published};
 
 /// Lambda's pattern for alias names: not a version number.
 const ALIAS_PATTERN: &str = "(?!^[0-9]+$)([a-zA-Z0-9-_]+)";
@@ -17,19 +20,22 @@ const ALIAS_PATTERN: &str = "(?!^[0-9]+$)([a-zA-Z0-9-_]+)";
 pub async fn publish(
     emulator: &Arc<Emulator>,
     name: &str,
-    body: Result<Value, ControlError>,
-) -> Result<HttpResponse, ControlError> {
+    body: Result<Value, ApiError>,
+) -> Result<HttpResponse, ApiError> {
     let body = body?;
     let text = |field| body.get(field).and_then(Value::as_str);
-    let number = emulator.publish_version(name, text("Description"), text("CodeSha256")).await?;
-    let (spec, deployment, version) = emulator.version_record(name, Some(&number.to_string()))?;
+    let version_error = |error| ApiError::from_version(emulator, error);
+    let number =
+        emulator.publish_version(name, text("Description"), text("CodeSha256")).await.map_err(version_error)?;
+    let (spec, deployment, version) =
+        emulator.version_record(name, Some(&number.to_string())).map_err(version_error)?;
     let document = configuration_document(emulator, &spec, &deployment, version, Some(&number.to_string()));
     Ok(json_response(StatusCode::CREATED, &[], &document))
 }
 
 /// ListVersionsByFunction: $LATEST, then each published version (all in one page).
-pub fn list_versions(emulator: &Arc<Emulator>, name: &str) -> Result<HttpResponse, ControlError> {
-    let latest = emulator.spec(name).map_err(|_| ControlError::not_found(emulator, name))?;
+pub fn list_versions(emulator: &Arc<Emulator>, name: &str) -> Result<HttpResponse, ApiError> {
+    let latest = emulator.spec(name).map_err(|_| ApiError::not_found(emulator, name))?;
     let mut versions = vec![configuration_document(emulator, &latest, &emulator.deployment(name), None, Some(LATEST))];
     if let Some(function) = emulator.published().get(name) {
         versions.extend(function.versions.iter().map(|(number, version)| {
@@ -48,8 +54,8 @@ pub fn list_versions(emulator: &Arc<Emulator>, name: &str) -> Result<HttpRespons
 pub fn create_alias(
     emulator: &Arc<Emulator>,
     name: &str,
-    body: Result<Value, ControlError>,
-) -> Result<HttpResponse, ControlError> {
+    body: Result<Value, ApiError>,
+) -> Result<HttpResponse, ApiError> {
     let body = body?;
     let alias_name = body.get("Name").and_then(Value::as_str).unwrap_or_default();
     check_alias_name(alias_name)?;
@@ -66,7 +72,7 @@ pub fn create_alias(
     };
     if function.aliases.contains_key(alias_name) {
         let arn = alias_arn(emulator, name, alias_name);
-        return Err(ControlError::new(
+        return Err(ApiError::new(
             StatusCode::CONFLICT,
             "ResourceConflictException",
             format!("Alias already exists: {arn}"),
@@ -77,7 +83,7 @@ pub fn create_alias(
     Ok(json_response(StatusCode::CREATED, &[], &document))
 }
 
-pub fn get_alias(emulator: &Arc<Emulator>, name: &str, alias_name: &str) -> Result<HttpResponse, ControlError> {
+pub fn get_alias(emulator: &Arc<Emulator>, name: &str, alias_name: &str) -> Result<HttpResponse, ApiError> {
     check_function(emulator, name)?;
     let published = emulator.published();
     let alias = published
@@ -92,15 +98,15 @@ pub fn update_alias(
     emulator: &Arc<Emulator>,
     name: &str,
     alias_name: &str,
-    body: Result<Value, ControlError>,
-) -> Result<HttpResponse, ControlError> {
+    body: Result<Value, ApiError>,
+) -> Result<HttpResponse, ApiError> {
     let body = body?;
     check_function(emulator, name)?;
     let mut published = emulator.published();
     let function = published.get_mut(name).ok_or_else(|| no_alias(emulator, name, alias_name))?;
     let current = function.aliases.get(alias_name).ok_or_else(|| no_alias(emulator, name, alias_name))?.clone();
     if body.get("RevisionId").and_then(Value::as_str).is_some_and(|given| given != current.revision_id) {
-        return Err(ControlError::new(
+        return Err(ApiError::new(
             StatusCode::PRECONDITION_FAILED,
             "PreconditionFailedException",
             "The Revision Id provided does not match the latest Revision Id. \
@@ -124,7 +130,7 @@ pub fn update_alias(
     Ok(json_response(StatusCode::OK, &[], &document))
 }
 
-pub fn delete_alias(emulator: &Arc<Emulator>, name: &str, alias_name: &str) -> Result<HttpResponse, ControlError> {
+pub fn delete_alias(emulator: &Arc<Emulator>, name: &str, alias_name: &str) -> Result<HttpResponse, ApiError> {
     check_function(emulator, name)?;
     let removed = emulator.published().get_mut(name).and_then(|f| f.aliases.remove(alias_name));
     removed.ok_or_else(|| no_alias(emulator, name, alias_name))?;
@@ -136,7 +142,7 @@ pub fn list_aliases(
     emulator: &Arc<Emulator>,
     name: &str,
     function_version: Option<&str>,
-) -> Result<HttpResponse, ControlError> {
+) -> Result<HttpResponse, ApiError> {
     check_function(emulator, name)?;
     let published = emulator.published();
     let aliases: Vec<Value> = published
@@ -171,24 +177,24 @@ fn alias_document(emulator: &Emulator, name: &str, alias_name: &str, alias: &Ali
     document
 }
 
-fn no_alias(emulator: &Emulator, name: &str, alias_name: &str) -> ControlError {
+fn no_alias(emulator: &Emulator, name: &str, alias_name: &str) -> ApiError {
     let arn = alias_arn(emulator, name, alias_name);
-    ControlError::new(StatusCode::NOT_FOUND, "ResourceNotFoundException", format!("Cannot find alias arn: {arn}"))
+    ApiError::new(StatusCode::NOT_FOUND, "ResourceNotFoundException", format!("Cannot find alias arn: {arn}"))
 }
 
-fn check_function(emulator: &Emulator, name: &str) -> Result<(), ControlError> {
+fn check_function(emulator: &Emulator, name: &str) -> Result<(), ApiError> {
     if emulator.exists(name) {
         Ok(())
     } else {
-        Err(ControlError::not_found(emulator, name))
+        Err(ApiError::not_found(emulator, name))
     }
 }
 
-fn check_alias_name(alias_name: &str) -> Result<(), ControlError> {
+fn check_alias_name(alias_name: &str) -> Result<(), ApiError> {
     let allowed = alias_name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     let number = alias_name.bytes().all(|b| b.is_ascii_digit());
     if !(1..=128).contains(&alias_name.len()) || !allowed || number {
-        return Err(ControlError::validation(format!(
+        return Err(ApiError::validation(format!(
             "1 validation error detected: Value '{alias_name}' at 'name' failed to satisfy constraint: \
              Member must satisfy regular expression pattern: {ALIAS_PATTERN}"
         )));
@@ -197,23 +203,18 @@ fn check_alias_name(alias_name: &str) -> Result<(), ControlError> {
 }
 
 /// An alias's version: $LATEST or one that is published.
-fn check_version(
-    emulator: &Emulator,
-    name: &str,
-    function: &super::versions::Published,
-    version: &str,
-) -> Result<(), ControlError> {
+fn check_version(emulator: &Emulator, name: &str, function: &Published, version: &str) -> Result<(), ApiError> {
     if version == LATEST {
         return Ok(());
     }
     let number: u32 = version.parse().map_err(|_| {
-        ControlError::validation(format!(
+        ApiError::validation(format!(
             "1 validation error detected: Value '{version}' at 'functionVersion' failed to satisfy constraint: \
              Member must satisfy regular expression pattern: (\\$LATEST|[0-9]+)"
         ))
     })?;
     if !function.versions.contains_key(&number) {
-        return Err(ControlError::not_found(emulator, &format!("{name}:{version}")));
+        return Err(ApiError::not_found(emulator, &format!("{name}:{version}")));
     }
     Ok(())
 }
@@ -223,26 +224,26 @@ fn check_version(
 fn routing(
     emulator: &Emulator,
     name: &str,
-    function: &super::versions::Published,
+    function: &Published,
     version: &str,
     routing_config: Option<&Value>,
-) -> Result<Option<(u32, f64)>, ControlError> {
+) -> Result<Option<(u32, f64)>, ApiError> {
     let weights = routing_config.and_then(|config| config.get("AdditionalVersionWeights")).and_then(Value::as_object);
     let Some(weights) = weights.filter(|weights| !weights.is_empty()) else { return Ok(None) };
     if weights.len() > 1 {
-        return Err(ControlError::invalid("Number of items in AdditionalVersionWeights cannot be greater than 1"));
+        return Err(ApiError::invalid("Number of items in AdditionalVersionWeights cannot be greater than 1"));
     }
     let (other, weight) = weights.iter().next().expect("one weight");
     let shown = format!("{{{other}={weight}}}");
     let weight = weight.as_f64().filter(|weight| (0.0..=1.0).contains(weight)).ok_or_else(|| {
-        ControlError::validation(format!(
+        ApiError::validation(format!(
             "1 validation error detected: Value '{shown}' at 'routingConfig.additionalVersionWeights' failed to \
              satisfy constraint: Map value must satisfy constraint: [Member must have value less than or equal to \
              1.0, Member must have value greater than or equal to 0.0]"
         ))
     })?;
     let number: u32 = other.parse().map_err(|_| {
-        ControlError::validation(format!(
+        ApiError::validation(format!(
             "1 validation error detected: Value '{shown}' at 'routingConfig.additionalVersionWeights' failed to \
              satisfy constraint: Map keys must satisfy constraint: [Member must have length less than or equal to \
              1024, Member must have length greater than or equal to 1, Member must satisfy regular expression \
@@ -250,12 +251,12 @@ fn routing(
         ))
     })?;
     if other == version {
-        return Err(ControlError::invalid(format!(
+        return Err(ApiError::invalid(format!(
             "Invalid function version {version}. Function version {version} is already included in routing configuration."
         )));
     }
     if version == LATEST {
-        return Err(ControlError::invalid("$LATEST is not supported for an alias pointing to more than 1 version"));
+        return Err(ApiError::invalid("$LATEST is not supported for an alias pointing to more than 1 version"));
     }
     check_version(emulator, name, function, other)?;
     Ok(Some((number, weight)))

@@ -1,80 +1,32 @@
-//! Published versions and aliases of LocalLambda's functions, and which version an Invoke of a
-//! qualifier runs.
-//!
-//! A version is an immutable snapshot of $LATEST's code and configuration: its code is copied
-//! into a folder of its own, kept until the version or its function is deleted. Its
-//! environments serve it alone. An alias names a version, or splits invocations between two
-//! with a weight (RoutingConfig.AdditionalVersionWeights).
+//! The service's operations on published versions: publishing $LATEST, deleting a version,
+//! which version an invocation of a qualifier runs, and what a qualifier names.
 
-use std::collections::{BTreeMap, HashMap};
 use std::io;
-use std::path::Path;
-use std::sync::{Arc, MutexGuard};
+use std::sync::Arc;
 
-use hyper::StatusCode;
+use super::emulator::Emulator;
+use crate::model::function::{FunctionKind, FunctionSpec};
+use crate::model::invocation::Runnable;
+use crate::model::version::LATEST;
+use crate::state::code_store::{copy_tree, remove_unpacked, Deployment};
+use crate::state::versions::Version;
 
-use super::control_api::{remove_unpacked, ControlError, Deployment};
-use super::registry::{FunctionKind, FunctionSpec};
-use super::Emulator;
-
-pub const LATEST: &str = "$LATEST";
-
-/// "$LATEST", or the number of a published version.
-pub fn version_name(number: Option<u32>) -> String {
-    number.map_or_else(|| LATEST.to_owned(), |number| number.to_string())
-}
-
-/// A published version as an invocation runs it.
-pub struct Runnable {
-    pub number: u32,
-    pub spec: Arc<FunctionSpec>,
-}
-
-pub struct Version {
-    pub spec: Arc<FunctionSpec>,
-    /// What GetFunction and ListVersionsByFunction report of it (its own code folder included).
-    pub deployment: Deployment,
-    /// The $LATEST it was published from: publishing again with nothing changed returns it.
-    source: Arc<FunctionSpec>,
-}
-
-#[derive(Clone)]
-pub struct Alias {
-    /// "$LATEST" or a version number.
-    pub version: String,
-    pub description: String,
-    /// A second version and the share of invocations it runs.
-    pub additional: Option<(u32, f64)>,
-    pub revision_id: String,
-}
-
-impl Alias {
-    /// The version one invocation through the alias runs.
-    fn pick(&self) -> String {
-        match self.additional {
-            Some((other, weight)) if fastrand::f64() < weight => other.to_string(),
-            _ => self.version.clone(),
-        }
-    }
-}
-
-/// One function's versions and aliases.
-#[derive(Default)]
-pub struct Published {
-    pub versions: BTreeMap<u32, Version>,
-    /// The last number given: Lambda never gives a number twice, even after a deletion.
-    last_number: u32,
-    pub aliases: BTreeMap<String, Alias>,
+/// Why an operation on versions failed.
+pub enum VersionError {
+    /// No such function, or no such version of it: its name, with the qualifier if one was given.
+    NotFound(String),
+    /// The CodeSha256 a publisher expected is not $LATEST's.
+    CodeSha256Differs { expected: String, latest: String },
+    /// The version's own copy of the code could not be made.
+    CodeNotCopied { name: String, error: io::Error },
+    /// Aliases still name the version (these).
+    NamedByAliases(Vec<String>),
 }
 
 /// A qualifier that names no version or alias of the function.
 pub struct UnknownQualifier;
 
 impl Emulator {
-    pub(crate) fn published(&self) -> MutexGuard<'_, HashMap<String, Published>> {
-        self.published.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
     /// The version an invocation of `qualifier` runs: None for $LATEST (as it is when the
     /// invocation starts). An alias with a routing configuration picks one per call.
     pub(crate) fn resolve(&self, name: &str, qualifier: Option<&str>) -> Result<Option<Runnable>, UnknownQualifier> {
@@ -102,12 +54,12 @@ impl Emulator {
         &self,
         name: &str,
         qualifier: Option<&str>,
-    ) -> Result<(Arc<FunctionSpec>, Deployment, Option<u32>), ControlError> {
-        let latest = self.spec(name).map_err(|_| ControlError::not_found(self, name))?;
+    ) -> Result<(Arc<FunctionSpec>, Deployment, Option<u32>), VersionError> {
+        let latest = self.spec(name).map_err(|_| VersionError::NotFound(name.to_owned()))?;
         let Some(qualifier) = qualifier.filter(|qualifier| *qualifier != LATEST) else {
             return Ok((latest, self.deployment(name), None));
         };
-        let unknown = || ControlError::not_found(self, &format!("{name}:{qualifier}"));
+        let unknown = || VersionError::NotFound(format!("{name}:{qualifier}"));
         let published = self.published();
         let function = published.get(name).ok_or_else(unknown)?;
         let version = function.aliases.get(qualifier).map_or(qualifier, |alias| alias.version.as_str());
@@ -127,15 +79,12 @@ impl Emulator {
         name: &str,
         description: Option<&str>,
         code_sha256: Option<&str>,
-    ) -> Result<u32, ControlError> {
-        let spec = self.spec(name).map_err(|_| ControlError::not_found(self, name))?;
+    ) -> Result<u32, VersionError> {
+        let spec = self.spec(name).map_err(|_| VersionError::NotFound(name.to_owned()))?;
         let mut deployment = self.deployment(name);
         if let Some(expected) = code_sha256.filter(|expected| *expected != deployment.code_sha256) {
-            return Err(ControlError::invalid(format!(
-                "CodeSHA256 ({expected}) is different from current CodeSHA256 in $LATEST ({}). \
-                 Please try again with the CodeSHA256 in $LATEST.",
-                deployment.code_sha256
-            )));
+            let (expected, latest) = (expected.to_owned(), deployment.code_sha256);
+            return Err(VersionError::CodeSha256Differs { expected, latest });
         }
         if let Some((&number, _)) = self
             .published()
@@ -156,11 +105,7 @@ impl Emulator {
                 let copied = tokio::task::spawn_blocking(move || copy_tree(&from, &to)).await;
                 if let Err(error) = copied.unwrap_or_else(|panic| Err(io::Error::other(panic.to_string()))) {
                     remove_unpacked(&copy);
-                    return Err(ControlError::new(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        "ServiceException",
-                        format!("cannot copy the code of {name}: {error}"),
-                    ));
+                    return Err(VersionError::CodeNotCopied { name: name.to_owned(), error });
                 }
                 deployment.dir = copy.clone();
                 FunctionKind::Python { handler: handler.clone(), code_dir: copy, variables: variables.clone() }
@@ -184,7 +129,7 @@ impl Emulator {
         if !self.exists(name) {
             // Deleted while its code was copied.
             remove_unpacked(&version.deployment.dir);
-            return Err(ControlError::not_found(self, name));
+            return Err(VersionError::NotFound(name.to_owned()));
         }
         let function = published.entry(name.to_owned()).or_default();
         function.last_number += 1;
@@ -193,59 +138,25 @@ impl Emulator {
     }
 
     /// Deletes a published version, unless an alias still names it.
-    pub(crate) fn delete_version(&self, name: &str, number: u32) -> Result<(), ControlError> {
+    pub(crate) fn delete_version(&self, name: &str, number: u32) -> Result<(), VersionError> {
         let mut published = self.published();
         let Some(function) = published.get_mut(name).filter(|f| f.versions.contains_key(&number)) else {
-            return Err(ControlError::not_found(self, &format!("{name}:{number}")));
+            return Err(VersionError::NotFound(format!("{name}:{number}")));
         };
-        let referring: Vec<&str> = function
+        let referring: Vec<String> = function
             .aliases
             .iter()
             .filter(|(_, alias)| {
                 alias.version == number.to_string() || alias.additional.is_some_and(|(v, _)| v == number)
             })
-            .map(|(alias, _)| alias.as_str())
+            .map(|(alias, _)| alias.clone())
             .collect();
         if !referring.is_empty() {
-            return Err(ControlError::new(
-                StatusCode::CONFLICT,
-                "ResourceConflictException",
-                format!(
-                    "Unable to delete version because the following aliases reference it: [{}]",
-                    referring.join(", ")
-                ),
-            ));
+            return Err(VersionError::NamedByAliases(referring));
         }
         if let Some(version) = function.versions.remove(&number) {
             remove_unpacked(&version.deployment.dir);
         }
         Ok(())
     }
-
-    /// Forgets a deleted function's versions and aliases, and removes their code.
-    pub(crate) fn forget_versions(&self, name: &str) {
-        if let Some(function) = self.published().remove(name) {
-            for version in function.versions.values() {
-                remove_unpacked(&version.deployment.dir);
-            }
-        }
-    }
-}
-
-/// Copies a folder, its subfolders and symbolic links as they are.
-fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        let kind = entry.file_type()?;
-        if kind.is_symlink() {
-            std::os::unix::fs::symlink(std::fs::read_link(entry.path())?, &target)?;
-        } else if kind.is_dir() {
-            copy_tree(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), &target)?;
-        }
-    }
-    Ok(())
 }

@@ -8,9 +8,9 @@ use hyper::{Method, Request, StatusCode};
 
 use tokio::net::TcpListener;
 
-use crate::environment::Environment;
-use crate::execution::error_document;
+use super::process::Environment;
 use crate::http::{json_response, read_body, response, HttpResponse};
+use crate::model::invocation::error_document;
 use lambda_executor_protocol::MAX_RESPONSE_PAYLOAD;
 
 /// Lambda accepts a response of 6 MiB plus a little framing from the runtime.

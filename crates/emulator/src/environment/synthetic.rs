@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use super::execution::Execution;
+use crate::model::invocation::Execution;
 
 pub async fn run(payload: &Bytes, latency: Duration) -> Execution {
     let started = Instant::now();

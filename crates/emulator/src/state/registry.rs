@@ -7,54 +7,18 @@
 //! the request-rate and scaling limits (throttling.rs).
 
 use std::collections::{HashMap, VecDeque};
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
-use super::environment::Environment;
-use super::execution::InvocationRequest;
 use super::throttling::{ThrottleLimits, TokenBucket};
+use crate::environment::process::Environment;
+use crate::model::function::{FunctionSpec, FunctionStats};
+use crate::model::invocation::InvocationRequest;
 use lambda_executor_protocol::{
     REASON_ACCOUNT_CONCURRENCY, REASON_FUNCTION_RATE, REASON_RESERVED_CONCURRENCY, REASON_RESERVED_RATE,
 };
-
-pub enum FunctionKind {
-    /// A real Python handler run by awslambdaric in execution environments.
-    Python { handler: String, code_dir: PathBuf, variables: Vec<(String, String)> },
-    /// Answered in Rust: echoes its event, after `latency` and any `sleep_ms` the event asks for.
-    Synthetic { latency: Duration },
-}
-
-pub struct FunctionSpec {
-    pub name: String,
-    pub kind: FunctionKind,
-    pub timeout: Duration,
-    pub memory_mb: u32,
-}
-
-/// What `LocalLambda.stats(name)` reports.
-#[derive(Clone, Debug, Default, serde::Serialize)]
-pub struct FunctionStats {
-    /// Invocations that ran (synchronous and Event).
-    pub invocations: u64,
-    /// Synchronous invocations refused with 429, for any of the three reasons below.
-    pub throttles: u64,
-    /// Refused because the function (or the account) ran all the concurrency it may.
-    pub concurrency_throttles: u64,
-    /// Refused because requests came faster than the request-rate limit.
-    pub rate_throttles: u64,
-    /// Refused because the function could not add execution environments that fast.
-    pub scaling_throttles: u64,
-    pub cold_starts: u64,
-    pub peak_concurrency: u32,
-    pub errors: u64,
-    pub timeouts: u64,
-    pub in_flight: u32,
-    pub queued_events: usize,
-    pub environments: usize,
-}
 
 #[derive(Debug)]
 pub enum RegistryError {
@@ -474,6 +438,7 @@ impl Registry {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::function::FunctionKind;
 
     fn synthetic(name: &str) -> FunctionSpec {
         FunctionSpec {

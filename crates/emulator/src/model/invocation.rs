@@ -1,9 +1,12 @@
-//! One invocation inside the emulator: the request as the Invoke API accepted it, how it ended,
-//! and what the caller gets back.
+//! One invocation inside the emulator: the request as the Invoke API accepted it, the published
+//! version it runs, how it ended, and what the caller gets back.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+
+use super::function::FunctionSpec;
 
 /// One invocation as the Invoke API accepted it.
 pub struct InvocationRequest {
@@ -13,7 +16,13 @@ pub struct InvocationRequest {
     pub client_context: Option<String>,
     pub function_arn: String,
     /// The published version it runs; None: $LATEST as it is when the invocation starts.
-    pub version: Option<crate::versions::Runnable>,
+    pub version: Option<Runnable>,
+}
+
+/// A published version as an invocation runs it.
+pub struct Runnable {
+    pub number: u32,
+    pub spec: Arc<FunctionSpec>,
 }
 
 /// What a synchronous caller gets back.

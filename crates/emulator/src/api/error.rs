@@ -1,0 +1,105 @@
+//! The one error type of LocalLambda's HTTP API: a modelled Lambda service error as the wire
+//! carries it (restJson1: `x-amzn-ErrorType` and a JSON body), and how the service's own errors
+//! become one.
+
+use hyper::StatusCode;
+use lambda_executor_protocol::HEADER_ERROR_TYPE;
+
+use crate::http::{json_response, HttpResponse};
+use crate::service::emulator::Emulator;
+use crate::service::versions::VersionError;
+
+/// A modelled Lambda service error.
+pub struct ApiError {
+    status: StatusCode,
+    error_type: &'static str,
+    message: String,
+    reason: Option<&'static str>,
+    /// Retry-After for this error rather than the emulator's (an injected throttle's).
+    retry_after: Option<u32>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, error_type: &'static str, message: impl Into<String>) -> Self {
+        Self { status, error_type, message: message.into(), reason: None, retry_after: None }
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "InvalidParameterValueException", message)
+    }
+
+    /// A request that breaks the API model's constraints (Lambda's "1 validation error detected").
+    pub fn validation(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "ValidationException", message)
+    }
+
+    /// Function not found: `name` may carry a qualifier (`name:7`), as the ARN then does.
+    pub fn not_found(emulator: &Emulator, name: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "ResourceNotFoundException",
+            format!("Function not found: {}", emulator.function_arn(name)),
+        )
+    }
+
+    /// 429 for `reason`; the caller is told to wait `retry_after` seconds, or the emulator's.
+    pub fn throttled(reason: &'static str, retry_after: Option<u32>) -> Self {
+        Self {
+            reason: Some(reason),
+            retry_after,
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, "TooManyRequestsException", "Rate Exceeded.")
+        }
+    }
+
+    pub fn unknown_operation() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "UnknownOperationException", "Unknown operation")
+    }
+
+    /// What a published version's operation failed with, as the control plane answers it.
+    pub fn from_version(emulator: &Emulator, error: VersionError) -> Self {
+        match error {
+            VersionError::NotFound(name) => Self::not_found(emulator, &name),
+            VersionError::CodeSha256Differs { expected, latest } => Self::invalid(format!(
+                "CodeSHA256 ({expected}) is different from current CodeSHA256 in $LATEST ({latest}). \
+                 Please try again with the CodeSHA256 in $LATEST."
+            )),
+            VersionError::CodeNotCopied { name, error } => Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "ServiceException",
+                format!("cannot copy the code of {name}: {error}"),
+            ),
+            VersionError::NamedByAliases(aliases) => Self::new(
+                StatusCode::CONFLICT,
+                "ResourceConflictException",
+                format!(
+                    "Unable to delete version because the following aliases reference it: [{}]",
+                    aliases.join(", ")
+                ),
+            ),
+        }
+    }
+
+    /// The answer of a control-plane operation (or of an unknown one): the message is `message`.
+    pub fn into_response(self) -> HttpResponse {
+        let body = serde_json::json!({"Type": "User", "message": self.message});
+        json_response(self.status, &[(HEADER_ERROR_TYPE, self.error_type)], &body)
+    }
+
+    /// The answer of Invoke, which also says why it throttled and when to retry (`retry_after`
+    /// seconds, unless the error has its own).
+    pub fn into_invoke_response(self, retry_after: &str) -> HttpResponse {
+        // Lambda spells the message key `Message` for some errors and `message` for others.
+        let message_key = match self.error_type {
+            "ResourceNotFoundException" | "ServiceException" => "Message",
+            _ => "message",
+        };
+        let mut body = serde_json::json!({"Type": "User", message_key: self.message});
+        let mut headers = vec![(HEADER_ERROR_TYPE, self.error_type)];
+        let own_retry_after = self.retry_after.map(|seconds| seconds.to_string());
+        if let Some(reason) = self.reason {
+            body["Reason"] = reason.into();
+            headers.push(("retry-after", own_retry_after.as_deref().unwrap_or(retry_after)));
+        }
+        json_response(self.status, &headers, &body)
+    }
+}

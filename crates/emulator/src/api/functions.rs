@@ -1,0 +1,351 @@
+//! The functions' part of Lambda's control plane a deploy tool needs: CreateFunction, GetFunction,
+//! GetFunctionConfiguration, UpdateFunctionCode, UpdateFunctionConfiguration, DeleteFunction,
+//! ListFunctions, ListTags, Put/Get/DeleteFunctionConcurrency and GetAccountSettings, with a zip
+//! for the code, as aws-sdk-lambda and boto3 call them (routes.rs routes them here). A function
+//! created here runs its zip's Python code like any other.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use hyper::StatusCode;
+use serde_json::{json, Value};
+
+use super::configuration::configuration_document;
+use super::error::ApiError;
+use crate::http::{json_response, response, HttpResponse};
+use crate::model::function::{FunctionKind, FunctionSpec};
+use crate::model::version::LATEST;
+use crate::service::emulator::Emulator;
+use crate::state::code_store::{default_deployment, now_iso8601, remove_unpacked, unpack, Deployment};
+use crate::state::registry::RegistryError;
+use lambda_executor_protocol::is_valid_function_name;
+
+/// What a registry error means to a control-plane operation on `name`.
+fn registry_error(emulator: &Emulator, name: &str, error: RegistryError) -> ApiError {
+    match error {
+        RegistryError::NotFound(_) => ApiError::not_found(emulator, name),
+        RegistryError::AlreadyExists(_) => {
+            ApiError::new(StatusCode::CONFLICT, "ResourceConflictException", format!("Function already exist: {name}"))
+        }
+        other => ApiError::invalid(format!("{other:?}")),
+    }
+}
+
+pub async fn create(emulator: &Arc<Emulator>, body: Result<Value, ApiError>) -> Result<HttpResponse, ApiError> {
+    let body = body?;
+    let name = text(&body, "FunctionName").ok_or_else(|| ApiError::invalid("FunctionName is required"))?;
+    if !is_valid_function_name(name) {
+        return Err(ApiError::invalid(format!("invalid FunctionName '{name}'")));
+    }
+    if emulator.exists(name) {
+        return Err(registry_error(emulator, name, RegistryError::AlreadyExists(name.to_owned())));
+    }
+    let runtime = check_runtime(text(&body, "Runtime").unwrap_or("python3.12"))?.to_owned();
+    emulator.choose_interpreter(name, &runtime).await;
+    let handler = text(&body, "Handler").ok_or_else(|| ApiError::invalid("Handler is required"))?.to_owned();
+    let role = check_role(text(&body, "Role").ok_or_else(|| ApiError::invalid("Role is required"))?)?.to_owned();
+    let zip = zip_file(body.get("Code"))?;
+    let deployment = Deployment {
+        runtime,
+        role,
+        description: text(&body, "Description").unwrap_or_default().to_owned(),
+        layers: strings(body.get("Layers")),
+        tags: string_map(body.get("Tags")),
+        architectures: Some(strings(body.get("Architectures")))
+            .filter(|a| !a.is_empty())
+            .unwrap_or_else(|| vec!["x86_64".into()]),
+        code_sha256: String::new(),
+        code_size: 0,
+        last_modified: String::new(),
+        dir: PathBuf::new(),
+    };
+    let deployment =
+        unpack(&emulator.config.python, name, &handler, &zip, deployment).await.map_err(ApiError::invalid)?;
+    let spec = FunctionSpec {
+        name: name.to_owned(),
+        kind: FunctionKind::Python {
+            handler,
+            code_dir: deployment.dir.clone(),
+            variables: string_map(body.get("Environment").and_then(|e| e.get("Variables"))).into_iter().collect(),
+        },
+        timeout: Duration::from_secs(number(&body, "Timeout", 3, 1..=900)?),
+        memory_mb: number(&body, "MemorySize", 128, 128..=10240)? as u32,
+    };
+    emulator.add_function(spec, None).map_err(|e| registry_error(emulator, name, e))?;
+    emulator.deployments().insert(name.to_owned(), deployment);
+    Ok(json_response(StatusCode::CREATED, &[], &configuration_of(emulator, name)?))
+}
+
+pub async fn update_code(
+    emulator: &Arc<Emulator>,
+    name: &str,
+    body: Result<Value, ApiError>,
+) -> Result<HttpResponse, ApiError> {
+    let zip = zip_file(Some(&body?))?;
+    let spec = emulator.spec(name).map_err(|e| registry_error(emulator, name, e))?;
+    let FunctionKind::Python { handler, variables, .. } = &spec.kind else {
+        return Err(ApiError::invalid(format!("{name} is synthetic: it has no code to update")));
+    };
+    let previous = emulator.deployment(name);
+    let deployment =
+        unpack(&emulator.config.python, name, handler, &zip, previous.clone()).await.map_err(ApiError::invalid)?;
+    let kind = FunctionKind::Python {
+        handler: handler.clone(),
+        code_dir: deployment.dir.clone(),
+        variables: variables.clone(),
+    };
+    emulator
+        .replace_function(FunctionSpec {
+            name: name.to_owned(),
+            kind,
+            timeout: spec.timeout,
+            memory_mb: spec.memory_mb,
+        })
+        .map_err(|e| registry_error(emulator, name, e))?;
+    emulator.deployments().insert(name.to_owned(), deployment);
+    remove_unpacked(&previous.dir);
+    Ok(json_response(StatusCode::OK, &[], &configuration_of(emulator, name)?))
+}
+
+pub async fn update_configuration(
+    emulator: &Arc<Emulator>,
+    name: &str,
+    body: Result<Value, ApiError>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body?;
+    let spec = emulator.spec(name).map_err(|e| registry_error(emulator, name, e))?;
+    let role = text(&body, "Role").map(check_role).transpose()?;
+    let runtime = text(&body, "Runtime").map(check_runtime).transpose()?;
+    if let Some(runtime) = runtime {
+        emulator.choose_interpreter(name, runtime).await;
+    }
+    let kind = match &spec.kind {
+        FunctionKind::Python { handler, code_dir, variables } => FunctionKind::Python {
+            handler: text(&body, "Handler").unwrap_or(handler).to_owned(),
+            code_dir: code_dir.clone(),
+            variables: match body.get("Environment") {
+                Some(environment) => string_map(environment.get("Variables")).into_iter().collect(),
+                None => variables.clone(),
+            },
+        },
+        FunctionKind::Synthetic { latency } => FunctionKind::Synthetic { latency: *latency },
+    };
+    let timeout = Duration::from_secs(number(&body, "Timeout", spec.timeout.as_secs(), 1..=900)?);
+    let memory_mb = number(&body, "MemorySize", u64::from(spec.memory_mb), 128..=10240)? as u32;
+    emulator
+        .replace_function(FunctionSpec { name: name.to_owned(), kind, timeout, memory_mb })
+        .map_err(|e| registry_error(emulator, name, e))?;
+    let mut deployments = emulator.deployments();
+    let deployment = deployments.entry(name.to_owned()).or_insert_with(default_deployment);
+    if let Some(role) = role {
+        deployment.role = role.to_owned();
+    }
+    if let Some(runtime) = runtime {
+        deployment.runtime = runtime.to_owned();
+    }
+    if let Some(description) = text(&body, "Description") {
+        deployment.description = description.to_owned();
+    }
+    if body.get("Layers").is_some() {
+        deployment.layers = strings(body.get("Layers"));
+    }
+    deployment.last_modified = now_iso8601();
+    drop(deployments);
+    Ok(json_response(StatusCode::OK, &[], &configuration_of(emulator, name)?))
+}
+
+/// DeleteFunction: the function with all its versions, or with a qualifier one version.
+pub fn delete(emulator: &Arc<Emulator>, name: &str, qualifier: Option<&str>) -> Result<HttpResponse, ApiError> {
+    match qualifier {
+        None => emulator.remove_function(name).map_err(|e| registry_error(emulator, name, e))?,
+        Some(LATEST) => {
+            return Err(ApiError::invalid("$LATEST version cannot be deleted without deleting the function."))
+        }
+        Some(qualifier) => match qualifier.parse() {
+            Ok(number) if emulator.exists(name) => {
+                emulator.delete_version(name, number).map_err(|e| ApiError::from_version(emulator, e))?
+            }
+            _ => return Err(ApiError::not_found(emulator, &format!("{name}:{qualifier}"))),
+        },
+    }
+    Ok(response(StatusCode::NO_CONTENT, &[], Default::default()))
+}
+
+pub fn get(emulator: &Arc<Emulator>, name: &str, qualifier: Option<&str>) -> Result<HttpResponse, ApiError> {
+    let (spec, deployment, version) =
+        emulator.version_record(name, qualifier).map_err(|e| ApiError::from_version(emulator, e))?;
+    let mut body = json!({
+        "Configuration": configuration_document(emulator, &spec, &deployment, version, qualifier),
+        "Code": {"RepositoryType": "S3", "Location": format!("file://{}", deployment.dir.display())},
+        "Tags": emulator.deployment(name).tags,
+    });
+    if let Some(reserved) = emulator.reserved_concurrency(name).map_err(|e| registry_error(emulator, name, e))? {
+        body["Concurrency"] = json!({"ReservedConcurrentExecutions": reserved});
+    }
+    Ok(json_response(StatusCode::OK, &[], &body))
+}
+
+pub fn configuration(emulator: &Arc<Emulator>, name: &str, qualifier: Option<&str>) -> Result<HttpResponse, ApiError> {
+    let (spec, deployment, version) =
+        emulator.version_record(name, qualifier).map_err(|e| ApiError::from_version(emulator, e))?;
+    let body = configuration_document(emulator, &spec, &deployment, version, qualifier);
+    Ok(json_response(StatusCode::OK, &[], &body))
+}
+
+pub fn list(emulator: &Arc<Emulator>) -> HttpResponse {
+    let functions: Vec<Value> =
+        emulator.function_names().iter().filter_map(|name| configuration_of(emulator, name).ok()).collect();
+    json_response(StatusCode::OK, &[], &json!({"Functions": functions}))
+}
+
+pub fn tags(emulator: &Arc<Emulator>, name: &str) -> Result<HttpResponse, ApiError> {
+    if !emulator.exists(name) {
+        return Err(ApiError::not_found(emulator, name));
+    }
+    let tags = emulator.deployments().get(name).map(|d| d.tags.clone()).unwrap_or_default();
+    Ok(json_response(StatusCode::OK, &[], &json!({"Tags": tags})))
+}
+
+/// GetFunctionConcurrency: the reservation, or an empty object without one.
+pub fn concurrency(emulator: &Arc<Emulator>, name: &str) -> Result<HttpResponse, ApiError> {
+    let body = match emulator.reserved_concurrency(name).map_err(|e| registry_error(emulator, name, e))? {
+        Some(reserved) => json!({"ReservedConcurrentExecutions": reserved}),
+        None => json!({}),
+    };
+    Ok(json_response(StatusCode::OK, &[], &body))
+}
+
+/// GetAccountSettings: the concurrency LocalLambda applies; the code-size limits are Lambda's
+/// default quotas, and code size in use is not tracked (0).
+pub fn account_settings(emulator: &Arc<Emulator>) -> HttpResponse {
+    let (limit, unreserved) = emulator.account_concurrency();
+    let body = json!({
+        "AccountLimit": {
+            "TotalCodeSize": 80_530_636_800_u64,
+            "CodeSizeUnzipped": 262_144_000,
+            "CodeSizeZipped": 52_428_800,
+            "ConcurrentExecutions": limit,
+            "UnreservedConcurrentExecutions": unreserved,
+        },
+        "AccountUsage": {"TotalCodeSize": 0, "FunctionCount": emulator.function_names().len()},
+    });
+    json_response(StatusCode::OK, &[], &body)
+}
+
+pub fn put_concurrency(
+    emulator: &Arc<Emulator>,
+    name: &str,
+    body: Result<Value, ApiError>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body?;
+    let reserved = body
+        .get("ReservedConcurrentExecutions")
+        .and_then(Value::as_u64)
+        .and_then(|n| u32::try_from(n).ok())
+        .ok_or_else(|| ApiError::invalid("ReservedConcurrentExecutions must be a whole number"))?;
+    emulator.set_reserved_concurrency(name, Some(reserved)).map_err(|e| match e {
+        RegistryError::OverAccountLimit { .. } => ApiError::invalid(
+            "Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value",
+        ),
+        other => registry_error(emulator, name, other),
+    })?;
+    Ok(json_response(StatusCode::OK, &[], &json!({"ReservedConcurrentExecutions": reserved})))
+}
+
+/// DeleteFunctionConcurrency: the function shares what the account leaves unreserved again.
+pub fn delete_concurrency(emulator: &Arc<Emulator>, name: &str) -> Result<HttpResponse, ApiError> {
+    emulator
+        .set_reserved_concurrency(name, None)
+        .map(|()| response(StatusCode::NO_CONTENT, &[], Default::default()))
+        .map_err(|e| registry_error(emulator, name, e))
+}
+
+/// The function's FunctionConfiguration document ($LATEST's).
+fn configuration_of(emulator: &Arc<Emulator>, name: &str) -> Result<Value, ApiError> {
+    let spec = emulator.spec(name).map_err(|e| registry_error(emulator, name, e))?;
+    Ok(configuration_document(emulator, &spec, &emulator.deployment(name), None, None))
+}
+
+/// Python runtimes Lambda no longer lets a function be created or updated with.
+const BLOCKED_RUNTIMES: [&str; 4] = ["python2.7", "python3.6", "python3.7", "python3.8"];
+/// The Python runtimes Lambda runs (see interpreters.rs for the Python that serves each).
+const PYTHON_RUNTIMES: [&str; 6] = ["python3.9", "python3.10", "python3.11", "python3.12", "python3.13", "python3.14"];
+
+/// A runtime Lambda accepts and LocalLambda runs, or Lambda's refusal (LocalLambda's own for
+/// other languages).
+fn check_runtime(runtime: &str) -> Result<&str, ApiError> {
+    if BLOCKED_RUNTIMES.contains(&runtime) {
+        return Err(ApiError::invalid(format!(
+            "The runtime parameter of {runtime} is no longer supported for creating or updating AWS Lambda functions. \
+             We recommend you use a supported runtime while creating or updating functions."
+        )));
+    }
+    if !PYTHON_RUNTIMES.contains(&runtime) {
+        return Err(ApiError::invalid(format!(
+            "LocalLambda runs the Python runtimes {} only, not {runtime}",
+            PYTHON_RUNTIMES.join(", ")
+        )));
+    }
+    Ok(runtime)
+}
+
+/// A role ARN as Lambda's model requires it: arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+
+fn check_role(role: &str) -> Result<&str, ApiError> {
+    let name_char = |c: char| c.is_ascii_alphanumeric() || "_+=,.@-/".contains(c);
+    let valid =
+        role.strip_prefix("arn:").and_then(|rest| rest.split_once(":iam::")).is_some_and(|(partition, rest)| {
+            let partition_ok = partition.is_empty()
+                || partition
+                    .strip_prefix("aws")
+                    .is_some_and(|p| p.chars().all(|c| c.is_ascii_alphabetic() || c == '-'));
+            let account_ok = rest.len() > 12 && rest.as_bytes()[..12].iter().all(u8::is_ascii_digit);
+            let role_name = rest.get(12..).and_then(|r| r.strip_prefix(":role")).unwrap_or("");
+            partition_ok && account_ok && !role_name.is_empty() && role_name.chars().all(name_char)
+        });
+    if !valid {
+        return Err(ApiError::validation(format!(
+            "1 validation error detected: Value '{role}' at 'role' failed to satisfy constraint: Member must satisfy \
+             regular expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\\d{{12}}:role/?[a-zA-Z_0-9+=,.@\\-_/]+"
+        )));
+    }
+    Ok(role)
+}
+
+fn zip_file(code: Option<&Value>) -> Result<Vec<u8>, ApiError> {
+    let encoded = code
+        .and_then(|code| code.get("ZipFile"))
+        .and_then(Value::as_str)
+        .ok_or_else(|| ApiError::invalid("LocalLambda takes code as Code.ZipFile (S3 and images are not supported)"))?;
+    base64::engine::general_purpose::STANDARD.decode(encoded).map_err(|_| ApiError::invalid("ZipFile is not base64"))
+}
+
+fn text<'a>(body: &'a Value, field: &str) -> Option<&'a str> {
+    body.get(field).and_then(Value::as_str)
+}
+
+fn number(body: &Value, field: &str, default: u64, allowed: std::ops::RangeInclusive<u64>) -> Result<u64, ApiError> {
+    match body.get(field) {
+        None | Some(Value::Null) => Ok(default),
+        Some(value) => value
+            .as_u64()
+            .filter(|n| allowed.contains(n))
+            .ok_or_else(|| ApiError::invalid(format!("{field} must be {} to {}", allowed.start(), allowed.end()))),
+    }
+}
+
+fn strings(value: Option<&Value>) -> Vec<String> {
+    value
+        .and_then(Value::as_array)
+        .map(|items| items.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default()
+}
+
+fn string_map(value: Option<&Value>) -> BTreeMap<String, String> {
+    value
+        .and_then(Value::as_object)
+        .map(|map| map.iter().filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned()))).collect())
+        .unwrap_or_default()
+}

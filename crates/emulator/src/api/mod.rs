@@ -1,0 +1,12 @@
+//! The HTTP API on the emulator's port: the one route table (routes.rs), the one wire error type
+//! (error.rs), and a file for each group of operations. Nothing below it imports it.
+
+pub mod configuration;
+pub mod error;
+pub mod functions;
+pub mod invoke;
+pub mod local;
+pub mod routes;
+pub mod server;
+pub mod target;
+pub mod versions;

@@ -1,0 +1,120 @@
+//! The one route table of LocalLambda's HTTP API: it routes every operation the emulator's port
+//! serves to the file that serves it. Invoke goes to invoke.rs; the functions' control-plane
+//! calls (and concurrency, tags and account settings) to functions.rs; versions and aliases to
+//! versions.rs; LocalLambda's own /local-lambda/runtime to local.rs; anything else is an
+//! UnknownOperationException.
+
+use std::sync::Arc;
+
+use hyper::body::Incoming;
+use hyper::{Method, Request, StatusCode};
+use percent_encoding::percent_decode_str;
+use serde_json::{json, Value};
+
+use super::error::ApiError;
+use super::target::target;
+use super::{functions, invoke, local, versions};
+use crate::http::{query_parameter, read_body, HttpResponse};
+use crate::service::emulator::Emulator;
+
+/// Lambda takes zips of up to 50 MB in a request (base64 makes them a third larger).
+const MAX_REQUEST_BYTES: usize = 70 * 1024 * 1024;
+
+/// Answers one request: routes it to its operation, and renders the error that operation ends in.
+pub async fn handle(emulator: Arc<Emulator>, request: Request<Incoming>) -> HttpResponse {
+    if request.method() == Method::GET && request.uri().path() == local::RUNTIME_PATH {
+        return local::runtime(&emulator).await;
+    }
+    // Invoke: every path that ends as its own does (its wrong method or prefix is Invoke's to refuse).
+    if request.uri().path().ends_with(invoke::INVOKE_SUFFIX) {
+        return invoke::handle(&emulator, request).await;
+    }
+    match control_plane(&emulator, request).await {
+        Some(outcome) => outcome.unwrap_or_else(ApiError::into_response),
+        None => ApiError::unknown_operation().into_response(),
+    }
+}
+
+/// Routes a control-plane request; None if the path is not one of its operations.
+async fn control_plane(emulator: &Arc<Emulator>, request: Request<Incoming>) -> Option<Result<HttpResponse, ApiError>> {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let mut segments: Vec<String> =
+        path.trim_matches('/').split('/').map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned()).collect();
+    let mut qualifier = query_parameter(request.uri().query(), "Qualifier");
+    let function_version = query_parameter(request.uri().query(), "FunctionVersion");
+    // The function a path names (by name or ARN) becomes its bare name here, its qualifier apart.
+    if segments.len() >= 3 && (segments[1] == "functions" || segments[1] == "tags") {
+        match target(emulator, &segments[2], qualifier.as_deref()) {
+            Ok(target) => (segments[2], qualifier) = (target.name, target.qualifier),
+            Err(error) => return Some(Err(error)),
+        }
+    }
+    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let outcome = match (&method, segments.as_slice()) {
+        (&Method::POST, ["2015-03-31", "functions"]) => functions::create(emulator, body(request).await).await,
+        (&Method::GET, ["2015-03-31", "functions"]) => Ok(functions::list(emulator)),
+        (&Method::GET, ["2015-03-31", "functions", name]) => functions::get(emulator, name, qualifier.as_deref()),
+        (&Method::GET, ["2015-03-31", "functions", name, "configuration"]) => {
+            functions::configuration(emulator, name, qualifier.as_deref())
+        }
+        (&Method::DELETE, ["2015-03-31", "functions", name]) => functions::delete(emulator, name, qualifier.as_deref()),
+        (&Method::POST, ["2015-03-31", "functions", name, "versions"]) => {
+            let name = name.to_string();
+            versions::publish(emulator, &name, body(request).await).await
+        }
+        (&Method::GET, ["2015-03-31", "functions", name, "versions"]) => versions::list_versions(emulator, name),
+        (&Method::POST, ["2015-03-31", "functions", name, "aliases"]) => {
+            let name = name.to_string();
+            versions::create_alias(emulator, &name, body(request).await)
+        }
+        (&Method::GET, ["2015-03-31", "functions", name, "aliases"]) => {
+            versions::list_aliases(emulator, name, function_version.as_deref())
+        }
+        (&Method::GET, ["2015-03-31", "functions", name, "aliases", alias]) => {
+            versions::get_alias(emulator, name, alias)
+        }
+        (&Method::PUT, ["2015-03-31", "functions", name, "aliases", alias]) => {
+            let (name, alias) = (name.to_string(), alias.to_string());
+            versions::update_alias(emulator, &name, &alias, body(request).await)
+        }
+        (&Method::DELETE, ["2015-03-31", "functions", name, "aliases", alias]) => {
+            versions::delete_alias(emulator, name, alias)
+        }
+        (&Method::PUT, ["2015-03-31", "functions", name, "code"]) => {
+            let name = name.to_string();
+            functions::update_code(emulator, &name, body(request).await).await
+        }
+        (&Method::PUT, ["2015-03-31", "functions", name, "configuration"]) => {
+            let name = name.to_string();
+            functions::update_configuration(emulator, &name, body(request).await).await
+        }
+        (&Method::GET, ["2017-03-31", "tags", name]) => functions::tags(emulator, name),
+        (&Method::PUT, ["2017-10-31", "functions", name, "concurrency"]) => {
+            let name = name.to_string();
+            functions::put_concurrency(emulator, &name, body(request).await)
+        }
+        (&Method::GET, ["2019-09-30", "functions", name, "concurrency"]) => functions::concurrency(emulator, name),
+        (&Method::GET, ["2016-08-19", "account-settings"]) => Ok(functions::account_settings(emulator)),
+        (&Method::DELETE, ["2017-10-31", "functions", name, "concurrency"]) => {
+            functions::delete_concurrency(emulator, name)
+        }
+        _ => return None,
+    };
+    Some(outcome)
+}
+
+/// A control-plane request's JSON body (`{}` when it has none).
+async fn body(request: Request<Incoming>) -> Result<Value, ApiError> {
+    let bytes = read_body(request.into_body(), MAX_REQUEST_BYTES).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "RequestEntityTooLargeException",
+            "Request must be smaller than 70167211 bytes",
+        )
+    })?;
+    if bytes.is_empty() {
+        return Ok(json!({}));
+    }
+    serde_json::from_slice(&bytes).map_err(|_| ApiError::invalid("the request body is not JSON"))
+}
