@@ -15,7 +15,7 @@ use aws_sdk_lambda::types::{
 };
 use aws_sdk_lambda::Client;
 use lambda_executor_engine::sentence;
-use lambda_executor_engine::{client_for, ClientOptions, ConfigError};
+use lambda_executor_engine::{client_for, resend_unsent_retry_config, ClientOptions, ConfigError, ResendUnsent};
 use serde::Serialize;
 
 /// A function's configuration, as `lambda-executor list` and the deploy code read it.
@@ -144,8 +144,13 @@ impl ControlPlane {
     /// `iam_endpoint_url` is IAM's own endpoint (`options.endpoint_url` is Lambda's alone).
     pub async fn connect(options: &ClientOptions, iam_endpoint_url: Option<&str>) -> Result<Self, ConfigError> {
         let shared = client_for(options).await?;
-        let iam = aws_sdk_iam::Client::new(&shared.service_config(iam_endpoint_url)?);
-        Ok(Self { client: shared.sdk.clone(), iam })
+        // Unlike Invoke's, these calls are resent when they never left (see ResendUnsent).
+        let lambda =
+            shared.sdk.config().to_builder().retry_config(resend_unsent_retry_config()).retry_classifier(ResendUnsent);
+        let iam = aws_sdk_iam::config::Builder::from(&shared.service_config(iam_endpoint_url)?)
+            .retry_config(resend_unsent_retry_config())
+            .retry_classifier(ResendUnsent);
+        Ok(Self { client: Client::from_conf(lambda.build()), iam: aws_sdk_iam::Client::from_conf(iam.build()) })
     }
 
     /// The function's configuration with its tags and reserved concurrency; None if there is none.

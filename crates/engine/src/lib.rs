@@ -26,6 +26,7 @@ mod limits;
 mod process;
 
 pub use client::config::{client_for, ClientOptions, ConfigError, SharedClient};
+pub use client::resend_unsent::{retry_config as resend_unsent_retry_config, ResendUnsent};
 pub use dispatch::dispatcher::Dispatcher;
 pub use dispatch::job::{Failure, Finished, Job, JobGuard, Sink};
 pub use error_text::sentence;
