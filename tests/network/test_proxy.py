@@ -2,13 +2,16 @@
 Debian's packages; .ci/run installs it) on loopback: its own access log proves what went through it."""
 
 import os
+import select
 import socket
+import struct
 import subprocess
 import sys
+import threading
 
 import pytest
 from helpers import assert_kept_alive, free_port, wait_for
-from lambda_executor import ConfigurationError, InvocationError, LambdaExecutor, RetryPolicy
+from lambda_executor import ConfigurationError, DeployError, InvocationError, LambdaExecutor, RetryPolicy
 from lambda_executor._core import ControlPlane
 from lambda_executor.cli import main
 
@@ -301,3 +304,55 @@ def test_with_no_direct_route_calls_go_through_the_proxy_alone(no_direct_route, 
     finally:
         proxy.close()
     assert local.stats("echo")["invocations"] == 1, "only the call through the proxy reached Lambda"
+
+
+class RefusingPeer:
+    """A TCP peer that counts its connections and refuses each: as a proxy that answers CONNECT
+    with 503 (the request never left), or by resetting the connection once it has read the
+    request (which may then have been acted on)."""
+
+    def __init__(self, read_then_reset):
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.server.getsockname()[1]}"
+        self.read_then_reset = read_then_reset
+        self.connections = 0
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                connection, _ = self.server.accept()
+            except OSError:
+                return
+            self.connections += 1
+            with connection:
+                select.select([connection], [], [], 5)
+                connection.recv(1 << 20)
+                if self.read_then_reset:
+                    connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                else:
+                    connection.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n")
+
+    def close(self):
+        self.server.close()
+
+
+def test_a_deploy_call_that_never_left_is_sent_again_and_one_that_may_have_been_read_is_not():
+    """Deploy's calls are resent (3 attempts in all) when they never left, here a proxy refusing
+    the tunnel; one whose connection was reset after the request was read is not resent."""
+    refusing = RefusingPeer(read_then_reset=False)
+    try:
+        control = ControlPlane(client={"endpoint_url": "https://127.0.0.1:1", "proxies": {"https": refusing.url}})
+        with pytest.raises(DeployError, match="ListFunctions"):
+            control.list_functions()
+        assert refusing.connections == 3
+    finally:
+        refusing.close()
+    resetting = RefusingPeer(read_then_reset=True)
+    try:
+        control = ControlPlane(client={"endpoint_url": resetting.url, "proxies": {}})
+        with pytest.raises(DeployError, match="ListFunctions"):
+            control.list_functions()
+        assert resetting.connections == 1, "a call that may have been read was not sent again"
+    finally:
+        resetting.close()
