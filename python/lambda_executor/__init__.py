@@ -17,6 +17,7 @@ from .errors import (
     JournalError,
     LambdaError,
     PayloadTooLargeError,
+    SpillError,
     ThrottledError,
 )
 from .executor import LambdaExecutor
@@ -51,6 +52,7 @@ __all__ = [
     "DeployError",
     "JournalError",
     "BudgetExceeded",
+    "SpillError",
     "InsecureRequestWarning",
     "__version__",
 ]

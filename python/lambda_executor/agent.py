@@ -11,12 +11,22 @@ makes them in order and answers ``{"chunk": [{"result": ...} or {"error": {"erro
 that call alone.
 Arguments or results larger than ``compress_over`` bytes of JSON travel zlib-compressed
 (``{"call": ..., "lambda_executor.zlib": "<base64>"}``, the base64 holding the rest of the event,
-or the whole result), which the client and the agent undo on their side. Nothing is ever
-unpickled, and only modules of the deployed code (under LAMBDA_TASK_ROOT) are imported. Standard
-library only: in Lambda this module runs without the rest of lambda_executor.
+or the whole result), which the client and the agent undo on their side.
+
+With a spill location (``LambdaExecutor(spill="s3://bucket/prefix")``), what is still larger than
+Lambda takes goes through S3: an event of exactly ``{"lambda_executor.s3": {"bucket", "key",
+"size", "sha256"}}`` stands for the event stored there, which the agent reads and checks against
+the size and SHA-256 before anything else; and the event names the location (``"spill":
+"s3://bucket/prefix"``), where the agent writes a result too large to return, returning the same
+reference to it, which the client reads, checks and deletes.
+
+Nothing is ever unpickled, and only modules of the deployed code (under LAMBDA_TASK_ROOT) are
+imported. Standard library only (boto3, which Lambda's Python runtimes include, only for a spill):
+in Lambda this module runs without the rest of lambda_executor.
 """
 
 import base64
+import hashlib
 import importlib
 import importlib.util
 import inspect
@@ -24,6 +34,7 @@ import json
 import os
 import sys
 import traceback
+import uuid
 import zlib
 from typing import Any
 
@@ -32,6 +43,9 @@ DEFAULT_COMPRESS_OVER = 64 * 1024
 # Lambda's payloads are 6 MB at most; their JSON compresses well, but not beyond this.
 MAX_UNPACKED = 256 * 1024 * 1024
 WARM_EVENT = {"lambda_executor": "warm"}
+SPILLED = "lambda_executor.s3"
+# A result of more bytes than this is written to the spill location: Lambda returns 6 MB at most.
+MAX_RETURNED = 6 * 1024 * 1024 - 1024
 
 
 class AgentError(Exception):
@@ -42,6 +56,13 @@ class AgentError(Exception):
 def handler(event, context):
     if event == WARM_EVENT:
         return None
+    if is_spilled(event):
+        event = json.loads(read_spilled(event[SPILLED]))
+    spill = event.get("spill") if isinstance(event, dict) else None
+    return spill_if_large(call(event), spill)
+
+
+def call(event):
     if not isinstance(event, dict) or not isinstance(event.get("call"), str):
         raise AgentError("the agent expects {'call': 'module:function', 'args': [...], 'kwargs': {...}}")
     call = unpack(event[COMPRESSED]) if COMPRESSED in event else event
@@ -169,4 +190,54 @@ def pack_result(result, compress_over):
 
 
 def is_packed(result):
-    return isinstance(result, dict) and len(result) == 1 and COMPRESSED in result
+    return isinstance(result, dict) and len(result) == 1 and (COMPRESSED in result or SPILLED in result)
+
+
+def is_spilled(value):
+    return isinstance(value, dict) and len(value) == 1 and SPILLED in value
+
+
+def spill_location(url):
+    """(bucket, prefix) of an s3://bucket/prefix URL."""
+    if not isinstance(url, str) or not url.startswith("s3://"):
+        raise AgentError(f"'spill' must be an s3://bucket/prefix URL, not {url!r}")
+    bucket, _, prefix = url[len("s3://") :].partition("/")
+    prefix = prefix.strip("/")
+    return bucket, f"{prefix}/" if prefix else ""
+
+
+def read_spilled(reference):
+    """The bytes a spill reference stands for, checked against its size and SHA-256."""
+    if not isinstance(reference, dict) or set(reference) != {"bucket", "key", "size", "sha256"}:
+        raise AgentError(f"'{SPILLED}' must hold bucket, key, size and sha256")
+    body = _s3().get_object(Bucket=reference["bucket"], Key=reference["key"])["Body"].read()
+    if len(body) != reference["size"] or hashlib.sha256(body).hexdigest() != reference["sha256"]:
+        raise AgentError(
+            f"s3://{reference['bucket']}/{reference['key']} is not the {reference['size']} bytes it was written with"
+        )
+    return body
+
+
+def spill_if_large(result, spill):
+    """The result, or, when its JSON is more than Lambda returns, the reference to it written
+    at the spill location."""
+    document = _dumps(result)
+    if len(document) <= MAX_RETURNED:
+        return result
+    if spill is None:
+        raise AgentError(
+            f"the result is {len(document)} bytes of JSON, more than Lambda returns; with "
+            f"LambdaExecutor(spill='s3://bucket/prefix') larger results go through S3"
+        )
+    bucket, prefix = spill_location(spill)
+    key = f"{prefix}result-{uuid.uuid4().hex}"
+    _s3().put_object(Bucket=bucket, Key=key, Body=document)
+    return {
+        SPILLED: {"bucket": bucket, "key": key, "size": len(document), "sha256": hashlib.sha256(document).hexdigest()}
+    }
+
+
+def _s3():
+    import boto3  # type: ignore[import-untyped]  # only for a spill: Lambda's Python runtimes include it
+
+    return boto3.client("s3")

@@ -29,7 +29,7 @@ class AsyncCalls:
     def __init__(
         self,
         targets: Targets,
-        start: Callable[[str, Any, Optional[Journal]], Awaitable[Any]],
+        start: Callable[[str, Any, Optional[Journal], bool], Awaitable[Any]],
         journals: Journals,
         progress: Callable[[str, tuple], Progress],
         default_buffersize: int,
@@ -48,7 +48,7 @@ class AsyncCalls:
         self, function: str, path: Optional[str], args: tuple, kwargs: dict, journal: Optional[Journal]
     ) -> Awaitable[Any]:
         """Starts one invocation: an event that cannot be sent raises here, before anything is sent."""
-        return self._start(function, self._targets.event(path, args, kwargs), journal)
+        return self._start(function, self._targets.event(path, args, kwargs), journal, path is not None)
 
     async def tasks(
         self,

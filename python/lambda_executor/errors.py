@@ -143,6 +143,16 @@ class BudgetExceeded(LambdaError):
         self.waiting = waiting
 
 
+class SpillError(LambdaError):
+    """A payload spilled through S3 (``spill=``) could not be stored or read back: ``url`` names
+    the object, ``permission`` the S3 permission the step needs."""
+
+    def __init__(self, message: str, url: str = "", permission: str = "") -> None:
+        super().__init__(message)
+        self.url = url
+        self.permission = permission
+
+
 class JournalError(LambdaError):
     """A resume journal cannot be used: not a journal, written by a newer release, corrupt, held by
     another run, or not writable. Raised when it is opened, before anything is sent; and by a call

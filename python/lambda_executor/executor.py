@@ -68,6 +68,11 @@ class LambdaExecutor(Executor):
     `stats()`): every call then asks for its log tail, whose REPORT line says what was billed, and
     once the cost reaches the cap nothing more is sent. Calls waiting fail with BudgetExceeded;
     calls in flight finish (and may take the cost past the cap).
+
+    `spill="s3://bucket/prefix"` sends the agent's arguments and results larger than Lambda takes
+    (6 MB) through S3, on the executor's client settings (S3's endpoint is the SDK's:
+    AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL or the profile's): the call carries a reference to the
+    object, checked against its SHA-256 when read, and each object is deleted once read.
     """
 
     def __init__(
@@ -91,13 +96,14 @@ class LambdaExecutor(Executor):
         retry_failed: bool = True,
         resume_in_flight: bool = True,
         max_cost: Optional[float] = None,
+        spill: Optional[str] = None,
     ) -> None:
         if max_workers is None:
             max_workers = DEFAULT_MAX_WORKERS
         if verify is False:
             warn_insecure(stacklevel=2)
         self._max_workers = max_workers
-        self._targets = Targets(agent, compress_over)
+        self._targets = Targets(agent, compress_over, spill)
         client: _ClientSettings = {
             "region": region,
             "profile": profile,
@@ -119,6 +125,7 @@ class LambdaExecutor(Executor):
             max_cost=max_cost,
             price_per_gb_second=PRICE_PER_GB_SECOND,
             price_per_request=PRICE_PER_REQUEST,
+            spill=spill,
         )
         self._async = AsyncCalls(self._targets, self._start_async, self._journals, self._progress, 2 * max_workers)
         self._shutdown = False
@@ -133,10 +140,12 @@ class LambdaExecutor(Executor):
     def submit(self, fn: FunctionRef, /, *args: Any, **kwargs: Any) -> LambdaFuture:
         function, path = self._targets.resolve(fn)
         event = self._targets.event(path, args, kwargs)
-        return self._submit(function, event, AgentFuture() if path else LambdaFuture())
+        return self._submit(function, event, AgentFuture() if path else LambdaFuture(), agent=path is not None)
 
-    def _submit(self, function: str, event: Any, future: LambdaFuture, log_tail: Optional[bool] = None) -> LambdaFuture:
-        return self._track(future, lambda: self._engine.submit(function, event, future, log_tail=log_tail))
+    def _submit(
+        self, function: str, event: Any, future: LambdaFuture, log_tail: Optional[bool] = None, agent: bool = False
+    ) -> LambdaFuture:
+        return self._track(future, lambda: self._engine.submit(function, event, future, log_tail=log_tail, agent=agent))
 
     def _send(self, event: EncodedEvent, future: LambdaFuture) -> LambdaFuture:
         # A future map held back was submitted before any shutdown: it is sent all the same.
@@ -224,7 +233,7 @@ class LambdaExecutor(Executor):
                 event = self._targets.chunk_event(path or "", call)
             else:
                 event = self._targets.event(path, call, {})
-            return self._engine.encode(function, event, journal=journal)
+            return self._engine.encode(function, event, journal=journal, agent=path is not None)
         except (TypeError, PayloadTooLargeError) as error:
             last = index + len(call) - 1 if isinstance(call, Chunk) else index
             place = f"event {index}" if last == index else f"events {index} to {last} (a chunk)"
@@ -277,11 +286,11 @@ class LambdaExecutor(Executor):
         async for task in self._async.tasks(fn, events, buffersize, progress, ordered=False, journal=journal):
             yield task.result()
 
-    def _start_async(self, function: str, event: Any, journal: Optional[Journal]) -> Awaitable[Any]:
+    def _start_async(self, function: str, event: Any, journal: Optional[Journal], agent: bool) -> Awaitable[Any]:
         with self._shutdown_lock:
             if self._shutdown:
                 raise RuntimeError("cannot schedule new invocations after shutdown")
-        return self._engine.ainvoke(function, event, journal=journal)
+        return self._engine.ainvoke(function, event, journal=journal, agent=agent)
 
     def warm(self, fn: FunctionRef, n: int) -> int:
         """Starts `n` execution environments of `fn` at once (n concurrent invocations with

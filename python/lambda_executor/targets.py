@@ -24,11 +24,13 @@ FunctionRef = Union[str, DeployedFunction, RemoteFunction, Callable[..., Any]]
 class Targets:
     """An executor's reading of `fn` and of the arguments of a call: with `agent`, a plain Python
     function (or a dotted import path) is called through that agent function, its arguments
-    compressed beyond `compress_over` bytes."""
+    compressed beyond `compress_over` bytes; with `spill` (an s3://bucket/prefix URL), the agent
+    writes results too large to return there."""
 
-    def __init__(self, agent: Optional[str], compress_over: Optional[int]) -> None:
+    def __init__(self, agent: Optional[str], compress_over: Optional[int], spill: Optional[str] = None) -> None:
         self.agent = agent
         self.compress_over = compress_over
+        self.spill = spill
 
     def resolve(self, fn: FunctionRef) -> tuple[str, Optional[str]]:
         """(the deployed function to invoke, the import path of the Python function to call there
@@ -44,11 +46,18 @@ class Targets:
 
     def event(self, path: Optional[str], args: tuple, kwargs: dict) -> Any:
         """The event of one call: the agent's call of `path`, or the arguments by `submit`'s rule."""
-        return encode_call(path, args, kwargs, self.compress_over) if path else _plain_event(args, kwargs)
+        if path is None:
+            return _plain_event(args, kwargs)
+        return self._spilling(encode_call(path, args, kwargs, self.compress_over))
 
     def chunk_event(self, path: str, chunk: list[tuple]) -> Any:
         """The agent's event for a chunk of calls of `path`, made in order in one invocation."""
-        return encode_chunk(path, chunk, self.compress_over)
+        return self._spilling(encode_chunk(path, chunk, self.compress_over))
+
+    def _spilling(self, event: dict) -> dict:
+        if self.spill is not None:
+            event["spill"] = self.spill
+        return event
 
 
 def _function_reference(fn: Any) -> str:

@@ -25,14 +25,6 @@ from lambda_executor.bundle import AGENT_HANDLER, stage
 from lambda_executor.cli import main
 
 
-@pytest.fixture(scope="module")
-def deployed(tmp_path_factory):
-    """mathwork.py and the agent, laid out as `lambda-executor deploy` bundles them."""
-    root = tmp_path_factory.mktemp("deployed")
-    stage([AGENT_CODE / "mathwork.py"], root)
-    return root
-
-
 @pytest.fixture
 def agent(local, mathwork, deployed):
     local.add_function("agent", AGENT_HANDLER, deployed, memory_size=256)

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use lambda_executor_protocol::{is_valid_qualifier, FunctionRef, InvocationType};
 
-use crate::client::config::SharedClient;
+use crate::client::config::{ConfigError, SharedClient};
 use crate::dispatch::dispatcher::Dispatcher;
 use crate::dispatch::job::{Finished, Job, Sink};
 use crate::invoke::request::InvokeRequest;
@@ -16,6 +16,8 @@ use crate::journal::resume::{Plan, Resume};
 use crate::journal::store::Journal;
 use crate::limits::retry::RetryPolicy;
 use crate::limits::spend_cap::SpendCap;
+use crate::spill::location::SpillLocation;
+use crate::spill::transfer::Spill;
 
 /// The most invocations one executor keeps in flight (each is a socket).
 pub const MAX_WORKERS: usize = 100_000;
@@ -26,6 +28,7 @@ pub struct Settings {
     invocation_type: InvocationType,
     log_tail: bool,
     spend_cap: Option<SpendCap>,
+    spill: Option<SpillLocation>,
 }
 
 /// A spend cap as asked for: US dollars, and Lambda's prices.
@@ -64,6 +67,7 @@ impl Settings {
         invocation_type: &str,
         log_tail: bool,
         spend_cap: Option<SpendCapAsked>,
+        spill: Option<&str>,
     ) -> Result<Self, SubmitError> {
         let invocation_type = match InvocationType::parse(invocation_type) {
             Some(InvocationType::DryRun) | None => {
@@ -87,7 +91,9 @@ impl Settings {
                 Some(SpendCap::new(max_cost, price_per_gb_second, price_per_request).map_err(SubmitError::Invalid)?)
             }
         };
-        Ok(Self { qualifier, invocation_type, log_tail, spend_cap })
+        let spill =
+            spill.map(SpillLocation::parse).transpose().map_err(|why| SubmitError::Invalid(format!("spill: {why}")))?;
+        Ok(Self { qualifier, invocation_type, log_tail, spend_cap, spill })
     }
 }
 
@@ -103,6 +109,8 @@ pub enum Started<S> {
 
 pub struct Executor {
     dispatcher: Arc<Dispatcher>,
+    /// Where agents' calls spill, if anywhere.
+    spill: Option<Arc<Spill>>,
     qualifier: Option<String>,
     invocation_type: InvocationType,
     log_tail: bool,
@@ -110,10 +118,16 @@ pub struct Executor {
 }
 
 impl Executor {
-    pub fn new(client: Arc<SharedClient>, policy: RetryPolicy, max_workers: usize, settings: Settings) -> Self {
-        let Settings { qualifier, invocation_type, log_tail, spend_cap } = settings;
+    pub fn new(
+        client: Arc<SharedClient>,
+        policy: RetryPolicy,
+        max_workers: usize,
+        settings: Settings,
+    ) -> Result<Self, ConfigError> {
+        let Settings { qualifier, invocation_type, log_tail, spend_cap, spill } = settings;
+        let spill = spill.map(|location| Spill::new(&client, location).map(Arc::new)).transpose()?;
         let dispatcher = Dispatcher::new(client, policy, max_workers, spend_cap);
-        Self { dispatcher, qualifier, invocation_type, log_tail, owner_pid: std::process::id() }
+        Ok(Self { dispatcher, spill, qualifier, invocation_type, log_tail, owner_pid: std::process::id() })
     }
 
     pub fn dispatcher(&self) -> &Arc<Dispatcher> {
@@ -141,19 +155,24 @@ impl Executor {
 
     /// The request for one call of a checked `function` with this JSON payload; `log_tail`
     /// overrides the executor's setting (a spend cap always asks for it: it is counted from
-    /// REPORT lines, which come with the log tail).
+    /// REPORT lines, which come with the log tail). An `agent`'s call spills through S3 when the
+    /// executor has a spill location.
     pub fn request(
         &self,
         function: &str,
         payload: Vec<u8>,
         log_tail: Option<bool>,
+        agent: bool,
     ) -> Result<InvokeRequest, SubmitError> {
+        let spill = self.spill.clone().filter(|_| agent);
         let limit = self.invocation_type.max_payload();
-        if payload.len() > limit {
+        if payload.len() > limit && spill.is_none() {
             return Err(SubmitError::PayloadTooLarge(format!(
-                "the payload is {} bytes as JSON, over Lambda's {limit}-byte limit for {} invocations; nothing was sent",
+                "the payload is {} bytes as JSON, over Lambda's {limit}-byte limit for {} invocations; nothing was \
+                 sent{}",
                 payload.len(),
-                if self.invocation_type == InvocationType::Event { "Event" } else { "synchronous" }
+                if self.invocation_type == InvocationType::Event { "Event" } else { "synchronous" },
+                if agent { " (with spill='s3://bucket/prefix', larger arguments go through S3)" } else { "" }
             )));
         }
         let named_qualifier = FunctionRef::parse(function).is_some_and(|reference| reference.qualifier.is_some());
@@ -163,6 +182,7 @@ impl Executor {
             invocation_type: self.invocation_type,
             log_tail: log_tail.unwrap_or(self.log_tail) || self.dispatcher.has_spend_cap(),
             payload: Bytes::from(payload),
+            spill,
         })
     }
 

@@ -10,6 +10,7 @@
 //! - `limits`: the adaptive concurrency limit and request rate a function's throttles taught, the
 //!   retry policy, the spend cap;
 //! - `invoke`: one attempt through the shared client, what its failure means, REPORT lines;
+//! - `spill`: payloads larger than Lambda takes, through S3 (location, reference, transfers);
 //! - `client`: the shared client's configuration and its HTTP client (connector, proxy, trust);
 //! - `process`: the tokio runtime and per-process values.
 //!
@@ -24,6 +25,7 @@ mod invoke;
 mod journal;
 mod limits;
 mod process;
+mod spill;
 
 pub use client::config::{client_for, ClientOptions, ConfigError, SharedClient};
 pub use client::resend_unsent::{retry_config as resend_unsent_retry_config, ResendUnsent};

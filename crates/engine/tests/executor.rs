@@ -13,7 +13,7 @@ use lambda_executor_engine::{
 };
 
 fn settings(invocation_type: &str) -> Settings {
-    Settings::new(None, invocation_type, false, None).unwrap()
+    Settings::new(None, invocation_type, false, None, None).unwrap()
 }
 
 fn refusal(settings: Result<Settings, SubmitError>) -> String {
@@ -33,35 +33,42 @@ fn scratch(name: &str) -> PathBuf {
 #[test]
 fn settings_an_executor_cannot_have_are_refused_saying_why() {
     let cap = || Some(SpendCapAsked { max_cost: 1.0, price_per_gb_second: 0.0, price_per_request: 0.0 });
-    assert!(refusal(Settings::new(None, "DryRun", false, None)).contains("'RequestResponse' or 'Event', not 'DryRun'"));
-    assert!(refusal(Settings::new(Some("my alias".into()), "Event", false, None)).contains("not a version or alias"));
-    assert!(refusal(Settings::new(None, "Event", false, cap())).contains("max_cost needs synchronous invocations"));
+    assert!(refusal(Settings::new(None, "DryRun", false, None, None))
+        .contains("'RequestResponse' or 'Event', not 'DryRun'"));
+    assert!(
+        refusal(Settings::new(Some("my alias".into()), "Event", false, None, None)).contains("not a version or alias")
+    );
+    assert!(
+        refusal(Settings::new(None, "Event", false, cap(), None)).contains("max_cost needs synchronous invocations")
+    );
     let negative = Some(SpendCapAsked { max_cost: -1.0, price_per_gb_second: 0.0, price_per_request: 0.0 });
-    assert!(refusal(Settings::new(None, "RequestResponse", false, negative)).contains("max_cost must be a positive"));
-    assert!(Settings::new(Some("live".into()), "RequestResponse", false, cap()).is_ok());
+    assert!(
+        refusal(Settings::new(None, "RequestResponse", false, negative, None)).contains("max_cost must be a positive")
+    );
+    assert!(Settings::new(Some("live".into()), "RequestResponse", false, cap(), None).is_ok());
 }
 
 #[test]
 fn a_call_is_checked_and_shaped_before_anything_is_sent() {
     let lab = Lab::new("echo", Duration::ZERO, None, RetryPolicy::default(), 4);
-    let executor = Executor::new(lab.client.clone(), RetryPolicy::default(), 4, settings("Event"));
+    let executor = Executor::new(lab.client.clone(), RetryPolicy::default(), 4, settings("Event")).unwrap();
     assert!(matches!(executor.check("not a name"), Err(SubmitError::Invalid(why)) if why.contains("'not a name'")));
     assert!(executor.check("echo:live").is_ok());
     // Lambda's limit for an Event payload is 1 MB (6 MB for a synchronous one).
-    let Err(error) = executor.request("echo", vec![b' '; 1024 * 1024 + 1], None) else {
+    let Err(error) = executor.request("echo", vec![b' '; 1024 * 1024 + 1], None, false) else {
         panic!("1 MB + 1 was accepted")
     };
     assert!(matches!(&error, SubmitError::PayloadTooLarge(_)), "{error}");
     assert!(error.to_string().contains("limit for Event invocations; nothing was sent"), "{error}");
-    assert!(executor.request("echo", vec![b' '; 1024 * 1024], None).is_ok());
+    assert!(executor.request("echo", vec![b' '; 1024 * 1024], None, false).is_ok());
 
     // The executor's qualifier, unless the call names its own; a spend cap asks for the log tail.
     let cap = Some(SpendCapAsked { max_cost: 1.0, price_per_gb_second: 0.0, price_per_request: 0.0 });
-    let capped = Settings::new(Some("live".into()), "RequestResponse", false, cap).unwrap();
-    let executor = Executor::new(lab.client.clone(), RetryPolicy::default(), 4, capped);
-    let request = executor.request("echo", b"{}".to_vec(), Some(false)).unwrap();
+    let capped = Settings::new(Some("live".into()), "RequestResponse", false, cap, None).unwrap();
+    let executor = Executor::new(lab.client.clone(), RetryPolicy::default(), 4, capped).unwrap();
+    let request = executor.request("echo", b"{}".to_vec(), Some(false), false).unwrap();
     assert_eq!((request.qualifier.as_deref(), request.log_tail), (Some("live"), true));
-    assert_eq!(executor.request("echo:1", b"{}".to_vec(), None).unwrap().qualifier, None);
+    assert_eq!(executor.request("echo:1", b"{}".to_vec(), None, false).unwrap().qualifier, None);
     assert!(lab.invocations("echo") == 0, "nothing was sent");
 }
 
@@ -70,11 +77,11 @@ fn a_rerun_replays_what_its_journal_holds_as_its_resume_policy_says() {
     let path = scratch("resume");
     let policy = RetryPolicy { max_retries: 0, throttle_timeout: 0.001, ..RetryPolicy::default() };
     let lab = Lab::new("flaky", Duration::ZERO, None, policy.clone(), 4);
-    let executor = Executor::new(lab.client.clone(), policy.clone(), 4, settings("RequestResponse"));
+    let executor = Executor::new(lab.client.clone(), policy.clone(), 4, settings("RequestResponse")).unwrap();
     let journal = Journal::open(&path).unwrap();
     let resend = Resume { retry_failed: true, resume_in_flight: true };
     let start = |executor: &Executor, journal: &Journal, resume: Resume, payload: &str| {
-        let request = executor.request("flaky", payload.as_bytes().to_vec(), None).unwrap();
+        let request = executor.request("flaky", payload.as_bytes().to_vec(), None, false).unwrap();
         executor.start(request, Some((journal, resume)), Collect { index: 0, outcomes: lab.sender() }).unwrap()
     };
     assert!(matches!(start(&executor, &journal, resend, r#"{"ok": 1}"#), Started::Sent(_)));
@@ -86,7 +93,7 @@ fn a_rerun_replays_what_its_journal_holds_as_its_resume_policy_says() {
     drop(journal);
 
     let journal = Journal::open(&path).unwrap();
-    let executor = Executor::new(lab.client.clone(), policy, 4, settings("RequestResponse"));
+    let executor = Executor::new(lab.client.clone(), policy, 4, settings("RequestResponse")).unwrap();
     let keep_failures = Resume { retry_failed: false, resume_in_flight: true };
     match start(&executor, &journal, keep_failures, r#"{"ok": 1}"#) {
         Started::Replayed(_, finished) => assert!(finished.from_journal && finished.result.is_ok()),

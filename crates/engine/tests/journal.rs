@@ -29,6 +29,7 @@ fn request(payload: &str) -> InvokeRequest {
         invocation_type: InvocationType::RequestResponse,
         log_tail: false,
         payload: Bytes::from(payload.to_owned()),
+        spill: None,
     }
 }
 

@@ -25,6 +25,7 @@ mod class {
     pyo3::import_exception!(lambda_executor.errors, DeployError);
     pyo3::import_exception!(lambda_executor.errors, JournalError);
     pyo3::import_exception!(lambda_executor.errors, BudgetExceeded);
+    pyo3::import_exception!(lambda_executor.errors, SpillError);
 }
 
 /// Every error a binding raises.
@@ -157,6 +158,10 @@ pub fn failed_invocation(function: &str, attempts: u32, failure: &Failure) -> Py
         // The journal could not record the call as sent, so it was not.
         Failure::JournalUnwritable { why } => {
             return class::JournalError::new_err(format!("{function} was not called: {why}"));
+        }
+        Failure::Spill(error) => {
+            let text = format!("{function}: {error}");
+            return class::SpillError::new_err((text, error.url.clone(), error.permission));
         }
     };
     match error {

@@ -57,7 +57,7 @@ impl PyEngine {
     #[new]
     #[pyo3(signature = (max_workers, *, client=None, qualifier=None, invocation_type="RequestResponse",
                         log_tail=false, retry=None, journal=None, max_cost=None, price_per_gb_second=0.0,
-                        price_per_request=0.0))]
+                        price_per_request=0.0, spill=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -71,22 +71,25 @@ impl PyEngine {
         max_cost: Option<f64>,
         price_per_gb_second: f64,
         price_per_request: f64,
+        spill: Option<&str>,
     ) -> Result<Self> {
         let max_workers = whole_number(max_workers, "max_workers", 1, MAX_WORKERS as i64)? as usize;
         let spend_cap = max_cost.map(|max_cost| SpendCapAsked { max_cost, price_per_gb_second, price_per_request });
-        let settings = Settings::new(qualifier, invocation_type, log_tail, spend_cap)?;
+        let settings = Settings::new(qualifier, invocation_type, log_tail, spend_cap, spill)?;
         let options = client_options(client)?;
         let runtime = runtime::get();
         let shared = py.detach(|| runtime.block_on(client_for(&options)))?;
         let policy = retry.map(|policy| policy.0).unwrap_or_default();
-        Ok(Self { executor: Executor::new(shared, policy, max_workers, settings), journal })
+        Ok(Self { executor: Executor::new(shared, policy, max_workers, settings)?, journal })
     }
 
     /// Converts `event` to JSON, checks it, and starts invoking `function`; `future` is resolved
     /// when the invocation ends, or at once with an outcome the journal already holds (then
     /// None is returned, as there is nothing to cancel). Raises before sending anything if the
-    /// input is bad. `log_tail` and `journal` override the executor's settings for this call.
-    #[pyo3(signature = (function, event, future, *, log_tail=None, journal=None))]
+    /// input is bad. `log_tail` and `journal` override the executor's settings for this call;
+    /// an `agent`'s call spills through S3 when the executor has a spill location.
+    #[pyo3(signature = (function, event, future, *, log_tail=None, journal=None, agent=false))]
+    #[allow(clippy::too_many_arguments)]
     fn submit(
         &self,
         py: Python<'_>,
@@ -95,22 +98,24 @@ impl PyEngine {
         future: Py<PyAny>,
         log_tail: Option<bool>,
         journal: Option<Py<PyJournal>>,
+        agent: bool,
     ) -> Result<Option<PyJobHandle>> {
-        let request = self.prepare(function, event, log_tail)?;
+        let request = self.prepare(function, event, log_tail, agent)?;
         self.start(py, request, journal.or_else(|| self.default_journal(py)), FutureSink::Future(future))
     }
 
     /// `submit` in two steps, so that a batch is converted whole before any of it is sent:
     /// `encode` converts and checks one event, `send_encoded` starts it.
-    #[pyo3(signature = (function, event, *, journal=None))]
+    #[pyo3(signature = (function, event, *, journal=None, agent=false))]
     fn encode(
         &self,
         py: Python<'_>,
         function: &str,
         event: &Bound<'_, PyAny>,
         journal: Option<Py<PyJournal>>,
+        agent: bool,
     ) -> Result<PyEncodedEvent> {
-        let request = self.prepare(function, event, None)?;
+        let request = self.prepare(function, event, None, agent)?;
         let journal = journal.or_else(|| self.default_journal(py));
         Ok(PyEncodedEvent { request: std::sync::Mutex::new(Some((request, journal))) })
     }
@@ -126,15 +131,16 @@ impl PyEngine {
     /// sent. (pyo3-async-runtimes finds the running loop; its future_into_py is not used, because
     /// it sets each result from a blocking-pool thread of its own: a thread per completion under
     /// load, and one still inside Python when the interpreter exits crashes it.)
-    #[pyo3(signature = (function, event, *, journal=None))]
+    #[pyo3(signature = (function, event, *, journal=None, agent=false))]
     fn ainvoke<'py>(
         &self,
         py: Python<'py>,
         function: &str,
         event: &Bound<'py, PyAny>,
         journal: Option<Py<PyJournal>>,
+        agent: bool,
     ) -> Result<Bound<'py, PyAny>> {
-        let request = self.prepare(function, event, None)?;
+        let request = self.prepare(function, event, None, agent)?;
         let event_loop = pyo3_async_runtimes::get_running_loop(py)?;
         let future = event_loop.call_method0(pyo3::intern!(py, "create_future"))?;
         let sink = FutureSink::Asyncio { event_loop: event_loop.unbind(), future: future.clone().unbind() };
@@ -206,10 +212,16 @@ impl PyEngine {
         }
     }
 
-    fn prepare(&self, function: &str, event: &Bound<'_, PyAny>, log_tail: Option<bool>) -> Result<InvokeRequest> {
+    fn prepare(
+        &self,
+        function: &str,
+        event: &Bound<'_, PyAny>,
+        log_tail: Option<bool>,
+        agent: bool,
+    ) -> Result<InvokeRequest> {
         self.executor.check(function)?;
         let payload = to_json(event)?;
-        Ok(self.executor.request(function, payload, log_tail)?)
+        Ok(self.executor.request(function, payload, log_tail, agent)?)
     }
 }
 

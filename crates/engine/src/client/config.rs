@@ -88,8 +88,9 @@ impl SharedClient {
 
 /// Variables besides the proxy ones that change what a client is built with (credentials are left
 /// out: they are resolved again as they expire, and secrets stay out of the key).
-const CLIENT_VARIABLES: [&str; 7] = [
+const CLIENT_VARIABLES: [&str; 8] = [
     "AWS_ENDPOINT_URL_LAMBDA",
+    "AWS_ENDPOINT_URL_S3",
     "AWS_ENDPOINT_URL",
     "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
     "AWS_REGION",

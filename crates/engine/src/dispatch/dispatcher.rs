@@ -25,6 +25,7 @@ use crate::limits::function::FunctionLimits;
 use crate::limits::retry::{Decision, RetryPolicy};
 use crate::limits::spend_cap::{CapReached, SpendCap};
 use crate::process::runtime;
+use crate::spill::reference::ObjectRef;
 
 pub struct Dispatcher {
     client: Arc<SharedClient>,
@@ -92,7 +93,8 @@ impl Dispatcher {
         // Queued here, in the caller's order: the tasks may start in any order, but invocations
         // go out in the order they were submitted (what an ordered map waits for first).
         let limits = self.limits_for(&request.function);
-        let admission = limits.concurrency.reserve(false);
+        // A call whose argument goes up to S3 first takes its place in the queue once it is there.
+        let admission = (!request.oversized()).then(|| limits.concurrency.reserve(false));
         let unsent = self.spend_cap.is_some().then(|| NotYetSent::new(&self.unsent));
         let queued = Queued { job, request, journal, admission, done, unsent };
         runtime::get().spawn(self.clone().run(queued, limits));
@@ -158,7 +160,7 @@ impl Dispatcher {
     async fn run<S: Sink>(self: Arc<Self>, queued: Queued<S>, limits: Arc<FunctionLimits>) {
         let Queued { job, mut request, journal, admission, done, unsent } = queued;
         let mut progress = Progress {
-            admission: Some(admission),
+            admission,
             unsent,
             deadline: Instant::now() + self.policy.throttle_deadline(),
             attempts: 0,
@@ -166,7 +168,22 @@ impl Dispatcher {
             retries: 0,
             first_sent: None,
             not_run: None,
+            spilled_argument: None,
         };
+        // 0: an argument too large for Lambda goes up to S3 first; the call carries its reference.
+        if let Some(spill) = request.spill.clone().filter(|_| request.oversized()) {
+            match job.unless_cancelled(spill.put("argument", request.payload.clone())).await {
+                None => return record_cancelled(journal, None),
+                Some(Ok(reference)) => {
+                    progress.spilled_argument = Some(reference.key.clone());
+                    request.payload = reference.envelope().into();
+                }
+                Some(Err(error)) => {
+                    let sent_bytes = std::mem::take(&mut request.payload).len();
+                    return self.finish(job, request, sent_bytes, journal, Err(Failure::Spill(error)), progress, done);
+                }
+            }
+        }
         let result = loop {
             match self.round(&job, &request, journal.as_ref(), &limits, &mut progress).await {
                 Round::Ended(result) => break result,
@@ -193,6 +210,20 @@ impl Dispatcher {
         };
         // Nothing sends the payload again: let it go now rather than after delivery.
         let sent_bytes = std::mem::take(&mut request.payload).len();
+        // 9: a result the agent spilled is read back from S3 (checked, then deleted there).
+        let result = match (result, &request.spill) {
+            (Ok(mut invoked), Some(spill)) if !invoked.failed() => match ObjectRef::in_envelope(&invoked.payload) {
+                Some(reference) => match spill.take(&reference).await {
+                    Ok(payload) => {
+                        invoked.payload = payload;
+                        Ok(invoked)
+                    }
+                    Err(error) => Err(Failure::Spill(error)),
+                },
+                None => Ok(invoked),
+            },
+            (result, _) => result,
+        };
         self.finish(job, request, sent_bytes, journal, result, progress, done);
     }
 
@@ -207,7 +238,9 @@ impl Dispatcher {
     ) -> Round {
         // 1-3: room under the function's limit, a worker, the turn at its rate; while the job
         // waits for them it can be cancelled.
-        let Some((mut permit, worker)) = job.unless_cancelled(self.turn(limits, progress.admission.take())).await
+        let first = progress.attempts == 0;
+        let Some((mut permit, worker)) =
+            job.unless_cancelled(self.turn(limits, progress.admission.take(), first)).await
         else {
             return Round::Cancelled;
         };
@@ -250,11 +283,17 @@ impl Dispatcher {
         self.decide(job, limits, verdict, error, progress)
     }
 
-    /// Admission's first three steps, each awaited in turn.
-    async fn turn(&self, limits: &FunctionLimits, first: Option<Admission>) -> (Permit, OwnedSemaphorePermit) {
-        let permit = match first {
-            Some(first) => first.wait().await,
-            None => limits.concurrency.acquire(true).await,
+    /// Admission's first three steps, each awaited in turn (`reserved`: the place taken in the
+    /// queue at submission; a retry goes to the front).
+    async fn turn(
+        &self,
+        limits: &FunctionLimits,
+        reserved: Option<Admission>,
+        first: bool,
+    ) -> (Permit, OwnedSemaphorePermit) {
+        let permit = match reserved {
+            Some(reserved) => reserved.wait().await,
+            None => limits.concurrency.acquire(!first).await,
         };
         let worker = self.workers.clone().acquire_owned().await.expect("the semaphore is never closed");
         limits.rate.pace().await;
@@ -307,7 +346,7 @@ impl Dispatcher {
         sent_bytes: usize,
         journal: Option<JournalEntry>,
         result: Result<Invoked, Failure>,
-        progress: Progress,
+        mut progress: Progress,
         done: JobGuard,
     ) {
         // A call not sent (the spend cap, the journal) leaves nothing in the journal (a rerun
@@ -316,8 +355,13 @@ impl Dispatcher {
             match &result {
                 Ok(invoked) => entry.record(Ok(invoked)),
                 Err(Failure::Attempt(error)) => entry.record(Err(error)),
-                Err(Failure::OverSpendCap { .. } | Failure::JournalUnwritable { .. }) => {}
+                // Not sent (or, for a result that could not be read back, in flight for a rerun).
+                Err(Failure::OverSpendCap { .. } | Failure::JournalUnwritable { .. } | Failure::Spill(_)) => {}
             }
+        }
+        // The agent has read a spilled argument by now, or never will.
+        if let (Some(key), Some(spill)) = (progress.spilled_argument.take(), &request.spill) {
+            spill.delete_later(key);
         }
         // Let go of the journal before the job counts finished: whoever waited for the executor
         // may open the file next (`lambda-executor journal`), and it is held exclusively.
@@ -374,6 +418,8 @@ struct Progress {
     /// Why the last attempt did not run, while the job waits to retry it: what the journal
     /// keeps if the job is cancelled meanwhile, so that a rerun sends it.
     not_run: Option<AttemptError>,
+    /// The key of its argument in S3, deleted once the call has ended.
+    spilled_argument: Option<String>,
 }
 
 impl Progress {
@@ -401,7 +447,8 @@ struct Queued<S> {
     job: Arc<Job<S>>,
     request: InvokeRequest,
     journal: Option<JournalEntry>,
-    admission: Admission,
+    /// Its place in the function's queue (None for a call whose argument goes to S3 first).
+    admission: Option<Admission>,
     done: JobGuard,
     unsent: Option<NotYetSent>,
 }

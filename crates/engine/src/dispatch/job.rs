@@ -10,6 +10,7 @@ use tokio::sync::Notify;
 use crate::invoke::failure::AttemptError;
 use crate::invoke::report_line::Report;
 use crate::invoke::request::{InvokeRequest, Invoked};
+use crate::spill::transfer::SpillError;
 
 const QUEUED: u8 = 0;
 const SENT: u8 = 1;
@@ -55,6 +56,9 @@ pub enum Failure {
     OverSpendCap { spent: f64, max_cost: f64, waiting: usize },
     /// Not sent: its journal could not record it as sent (why, naming the file).
     JournalUnwritable { why: String },
+    /// Its argument could not be stored in S3 (it was not sent), or its result read back from
+    /// there (it ran).
+    Spill(SpillError),
 }
 
 /// One submitted invocation, as its caller (to cancel it) and the task running it share it.

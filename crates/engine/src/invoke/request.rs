@@ -1,7 +1,11 @@
 //! What one invocation sends, and the response Lambda gave it.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use lambda_executor_protocol::InvocationType;
+
+use crate::spill::transfer::Spill;
 
 /// What to send; shared by every attempt of one invocation.
 pub struct InvokeRequest {
@@ -10,6 +14,16 @@ pub struct InvokeRequest {
     pub invocation_type: InvocationType,
     pub log_tail: bool,
     pub payload: Bytes,
+    /// Where an agent's call spills: an argument too large for Lambda goes up first and the call
+    /// carries its reference, and a result that comes back as a reference is read from there.
+    pub spill: Option<Arc<Spill>>,
+}
+
+impl InvokeRequest {
+    /// True while its payload is more than Lambda takes: it goes through S3 (`spill`).
+    pub fn oversized(&self) -> bool {
+        self.payload.len() > self.invocation_type.max_payload()
+    }
 }
 
 /// A response from Lambda (a handler error is one: `function_error` is set).

@@ -123,6 +123,7 @@ impl Lab {
             invocation_type: InvocationType::RequestResponse,
             log_tail: false,
             payload,
+            spill: None,
         };
         let entry = self.journal.as_ref().map(|journal| journal.entry(journal.key_for(&request)).unwrap());
         self.dispatcher.submit(job, request, entry);

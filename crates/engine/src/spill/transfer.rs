@@ -1,0 +1,223 @@
+//! Spilled payloads moved through S3 with aws-sdk-s3 on the engine's client configuration (the
+//! same credentials, HTTP client, proxies, trust and timeouts): an upload that returns the
+//! reference, and a read that checks the object against its reference and deletes it. Each
+//! refusal names the object and the permission it needs.
+
+use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::client::config::{ConfigError, SharedClient};
+use crate::error_text::sentence;
+use crate::process::runtime;
+use crate::spill::location::SpillLocation;
+use crate::spill::reference::ObjectRef;
+
+/// Objects larger than this go up in parts, several at once (S3's parts are 5 MB at least).
+const MULTIPART_OVER: usize = 32 << 20;
+const PART: usize = 16 << 20;
+const PARTS_AT_ONCE: usize = 4;
+/// Objects moving at once: a fan-out of large payloads shares the bandwidth, not its memory.
+const TRANSFERS_AT_ONCE: usize = 16;
+
+/// Why a spilled payload could not be moved: the object, what was done, S3's word, and the
+/// permission that would allow it.
+#[derive(Debug)]
+pub struct SpillError {
+    pub url: String,
+    pub action: &'static str,
+    pub permission: &'static str,
+    pub why: String,
+}
+
+impl std::fmt::Display for SpillError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {} failed: {}", self.action, self.url, self.why)?;
+        if self.why.contains("AccessDenied") || self.why.contains("Forbidden") {
+            write!(f, " (the caller needs {} on it)", self.permission)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for SpillError {}
+
+/// Reads and writes spilled payloads at one location.
+#[derive(Clone, Debug)]
+pub struct Spill {
+    s3: aws_sdk_s3::Client,
+    pub location: SpillLocation,
+    transfers: Arc<Semaphore>,
+}
+
+impl Spill {
+    /// An S3 client on `client`'s configuration (S3's endpoint is the SDK's: AWS_ENDPOINT_URL_S3,
+    /// AWS_ENDPOINT_URL or the profile's, else AWS's), for `location`.
+    pub fn new(client: &SharedClient, location: SpillLocation) -> Result<Self, ConfigError> {
+        let config = client.service_config(None)?;
+        let own_endpoint =
+            ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"].iter().any(|name| std::env::var_os(name).is_some());
+        let s3 = aws_sdk_s3::config::Builder::from(&config)
+            // The reference carries a SHA-256 that is checked on every read: no checksum of S3's
+            // own is computed on top of it.
+            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+            .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
+            // An endpoint of its own (MinIO, moto, LocalStack) is addressed by path.
+            .force_path_style(own_endpoint)
+            .build();
+        Ok(Self {
+            s3: aws_sdk_s3::Client::from_conf(s3),
+            location,
+            transfers: Arc::new(Semaphore::new(TRANSFERS_AT_ONCE)),
+        })
+    }
+
+    /// Stores `payload` under a new key; returns its reference.
+    pub async fn put(&self, purpose: &str, payload: Bytes) -> Result<ObjectRef, SpillError> {
+        let _turn = self.transfers.acquire().await.expect("the semaphore is never closed");
+        let key = self.location.new_key(purpose);
+        let reference = ObjectRef::of(&self.location.bucket, &key, &payload);
+        let refused = |why| self.error(&key, "writing", "s3:PutObject", why);
+        if payload.len() <= MULTIPART_OVER {
+            self.s3
+                .put_object()
+                .bucket(&self.location.bucket)
+                .key(&key)
+                .body(ByteStream::from(payload))
+                .send()
+                .await
+                .map_err(|error| refused(described(error)))?;
+        } else {
+            self.put_in_parts(&key, payload).await.map_err(refused)?;
+        }
+        Ok(reference)
+    }
+
+    /// The payload `reference` stands for, checked against it; the object is deleted once read.
+    pub async fn take(&self, reference: &ObjectRef) -> Result<Bytes, SpillError> {
+        if !self.location.holds(&reference.bucket, &reference.key) {
+            let url = format!("s3://{}/{}", reference.bucket, reference.key);
+            return Err(SpillError {
+                url,
+                action: "reading",
+                permission: "s3:GetObject",
+                why: format!("it is not under the spill location {}, so it is not read", self.location.url()),
+            });
+        }
+        let key = &reference.key;
+        let _turn = self.transfers.acquire().await.expect("the semaphore is never closed");
+        let object = self
+            .s3
+            .get_object()
+            .bucket(&reference.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|error| self.error(key, "reading", "s3:GetObject", described(error)))?;
+        let payload = object
+            .body
+            .collect()
+            .await
+            .map_err(|error| self.error(key, "reading", "s3:GetObject", sentence(&error)))?
+            .into_bytes();
+        if !reference.matches(&payload) {
+            let why = format!(
+                "it holds {} bytes that are not the {} bytes of SHA-256 {} it was written with",
+                payload.len(),
+                reference.size,
+                reference.sha256
+            );
+            return Err(self.error(key, "reading", "s3:GetObject", why));
+        }
+        self.delete(key).await?;
+        Ok(payload)
+    }
+
+    /// Deletes `key` in the background; one left behind is expired by the prefix's lifecycle rule.
+    pub fn delete_later(&self, key: String) {
+        let spill = self.clone();
+        runtime::get().spawn(async move { spill.delete(&key).await });
+    }
+
+    pub async fn delete(&self, key: &str) -> Result<(), SpillError> {
+        self.s3
+            .delete_object()
+            .bucket(&self.location.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|error| self.error(key, "deleting", "s3:DeleteObject", described(error)))?;
+        Ok(())
+    }
+
+    /// A large payload in parts of PART bytes, PARTS_AT_ONCE at a time; an upload that fails
+    /// is aborted, so that no part is left stored.
+    async fn put_in_parts(&self, key: &str, payload: Bytes) -> Result<(), String> {
+        let bucket = &self.location.bucket;
+        let upload = self.s3.create_multipart_upload().bucket(bucket).key(key).send().await.map_err(described)?;
+        let upload_id = upload.upload_id().ok_or("S3 gave the upload no id")?.to_owned();
+        let uploaded = self.upload_parts(key, &upload_id, payload).await;
+        let completed = match uploaded {
+            Ok(parts) => {
+                let parts = CompletedMultipartUpload::builder().set_parts(Some(parts)).build();
+                let complete = self.s3.complete_multipart_upload().bucket(bucket).key(key).upload_id(&upload_id);
+                complete.multipart_upload(parts).send().await.map(drop).map_err(described)
+            }
+            Err(why) => Err(why),
+        };
+        if completed.is_err() {
+            let _ = self.s3.abort_multipart_upload().bucket(bucket).key(key).upload_id(&upload_id).send().await;
+        }
+        completed
+    }
+
+    async fn upload_parts(&self, key: &str, upload_id: &str, payload: Bytes) -> Result<Vec<CompletedPart>, String> {
+        let mut parts = Vec::new();
+        let mut running = JoinSet::new();
+        let mut offsets = (0..payload.len()).step_by(PART).enumerate();
+        loop {
+            while running.len() < PARTS_AT_ONCE {
+                let Some((index, start)) = offsets.next() else { break };
+                let body = payload.slice(start..(start + PART).min(payload.len()));
+                let number = index as i32 + 1;
+                let part = self.s3.upload_part().bucket(&self.location.bucket).key(key).upload_id(upload_id);
+                let send = part.part_number(number).body(ByteStream::from(body)).send();
+                running.spawn(async move { send.await.map(|sent| (number, sent.e_tag)) });
+            }
+            let Some(done) = running.join_next().await else { break };
+            let (number, e_tag) = done.map_err(|error| error.to_string())?.map_err(described)?;
+            parts.push(CompletedPart::builder().part_number(number).set_e_tag(e_tag).build());
+        }
+        parts.sort_by_key(|part| part.part_number());
+        Ok(parts)
+    }
+
+    fn error(&self, key: &str, action: &'static str, permission: &'static str, why: String) -> SpillError {
+        SpillError { url: format!("s3://{}/{key}", self.location.bucket), action, permission, why }
+    }
+}
+
+/// S3's error code and message, or what failed on the way.
+fn described<E, R>(error: SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    match &error {
+        SdkError::ServiceError(context) => {
+            let service_error = context.err();
+            match (service_error.code(), service_error.message()) {
+                (Some(code), Some(message)) => format!("{code}: {message}"),
+                (Some(code), None) => code.to_owned(),
+                _ => sentence(&error),
+            }
+        }
+        _ => sentence(&error),
+    }
+}

@@ -1,0 +1,87 @@
+"""Arguments and results larger than Lambda takes, through S3 (moto's server, an S3 nobody here
+wrote): the client uploads and reads back with the Rust core, the agent with boto3 under
+LocalLambda; each object is checked against its SHA-256 and deleted once read."""
+
+import base64
+import os
+
+import boto3
+import pytest
+from helpers import AGENT_CODE
+from lambda_executor import LambdaExecutor, PayloadTooLargeError, SpillError
+from lambda_executor.bundle import AGENT_HANDLER, stage
+
+
+@pytest.fixture
+def bucket(moto_server, monkeypatch):
+    """A bucket in moto's S3, which the client reaches through AWS_ENDPOINT_URL_S3."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", moto_server)
+    s3 = boto3.client("s3", endpoint_url=moto_server, region_name="us-east-1")
+    s3.create_bucket(Bucket="spill")
+    return s3
+
+
+@pytest.fixture
+def role(moto_server):
+    """What Lambda gives a function with a role that may use the bucket: credentials (LocalLambda
+    passes a handler none of its caller's), and here the same S3's endpoint."""
+    return {"AWS_ACCESS_KEY_ID": "agent", "AWS_SECRET_ACCESS_KEY": "agent-secret", "AWS_ENDPOINT_URL_S3": moto_server}
+
+
+def objects(s3):
+    return [item["Key"] for item in s3.list_objects_v2(Bucket="spill").get("Contents", [])]
+
+
+def test_an_argument_and_a_result_over_6_mb_go_through_s3_and_none_is_left(local, mathwork, deployed, bucket, role):
+    local.add_function("agent", AGENT_HANDLER, deployed, memory_size=1024, environment=role)
+    incompressible = base64.b64encode(os.urandom(15_000_000)).decode()  # 20 MB of JSON, as much zipped
+    with LambdaExecutor(endpoint_url=local.endpoint_url, agent="agent", spill="s3://spill/runs") as executor:
+        assert executor.submit(mathwork.length, incompressible).result() == len(incompressible)
+        assert executor.submit(mathwork.identity, incompressible).result() == incompressible
+        assert executor.submit(mathwork.add, 1, 2).result() == 3, "small calls stay inline"
+    assert objects(bucket) == [], "every object was deleted once read"
+
+
+def test_without_spill_a_call_that_does_not_fit_fails_before_sending_naming_the_option(local, mathwork, deployed):
+    local.add_function("agent", AGENT_HANDLER, deployed)
+    incompressible = base64.b64encode(os.urandom(6_000_000)).decode()
+    with LambdaExecutor(endpoint_url=local.endpoint_url, agent="agent") as executor:
+        with pytest.raises(PayloadTooLargeError, match=r"nothing was sent \(with spill='s3://bucket/prefix'"):
+            executor.submit(mathwork.length, incompressible)
+    assert local.stats("agent")["invocations"] == 0
+
+
+def test_a_missing_bucket_is_one_error_naming_the_object(local, mathwork, deployed, bucket):
+    local.add_function("agent", AGENT_HANDLER, deployed)
+    incompressible = base64.b64encode(os.urandom(6_000_000)).decode()
+    with LambdaExecutor(endpoint_url=local.endpoint_url, agent="agent", spill="s3://no-such-bucket/x") as executor:
+        with pytest.raises(SpillError, match=r"writing s3://no-such-bucket/x/argument-\w+ failed: NoSuchBucket"):
+            executor.submit(mathwork.length, incompressible).result()
+    assert local.stats("agent")["invocations"] == 0, "nothing was sent"
+
+
+TAMPERING = '''
+"""The agent, but each result it spills is overwritten in S3 once written."""
+import boto3
+from lambda_executor import agent
+
+
+def handler(event, context):
+    result = agent.handler(event, context)
+    if agent.is_spilled(result):
+        reference = result[agent.SPILLED]
+        boto3.client("s3").put_object(Bucket=reference["bucket"], Key=reference["key"], Body=b" " * reference["size"])
+    return result
+'''
+
+
+def test_a_spilled_result_changed_in_s3_is_an_error_not_a_result(local, mathwork, tmp_path, bucket, role):
+    root = tmp_path / "deployed"
+    root.mkdir()
+    stage([AGENT_CODE / "mathwork.py"], root)
+    (root / "tampering.py").write_text(TAMPERING)
+    local.add_function("tampering", "tampering.handler", root, memory_size=1024, environment=role)
+    text = base64.b64encode(os.urandom(6_000_000)).decode()
+    with LambdaExecutor(endpoint_url=local.endpoint_url, agent="tampering", spill="s3://spill/runs") as executor:
+        with pytest.raises(SpillError, match=r"s3://spill/runs/result-\w+ failed: it holds \d+ bytes that are not"):
+            executor.submit(mathwork.identity, text).result()
