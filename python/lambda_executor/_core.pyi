@@ -14,6 +14,7 @@ __all__ = [
     "LocalLambda",
     "Report",
     "RetryPolicy",
+    "SpillStore",
     "__version__",
     "on_completion_thread",
     "to_json",
@@ -239,6 +240,14 @@ class Journal:
 
 def on_completion_thread() -> bool: ...
 def to_json(value: object) -> bytes: ...
+
+@final
+class SpillStore:
+    """The objects at a spill location (`s3://bucket/prefix`), for `lambda-executor spill`."""
+
+    def __new__(cls, url: str, *, client: Optional[_ClientSettings] = None) -> SpillStore: ...
+    def objects(self) -> list[dict[str, Any]]: ...
+    def delete(self, keys: list[str]) -> None: ...
 
 @final
 class ControlPlane:

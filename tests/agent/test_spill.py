@@ -4,12 +4,16 @@ LocalLambda; each object is checked against its SHA-256 and deleted once read.""
 
 import base64
 import os
+import signal
+import subprocess
+import sys
 
 import boto3
 import pytest
-from helpers import AGENT_CODE
-from lambda_executor import LambdaExecutor, PayloadTooLargeError, SpillError
+from helpers import AGENT_CODE, wait_for
+from lambda_executor import LambdaExecutor, LambdaPool, PayloadTooLargeError, SpillError
 from lambda_executor.bundle import AGENT_HANDLER, stage
+from lambda_executor.cli import main
 
 
 @pytest.fixture
@@ -85,3 +89,55 @@ def test_a_spilled_result_changed_in_s3_is_an_error_not_a_result(local, mathwork
     with LambdaExecutor(endpoint_url=local.endpoint_url, agent="tampering", spill="s3://spill/runs") as executor:
         with pytest.raises(SpillError, match=r"s3://spill/runs/result-\w+ failed: it holds \d+ bytes that are not"):
             executor.submit(mathwork.identity, text).result()
+
+
+def test_a_pool_spills_chunks_and_a_journal_returns_spilled_results_without_running_again(
+    local, mathwork, deployed, bucket, role, tmp_path
+):
+    local.add_function("agent", AGENT_HANDLER, deployed, memory_size=1024, environment=role)
+    texts = [base64.b64encode(os.urandom(7_000_000)).decode() for _ in range(2)]  # 7 MB each, zipped
+    with LambdaPool(function="agent", endpoint_url=local.endpoint_url, spill="s3://spill/pool") as pool:
+        assert pool.map(mathwork.identity, texts, chunksize=2) == texts
+    # A chunk holds up to 1 MiB of arguments, so each call is a chunk of its own: through S3 both ways.
+    assert local.stats("agent")["invocations"] == 2
+    journal = tmp_path / "run.db"
+    settings = dict(endpoint_url=local.endpoint_url, agent="agent", spill="s3://spill/runs", journal=journal)
+    with LambdaExecutor(**settings) as executor:
+        assert executor.submit(mathwork.identity, texts[0]).result() == texts[0]
+    with LambdaExecutor(**settings) as executor:
+        future = executor.submit(mathwork.identity, texts[0])
+        assert future.result() == texts[0] and future.invocation.from_journal
+    assert local.stats("agent")["invocations"] == 3, "the rerun ran nothing"
+    assert objects(bucket) == []
+
+
+KILLED_RUN = """
+import base64, os, sys
+import mathwork
+from lambda_executor import LambdaExecutor
+
+executor = LambdaExecutor(endpoint_url=sys.argv[1], agent="agent", spill="s3://spill/killed")
+executor.submit(mathwork.length, base64.b64encode(os.urandom(6_000_000)).decode())
+executor.shutdown(wait=True)
+"""
+
+
+def test_what_a_killed_run_left_is_listed_and_cleaned_by_the_cli(local, mathwork, deployed, bucket, role, capsys):
+    local.add_function("agent", AGENT_HANDLER, deployed, environment=role)
+    local.set_reserved_concurrency("agent", 0)  # the call waits out throttles, its argument in S3
+    env = dict(os.environ, PYTHONPATH=str(AGENT_CODE))
+    run = subprocess.Popen([sys.executable, "-c", KILLED_RUN, local.endpoint_url], env=env)
+    try:
+        wait_for(lambda: objects(bucket), seconds=60)
+    finally:
+        run.send_signal(signal.SIGKILL)
+        run.wait()
+    [left] = objects(bucket)
+    assert left.startswith("killed/argument-")
+    assert main(["spill", "ls", "s3://spill/killed"]) == 0
+    assert f"{left}  " in capsys.readouterr().out
+    assert main(["spill", "clean", "s3://spill/killed"]) == 0
+    assert "deleted 0 objects" in capsys.readouterr().out, "a day's grace by default"
+    assert main(["spill", "clean", "s3://spill/killed", "--older-than", "0"]) == 0
+    assert "deleted 1 objects" in capsys.readouterr().out
+    assert objects(bucket) == []

@@ -43,3 +43,5 @@ pub use lambda_executor_protocol as protocol;
 pub use limits::retry::RetryPolicy;
 pub use process::per_process::PerProcess;
 pub use process::runtime;
+pub use spill::location::SpillLocation;
+pub use spill::transfer::{Spill, SpillError};

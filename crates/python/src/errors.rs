@@ -6,7 +6,9 @@
 use lambda_executor_deploy::DeployError;
 #[cfg(unix)]
 use lambda_executor_emulator::{HandlerError, RegistryError};
-use lambda_executor_engine::{AttemptError, ConfigError, Failure, Invoked, JournalError, SubmitError, NOT_LAMBDA};
+use lambda_executor_engine::{
+    AttemptError, ConfigError, Failure, Invoked, JournalError, SpillError, SubmitError, NOT_LAMBDA,
+};
 use pyo3::exceptions::{
     PyFileNotFoundError, PyKeyError, PyModuleNotFoundError, PyNotImplementedError, PyRuntimeError, PyTypeError,
     PyValueError,
@@ -36,6 +38,7 @@ pub enum Error {
     Journal(JournalError),
     Deploy(DeployError),
     Submit(SubmitError),
+    Spill(SpillError),
     #[cfg(unix)]
     Registry(RegistryError),
     #[cfg(unix)]
@@ -70,6 +73,7 @@ impl From<Error> for PyErr {
                 class::PayloadTooLargeError::new_err(error.to_string())
             }
             Error::Submit(error @ SubmitError::Forked) => PyRuntimeError::new_err(error.to_string()),
+            Error::Spill(error) => class::SpillError::new_err((error.to_string(), error.url, error.permission)),
             // LocalLambda's registry refuses with the built-in exceptions a Python API would raise.
             #[cfg(unix)]
             Error::Registry(error) => match error {
@@ -118,6 +122,7 @@ from_error! {
     Journal(JournalError);
     Deploy(DeployError);
     Submit(SubmitError);
+    Spill(SpillError);
     #[cfg(unix)]
     Registry(RegistryError);
     #[cfg(unix)]

@@ -17,6 +17,7 @@ mod local_lambda;
 mod local_lambda;
 mod payload;
 mod retry_policy;
+mod spill_store;
 
 use pyo3::prelude::*;
 
@@ -32,6 +33,7 @@ fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<invocation_info::PyReport>()?;
     module.add_class::<control_plane::PyControlPlane>()?;
     module.add_class::<retry_policy::PyRetryPolicy>()?;
+    module.add_class::<spill_store::PySpillStore>()?;
     module.add_function(wrap_pyfunction!(delivery::py_on_completion_thread, module)?)?;
     module.add_function(wrap_pyfunction!(payload::py_to_json, module)?)?;
     Ok(())

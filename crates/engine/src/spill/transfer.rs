@@ -48,6 +48,14 @@ impl std::fmt::Display for SpillError {
 
 impl std::error::Error for SpillError {}
 
+/// An object at the spill location: its key, its size in bytes and its age in seconds.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Stored {
+    pub key: String,
+    pub size: u64,
+    pub age: f64,
+}
+
 /// Reads and writes spilled payloads at one location.
 #[derive(Clone, Debug)]
 pub struct Spill {
@@ -137,6 +145,28 @@ impl Spill {
         }
         self.delete(key).await?;
         Ok(payload)
+    }
+
+    /// Every object at the location (a run killed before it read or deleted its own leaves
+    /// them): for `lambda-executor spill`.
+    pub async fn stored(&self) -> Result<Vec<Stored>, SpillError> {
+        let list = self.s3.list_objects_v2().bucket(&self.location.bucket).prefix(&self.location.prefix);
+        let mut pages = list.into_paginator().send();
+        let now = std::time::SystemTime::now();
+        let mut stored = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page =
+                page.map_err(|error| self.error(&self.location.prefix, "listing", "s3:ListBucket", described(error)))?;
+            for object in page.contents() {
+                let modified = object.last_modified().and_then(|time| std::time::SystemTime::try_from(*time).ok());
+                stored.push(Stored {
+                    key: object.key().unwrap_or_default().to_owned(),
+                    size: object.size().unwrap_or_default().max(0) as u64,
+                    age: modified.and_then(|time| now.duration_since(time).ok()).map_or(0.0, |age| age.as_secs_f64()),
+                });
+            }
+        }
+        Ok(stored)
     }
 
     /// Deletes `key` in the background; one left behind is expired by the prefix's lifecycle rule.
