@@ -599,3 +599,21 @@ def test_a_function_runs_under_its_runtimes_python_or_createfunction_says_which_
     err = capfd.readouterr().err
     assert f"not-on-path asks for {missing}, but {missing} is not on PATH, so it runs under Python {mine}" in err, err
     assert "on-path asks for" not in err.replace("not-on-path asks for", "")
+
+
+def test_create_role_with_spill_lets_the_role_use_that_location_and_nothing_else_of_s3(
+    local, moto_server, code, capsys
+):
+    endpoints = ["--endpoint-url", local.endpoint_url, "--iam-endpoint-url", moto_server]
+    deploy = ["deploy", "fn", str(code / "mathwork.py"), "--create-role", "--spill", "s3://spill/runs", *endpoints]
+    status, out, err = cli(capsys, *deploy)
+    assert status == 0, err
+    assert "role lambda-executor-execution may read and write s3://spill/runs" in out
+    iam = moto_iam(moto_server)
+    assert iam.list_role_policies(RoleName="lambda-executor-execution")["PolicyNames"] == ["lambda-executor-spill"]
+    document = iam.get_role_policy(RoleName="lambda-executor-execution", PolicyName="lambda-executor-spill")
+    assert document["PolicyDocument"]["Statement"] == [
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::spill/runs/*"}
+    ]
+    status, out, err = cli(capsys, "deploy", "other", str(code / "mathwork.py"), "--spill", "s3://spill/runs")
+    assert status == 2 and "--spill goes with --create-role" in err

@@ -10,6 +10,9 @@ use serde::Serialize;
 use crate::{ControlPlane, DeployError};
 
 /// Lambda may assume the role, and no one else.
+/// The name of the inline policy that lets a role use a spill location.
+const SPILL_POLICY: &str = "lambda-executor-spill";
+
 const TRUST_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 /// The AWS managed policy of a Lambda function that writes its logs to CloudWatch and does
 /// nothing else, in `partition` (aws, aws-cn, aws-us-gov, ...).
@@ -77,6 +80,26 @@ impl ControlPlane {
             return Err(iam_error("AttachRolePolicy", error));
         }
         Ok(role)
+    }
+
+    /// Lets the role read and write the objects of one spill location, and nothing else of S3
+    /// (an inline policy, replaced if the role had one for another location).
+    pub async fn allow_spill(&self, name: &str, arn: &str, bucket: &str, prefix: &str) -> Result<(), DeployError> {
+        let partition = arn.split(':').nth(1).unwrap_or("aws");
+        let policy = serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:PutObject"],
+                "Resource": format!("arn:{partition}:s3:::{bucket}/{prefix}*"),
+            }],
+        });
+        let call = self.iam.put_role_policy().role_name(name).policy_name(SPILL_POLICY);
+        call.policy_document(policy.to_string())
+            .send()
+            .await
+            .map(drop)
+            .map_err(|error| iam_error("PutRolePolicy", error))
     }
 
     /// Detaches the role's managed policies, deletes its inline ones, then the role.

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use lambda_executor_deploy::{ConfigurationUpdate, ControlPlane as Calls, DeployError, NewFunction};
-use lambda_executor_engine::runtime;
+use lambda_executor_engine::{runtime, SpillLocation};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -150,6 +150,12 @@ impl PyControlPlane {
         tags: HashMap<String, String>,
     ) -> Result<Py<PyAny>> {
         answer(py, run(py, self.calls.create_execution_role(name, description, tags)))
+    }
+
+    /// Lets the role `name` (`arn`) read and write the objects of the spill location `url`.
+    fn allow_spill(&self, py: Python<'_>, name: &str, arn: &str, url: &str) -> Result<()> {
+        let location = SpillLocation::parse(url).map_err(Error::Invalid)?;
+        Ok(run(py, self.calls.allow_spill(name, arn, &location.bucket, &location.prefix))?)
     }
 
     /// Detaches the role's managed policies, deletes its inline ones, then the role.

@@ -119,6 +119,12 @@ def _add_code_options(parser: argparse.ArgumentParser, *, creating: bool) -> Non
             f"logs only (AWSLambdaBasicExecutionRole) and tagged {MANAGED_TAG[0]}={MANAGED_TAG[1]}, or reuse the one "
             "lambda-executor created; needs iam:GetRole, iam:CreateRole and iam:AttachRolePolicy",
         )
+        parser.add_argument(
+            "--spill",
+            metavar="s3://bucket/prefix",
+            help="with --create-role: let the role read and write that spill location (LambdaExecutor's spill=), "
+            "nothing else of S3 (an inline policy; needs iam:PutRolePolicy)",
+        )
     else:
         parser.add_argument("--role", metavar="ARN", help=f"the execution role ({default(None)})")
     parser.add_argument(
@@ -148,11 +154,13 @@ def _add_code_options(parser: argparse.ArgumentParser, *, creating: bool) -> Non
 
 
 def run_deploy(args: argparse.Namespace) -> int:
+    if args.spill is not None and not args.create_role:
+        raise ValueError("--spill goes with --create-role: it lets the role it creates use the spill location")
     desired = _desired(args)
     control = _control(args)
     current = control.get_function(args.name)
     if args.create_role:
-        desired["role"] = _execution_role(control, args.create_role)
+        desired["role"] = _execution_role(control, args.create_role, args.spill)
     if current is not None:
         return _update(control, args.name, current, desired)
     if not desired["role"]:
@@ -288,8 +296,9 @@ def run_delete(args: argparse.Namespace) -> int:
     return 0
 
 
-def _execution_role(control: ControlPlane, name: str) -> str:
-    """The ARN of the execution role `name`: created, or reused if lambda-executor created it."""
+def _execution_role(control: ControlPlane, name: str, spill: Optional[str]) -> str:
+    """The ARN of the execution role `name`: created, or reused if lambda-executor created it;
+    allowed to use the spill location `spill`, if given."""
     without_rights = "pass an existing execution role with --role ARN instead of --create-role"
     role = _iam(without_rights, control.get_role, name)
     if role is None:
@@ -306,6 +315,9 @@ def _execution_role(control: ControlPlane, name: str) -> str:
         )
     else:
         print(f"using role {name} ({role['arn']}), created by lambda-executor")
+    if spill is not None:
+        _iam(without_rights, control.allow_spill, name, role["arn"], spill)
+        print(f"role {name} may read and write {spill}")
     return role["arn"]
 
 
