@@ -59,10 +59,13 @@ def handler(event, context):
     if is_spilled(event):
         event = json.loads(read_spilled(event[SPILLED]))
     spill = event.get("spill") if isinstance(event, dict) else None
-    return spill_if_large(call(event), spill)
+    result, size = call(event)
+    return spill_if_large(result, size, spill)
 
 
 def call(event):
+    """What the event's call returns (its result, or the chunk's answers, compressed beyond
+    compress_over), with the length of that value's JSON."""
     if not isinstance(event, dict) or not isinstance(event.get("call"), str):
         raise AgentError("the agent expects {'call': 'module:function', 'args': [...], 'kwargs': {...}}")
     call = unpack(event[COMPRESSED]) if COMPRESSED in event else event
@@ -101,8 +104,8 @@ def call_each(function, chunk, compress_over):
             entries.append(_dumps({"error": error_document(error)}))
     document = b'{"chunk":[' + b",".join(entries) + b"]}"
     if compress_over is not None and len(document) > compress_over:
-        return {COMPRESSED: pack(document)}
-    return json.loads(document)
+        return packed(document)
+    return json.loads(document), len(document)
 
 
 def error_document(error):
@@ -182,15 +185,22 @@ def unpack(packed):
 
 
 def pack_result(result, compress_over):
+    """The result as the agent returns it, with the length of its JSON."""
     document = _dumps(result)
-    # An uncompressed result that looks like the envelope is packed too, so it cannot be mistaken.
-    if (compress_over is not None and len(document) > compress_over) or is_packed(result):
-        return {COMPRESSED: pack(document)}
-    return result
+    # An uncompressed result that looks like an envelope is packed too, so it cannot be mistaken.
+    if (compress_over is not None and len(document) > compress_over) or is_packed(result) or is_spilled(result):
+        return packed(document)
+    return result, len(document)
+
+
+def packed(document):
+    """The compressed envelope of a JSON document, with the length of the envelope's JSON."""
+    envelope = {COMPRESSED: pack(document)}
+    return envelope, len(_dumps(envelope))
 
 
 def is_packed(result):
-    return isinstance(result, dict) and len(result) == 1 and (COMPRESSED in result or SPILLED in result)
+    return isinstance(result, dict) and len(result) == 1 and COMPRESSED in result
 
 
 def is_spilled(value):
@@ -218,18 +228,18 @@ def read_spilled(reference):
     return body
 
 
-def spill_if_large(result, spill):
-    """The result, or, when its JSON is more than Lambda returns, the reference to it written
-    at the spill location."""
-    document = _dumps(result)
-    if len(document) <= MAX_RETURNED:
+def spill_if_large(result, size, spill):
+    """The result (whose JSON is `size` bytes), or, when that is more than Lambda returns, the
+    reference to it written at the spill location."""
+    if size <= MAX_RETURNED:
         return result
     if spill is None:
         raise AgentError(
-            f"the result is {len(document)} bytes of JSON, more than Lambda returns; with "
+            f"the result is {size} bytes of JSON, more than Lambda returns; with "
             f"LambdaExecutor(spill='s3://bucket/prefix') larger results go through S3"
         )
     bucket, prefix = spill_location(spill)
+    document = _dumps(result)
     key = f"{prefix}result-{uuid.uuid4().hex}"
     _s3().put_object(Bucket=bucket, Key=key, Body=document)
     return {

@@ -114,6 +114,8 @@ def test_large_arguments_and_results_travel_compressed_and_limits_apply_after(ag
     # A result shaped like the envelope comes back as it was.
     envelope_like = {"lambda_executor.zlib": "not base64"}
     assert agent.submit(mathwork.identity, envelope_like).result() == envelope_like
+    spilled_like = {"lambda_executor.s3": {"bucket": "b", "key": "k", "size": 1, "sha256": "00"}}
+    assert agent.submit(mathwork.identity, spilled_like).result() == spilled_like
 
 
 def test_compression_can_be_turned_off(local, mathwork, deployed):
