@@ -3,12 +3,12 @@
 //! reference, and a read that checks the object against its reference and deletes it. Each
 //! refusal names the object and the permission it needs.
 
+use std::sync::Arc;
+
 use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation};
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
-use std::sync::Arc;
-
 use bytes::Bytes;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -34,15 +34,35 @@ pub struct SpillError {
     pub action: &'static str,
     pub permission: &'static str,
     pub why: String,
+    /// S3 refused the caller the permission.
+    pub denied: bool,
 }
 
 impl std::fmt::Display for SpillError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} {} failed: {}", self.action, self.url, self.why)?;
-        if self.why.contains("AccessDenied") || self.why.contains("Forbidden") {
+        if self.denied {
             write!(f, " (the caller needs {} on it)", self.permission)?;
         }
         Ok(())
+    }
+}
+
+/// What S3, or the way to it, said of a request: in words, and whether it refused permission.
+struct Said {
+    words: String,
+    denied: bool,
+}
+
+impl From<String> for Said {
+    fn from(words: String) -> Self {
+        Self { words, denied: false }
+    }
+}
+
+impl From<&str> for Said {
+    fn from(words: &str) -> Self {
+        words.to_owned().into()
     }
 }
 
@@ -116,6 +136,7 @@ impl Spill {
                 action: "reading",
                 permission: "s3:GetObject",
                 why: format!("it is not under the spill location {}, so it is not read", self.location.url()),
+                denied: false,
             });
         }
         let key = &reference.key;
@@ -188,7 +209,7 @@ impl Spill {
 
     /// A large payload in parts of PART bytes, PARTS_AT_ONCE at a time; an upload that fails
     /// is aborted, so that no part is left stored.
-    async fn put_in_parts(&self, key: &str, payload: Bytes) -> Result<(), String> {
+    async fn put_in_parts(&self, key: &str, payload: Bytes) -> Result<(), Said> {
         let bucket = &self.location.bucket;
         let upload = self.s3.create_multipart_upload().bucket(bucket).key(key).send().await.map_err(described)?;
         let upload_id = upload.upload_id().ok_or("S3 gave the upload no id")?.to_owned();
@@ -207,7 +228,7 @@ impl Spill {
         completed
     }
 
-    async fn upload_parts(&self, key: &str, upload_id: &str, payload: Bytes) -> Result<Vec<CompletedPart>, String> {
+    async fn upload_parts(&self, key: &str, upload_id: &str, payload: Bytes) -> Result<Vec<CompletedPart>, Said> {
         let mut parts = Vec::new();
         let mut running = JoinSet::new();
         let mut offsets = (0..payload.len()).step_by(PART).enumerate();
@@ -221,33 +242,32 @@ impl Spill {
                 running.spawn(async move { send.await.map(|sent| (number, sent.e_tag)) });
             }
             let Some(done) = running.join_next().await else { break };
-            let (number, e_tag) = done.map_err(|error| error.to_string())?.map_err(described)?;
+            let (number, e_tag) = done.map_err(|error| Said::from(error.to_string()))?.map_err(described)?;
             parts.push(CompletedPart::builder().part_number(number).set_e_tag(e_tag).build());
         }
         parts.sort_by_key(|part| part.part_number());
         Ok(parts)
     }
 
-    fn error(&self, key: &str, action: &'static str, permission: &'static str, why: String) -> SpillError {
-        SpillError { url: format!("s3://{}/{key}", self.location.bucket), action, permission, why }
+    fn error(&self, key: &str, action: &'static str, permission: &'static str, said: impl Into<Said>) -> SpillError {
+        let Said { words: why, denied } = said.into();
+        SpillError { url: format!("s3://{}/{key}", self.location.bucket), action, permission, why, denied }
     }
 }
 
 /// S3's error code and message, or what failed on the way.
-fn described<E, R>(error: SdkError<E, R>) -> String
+fn described<E>(error: SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> Said
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug + 'static,
 {
-    match &error {
-        SdkError::ServiceError(context) => {
-            let service_error = context.err();
-            match (service_error.code(), service_error.message()) {
-                (Some(code), Some(message)) => format!("{code}: {message}"),
-                (Some(code), None) => code.to_owned(),
-                _ => sentence(&error),
-            }
-        }
+    let SdkError::ServiceError(context) = &error else { return sentence(&error).into() };
+    let service_error = context.err();
+    // A refusal of a HEAD-like request has no body, so no code: its status says it.
+    let denied = service_error.code() == Some("AccessDenied") || context.raw().status().as_u16() == 403;
+    let words = match (service_error.code(), service_error.message()) {
+        (Some(code), Some(message)) => format!("{code}: {message}"),
+        (Some(code), None) => code.to_owned(),
         _ => sentence(&error),
-    }
+    };
+    Said { words, denied }
 }
