@@ -243,10 +243,13 @@ def to_json(value: object) -> bytes: ...
 
 @final
 class SpillStore:
-    """The objects at a spill location (`s3://bucket/prefix`), for `lambda-executor spill`."""
+    """The objects at an S3 location (`s3://bucket/prefix`): for `lambda-executor spill`, and for
+    `deploy`'s packages too large to send to Lambda directly."""
 
     def __new__(cls, url: str, *, client: Optional[_ClientSettings] = None) -> SpillStore: ...
     def objects(self) -> list[dict[str, Any]]: ...
+    def put(self, purpose: str, data: bytes) -> dict[str, Any]: ...
+    def expire_after(self, days: int) -> str: ...
     def delete(self, keys: list[str]) -> None: ...
 
 @final
@@ -263,7 +266,7 @@ class ControlPlane:
     def create_function(
         self,
         name: str,
-        package: bytes,
+        package: Union[bytes, tuple[str, str]],
         *,
         role: str,
         handler: str,
@@ -275,7 +278,17 @@ class ControlPlane:
         tags: dict[str, str],
         architecture: str,
     ) -> dict[str, Any]: ...
-    def update_code(self, name: str, package: bytes) -> dict[str, Any]: ...
+    def update_code(self, name: str, package: Union[bytes, tuple[str, str]]) -> dict[str, Any]: ...
+    def publish_layer(
+        self,
+        name: str,
+        package: Union[bytes, tuple[str, str]],
+        *,
+        description: str,
+        runtime: str,
+        architecture: str,
+    ) -> dict[str, Any]: ...
+    def layer_versions(self, name: str) -> list[dict[str, Any]]: ...
     def update_configuration(
         self,
         name: str,

@@ -4,6 +4,7 @@
 //! `delete --role`, the IAM calls of [`roles`] on the same configuration. A refused call is a
 //! [`DeployError`] that reads as one line.
 
+pub mod layers;
 pub mod roles;
 
 use std::collections::HashMap;
@@ -46,10 +47,26 @@ pub struct FunctionDetails {
     pub reserved_concurrency: Option<i32>,
 }
 
+/// A deployment package: the zip itself, sent in the request (50 MB at most), or a zip stored
+/// in S3 that Lambda reads (250 MB unzipped at most).
+pub enum Package {
+    Zip(Vec<u8>),
+    Stored { bucket: String, key: String },
+}
+
+impl Package {
+    fn function_code(self) -> FunctionCode {
+        match self {
+            Package::Zip(zip) => FunctionCode::builder().zip_file(Blob::new(zip)).build(),
+            Package::Stored { bucket, key } => FunctionCode::builder().s3_bucket(bucket).s3_key(key).build(),
+        }
+    }
+}
+
 /// What CreateFunction is given.
 pub struct NewFunction {
     pub name: String,
-    pub package: Vec<u8>,
+    pub package: Package,
     pub role: String,
     pub handler: String,
     pub runtime: String,
@@ -173,7 +190,7 @@ impl ControlPlane {
             .client
             .create_function()
             .function_name(function.name)
-            .code(FunctionCode::builder().zip_file(Blob::new(function.package)).build())
+            .code(function.package.function_code())
             .role(function.role)
             .handler(function.handler)
             .runtime(Runtime::from(function.runtime.as_str()))
@@ -187,8 +204,12 @@ impl ControlPlane {
         Ok(function_config!(&output))
     }
 
-    pub async fn update_code(&self, name: &str, package: Vec<u8>) -> Result<FunctionConfig, DeployError> {
-        let call = self.client.update_function_code().function_name(name).zip_file(Blob::new(package));
+    pub async fn update_code(&self, name: &str, package: Package) -> Result<FunctionConfig, DeployError> {
+        let call = self.client.update_function_code().function_name(name);
+        let call = match package {
+            Package::Zip(zip) => call.zip_file(Blob::new(zip)),
+            Package::Stored { bucket, key } => call.s3_bucket(bucket).s3_key(key),
+        };
         let output = call.send().await.map_err(|error| DeployError::of("UpdateFunctionCode", error))?;
         Ok(function_config!(&output))
     }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use lambda_executor_deploy::{ConfigurationUpdate, ControlPlane as Calls, DeployError, NewFunction};
+use lambda_executor_deploy::{ConfigurationUpdate, ControlPlane as Calls, DeployError, NewFunction, Package};
 use lambda_executor_engine::{runtime, SpillLocation};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -17,6 +17,22 @@ use crate::payload::to_python;
 /// How long `wait_until_ready` waits for Lambda to finish applying an update.
 const READY_TIMEOUT: Duration = Duration::from_secs(300);
 const READY_POLL: Duration = Duration::from_millis(500);
+
+/// A package as Python gives it: the zip's bytes, or the (bucket, key) of a zip stored in S3.
+#[derive(FromPyObject)]
+enum PackageArgument {
+    Zip(Vec<u8>),
+    Stored((String, String)),
+}
+
+impl From<PackageArgument> for Package {
+    fn from(package: PackageArgument) -> Self {
+        match package {
+            PackageArgument::Zip(zip) => Package::Zip(zip),
+            PackageArgument::Stored((bucket, key)) => Package::Stored { bucket, key },
+        }
+    }
+}
 
 #[pyclass(module = "lambda_executor._core", name = "ControlPlane", frozen)]
 pub struct PyControlPlane {
@@ -55,7 +71,7 @@ impl PyControlPlane {
         &self,
         py: Python<'_>,
         name: String,
-        package: Vec<u8>,
+        package: PackageArgument,
         role: String,
         handler: String,
         runtime: String,
@@ -68,7 +84,7 @@ impl PyControlPlane {
     ) -> Result<Py<PyAny>> {
         let function = NewFunction {
             name,
-            package,
+            package: package.into(),
             role,
             handler,
             runtime,
@@ -82,8 +98,27 @@ impl PyControlPlane {
         answer(py, run(py, self.calls.create_function(function)))
     }
 
-    fn update_code(&self, py: Python<'_>, name: &str, package: Vec<u8>) -> Result<Py<PyAny>> {
-        answer(py, run(py, self.calls.update_code(name, package)))
+    fn update_code(&self, py: Python<'_>, name: &str, package: PackageArgument) -> Result<Py<PyAny>> {
+        answer(py, run(py, self.calls.update_code(name, package.into())))
+    }
+
+    /// Publishes `package` as a new version of layer `name` (arn, version, description).
+    #[pyo3(signature = (name, package, *, description, runtime, architecture))]
+    fn publish_layer(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        package: PackageArgument,
+        description: &str,
+        runtime: &str,
+        architecture: &str,
+    ) -> Result<Py<PyAny>> {
+        answer(py, run(py, self.calls.publish_layer(name, package.into(), description, runtime, architecture)))
+    }
+
+    /// Every version of layer `name`, newest first (none if there is no such layer).
+    fn layer_versions(&self, py: Python<'_>, name: &str) -> Result<Py<PyAny>> {
+        answer(py, run(py, self.calls.layer_versions(name)))
     }
 
     #[pyo3(signature = (name, *, role, handler, memory, timeout, layers, environment))]

@@ -1,5 +1,6 @@
-//! `lambda_executor._core.SpillStore`: the objects at a spill location, for `lambda-executor
-//! spill` (what a killed run left there).
+//! `lambda_executor._core.SpillStore`: the objects at an S3 location, for `lambda-executor
+//! spill` (what a killed run left at a spill location, and the rule that expires it) and for
+//! `deploy` (a package too large to send to Lambda directly).
 
 use lambda_executor_engine::{client_for, runtime, Spill, SpillLocation};
 use pyo3::prelude::*;
@@ -29,6 +30,23 @@ impl PySpillStore {
     fn objects(&self, py: Python<'_>) -> Result<Py<PyAny>> {
         let stored = py.detach(|| runtime::get().block_on(self.spill.stored()))?;
         to_python(py, &stored)
+    }
+
+    /// Stores `data` under a new key of the location, made of `purpose` and random bits; returns
+    /// its reference (bucket, key, size, sha256).
+    fn put(&self, py: Python<'_>, purpose: &str, data: Vec<u8>) -> Result<Py<PyAny>> {
+        let stored = py.detach(|| runtime::get().block_on(self.spill.put(purpose, data.into())))?;
+        to_python(py, &stored)
+    }
+
+    /// Expires the location's objects `days` days after they were written, by a rule of the
+    /// bucket's lifecycle (the bucket's other rules are kept); its id is returned.
+    fn expire_after(&self, py: Python<'_>, days: i32) -> Result<String> {
+        if days < 1 {
+            return Err(Error::Invalid(format!("objects expire after 1 day or more, not {days}")));
+        }
+        py.detach(|| runtime::get().block_on(self.spill.expire_after(days)))?;
+        Ok(self.spill.expiry_rule_id())
     }
 
     /// Deletes these keys (of the location: any other is refused).

@@ -49,7 +49,7 @@ impl std::fmt::Display for SpillError {
 }
 
 /// What S3, or the way to it, said of a request: in words, and whether it refused permission.
-struct Said {
+pub(super) struct Said {
     words: String,
     denied: bool,
 }
@@ -79,7 +79,7 @@ pub struct Stored {
 /// Reads and writes spilled payloads at one location.
 #[derive(Clone, Debug)]
 pub struct Spill {
-    s3: aws_sdk_s3::Client,
+    pub(super) s3: aws_sdk_s3::Client,
     pub location: SpillLocation,
     transfers: Arc<Semaphore>,
 }
@@ -249,14 +249,14 @@ impl Spill {
         Ok(parts)
     }
 
-    fn error(&self, key: &str, action: &'static str, permission: &'static str, said: impl Into<Said>) -> SpillError {
+    pub(super) fn error(&self, key: &str, action: &'static str, permission: &'static str, said: impl Into<Said>) -> SpillError {
         let Said { words: why, denied } = said.into();
         SpillError { url: format!("s3://{}/{key}", self.location.bucket), action, permission, why, denied }
     }
 }
 
 /// S3's error code and message, or what failed on the way.
-fn described<E>(error: SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> Said
+pub(super) fn described<E>(error: SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> Said
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
