@@ -187,6 +187,15 @@ impl PyEngine {
     fn stats(&self, py: Python<'_>) -> Result<Py<PyAny>> {
         to_python(py, &self.executor.dispatcher().summary())
     }
+
+    /// `function`'s architecture and None, or None and why it could not be read.
+    fn architecture(&self, py: Python<'_>, function: &str) -> (Option<String>, Option<String>) {
+        let dispatcher = self.executor.dispatcher().clone();
+        match py.detach(|| runtime::get().block_on(dispatcher.architecture(function))) {
+            Ok(architecture) => (Some(architecture), None),
+            Err(why) => (None, Some(why)),
+        }
+    }
 }
 
 impl PyEngine {

@@ -140,6 +140,11 @@ impl Dispatcher {
         self.stats.lock().unwrap().summary(self.retrying(), self.spend_cap.as_ref(), concurrency_limits, binding_limits)
     }
 
+    /// `function`'s architecture, for its price (see `architecture`).
+    pub async fn architecture(&self, function: &str) -> Result<String, String> {
+        super::architecture::architecture(&self.client, function).await
+    }
+
     /// Retries made so far: cheaper than `stats()`, for progress bars.
     pub fn retries(&self) -> u64 {
         self.stats.lock().unwrap().retries
@@ -369,6 +374,7 @@ impl Dispatcher {
         let report = result.as_ref().ok().and_then(|invoked| invoked.log_tail.as_deref()).and_then(report_line::parse);
         if !matches!(result, Err(Failure::OverSpendCap { .. })) {
             self.stats.lock().unwrap().record(Ended {
+                function: &request.function,
                 failed: result.as_ref().map_or(true, Invoked::failed),
                 attempts: progress.attempts,
                 throttles: progress.throttles,
