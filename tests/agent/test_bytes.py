@@ -4,14 +4,19 @@ LocalLambda running the agent, and moto's S3 for a spilled call."""
 import base64
 import hashlib
 import io
+import json
 import os
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lambda_executor import FunctionError, LambdaExecutor, LambdaPool
+from lambda_executor import agent as codec
 from lambda_executor.bundle import AGENT_HANDLER
+from lambda_executor.remote import decode_result, encode_call
 
 MARKER_KEYS = [
     "lambda_executor.bytes",
@@ -208,3 +213,45 @@ print("numpy" in sys.modules)
 def test_numpy_is_imported_only_for_an_array():
     ran = subprocess.run([sys.executable, "-c", NO_NUMPY], capture_output=True, text=True, check=True)
     assert ran.stdout.strip() == "False", ran.stderr
+
+
+LEAVES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**63), 2**63 - 1),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=6),
+    st.sampled_from([f'"{key}"' for key in MARKER_KEYS]),
+    st.binary(max_size=6),
+)
+KEYS = st.text(max_size=3) | st.sampled_from(MARKER_KEYS)
+VALUES = st.recursive(
+    LEAVES,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(KEYS, inner, max_size=3),
+    max_leaves=12,
+)
+
+
+def _special(value):
+    """Whether a value holds bytes or a dict with a marker's key (what is tagged)."""
+    if isinstance(value, list):
+        return any(map(_special, value))
+    if isinstance(value, dict):
+        return any(key in MARKER_KEYS for key in value) or any(map(_special, value.values()))
+    return isinstance(value, bytes)
+
+
+@settings(max_examples=300, deadline=None)
+@given(VALUES)
+def test_any_value_is_read_as_it_was_sent_both_ways_and_a_plain_one_untagged(value):
+    """The two codecs in-process (the client's encode_call and decode_result, the agent's
+    reading of a call and writing of a result), over JSON text as Lambda carries it."""
+    event = json.loads(json.dumps(encode_call("m:f", (value,), {"k": value}, None)))
+    assert ("lambda_executor.tagged" in event) == _special(value)
+    if not _special(value):
+        assert event == {"call": "m:f", "compress_over": None, "args": [value], "kwargs": {"k": value}}
+    call = codec.untag(event["lambda_executor.tagged"]) if "lambda_executor.tagged" in event else event
+    assert (call["args"], call["kwargs"]) == ([value], {"k": value})
+    document, tagged = codec.dump(value)
+    assert tagged == _special(value)
+    assert decode_result(json.loads(codec.tagged_json(document) if tagged else document)) == value
