@@ -1,6 +1,7 @@
 """Bytes and NumPy arrays through the agent, without pickle (tagged JSON, see agent.py), against
 LocalLambda running the agent, and moto's S3 for a spilled call."""
 
+import asyncio
 import base64
 import hashlib
 import io
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 from lambda_executor import FunctionError, LambdaExecutor, LambdaPool
 from lambda_executor import agent as codec
 from lambda_executor.bundle import AGENT_HANDLER
+from lambda_executor.cli import main
 from lambda_executor.remote import decode_result, encode_call
 
 MARKER_KEYS = [
@@ -52,6 +54,7 @@ def test_bytes_nested_anywhere_come_back_as_bytes(agent, mathwork):
     # Over compress_over, compressed both ways.
     large = os.urandom(300_000)
     assert agent.submit(mathwork.identity, [large]).result() == [large]
+    assert asyncio.run(agent.ainvoke(mathwork.identity, {"k": b"async"})) == {"k": b"async"}
 
 
 def test_bytes_travel_in_a_pools_chunks(local, deployed, mathwork):
@@ -62,6 +65,25 @@ def test_bytes_travel_in_a_pools_chunks(local, deployed, mathwork):
         assert pool.starmap(mathwork.add, [(b"x", b"y"), (b"", b"z")], chunksize=2) == [b"xy", b"z"]
         assert pool.apply(mathwork.checksum, (b"abc",)) == {"type": "bytes", "sha256": hashlib.sha256(b"abc").digest()}
     assert local.stats("agent")["invocations"] == 3
+
+
+def test_bytes_and_arrays_come_back_from_a_journal_that_counts_their_calls(local, deployed, mathwork, tmp_path, capsys):
+    local.add_function("agent", AGENT_HANDLER, deployed, timeout=30)
+    journal = tmp_path / "run.db"
+    values = [b"a", np.arange(3), {"lambda_executor.s3": b"b"}, 4]
+
+    def run():
+        with LambdaExecutor(endpoint_url=local.endpoint_url, agent="agent", journal=journal) as executor:
+            [data, array, lookalike, number] = executor.map(mathwork.identity, values, chunksize=2)
+            assert (data, lookalike, number) == (b"a", {"lambda_executor.s3": b"b"}, 4)
+            assert array.dtype == values[1].dtype and np.array_equal(array, values[1])
+            return executor.stats()
+
+    assert run().from_journal == 0
+    assert run().from_journal == 2
+    assert local.stats("agent")["invocations"] == 2
+    assert main(["journal", str(journal), "--calls"]) == 0
+    assert "calls in chunks: 4 in 2 succeeded invocations, 0 of them failed" in capsys.readouterr().out
 
 
 def test_large_bytes_go_through_the_spill_location_and_none_is_left(local, mathwork, deployed, bucket, role):
