@@ -8,28 +8,11 @@ import signal
 import subprocess
 import sys
 
-import boto3
 import pytest
 from helpers import AGENT_CODE, wait_for
 from lambda_executor import LambdaExecutor, LambdaPool, PayloadTooLargeError, SpillError
 from lambda_executor.bundle import AGENT_HANDLER, stage
 from lambda_executor.cli import main
-
-
-@pytest.fixture
-def bucket(moto_server, monkeypatch):
-    """A bucket in moto's S3, which the client reaches through AWS_ENDPOINT_URL_S3."""
-    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", moto_server)
-    s3 = boto3.client("s3", endpoint_url=moto_server, region_name="us-east-1")
-    s3.create_bucket(Bucket="spill")
-    return s3
-
-
-@pytest.fixture
-def role(moto_server):
-    """What Lambda gives a function with a role that may use the bucket: credentials (LocalLambda
-    passes a handler none of its caller's), and here the same S3's endpoint."""
-    return {"AWS_ACCESS_KEY_ID": "agent", "AWS_SECRET_ACCESS_KEY": "agent-secret", "AWS_ENDPOINT_URL_S3": moto_server}
 
 
 def objects(s3):
@@ -94,7 +77,7 @@ def test_a_spilled_result_changed_in_s3_is_an_error_not_a_result(local, mathwork
 def test_a_pool_spills_chunks_and_a_journal_returns_spilled_results_without_running_again(
     local, mathwork, deployed, bucket, role, tmp_path
 ):
-    local.add_function("agent", AGENT_HANDLER, deployed, memory_size=1024, environment=role)
+    local.add_function("agent", AGENT_HANDLER, deployed, timeout=60, memory_size=1024, environment=role)
     texts = [base64.b64encode(os.urandom(7_000_000)).decode() for _ in range(2)]  # 7 MB each, zipped
     with LambdaPool(function="agent", endpoint_url=local.endpoint_url, spill="s3://spill/pool") as pool:
         assert pool.map(mathwork.identity, texts, chunksize=2) == texts
