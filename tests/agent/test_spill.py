@@ -20,7 +20,7 @@ def objects(s3):
 
 
 def test_an_argument_and_a_result_over_6_mb_go_through_s3_and_none_is_left(local, mathwork, deployed, bucket, role):
-    local.add_function("agent", AGENT_HANDLER, deployed, memory_size=1024, environment=role)
+    local.add_function("agent", AGENT_HANDLER, deployed, timeout=60, memory_size=1024, environment=role)
     incompressible = base64.b64encode(os.urandom(15_000_000)).decode()  # 20 MB of JSON, as much zipped
     with LambdaExecutor(endpoint_url=local.endpoint_url, agent="agent", spill="s3://spill/runs") as executor:
         assert executor.submit(mathwork.length, incompressible).result() == len(incompressible)
@@ -67,7 +67,7 @@ def test_a_spilled_result_changed_in_s3_is_an_error_not_a_result(local, mathwork
     root.mkdir()
     stage([AGENT_CODE / "mathwork.py"], root)
     (root / "tampering.py").write_text(TAMPERING)
-    local.add_function("tampering", "tampering.handler", root, memory_size=1024, environment=role)
+    local.add_function("tampering", "tampering.handler", root, timeout=60, memory_size=1024, environment=role)
     text = base64.b64encode(os.urandom(6_000_000)).decode()
     with LambdaExecutor(endpoint_url=local.endpoint_url, agent="tampering", spill="s3://spill/runs") as executor:
         with pytest.raises(SpillError, match=r"s3://spill/runs/result-\w+ failed: it holds \d+ bytes that are not"):
@@ -106,7 +106,7 @@ executor.shutdown(wait=True)
 
 
 def test_what_a_killed_run_left_is_listed_and_cleaned_by_the_cli(local, mathwork, deployed, bucket, role, capsys):
-    local.add_function("agent", AGENT_HANDLER, deployed, environment=role)
+    local.add_function("agent", AGENT_HANDLER, deployed, timeout=60, environment=role)
     local.set_reserved_concurrency("agent", 0)  # the call waits out throttles, its argument in S3
     env = dict(os.environ, PYTHONPATH=str(AGENT_CODE))
     run = subprocess.Popen([sys.executable, "-c", KILLED_RUN, local.endpoint_url], env=env)
