@@ -31,6 +31,7 @@ from .mapping import MapRun
 from .progress import Progress
 from .stats import PRICE_PER_GB_SECOND, PRICE_PER_REQUEST, PRICES_PER_GB_SECOND, Stats
 from .targets import FunctionRef, Targets
+from .timeline import Timeline
 
 if TYPE_CHECKING:
     from ._core import EncodedEvent, JobHandle, _ClientSettings
@@ -326,6 +327,7 @@ class LambdaExecutor(Executor):
         tally = self._chunk_tally
         return Stats(
             **summary,
+            timeline=self.timeline(),
             journal_unrecorded=self._journals.unrecorded(),
             chunks=tally.chunks,
             chunked_calls=tally.calls,
@@ -334,6 +336,13 @@ class LambdaExecutor(Executor):
             priced_at=priced_at,
             price_per_request=price_per_request,
         )
+
+    def timeline(self) -> Timeline:
+        """The last calls (up to 10,000) as a picture: each a bar from send to end, grouped by
+        function, attempts, throttle waits, cold starts and failures marked, with the calls in
+        flight, the concurrency limits and the request rate over time. Shown inline in a
+        notebook; `.save("run.svg")` or `.save("run.html")` from a script."""
+        return Timeline(self._engine.timeline())
 
     def _rate(self, function: str) -> tuple[str, float]:
         """`function`'s architecture and its price per GB-second; x86_64's, said to be assumed,

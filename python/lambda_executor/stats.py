@@ -7,6 +7,8 @@ import html
 from dataclasses import dataclass, field
 from typing import Optional
 
+from .timeline import Timeline
+
 # Lambda's list prices in us-east-1 (docs/lambda-pricing.md gives them with their sources): per
 # GB-second of billed duration by architecture, per request, per GB restored from a SnapStart snapshot.
 PRICES_PER_GB_SECOND = {"x86_64": 0.0000166667, "arm64": 0.0000133334}
@@ -64,6 +66,8 @@ class Stats:
     priced_at: dict[str, tuple[str, float]] = field(default_factory=dict)
     price_per_request: float = PRICE_PER_REQUEST
     price_per_gb_restored: float = PRICE_PER_GB_RESTORED
+    # The last calls as a picture (`executor.timeline()` when these stats were taken).
+    timeline: Optional[Timeline] = field(default=None, repr=False, compare=False)
 
     @property
     def estimated_cost(self) -> Optional[float]:

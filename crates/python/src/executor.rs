@@ -188,6 +188,11 @@ impl PyEngine {
         to_python(py, &self.executor.dispatcher().summary())
     }
 
+    /// The last calls, attempt by attempt, and how many older ones were let go.
+    fn timeline(&self, py: Python<'_>) -> Result<Py<PyAny>> {
+        to_python(py, &self.executor.dispatcher().timeline())
+    }
+
     /// `function`'s architecture and None, or None and why it could not be read.
     fn architecture(&self, py: Python<'_>, function: &str) -> (Option<String>, Option<String>) {
         let dispatcher = self.executor.dispatcher().clone();

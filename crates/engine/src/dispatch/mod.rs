@@ -5,3 +5,4 @@ pub mod architecture;
 pub mod dispatcher;
 pub mod job;
 pub mod stats;
+pub mod timeline;

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::dispatch::timeline::{Attempt, Call, Timeline};
 use crate::invoke::report_line::Report;
 use crate::limits::spend_cap::SpendCap;
 
@@ -13,7 +14,6 @@ use crate::limits::spend_cap::SpendCap;
 const BUCKET_GROWTH: f64 = 1.02;
 const BUCKETS: usize = 1200; // 1 µs to beyond an hour
 
-#[derive(Clone)]
 pub struct Stats {
     pub invocations: u64,
     pub failures: u64,
@@ -30,6 +30,8 @@ pub struct Stats {
     pub not_sent_over_cap: u64,
     latency: Vec<u64>,
     max_latency: Duration,
+    /// The last calls, attempt by attempt, for `timeline()`.
+    pub timeline: Timeline,
 }
 
 impl Default for Stats {
@@ -45,6 +47,7 @@ impl Default for Stats {
             not_sent_over_cap: 0,
             latency: vec![0; BUCKETS],
             max_latency: Duration::ZERO,
+            timeline: Timeline::default(),
         }
     }
 }
@@ -113,6 +116,10 @@ pub struct Ended<'a> {
     /// From the first attempt's start to the end of the last.
     pub latency: Duration,
     pub report: Option<&'a Report>,
+    /// Its attempts: when each went out, when it ended, and whether it was throttled.
+    pub spans: &'a [(std::time::Instant, std::time::Instant, bool)],
+    /// Its function's concurrency limit as it ended.
+    pub limit: usize,
 }
 
 impl Stats {
@@ -123,6 +130,21 @@ impl Stats {
         self.retries += u64::from(outcome.attempts.saturating_sub(1));
         self.latency[bucket(outcome.latency)] += 1;
         self.max_latency = self.max_latency.max(outcome.latency);
+        if !outcome.spans.is_empty() {
+            let attempts = outcome.spans.iter().map(|&(start, end, throttled)| Attempt {
+                start: self.timeline.seconds(start),
+                end: self.timeline.seconds(end),
+                throttled,
+            });
+            let call = Call {
+                function: outcome.function.to_owned(),
+                attempts: attempts.collect(),
+                cold_start: outcome.report.is_some_and(Report::cold_start),
+                failed: outcome.failed,
+                limit: outcome.limit,
+            };
+            self.timeline.record(call);
+        }
         if let Some(report) = outcome.report {
             let billed = Billed {
                 reported: 1,
@@ -232,6 +254,8 @@ mod tests {
             throttles: 0,
             latency: Duration::from_millis(millis),
             report,
+            spans: &[],
+            limit: 1,
         });
     }
 
@@ -269,6 +293,8 @@ mod tests {
             throttles: 2,
             latency: Duration::from_millis(5),
             report: Some(&cold),
+            spans: &[],
+            limit: 1,
         });
         finished(&mut stats, 5, Some(&warm));
         finished(&mut stats, 5, None);
