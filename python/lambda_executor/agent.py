@@ -318,7 +318,19 @@ def _transfer_config():
     return TransferConfig(multipart_threshold=MULTIPART_OVER, multipart_chunksize=PART)
 
 
-def _s3():
-    import boto3  # type: ignore[import-untyped]  # only for a spill: Lambda's Python runtimes include it
+_clients = {}
 
-    return boto3.client("s3")
+
+def _s3():
+    """boto3's S3 client, made once per environment (a client takes tens of milliseconds to make)."""
+    if "s3" not in _clients:
+        import boto3  # type: ignore[import-untyped]  # only for a spill: Lambda's Python runtimes include it
+        from botocore.config import Config  # type: ignore[import-untyped]
+
+        try:
+            # The reference's SHA-256 is checked on every read: no CRC of boto3's own on top of it.
+            config = Config(request_checksum_calculation="when_required", response_checksum_validation="when_required")
+        except TypeError:  # a botocore older than these settings (1.36) computes none anyway
+            config = Config()
+        _clients["s3"] = boto3.client("s3", config=config)
+    return _clients["s3"]
