@@ -21,7 +21,12 @@ journal: (a) and (e) again (echo_journal, million_journal: the rate kept and the
 agent: (agent) 100,000 calls of a trivial Python function (tests/agent_code/mathwork.py's add) run
 by real agents under awslambdaric, 16 in flight: LambdaExecutor.map with chunksize=1, LambdaPool.map
 with the chunksize it chooses, and boto3 + threads sending the agent's events one by one, each
-with the invocations it took. (grid) bench/throttle_grid.py: throttling across reserved
+with the invocations it took. (spill) 200 calls each taking a 20 MB argument (random bytes as a base64
+str, which no compression shrinks) and returning it, 8 in flight, through S3 (moto's server):
+LambdaExecutor(spill=...) with the agent beside the same work by hand with boto3 and threads
+(put_object, an invocation carrying the key, a handler reading and writing S3 with boto3,
+get_object, delete_object): MB/s of arguments and results moved, peak RSS and CPU seconds of the
+client process. (grid) bench/throttle_grid.py: throttling across reserved
 concurrency, latency, random throttles and a limit that changes, LambdaExecutor beside boto3's
 adaptive retry mode (about 5 minutes). (deploy) bench/deploy.py, alone: numpy, pandas and scipy
 deployed and updated through S3, with and without --requirements-layer, beside boto3 by hand
@@ -30,6 +35,7 @@ deployed and updated through S3, with and without --requirements-layer, beside b
 
 import argparse
 import asyncio
+import base64
 import json
 import os
 import resource
@@ -69,6 +75,7 @@ FUNCTION_EVENT = {
     "million_journal": ("echo", {}),
     "resumed": ("echo", {}),
     "agent": ("agent", {}),
+    "spill": ("agent", {}),
 }
 JOURNALED = ("echo_journal", "million_journal", "resumed")
 # The least time each throttled scenario can take, in seconds: (c) 20 rounds of 0.5 s; (paced)
@@ -76,6 +83,34 @@ JOURNALED = ("echo_journal", "million_journal", "resumed")
 FLOORS = {"throttled": 10.0, "paced": 20.0, "scaling": 7.3}
 SCALING_SERVER = ["--synthetic", "burst", "--scaling-limit", "300", "--rate-limit", "off"]
 STREAMED = ("million", "million_journal", "resumed")
+SPILL_MB = 20
+SPILL_BUCKET = "bench-spill"
+# The functions of (spill) in their environments: LocalLambda gives a handler none of its caller's
+# credentials (Lambda gives it its role's), so these give it moto's; the S3 endpoint is inherited.
+SPILL_HANDLERS = '''
+import json
+import os
+
+os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1")
+
+import boto3
+from lambda_executor import agent
+
+s3 = boto3.client("s3")
+
+
+def through_agent(event, context):
+    return agent.handler(event, context)
+
+
+def by_hand(event, context):
+    """The same work written with boto3: the argument read from S3, the result written there."""
+    argument = json.loads(s3.get_object(Bucket=event["bucket"], Key=event["key"])["Body"].read())
+    result = json.dumps(argument["text"])
+    key = event["key"].replace("argument-", "result-")
+    s3.put_object(Bucket=event["bucket"], Key=key, Body=result.encode())
+    return {"bucket": event["bucket"], "key": key}
+'''
 
 
 def events(scenario, calls):
@@ -112,12 +147,66 @@ def run_agent_client(client, endpoint, calls, workers):
     return ok, started, {"invocations": stats.invocations}
 
 
+def spill_text():
+    """SPILL_MB of random bytes as base64: JSON carries it as it is, and zlib shrinks it by a
+    quarter at most, which base64 again takes back."""
+    return base64.b64encode(os.urandom(SPILL_MB * 3 << 18)).decode()
+
+
+def run_spill_client(client, endpoint, calls, workers):
+    """(spill): (calls right, seconds' start, extra figures)."""
+    text = spill_text()
+    if client == "LambdaExecutor":
+        sys.path.insert(0, AGENT_CODE)
+        from itertools import repeat
+
+        from lambda_executor import LambdaExecutor
+        from mathwork import identity
+
+        spill = f"s3://{SPILL_BUCKET}/executor"
+        with LambdaExecutor(max_workers=workers, endpoint_url=endpoint, agent="spill_agent", spill=spill) as executor:
+            started = time.perf_counter()
+            # Results are taken in order: twice the workers submitted ahead keeps them all busy
+            # behind a slow call.
+            results = executor.map(identity, repeat(text, calls), buffersize=2 * workers)
+            ok = sum(result == text for result in results)
+        return ok, started, {}
+    import uuid
+    from concurrent.futures import ThreadPoolExecutor
+
+    import boto3
+    from botocore.config import Config
+
+    config = Config(max_pool_connections=workers, retries={"mode": "adaptive"}, read_timeout=300)
+    lambda_client = boto3.client("lambda", endpoint_url=endpoint, config=config)
+    s3 = boto3.client("s3", config=Config(max_pool_connections=workers))
+
+    def call(text):
+        key = f"by-hand/argument-{uuid.uuid4().hex}"
+        s3.put_object(Bucket=SPILL_BUCKET, Key=key, Body=json.dumps({"text": text}).encode())
+        response = lambda_client.invoke(
+            FunctionName="spill_by_hand", Payload=json.dumps({"bucket": SPILL_BUCKET, "key": key})
+        )
+        reference = json.loads(response["Payload"].read())
+        result = json.loads(s3.get_object(Bucket=SPILL_BUCKET, Key=reference["key"])["Body"].read())
+        s3.delete_object(Bucket=SPILL_BUCKET, Key=reference["key"])
+        s3.delete_object(Bucket=SPILL_BUCKET, Key=key)
+        return result == text
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(workers) as pool:
+        ok = sum(pool.map(call, [text] * calls))
+    return ok, started, {}
+
+
 def run_client(client, scenario, endpoint, calls, workers):
     """In a child process: one client on one scenario; prints one JSON line."""
     function, _ = FUNCTION_EVENT[scenario]
     extra = {}
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    if scenario == "agent" and client in ("LambdaExecutor", "LambdaPool"):
+    if scenario == "spill":
+        ok, started, extra = run_spill_client(client, endpoint, calls, workers)
+    elif scenario == "agent" and client in ("LambdaExecutor", "LambdaPool"):
         ok, started, extra = run_agent_client(client, endpoint, calls, workers)
     elif client == "LambdaExecutor":
         from lambda_executor import LambdaExecutor
@@ -181,6 +270,8 @@ def run_client(client, scenario, endpoint, calls, workers):
     elapsed = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
     failed = calls - ok
+    if scenario == "spill":  # arguments and results moved, each SPILL_MB
+        extra["mb_s"] = round(2 * SPILL_MB * ok / elapsed)
     print(
         json.dumps(
             {
@@ -263,6 +354,43 @@ def serve_local(in_flight, tls=None, options=None, agent=None):
     return server, server.stdout.readline().rsplit(" ", 1)[1].strip()
 
 
+def serve_spill(folder):
+    """moto's S3 with the bench's bucket, and LocalLambda with (spill)'s two functions in
+    `folder`; returns (processes, LocalLambda's endpoint, the clients' environment)."""
+    sys.path.insert(0, os.path.join(ROOT, "tests"))
+    from helpers import free_port, wait_for
+
+    with open(os.path.join(folder, "bench_spill.py"), "w") as file:
+        file.write(SPILL_HANDLERS)
+    port = free_port()
+    moto = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=ENV,
+    )
+    s3_url = f"http://127.0.0.1:{port}"
+    env = dict(ENV, AWS_ENDPOINT_URL_S3=s3_url)
+
+    def bucket_made():
+        import boto3
+
+        try:
+            boto3.client("s3", endpoint_url=s3_url, region_name="us-east-1").create_bucket(Bucket=SPILL_BUCKET)
+            return True
+        except Exception:  # noqa: BLE001 - not up yet
+            return False
+
+    os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench")
+    wait_for(bucket_made, seconds=30)
+    command = [sys.executable, "-m", "lambda_executor", "local", "--account-concurrency", "100"]
+    for name, handler in (("spill_agent", "through_agent"), ("spill_by_hand", "by_hand")):
+        command += ["--function", name, f"bench_spill.{handler}", folder]
+        command += ["--memory", f"{name}=2048", "--timeout", f"{name}=300"]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
+    return [server, moto], server.stdout.readline().rsplit(" ", 1)[1].strip(), env
+
+
 def run_rust(endpoint, calls, in_flight, sleep_ms, scenario, env):
     out = subprocess.run(
         [
@@ -339,6 +467,7 @@ def main():
         + [("LambdaExecutor", "million_journal", 1_000_000 // scale, 64)]
         + [("LambdaExecutor", "resumed", 100_000 // scale, 64)]
         + [(client, "agent", 100_000 // scale, 16) for client in ("LambdaExecutor", "LambdaPool", "boto3 tuned")]
+        + [(client, "spill", 200 // scale, 8) for client in ("LambdaExecutor", "boto3 tuned")]
     )
     rust_plan = [
         (endpoint, echo_calls, 64, 0, "echo", ENV),
@@ -349,6 +478,9 @@ def main():
         plan = [entry for entry in plan if entry[1] in args.scenario]
         rust_plan = [entry for entry in rust_plan if entry[4] in args.scenario]
     rows = []
+    spill_processes, spill_endpoint, spill_env = [], None, ENV
+    if any(scenario == "spill" for _, scenario, _, _ in plan):
+        spill_processes, spill_endpoint, spill_env = serve_spill(agent_folder)
     try:
         for rust_endpoint, calls, workers, sleep_ms, scenario, env in rust_plan:
             row = run_rust(rust_endpoint, calls, workers, sleep_ms, scenario, env)
@@ -367,13 +499,13 @@ def main():
                     "--child",
                     client,
                     scenario,
-                    fresh_endpoint or (tls_endpoint if tls else endpoint),
+                    fresh_endpoint or (tls_endpoint if tls else spill_endpoint if scenario == "spill" else endpoint),
                     str(calls),
                     str(workers),
                 ],
                 capture_output=True,
                 text=True,
-                env=tls_env if tls else ENV,
+                env=tls_env if tls else spill_env if scenario == "spill" else ENV,
                 timeout=1800,
             )
             if fresh:
@@ -387,7 +519,7 @@ def main():
             rows.append(row)
             print(json.dumps(row), flush=True)
     finally:
-        for process in (server, tls_server):
+        for process in (server, tls_server, *spill_processes):
             process.terminate()
             process.wait()
         shutil.rmtree(tls_folder, ignore_errors=True)
@@ -428,11 +560,14 @@ def print_table(rows):
         "million",
         *JOURNALED,
         "agent",
+        "spill",
     ):
         group = [row for row in rows if row.get("scenario") == scenario]
         ran = [row for row in group if "error" not in row]
+        # (spill) is compared by MB/s: its calls are few and large.
+        rate = "mb_s" if scenario == "spill" else "per_s"
         best_peer = max(
-            (row["per_s"] for row in ran if row["client"] not in ("LambdaExecutor", "LambdaPool", RUST)), default=None
+            (row[rate] for row in ran if row["client"] not in ("LambdaExecutor", "LambdaPool", RUST)), default=None
         )
         ceiling = next((row["per_s"] for row in ran if row["client"] == RUST), None)
         for row in group:
@@ -449,7 +584,7 @@ def print_table(rows):
                     str(row.get("throttled_attempts", "")),
                     str(row.get("cpu_s", "")),
                     str(row.get("peak_rss_mb", "")),
-                    f"{row['per_s'] / best_peer:.2f}x" if ours and best_peer else "",
+                    f"{row[rate] / best_peer:.2f}x" if ours and best_peer else "",
                     f"{100 * row['per_s'] / ceiling:.0f}%" if ours and ceiling else "",
                 )
             )
@@ -487,6 +622,15 @@ def print_table(rows):
                 )
                 if client in agent
             )
+        )
+    spill = {row["client"]: row for row in rows if row.get("scenario") == "spill" and "error" not in row}
+    if "LambdaExecutor" in spill and "boto3 tuned" in spill:
+        mine, peer = spill["LambdaExecutor"], spill["boto3 tuned"]
+        print(
+            f"spill: LambdaExecutor {mine['mb_s']} MB/s, peak {mine['peak_rss_mb']} MB, {mine['cpu_s']} CPU s; "
+            f"boto3 + threads {peer['mb_s']} MB/s, peak {peer['peak_rss_mb']} MB, {peer['cpu_s']} CPU s; "
+            f"{mine['mb_s'] / peer['mb_s']:.2f}x the MB/s at {mine['peak_rss_mb'] / peer['peak_rss_mb']:.2f}x the "
+            f"peak memory and {mine['cpu_s'] / peer['cpu_s']:.2f}x the CPU"
         )
     if "resumed" in ours:
         resumed = ours["resumed"]

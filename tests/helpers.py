@@ -1,5 +1,6 @@
 """Helpers shared by the tests."""
 
+import contextlib
 import io
 import json
 import os
@@ -9,6 +10,7 @@ import socket
 import subprocess
 import threading
 import time
+import urllib.request
 import zipfile
 from pathlib import Path
 
@@ -262,3 +264,21 @@ def wheel(folder, name, version, source, files=None):
         )
         archive.writestr(f"{dist}/RECORD", "")
     return path
+
+
+@contextlib.contextmanager
+def enforce_iam(moto_url):
+    """Within the block, moto's server checks every call's signature and the caller's IAM policies,
+    as AWS does (its users and policies made before it); after it, none again, whatever happened."""
+
+    def checked_after(calls):
+        request = urllib.request.Request(
+            f"{moto_url}/moto-api/reset-auth", data=calls, method="POST", headers={"Content-Type": "text/plain"}
+        )
+        urllib.request.urlopen(request, timeout=5)
+
+    checked_after(b"0")
+    try:
+        yield
+    finally:
+        checked_after(b"inf")

@@ -10,6 +10,7 @@ __all__ = [
     "Engine",
     "InvocationInfo",
     "JobHandle",
+    "JoinedJson",
     "Journal",
     "LocalLambda",
     "Report",
@@ -246,6 +247,15 @@ class Journal:
 
 def on_completion_thread() -> bool: ...
 def to_json(value: object) -> bytes: ...
+
+@final
+class JoinedJson:
+    """`{**head, **json.loads(document), **tail}` as JSON bytes made once, which the engine sends
+    as they are."""
+
+    def __new__(cls, head: dict[str, Any], document: bytes, tail: dict[str, Any]) -> JoinedJson: ...
+    def __len__(self) -> int: ...
+    def __bytes__(self) -> bytes: ...
 
 @final
 class SpillStore:

@@ -82,19 +82,25 @@ class AgentError(Exception):
     deployed code)."""
 
 
+class SpillError(Exception):
+    """S3 refused or failed a spilled payload's read or write: the message names the object, what
+    was done, S3's word, and, when S3 refused the function's role, the permission it needs (the
+    client raises it as lambda_executor.SpillError)."""
+
+
 def handler(event, context):
     if event == WARM_EVENT:
         return None
     if is_spilled(event):
         event = json.loads(read_spilled(event[SPILLED]))
     spill = event.get("spill") if isinstance(event, dict) else None
-    result, size = call(event)
-    return spill_if_large(result, size, spill)
+    result, document = call(event)
+    return spill_if_large(result, document, spill)
 
 
 def call(event):
     """What the event's call returns (its result, or the chunk's answers, compressed beyond
-    compress_over), with the length of that value's JSON."""
+    compress_over), with that value's JSON (made once: it is what a spilled result writes)."""
     if not isinstance(event, dict) or not isinstance(event.get("call"), str):
         raise AgentError("the agent expects {'call': 'module:function', 'args': [...], 'kwargs': {...}}")
     call = unpack(event[COMPRESSED]) if COMPRESSED in event else event
@@ -139,9 +145,9 @@ def call_each(function, chunk, compress_over):
     document = b'{"chunk":[' + b",".join(entries) + b"]}"
     if tagged:  # the answer as a whole: an untagged entry reads the same inside it
         document = tagged_json(document)
-    if compress_over is not None and len(document) > compress_over:
+    if compress_over is not None and len(document) > compress_over and shrinks(document):
         return packed(document)
-    return json.loads(document), len(document)
+    return json.loads(document), document
 
 
 def error_document(error):
@@ -221,19 +227,37 @@ def unpack(packed):
 
 
 def pack_result(result, compress_over):
-    """The result as the agent returns it, with the length of its JSON."""
+    """The result as the agent returns it, with its JSON (made once: it is what a spilled result writes)."""
     document, tagged = dump(result)
     if tagged:
         document = tagged_json(document)
-    if compress_over is not None and len(document) > compress_over:
+    if compress_over is not None and len(document) > compress_over and shrinks(document):
         return packed(document)
-    return json.loads(document) if tagged else result, len(document)
+    return json.loads(document) if tagged else result, document
+
+
+# Compression is judged on this many bytes from the start, the middle and the end of a document.
+SAMPLE = 64 * 1024
+
+
+def shrinks(document):
+    """Whether zlib shrinks the JSON `document` enough to pay for its base64 (4/3): a large one is
+    judged by compressing three samples of it, not the whole (random bytes in base64, say, which
+    zlib takes back to 3/4 and base64 blows up again, would cost a second of CPU for nothing)."""
+    if len(document) <= 4 * SAMPLE:
+        return True
+    view = memoryview(document)
+    middle = len(document) // 2
+    compressor = zlib.compressobj(6)
+    size = sum(len(compressor.compress(view[start : start + SAMPLE])) for start in (0, middle, len(document) - SAMPLE))
+    size += len(compressor.flush())
+    return size * 4 / 3 < 0.9 * 3 * SAMPLE
 
 
 def packed(document):
-    """The compressed envelope of a JSON document, with the length of the envelope's JSON."""
+    """The compressed envelope of a JSON document, with the envelope's JSON."""
     envelope = {COMPRESSED: pack(document)}
-    return envelope, len(_dumps(envelope))
+    return envelope, _dumps(envelope)
 
 
 def is_packed(result):
@@ -374,17 +398,20 @@ def read_spilled(reference):
     """The bytes a spill reference stands for, checked against its size and SHA-256."""
     if not isinstance(reference, dict) or set(reference) != {"bucket", "key", "size", "sha256"}:
         raise AgentError(f"'{SPILLED}' must hold bucket, key, size and sha256")
-    body = _s3().get_object(Bucket=reference["bucket"], Key=reference["key"])["Body"].read()
+    bucket, key = reference["bucket"], reference["key"]
+    with _s3_step("reading", bucket, key, "s3:GetObject"):
+        body = _s3().get_object(Bucket=bucket, Key=key)["Body"].read()
     if len(body) != reference["size"] or hashlib.sha256(body).hexdigest() != reference["sha256"]:
-        raise AgentError(
-            f"s3://{reference['bucket']}/{reference['key']} is not the {reference['size']} bytes it was written with"
+        raise SpillError(
+            f"reading s3://{bucket}/{key} failed: it is not the {reference['size']} bytes it was written with"
         )
     return body
 
 
-def spill_if_large(result, size, spill):
-    """The result (whose JSON is `size` bytes), or, when that is more than Lambda returns, the
+def spill_if_large(result, document, spill):
+    """The result (whose JSON is `document`), or, when that is more than Lambda returns, the
     reference to it written at the spill location."""
+    size = len(document)
     if size <= MAX_RETURNED:
         return result
     if spill is None:
@@ -393,15 +420,68 @@ def spill_if_large(result, size, spill):
             f"LambdaExecutor(spill='s3://bucket/prefix') larger results go through S3"
         )
     bucket, prefix = spill_location(spill)
-    document = _dumps(result)
     key = f"{prefix}result-{uuid.uuid4().hex}"
-    _s3().put_object(Bucket=bucket, Key=key, Body=document)
+    with _s3_step("writing", bucket, key, "s3:PutObject"):
+        # Over MULTIPART_OVER in parts of PART bytes, several at once (as the client uploads).
+        _s3().upload_fileobj(io.BytesIO(document), bucket, key, Config=_transfer_config())
     return {
         SPILLED: {"bucket": bucket, "key": key, "size": len(document), "sha256": hashlib.sha256(document).hexdigest()}
     }
 
 
-def _s3():
-    import boto3  # type: ignore[import-untyped]  # only for a spill: Lambda's Python runtimes include it
+class _s3_step:
+    """Turns S3's refusal or failure of one step into a SpillError naming the object, what S3 said
+    and, for a refusal, the permission the function's role lacks; nothing of the request (its
+    credentials, its signed headers) is in it."""
 
-    return boto3.client("s3")
+    def __init__(self, action, bucket, key, permission):
+        self.action, self.url, self.permission = action, f"s3://{bucket}/{key}", permission
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        if error is None or not isinstance(error, Exception) or isinstance(error, (AgentError, SpillError)):
+            return False
+        # boto3's transfers raise S3UploadFailedError from inside the handling of S3's own error.
+        cause = error if hasattr(error, "response") else error.__context__ or error
+        response = getattr(cause, "response", None) or {}
+        code = response.get("Error", {}).get("Code") or ""
+        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        # S3's AccessDenied, or a 403 without a code (a HEAD's refusal has no body).
+        denied = code == "AccessDenied" or (status == 403 and not code)
+        said = f"{code}: {response['Error'].get('Message') or code}" if code else f"{type(cause).__name__}: {cause}"
+        text = f"{self.action} {self.url} failed: {said}"
+        if denied:
+            text += f" (the function's role needs {self.permission} on it)"
+        raise SpillError(text) from None
+
+
+# A result larger than this goes up in parts of PART bytes, several at once; below it, one request
+# (fewer for S3 to take, and nothing to assemble).
+MULTIPART_OVER = 32 * 1024 * 1024
+PART = 16 * 1024 * 1024
+
+
+def _transfer_config():
+    from boto3.s3.transfer import TransferConfig  # type: ignore[import-untyped]
+
+    return TransferConfig(multipart_threshold=MULTIPART_OVER, multipart_chunksize=PART)
+
+
+_clients = {}
+
+
+def _s3():
+    """boto3's S3 client, made once per environment (a client takes tens of milliseconds to make)."""
+    if "s3" not in _clients:
+        import boto3  # type: ignore[import-untyped]  # only for a spill: Lambda's Python runtimes include it
+        from botocore.config import Config  # type: ignore[import-untyped]
+
+        try:
+            # The reference's SHA-256 is checked on every read: no CRC of boto3's own on top of it.
+            config = Config(request_checksum_calculation="when_required", response_checksum_validation="when_required")
+        except TypeError:  # a botocore older than these settings (1.36) computes none anyway
+            config = Config()
+        _clients["s3"] = boto3.client("s3", config=config)
+    return _clients["s3"]

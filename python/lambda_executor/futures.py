@@ -15,8 +15,8 @@ from concurrent.futures._base import CANCELLED, FINISHED, PENDING, RUNNING
 from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 from ._core import on_completion_thread
-from .errors import FunctionError
-from .remote import decode_chunk, decode_result
+from .errors import FunctionError, SpillError
+from .remote import decode_chunk, decode_result, spill_error
 
 if TYPE_CHECKING:
     from ._core import InvocationInfo, JobHandle
@@ -167,6 +167,12 @@ class AgentFuture(LambdaFuture):
             self.set_exception(error)
             return
         super().set_result(result)
+
+    def set_exception(self, exception: Optional[BaseException]) -> None:
+        # The agent's refusal to read or write a spilled payload is the same error as the client's.
+        if isinstance(exception, FunctionError) and exception.error_type == SpillError.__name__:
+            exception = spill_error(exception)
+        super().set_exception(exception)
 
 
 class ChunkTally:

@@ -8,9 +8,9 @@ import importlib
 import re
 from typing import Any, Callable, Optional, Union
 
-from ._core import to_json
-from .agent import COMPRESSED, MARKED, TAGGED, is_packed, is_tagged, pack, tag, tagged_json, unpack, untag
-from .errors import FunctionError, InvocationError
+from ._core import JoinedJson, to_json
+from .agent import COMPRESSED, MARKED, TAGGED, is_packed, is_tagged, pack, shrinks, tag, tagged_json, unpack, untag
+from .errors import FunctionError, InvocationError, SpillError
 
 
 class RemoteFunction:
@@ -71,51 +71,69 @@ def import_path(function: Any) -> str:
     return f"{module}:{qualname}"
 
 
-def encode_call(path: str, args: tuple, kwargs: dict, compress_over: Optional[int]) -> dict:
+def encode_call(
+    path: str, args: tuple, kwargs: dict, compress_over: Optional[int], spill: Optional[str] = None
+) -> Union[dict, JoinedJson]:
     """The agent's event for `path(*args, **kwargs)`; TypeError if the arguments are not JSON."""
-    return _envelope(path, {"args": list(args), "kwargs": kwargs}, compress_over)
+    return _envelope(path, {"args": list(args), "kwargs": kwargs}, compress_over, spill)
 
 
-def encode_chunk(path: str, calls: list[tuple], compress_over: Optional[int]) -> dict:
+def encode_chunk(
+    path: str, calls: list[tuple], compress_over: Optional[int], spill: Optional[str] = None
+) -> Union[dict, JoinedJson]:
     """The agent's event for `path(*args)` for each args of `calls`, made in order in one invocation."""
     # "args": None makes an agent older than chunks refuse the event ("'args' must be a list")
     # rather than call the function once without arguments.
-    return _envelope(path, {"chunk": [[list(args), {}] for args in calls], "args": None}, compress_over)
+    return _envelope(path, {"chunk": [[list(args), {}] for args in calls], "args": None}, compress_over, spill)
 
 
-def _envelope(path: str, call: dict, compress_over: Optional[int]) -> dict:
-    document, call, tagged = agent_json(call)
+def _envelope(path: str, call: dict, compress_over: Optional[int], spill: Optional[str]) -> Union[dict, JoinedJson]:
+    """The event: compressed when that pays, else the call's JSON as made here (tagged when it
+    holds bytes or arrays), joined to the envelope's members rather than converted again."""
+    document, tagged = agent_json(call)
     if tagged:
         # "args": None makes an agent older than tagged values refuse the call.
-        document, call = tagged_json(document, b',"args":null'), {TAGGED: call, "args": None}
-    event: dict = {"call": path, "compress_over": compress_over}
-    if compress_over is not None and len(document) > compress_over:
-        event[COMPRESSED] = pack(document)
-    else:
-        event.update(call)
-    return event
+        document = tagged_json(document, b',"args":null')
+    head: dict = {"call": path, "compress_over": compress_over}
+    tail = {} if spill is None else {"spill": spill}
+    if compress_over is not None and len(document) > compress_over and shrinks(document):
+        return {**head, COMPRESSED: pack(document), **tail}
+    return JoinedJson(head, document, tail)
 
 
-def agent_json(value: Any) -> tuple[bytes, Any, bool]:
-    """The JSON of `value` as the agent reads it, the value that JSON is of, and whether that is
-    tagged (it holds bytes, arrays or dicts with a marker's key); TypeError for what JSON cannot
-    carry even so, or for an array of Python objects. A plain value is converted once, as is."""
+def agent_json(value: Any) -> tuple[bytes, bool]:
+    """The JSON of `value` as the agent reads it, and whether that is tagged (it holds bytes, arrays
+    or dicts with a marker's key); TypeError for what JSON cannot carry even so, or for an array of
+    Python objects. A plain value is converted once, as is."""
     try:
         document: Optional[bytes] = to_json(value)
     except TypeError:
         document = None  # bytes or arrays to tag, or what to_json refuses again below
     if document is not None and MARKED not in document:
-        return document, value, False
+        return document, False
     tagged, tags = tag(value)
     if document is not None and not tags:
-        return document, value, False  # only a string quoting a marker's key
-    return to_json(tagged), tagged, True
+        return document, False  # only a string quoting a marker's key
+    return to_json(tagged), True
 
 
 def decode_result(result: Any) -> Any:
     if is_packed(result):
         result = unpack(result[COMPRESSED])
     return untag(result[TAGGED]) if is_tagged(result) else result
+
+
+def spill_error(error: FunctionError) -> SpillError:
+    """The agent's SpillError (a spilled payload S3 refused it, or failed), as the client's: its
+    object and the permission its message names."""
+    url = re.search(r"s3://\S+", error.error_message)
+    permission = re.search(r"needs (s3:\w+)", error.error_message)
+    request = f", request {error.request_id}" if error.request_id else ""
+    return SpillError(
+        f"{error.error_message} (in the agent {error.function or ''}{request})",
+        url.group(0) if url else "",
+        permission.group(1) if permission else "",
+    )
 
 
 def decode_chunk(reply: Any, calls: int, function: str, request_id: Optional[str]) -> list[Any]:

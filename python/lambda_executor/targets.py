@@ -48,16 +48,11 @@ class Targets:
         """The event of one call: the agent's call of `path`, or the arguments by `submit`'s rule."""
         if path is None:
             return _plain_event(args, kwargs)
-        return self._spilling(encode_call(path, args, kwargs, self.compress_over))
+        return encode_call(path, args, kwargs, self.compress_over, self.spill)
 
     def chunk_event(self, path: str, chunk: list[tuple]) -> Any:
         """The agent's event for a chunk of calls of `path`, made in order in one invocation."""
-        return self._spilling(encode_chunk(path, chunk, self.compress_over))
-
-    def _spilling(self, event: dict) -> dict:
-        if self.spill is not None:
-            event["spill"] = self.spill
-        return event
+        return encode_chunk(path, chunk, self.compress_over, self.spill)
 
 
 def _function_reference(fn: Any) -> str:

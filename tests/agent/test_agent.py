@@ -356,3 +356,25 @@ def test_the_progress_bar_counts_calls_and_the_invocations_that_carried_them(age
         list(agent.map(mathwork.quotient, range(10), divisors, chunksize=5, progress=True))
     err = capsys.readouterr().err
     assert "10/10" in err and "failed=1" in err and "invocations=2" in err
+
+
+def test_compression_is_judged_on_samples_and_the_event_is_the_same_json_made_once():
+    from lambda_executor import agent as agent_module
+    from lambda_executor._core import JoinedJson, to_json
+    from lambda_executor.remote import encode_call
+
+    random_text = to_json([base64.b64encode(os.urandom(1_000_000)).decode()])
+    assert not agent_module.shrinks(random_text), "zlib takes base64 back to 3/4, and base64 blows it up again"
+    assert agent_module.shrinks(to_json(["lambda " * 200_000]))
+    assert agent_module.shrinks(b"[1]"), "a small document is compressed whole, as before"
+    # An event not compressed is the call's JSON joined to the envelope's members: the same bytes
+    # as the whole event converted at once.
+    call = {"args": [random_text.decode(), {"k": [1, 2.5, None]}], "kwargs": {"x": "é\n"}}
+    head, tail = {"call": "mathwork:add", "compress_over": 10}, {"spill": "s3://bucket/prefix/"}
+    assert bytes(JoinedJson(head, to_json(call), tail)) == to_json({**head, **call, **tail})
+    assert bytes(JoinedJson(head, b"{}", {})) == to_json(head)
+    with pytest.raises(TypeError, match="joins JSON objects"):
+        JoinedJson(head, b"[1]", {})
+    event = encode_call("mathwork:add", (random_text.decode(),), {}, 10, "s3://bucket/prefix")
+    assert isinstance(event, JoinedJson) and bytes(event).endswith(b'"kwargs":{},"spill":"s3://bucket/prefix"}')
+    assert isinstance(encode_call("mathwork:add", ("lambda " * 200_000,), {}, 10), dict), "compressed"

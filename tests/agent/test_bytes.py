@@ -224,7 +224,7 @@ from lambda_executor import agent
 from lambda_executor.remote import decode_result, encode_call
 
 event = encode_call("m:f", (b"x", {"lambda_executor.npy": [1]}), {}, None)
-call = agent.untag(json.loads(json.dumps(event))["lambda_executor.tagged"])
+call = agent.untag(json.loads(bytes(event))["lambda_executor.tagged"])
 assert call == {"args": [b"x", {"lambda_executor.npy": [1]}], "kwargs": {}}, call
 document, tagged = agent.dump(call)
 assert tagged and decode_result(json.loads(b'{"lambda_executor.tagged":' + document + b"}")) == call
@@ -268,7 +268,7 @@ def _special(value):
 def test_any_value_is_read_as_it_was_sent_both_ways_and_a_plain_one_untagged(value):
     """The two codecs in-process (the client's encode_call and decode_result, the agent's
     reading of a call and writing of a result), over JSON text as Lambda carries it."""
-    event = json.loads(json.dumps(encode_call("m:f", (value,), {"k": value}, None)))
+    event = json.loads(bytes(encode_call("m:f", (value,), {"k": value}, None)))  # uncompressed: JoinedJson
     assert ("lambda_executor.tagged" in event) == _special(value)
     if not _special(value):
         assert event == {"call": "m:f", "compress_over": None, "args": [value], "kwargs": {"k": value}}

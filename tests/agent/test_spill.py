@@ -3,13 +3,16 @@ wrote): the client uploads and reads back with the Rust core, the agent with bot
 LocalLambda; each object is checked against its SHA-256 and deleted once read."""
 
 import base64
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
 
+import boto3
 import pytest
-from helpers import AGENT_CODE, wait_for
+from helpers import AGENT_CODE, enforce_iam, wait_for
 from lambda_executor import LambdaExecutor, LambdaPool, PayloadTooLargeError, SpillError
 from lambda_executor.bundle import AGENT_HANDLER, stage
 from lambda_executor.cli import main
@@ -27,6 +30,82 @@ def test_an_argument_and_a_result_over_6_mb_go_through_s3_and_none_is_left(local
         assert executor.submit(mathwork.identity, incompressible).result() == incompressible
         assert executor.submit(mathwork.add, 1, 2).result() == 3, "small calls stay inline"
     assert objects(bucket) == [], "every object was deleted once read"
+
+
+def test_a_50_mb_argument_and_result_go_up_in_parts_both_ways(local, mathwork, deployed, bucket, role):
+    # Over 32 MB the client uploads in parts; over 8 MB the agent's boto3 does too.
+    local.add_function("agent", AGENT_HANDLER, deployed, memory_size=2048, timeout=120, environment=role)
+    text = base64.b64encode(os.urandom(37_500_000)).decode()  # 50 MB of JSON, which zlib does not shrink
+    with LambdaExecutor(endpoint_url=local.endpoint_url, agent="agent", spill="s3://spill/runs") as executor:
+        assert executor.submit(mathwork.identity, text).result() == text
+    assert objects(bucket) == [], "every object, and no part, was deleted once read"
+
+
+def iam_user(moto_server, name, actions):
+    """The access key of a new IAM user of moto's allowed `actions` on the bucket's objects, and
+    to list it."""
+    iam = boto3.client("iam", endpoint_url=moto_server, region_name="us-east-1")
+    iam.create_user(UserName=name)
+    statements = [{"Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": "arn:aws:s3:::spill"}]
+    if actions:
+        statements.append({"Effect": "Allow", "Action": actions, "Resource": "arn:aws:s3:::spill/*"})
+    policy = json.dumps({"Version": "2012-10-17", "Statement": statements})
+    iam.put_user_policy(UserName=name, PolicyName="spill", PolicyDocument=policy)
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+
+
+EVERY_STEP = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+
+
+def test_a_client_refused_s3_put_object_gets_one_spill_error_naming_the_object_and_the_permission(
+    local, mathwork, deployed, bucket, moto_server, monkeypatch
+):
+    local.add_function("agent", AGENT_HANDLER, deployed)
+    caller = iam_user(moto_server, "no-put", ["s3:GetObject", "s3:DeleteObject"])
+    for name, value in caller.items():
+        monkeypatch.setenv(name, value)
+    text = base64.b64encode(os.urandom(6_000_000)).decode()
+    with enforce_iam(moto_server):
+        with LambdaExecutor(endpoint_url=local.endpoint_url, agent="agent", spill="s3://spill/runs") as executor:
+            with pytest.raises(SpillError) as raised:
+                executor.submit(mathwork.length, text).result()
+    error = raised.value
+    assert re.fullmatch(r"s3://spill/runs/argument-\w{32}", error.url)
+    assert error.permission == "s3:PutObject"
+    assert str(error).startswith(f"agent: writing {error.url} failed: AccessDenied")
+    assert str(error).endswith("(the caller needs s3:PutObject on it)")
+    assert caller["AWS_SECRET_ACCESS_KEY"] not in str(error) and "Signature" not in str(error)
+    assert local.stats("agent")["invocations"] == 0, "nothing was sent"
+
+
+@pytest.mark.parametrize("lacking", ["s3:GetObject", "s3:PutObject"])
+def test_a_role_refused_s3_gets_one_spill_error_naming_the_object_and_the_permission(
+    local, mathwork, deployed, bucket, moto_server, monkeypatch, role, lacking
+):
+    caller = iam_user(moto_server, "caller", EVERY_STEP)
+    function_role = iam_user(moto_server, "role", [step for step in EVERY_STEP if step != lacking])
+    local.add_function("agent", AGENT_HANDLER, deployed, memory_size=1024, environment={**role, **function_role})
+    for name, value in caller.items():
+        monkeypatch.setenv(name, value)
+    # Reading: an argument over 6 MB, spilled by the client; writing: a 7 MB result from a small
+    # argument (1 MB of random base64 seven times over: further apart than zlib looks back).
+    text = base64.b64encode(os.urandom(750_000)).decode()
+    call, action, object_url = {
+        "s3:GetObject": ((mathwork.length, text * 7), "reading", r"s3://spill/runs/argument-\w{32}"),
+        "s3:PutObject": ((mathwork.repeat, text, 7), "writing", r"s3://spill/runs/result-\w{32}"),
+    }[lacking]
+    with enforce_iam(moto_server):
+        with LambdaExecutor(endpoint_url=local.endpoint_url, agent="agent", spill="s3://spill/runs") as executor:
+            with pytest.raises(SpillError) as raised:
+                executor.submit(*call).result()
+    error = raised.value
+    assert re.fullmatch(object_url, error.url)
+    assert error.permission == lacking
+    assert str(error).startswith(f"{action} {error.url} failed: AccessDenied")
+    assert f"(the function's role needs {lacking} on it)" in str(error)
+    assert function_role["AWS_SECRET_ACCESS_KEY"] not in str(error) and "Signature" not in str(error)
+    wait_for(lambda: objects(bucket) == [], seconds=30)  # the client deletes its argument all the same
 
 
 def test_without_spill_a_call_that_does_not_fit_fails_before_sending_naming_the_option(local, mathwork, deployed):

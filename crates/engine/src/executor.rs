@@ -160,10 +160,11 @@ impl Executor {
     pub fn request(
         &self,
         function: &str,
-        payload: Vec<u8>,
+        payload: impl Into<Bytes>,
         log_tail: Option<bool>,
         agent: bool,
     ) -> Result<InvokeRequest, SubmitError> {
+        let payload = payload.into();
         let spill = self.spill.clone().filter(|_| agent);
         let limit = self.invocation_type.max_payload();
         if payload.len() > limit && spill.is_none() {
@@ -181,7 +182,7 @@ impl Executor {
             qualifier: if named_qualifier { None } else { self.qualifier.clone() },
             invocation_type: self.invocation_type,
             log_tail: log_tail.unwrap_or(self.log_tail) || self.dispatcher.has_spend_cap(),
-            payload: Bytes::from(payload),
+            payload,
             spill,
         })
     }

@@ -16,7 +16,7 @@ use crate::client_options::client_options;
 use crate::delivery::{self, FutureSink, PyCancelUnsent};
 use crate::errors::{Error, Result};
 use crate::journal::PyJournal;
-use crate::payload::{to_json, to_python};
+use crate::payload::{event_json, to_python};
 use crate::retry_policy::PyRetryPolicy;
 
 #[pyclass(module = "lambda_executor._core", name = "Engine", frozen)]
@@ -234,7 +234,7 @@ impl PyEngine {
         agent: bool,
     ) -> Result<InvokeRequest> {
         self.executor.check(function)?;
-        let payload = to_json(event)?;
+        let payload = event_json(event)?;
         Ok(self.executor.request(function, payload, log_tail, agent)?)
     }
 }

@@ -34,6 +34,7 @@ fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<control_plane::PyControlPlane>()?;
     module.add_class::<retry_policy::PyRetryPolicy>()?;
     module.add_class::<spill_store::PySpillStore>()?;
+    module.add_class::<payload::PyJoinedJson>()?;
     module.add_function(wrap_pyfunction!(delivery::py_on_completion_thread, module)?)?;
     module.add_function(wrap_pyfunction!(payload::py_to_json, module)?)?;
     Ok(())

@@ -74,6 +74,57 @@ pub fn py_to_json<'py>(py: Python<'py>, value: &Bound<'py, PyAny>) -> Result<Bou
     Ok(pyo3::types::PyBytes::new(py, &to_json(value)?))
 }
 
+/// `lambda_executor._core.JoinedJson`: a JSON object made of the members of several, in one
+/// buffer, which the engine sends as it is (the agent's event: its head, then the call's own JSON,
+/// made once by `to_json`, then its tail), rather than converting a dict holding them again.
+#[pyclass(module = "lambda_executor._core", name = "JoinedJson", frozen)]
+pub struct PyJoinedJson {
+    pub bytes: bytes::Bytes,
+}
+
+#[pymethods]
+impl PyJoinedJson {
+    /// `{**head, **json.loads(document), **tail}` as JSON, `document` being a JSON object's bytes
+    /// (no key of it in `head` or `tail`).
+    #[new]
+    fn new(head: &Bound<'_, PyDict>, document: &[u8], tail: &Bound<'_, PyDict>) -> Result<Self> {
+        let members = |json: &[u8]| -> Option<Vec<u8>> {
+            let inner = json.strip_prefix(b"{")?.strip_suffix(b"}")?;
+            Some(inner.to_vec())
+        };
+        let not_object = || Error::WrongType("JoinedJson joins JSON objects".into());
+        let document = document.strip_prefix(b"{").and_then(|rest| rest.strip_suffix(b"}")).ok_or_else(not_object)?;
+        let head = members(&to_json(head.as_any())?).ok_or_else(not_object)?;
+        let tail = members(&to_json(tail.as_any())?).ok_or_else(not_object)?;
+        let mut json = Vec::with_capacity(head.len() + document.len() + tail.len() + 4);
+        json.push(b'{');
+        for part in [&head[..], document, &tail[..]].into_iter().filter(|part| !part.is_empty()) {
+            if json.len() > 1 {
+                json.push(b',');
+            }
+            json.extend_from_slice(part);
+        }
+        json.push(b'}');
+        Ok(Self { bytes: json.into() })
+    }
+
+    fn __len__(&self) -> usize {
+        self.bytes.len()
+    }
+
+    fn __bytes__<'py>(&self, py: Python<'py>) -> Bound<'py, pyo3::types::PyBytes> {
+        pyo3::types::PyBytes::new(py, &self.bytes)
+    }
+}
+
+/// The JSON bytes of an event: a JoinedJson's as they are, anything else converted.
+pub fn event_json(event: &Bound<'_, PyAny>) -> Result<bytes::Bytes> {
+    match event.cast::<PyJoinedJson>() {
+        Ok(joined) => Ok(joined.get().bytes.clone()),
+        Err(_) => Ok(to_json(event)?.into()),
+    }
+}
+
 /// Decodes JSON bytes into a Python value; an empty body is `None`. (serde_json refuses nesting
 /// deeper than 128 levels.)
 pub fn from_json(py: Python<'_>, bytes: &[u8]) -> Result<Py<PyAny>> {

@@ -5,11 +5,13 @@
 
 use std::sync::Arc;
 
-use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation};
+use aws_runtime::auth::PayloadSigningOverride;
+use aws_sdk_s3::config::interceptors::BeforeSerializationInterceptorContextRef;
+use aws_sdk_s3::config::{ConfigBag, Intercept, RequestChecksumCalculation, ResponseChecksumValidation};
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -23,6 +25,8 @@ use crate::spill::reference::ObjectRef;
 const MULTIPART_OVER: usize = 32 << 20;
 const PART: usize = 16 << 20;
 const PARTS_AT_ONCE: usize = 4;
+/// A read's buffer is made this large at most before the object's bytes arrive.
+const PREALLOCATED_AT_MOST: u64 = 1 << 30;
 /// Objects moving at once: a fan-out of large payloads shares the bandwidth, not its memory.
 const TRANSFERS_AT_ONCE: usize = 16;
 
@@ -82,6 +86,8 @@ pub struct Spill {
     pub(super) s3: aws_sdk_s3::Client,
     pub location: SpillLocation,
     transfers: Arc<Semaphore>,
+    /// S3 is reached over https.
+    tls: bool,
 }
 
 impl Spill {
@@ -91,6 +97,8 @@ impl Spill {
         let config = client.service_config(None)?;
         let own_endpoint =
             ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"].iter().any(|name| std::env::var_os(name).is_some());
+        let endpoint = std::env::var("AWS_ENDPOINT_URL_S3").ok().or_else(|| config.endpoint_url().map(str::to_owned));
+        let tls = endpoint.is_none_or(|url| url.starts_with("https://"));
         let s3 = aws_sdk_s3::config::Builder::from(&config)
             // The reference carries a SHA-256 that is checked on every read: no checksum of S3's
             // own is computed on top of it.
@@ -103,6 +111,7 @@ impl Spill {
             s3: aws_sdk_s3::Client::from_conf(s3),
             location,
             transfers: Arc::new(Semaphore::new(TRANSFERS_AT_ONCE)),
+            tls,
         })
     }
 
@@ -113,11 +122,10 @@ impl Spill {
         let reference = ObjectRef::of(&self.location.bucket, &key, &payload);
         let refused = |why| self.error(&key, "writing", "s3:PutObject", why);
         if payload.len() <= MULTIPART_OVER {
-            self.s3
-                .put_object()
-                .bucket(&self.location.bucket)
-                .key(&key)
-                .body(ByteStream::from(payload))
+            let put = self.s3.put_object().bucket(&self.location.bucket).key(&key).body(ByteStream::from(payload));
+            // The body's SHA-256 is the reference's: the signature takes it rather than hash the body again.
+            put.customize()
+                .interceptor(PayloadHash(PayloadSigningOverride::Precomputed(reference.sha256.clone())))
                 .send()
                 .await
                 .map_err(|error| refused(described(error)))?;
@@ -149,12 +157,23 @@ impl Spill {
             .send()
             .await
             .map_err(|error| self.error(key, "reading", "s3:GetObject", described(error)))?;
-        let payload = object
-            .body
-            .collect()
-            .await
-            .map_err(|error| self.error(key, "reading", "s3:GetObject", sentence(&error)))?
-            .into_bytes();
+        // Read into one buffer of the size the reference gives, chunk by chunk as they come,
+        // rather than gathered whole first and then copied into one (twice the memory).
+        let mut body = object.body;
+        let mut payload = BytesMut::with_capacity(reference.size.min(PREALLOCATED_AT_MOST) as usize);
+        while let Some(chunk) =
+            body.try_next().await.map_err(|error| self.error(key, "reading", "s3:GetObject", sentence(&error)))?
+        {
+            if (payload.len() + chunk.len()) as u64 > reference.size {
+                let why = format!(
+                    "it holds more than the {} bytes of SHA-256 {} it was written with",
+                    reference.size, reference.sha256
+                );
+                return Err(self.error(key, "reading", "s3:GetObject", why));
+            }
+            payload.extend_from_slice(&chunk);
+        }
+        let payload = payload.freeze();
         if !reference.matches(&payload) {
             let why = format!(
                 "it holds {} bytes that are not the {} bytes of SHA-256 {} it was written with",
@@ -238,7 +257,13 @@ impl Spill {
                 let body = payload.slice(start..(start + PART).min(payload.len()));
                 let number = index as i32 + 1;
                 let part = self.s3.upload_part().bucket(&self.location.bucket).key(key).upload_id(upload_id);
-                let send = part.part_number(number).body(ByteStream::from(body)).send();
+                let part = part.part_number(number).body(ByteStream::from(body)).customize();
+                // Over TLS, which keeps the part whole on the way, its body is not hashed for the
+                // signature (the whole object's SHA-256 is checked when read); over plain http it is.
+                let send = match self.tls {
+                    true => part.interceptor(PayloadHash(PayloadSigningOverride::UnsignedPayload)).send(),
+                    false => part.send(),
+                };
                 running.spawn(async move { send.await.map(|sent| (number, sent.e_tag)) });
             }
             let Some(done) = running.join_next().await else { break };
@@ -261,6 +286,32 @@ impl Spill {
     }
 }
 
+/// How the signature covers one request's body: a SHA-256 computed already, or not at all.
+#[derive(Debug)]
+struct PayloadHash(PayloadSigningOverride);
+
+impl Intercept for PayloadHash {
+    fn name(&self) -> &'static str {
+        "PayloadHash"
+    }
+
+    fn read_before_execution(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), aws_sdk_s3::error::BoxError> {
+        cfg.interceptor_state().store_put(self.0.clone());
+        Ok(())
+    }
+}
+
+/// Whether S3 refused the caller a permission: its AccessDenied code, or a 403 without a code (a
+/// HEAD-like request's refusal has no body). Another code with a 403 (a signature that does not
+/// match, an unknown access key, a request past its time) is not a missing permission.
+fn refused(code: Option<&str>, status: u16) -> bool {
+    code == Some("AccessDenied") || (code.is_none() && status == 403)
+}
+
 /// S3's error code and message, or what failed on the way.
 pub(super) fn described<E>(error: SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> Said
 where
@@ -268,12 +319,43 @@ where
 {
     let SdkError::ServiceError(context) = &error else { return sentence(&error).into() };
     let service_error = context.err();
-    // A refusal of a HEAD-like request has no body, so no code: its status says it.
-    let denied = service_error.code() == Some("AccessDenied") || context.raw().status().as_u16() == 403;
+    let denied = refused(service_error.code(), context.raw().status().as_u16());
     let words = match (service_error.code(), service_error.message()) {
         (Some(code), Some(message)) => format!("{code}: {message}"),
         (Some(code), None) => code.to_owned(),
         _ => sentence(&error),
     };
     Said { words, denied }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_s3::config::http::HttpResponse;
+    use aws_sdk_s3::error::ErrorMetadata;
+    use aws_sdk_s3::operation::get_object::GetObjectError;
+    use aws_smithy_types::body::SdkBody;
+
+    use super::*;
+
+    fn said(code: Option<&str>, status: u16) -> Said {
+        let mut metadata = ErrorMetadata::builder().message("S3's message");
+        if let Some(code) = code {
+            metadata = metadata.code(code);
+        }
+        let response = HttpResponse::new(status.try_into().unwrap(), SdkBody::empty());
+        described(SdkError::service_error(GetObjectError::generic(metadata.build()), response))
+    }
+
+    #[test]
+    fn only_access_denied_or_a_403_without_a_code_is_a_missing_permission() {
+        let denied = said(Some("AccessDenied"), 403);
+        assert!(denied.denied);
+        assert_eq!(denied.words, "AccessDenied: S3's message");
+        assert!(said(None, 403).denied, "a HEAD's refusal has no body");
+        for code in ["SignatureDoesNotMatch", "InvalidAccessKeyId", "RequestTimeTooSkewed", "ExpiredToken"] {
+            assert!(!said(Some(code), 403).denied, "{code}");
+        }
+        assert!(!said(Some("NoSuchKey"), 404).denied);
+        assert!(!said(None, 500).denied);
+    }
 }
