@@ -20,7 +20,7 @@ from concurrent.futures import Executor
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, Union
 
-from ._core import Engine, Journal, RetryPolicy
+from ._core import ControlPlane, Engine, Journal, RetryPolicy
 from .agent import DEFAULT_COMPRESS_OVER, WARM_EVENT
 from .aio import AsyncCalls
 from .chunks import Chunk, chained, chunks
@@ -32,6 +32,7 @@ from .progress import Progress
 from .stats import PRICE_PER_GB_SECOND, PRICE_PER_REQUEST, PRICES_PER_GB_SECOND, Stats
 from .targets import FunctionRef, Targets
 from .timeline import Timeline
+from .tune import DEFAULT_MEMORY_SIZES, TuneResult, check, tune
 
 if TYPE_CHECKING:
     from ._core import EncodedEvent, JobHandle, _ClientSettings
@@ -114,6 +115,7 @@ class LambdaExecutor(Executor):
             "connect_timeout": connect_timeout,
             "read_timeout": read_timeout,
         }
+        self._client = client
         self._journals = Journals(journal, retry_failed, resume_in_flight)
         self._engine = Engine(
             max_workers,
@@ -343,6 +345,36 @@ class LambdaExecutor(Executor):
         flight, the concurrency limits and the request rate over time. Shown inline in a
         notebook; `.save("run.svg")` or `.save("run.html")` from a script."""
         return Timeline(self._engine.timeline())
+
+    def tune(
+        self,
+        fn: str,
+        events: Optional[list[Any]] = None,
+        *,
+        memory_sizes: tuple[int, ...] = DEFAULT_MEMORY_SIZES,
+        invocations: int = 10,
+        concurrency: int = 5,
+        strategy: str = "balanced",
+        apply: bool = False,
+        alias: Optional[str] = None,
+        include_cold: bool = False,
+    ) -> TuneResult:
+        """Runs the function `fn` `invocations` times at each memory size (its `events` in turn,
+        `{}` if none; `concurrency` at a time, after as many calls to start the environments,
+        whose cold starts are counted apart unless `include_cold`), and reports per size the
+        billed duration (mean without the top and bottom fifth, and p90), the cost per invocation
+        at the function's architecture's price with the request charge, and the cold starts.
+        `strategy` ("cost", "speed" or "balanced") picks the best size; `apply` sets it on
+        $LATEST, or with `alias` points that alias at a version of it. Afterwards $LATEST's memory
+        is as it was (unless applied there) and the versions and aliases the run made are deleted,
+        even after an error, Ctrl-C or the death of this process (see lambda_executor.tune)."""
+        check(fn, memory_sizes, invocations, concurrency, strategy)
+        if alias is not None and not apply:
+            raise ValueError("alias names where to apply the best size: pass apply=True with it")
+        with LambdaExecutor(concurrency, log_tail=True, **self._client) as runner:
+            control = ControlPlane(client=self._client)
+            options = (memory_sizes, invocations, concurrency, strategy, apply, alias, include_cold)
+            return tune(control, runner, self._client, fn, events or [{}], *options)
 
     def _rate(self, function: str) -> tuple[str, float]:
         """`function`'s architecture and its price per GB-second; x86_64's, said to be assumed,

@@ -248,12 +248,80 @@ impl ControlPlane {
         }
     }
 
-    /// Publishes $LATEST as a version and returns its number; Lambda returns the last one if
-    /// nothing changed since. With `code_sha256`, only if $LATEST's code is still that.
-    pub async fn publish_version(&self, name: &str, code_sha256: Option<String>) -> Result<String, DeployError> {
+    /// Publishes $LATEST as a version and returns its number and description; Lambda returns
+    /// the last one (with its own description) if nothing changed since. With `code_sha256`,
+    /// only if $LATEST's code is still that.
+    pub async fn publish_version(
+        &self,
+        name: &str,
+        code_sha256: Option<String>,
+        description: Option<String>,
+    ) -> Result<(String, String), DeployError> {
         let call = self.client.publish_version().function_name(name).set_code_sha256(code_sha256);
+        let call = call.set_description(description);
         let output = call.send().await.map_err(|error| DeployError::of("PublishVersion", error))?;
-        Ok(output.version().unwrap_or_default().to_owned())
+        Ok((output.version().unwrap_or_default().to_owned(), output.description().unwrap_or_default().to_owned()))
+    }
+
+    /// Sets the function's memory size alone.
+    pub async fn set_memory(&self, name: &str, memory: i32) -> Result<FunctionConfig, DeployError> {
+        let call = self.client.update_function_configuration().function_name(name).memory_size(memory);
+        let output = call.send().await.map_err(|error| DeployError::of("UpdateFunctionConfiguration", error))?;
+        Ok(function_config!(&output))
+    }
+
+    /// The function's published versions (all pages), each with its description.
+    pub async fn versions(&self, name: &str) -> Result<Vec<(String, String)>, DeployError> {
+        let mut versions = Vec::new();
+        let mut marker = None;
+        loop {
+            let call = self.client.list_versions_by_function().function_name(name).set_marker(marker.take());
+            let page = call.send().await.map_err(|error| DeployError::of("ListVersionsByFunction", error))?;
+            for version in page.versions() {
+                let number = version.version().unwrap_or_default();
+                if number != "$LATEST" {
+                    versions.push((number.to_owned(), version.description().unwrap_or_default().to_owned()));
+                }
+            }
+            match page.next_marker() {
+                Some(next) if !next.is_empty() => marker = Some(next.to_owned()),
+                _ => return Ok(versions),
+            }
+        }
+    }
+
+    /// The function's aliases (all pages), each with the version it points at.
+    pub async fn aliases(&self, name: &str) -> Result<Vec<(String, String)>, DeployError> {
+        let mut aliases = Vec::new();
+        let mut marker = None;
+        loop {
+            let call = self.client.list_aliases().function_name(name).set_marker(marker.take());
+            let page = call.send().await.map_err(|error| DeployError::of("ListAliases", error))?;
+            for alias in page.aliases() {
+                let version = alias.function_version().unwrap_or_default().to_owned();
+                aliases.push((alias.name().unwrap_or_default().to_owned(), version));
+            }
+            match page.next_marker() {
+                Some(next) if !next.is_empty() => marker = Some(next.to_owned()),
+                _ => return Ok(aliases),
+            }
+        }
+    }
+
+    /// Deletes an alias; one that is not there is not an error.
+    pub async fn delete_alias(&self, name: &str, alias: &str) -> Result<(), DeployError> {
+        match self.client.delete_alias().function_name(name).name(alias).send().await {
+            Err(error) if !is_not_found(&error) => Err(DeployError::of("DeleteAlias", error)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Deletes a published version; one that is not there is not an error.
+    pub async fn delete_version(&self, name: &str, version: &str) -> Result<(), DeployError> {
+        match self.client.delete_function().function_name(name).qualifier(version).send().await {
+            Err(error) if !is_not_found(&error) => Err(DeployError::of("DeleteFunction", error)),
+            _ => Ok(()),
+        }
     }
 
     /// Points alias `alias` at `version` alone (no weighted routing), creating it if needed.

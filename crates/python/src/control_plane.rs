@@ -144,11 +144,43 @@ impl PyControlPlane {
         Ok(run(py, self.calls.set_reserved_concurrency(name, reserved))?)
     }
 
-    /// Publishes $LATEST as a version and returns its number (the last one if nothing changed);
-    /// with `code_sha256`, only if $LATEST's code is still that.
-    #[pyo3(signature = (name, *, code_sha256=None))]
-    fn publish_version(&self, py: Python<'_>, name: &str, code_sha256: Option<String>) -> Result<String> {
-        Ok(run(py, self.calls.publish_version(name, code_sha256))?)
+    /// Publishes $LATEST as a version and returns its number and description (the last one's,
+    /// with its own description, if nothing changed); with `code_sha256`, only if $LATEST's code
+    /// is still that.
+    #[pyo3(signature = (name, *, code_sha256=None, description=None))]
+    fn publish_version(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        code_sha256: Option<String>,
+        description: Option<String>,
+    ) -> Result<(String, String)> {
+        Ok(run(py, self.calls.publish_version(name, code_sha256, description))?)
+    }
+
+    /// Sets the function's memory size alone; its configuration after.
+    fn set_memory(&self, py: Python<'_>, name: &str, memory: i32) -> Result<Py<PyAny>> {
+        answer(py, run(py, self.calls.set_memory(name, memory)))
+    }
+
+    /// The function's published versions, each as (number, description).
+    fn versions(&self, py: Python<'_>, name: &str) -> Result<Vec<(String, String)>> {
+        Ok(run(py, self.calls.versions(name))?)
+    }
+
+    /// The function's aliases, each as (name, version).
+    fn aliases(&self, py: Python<'_>, name: &str) -> Result<Vec<(String, String)>> {
+        Ok(run(py, self.calls.aliases(name))?)
+    }
+
+    /// Deletes an alias (none there is no error).
+    fn delete_alias(&self, py: Python<'_>, name: &str, alias: &str) -> Result<()> {
+        Ok(run(py, self.calls.delete_alias(name, alias))?)
+    }
+
+    /// Deletes a published version (none there is no error).
+    fn delete_version(&self, py: Python<'_>, name: &str, version: &str) -> Result<()> {
+        Ok(run(py, self.calls.delete_version(name, version))?)
     }
 
     /// Points alias `alias` at `version` alone, creating it if needed; returns the version it

@@ -302,7 +302,7 @@ def _publish(control: ControlPlane, args: argparse.Namespace, package: bytes) ->
     if not (args.publish or args.alias):
         return
     # The hash makes Lambda refuse to publish code someone else deployed meanwhile.
-    version = control.publish_version(args.name, code_sha256=code_sha256(package))
+    version, _ = control.publish_version(args.name, code_sha256=code_sha256(package))
     print(f"published {args.name} version {version}")
     if args.alias:
         before = control.set_alias(args.name, args.alias, version)
