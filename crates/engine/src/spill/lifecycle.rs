@@ -2,8 +2,8 @@
 //! before it read or deleted its objects), set by `deploy --spill-expiry`.
 
 use aws_sdk_s3::types::{
-    AbortIncompleteMultipartUpload, BucketLifecycleConfiguration, ExpirationStatus, LifecycleExpiration,
-    LifecycleRule, LifecycleRuleFilter,
+    AbortIncompleteMultipartUpload, BucketLifecycleConfiguration, ExpirationStatus, LifecycleExpiration, LifecycleRule,
+    LifecycleRuleFilter,
 };
 
 use crate::spill::transfer::{described, Spill, SpillError};
@@ -28,11 +28,18 @@ impl Spill {
         let current = self.s3.get_bucket_lifecycle_configuration().bucket(bucket).send().await;
         let mut rules = match current {
             Ok(current) => current.rules().to_vec(),
-            Err(error) if error.as_service_error().and_then(|e| e.meta().code()) == Some("NoSuchLifecycleConfiguration") => {
+            Err(error)
+                if error.as_service_error().and_then(|e| e.meta().code()) == Some("NoSuchLifecycleConfiguration") =>
+            {
                 Vec::new()
             }
             Err(error) => {
-                return Err(self.error("", "reading the lifecycle of", "s3:GetLifecycleConfiguration", described(error)))
+                return Err(self.error(
+                    "",
+                    "reading the lifecycle of",
+                    "s3:GetLifecycleConfiguration",
+                    described(error),
+                ))
             }
         };
         let id = self.expiry_rule_id();
@@ -43,16 +50,17 @@ impl Spill {
                 .filter(LifecycleRuleFilter::builder().prefix(prefix).build())
                 .status(ExpirationStatus::Enabled)
                 .expiration(LifecycleExpiration::builder().days(days).build())
-                .abort_incomplete_multipart_upload(AbortIncompleteMultipartUpload::builder().days_after_initiation(1).build())
+                .abort_incomplete_multipart_upload(
+                    AbortIncompleteMultipartUpload::builder().days_after_initiation(1).build(),
+                )
                 .build()
                 .expect("the rule's status is set"),
         );
         let configuration = BucketLifecycleConfiguration::builder().set_rules(Some(rules)).build();
         let configuration = configuration.expect("the rules are set");
         let call = self.s3.put_bucket_lifecycle_configuration().bucket(bucket).lifecycle_configuration(configuration);
-        call.send()
-            .await
-            .map(drop)
-            .map_err(|error| self.error("", "setting the lifecycle of", "s3:PutLifecycleConfiguration", described(error)))
+        call.send().await.map(drop).map_err(|error| {
+            self.error("", "setting the lifecycle of", "s3:PutLifecycleConfiguration", described(error))
+        })
     }
 }

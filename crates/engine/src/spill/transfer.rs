@@ -249,7 +249,13 @@ impl Spill {
         Ok(parts)
     }
 
-    pub(super) fn error(&self, key: &str, action: &'static str, permission: &'static str, said: impl Into<Said>) -> SpillError {
+    pub(super) fn error(
+        &self,
+        key: &str,
+        action: &'static str,
+        permission: &'static str,
+        said: impl Into<Said>,
+    ) -> SpillError {
         let Said { words: why, denied } = said.into();
         SpillError { url: format!("s3://{}/{key}", self.location.bucket), action, permission, why, denied }
     }
