@@ -192,6 +192,22 @@ def test_later_layers_override_earlier_ones_and_site_packages_are_found(lam):
     assert invoke(lam, "own")["shared"] == "own code"
 
 
+def test_a_layers_bin_tools_are_on_path_and_stay_executable(lam):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        tool = zipfile.ZipInfo("bin/layer-tool")
+        tool.external_attr = 0o755 << 16
+        archive.writestr(tool, "#!/bin/sh\necho tool ran with $1\n")
+    arn = lam.publish_layer_version(LayerName="tools", Content={"ZipFile": buffer.getvalue()})["LayerVersionArn"]
+    runs_tool = (
+        "import subprocess\n"
+        "def handler(event, context):\n"
+        "    return subprocess.run(['layer-tool', 'x'], capture_output=True, text=True, check=True).stdout\n"
+    )
+    create(lam, layers=[arn], code=zipped(app=runs_tool))
+    assert invoke(lam, "f") == "tool ran with x\n"
+
+
 def test_update_function_configuration_changes_the_layers_and_versions_keep_theirs(lam):
     one = publish(lam, "tools", {"python/shared.py": "VALUE = 1\n"})["LayerVersionArn"]
     two = publish(lam, "tools", {"python/shared.py": "VALUE = 2\n"})["LayerVersionArn"]
@@ -284,6 +300,12 @@ def test_the_deploy_calls_work_against_local_lambda(s3, local_s3):
     assert (layer["arn"], layer["version"], layer["description"]) == (f"{LAYER_ARN}:deps:1", 1, "d1")
     assert control.layer_versions("deps") == [layer]
     assert control.layer_versions("none") == []
+    s3.put_object(Bucket="layers", Key="deps.zip", Body=layer_zip({"python/shared.py": "VALUE = 'from s3'\n"}))
+    stored = control.publish_layer(
+        "deps", ("layers", "deps.zip"), description="d2", runtime=RUNTIME, architecture="arm64"
+    )
+    assert (stored["arn"], stored["version"]) == (f"{LAYER_ARN}:deps:2", 2)
+    assert control.layer_versions("deps") == [stored, layer], "newest first"
 
     s3.put_object(Bucket="layers", Key="app.zip", Body=zipped(app=USES_LAYERS))
     control.create_function(

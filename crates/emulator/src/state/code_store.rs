@@ -93,15 +93,21 @@ pub fn check_combined_size(code: u64, layers: u64) -> Result<(), String> {
 }
 
 /// Extracts with Python's zipfile (which keeps paths inside the folder), after checking from the
-/// zip's directory that its files add up to less than the limit; prints their size.
+/// zip's directory that its files add up to less than the limit, and gives each file the Unix
+/// permissions the zip records (a layer's bin/ tools stay executable, as on Lambda); prints their
+/// size.
 const EXTRACT: &str = r#"
-import sys, zipfile
+import os, sys, zipfile
 archive, target, limit = sys.argv[1], sys.argv[2], int(sys.argv[3])
 with zipfile.ZipFile(archive) as z:
     size = sum(info.file_size for info in z.infolist())
     if size >= limit:
         sys.exit(3)
-    z.extractall(target)
+    for info in z.infolist():
+        path = z.extract(info, target)
+        mode = (info.external_attr >> 16) & 0o777
+        if mode and not info.is_dir():
+            os.chmod(path, mode | 0o600)
 print(size)
 "#;
 
