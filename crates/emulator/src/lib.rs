@@ -6,9 +6,10 @@
 //!
 //! Its layers, each importing only the ones below it:
 //! - `api`: the HTTP API on the emulator's port (one route table, one wire error type);
-//! - `service`: the `Emulator`, its state and its operations;
+//! - `service`: the `Emulator`, its state and its operations (code read from S3 among them, with
+//!   aws-sdk-s3 on the engine's client configuration);
 //! - `state`: the registry of functions and their concurrency, throttling, versions, the code
-//!   store and injected faults;
+//!   store (with Lambda's unzipped-size limit), published layers and injected faults;
 //! - `environment`: execution environments (runtime processes, the Runtime API they poll, their
 //!   output, their interpreters) and synthetic functions;
 //! - `model`: plain types, which import nothing else of the crate.
