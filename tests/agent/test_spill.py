@@ -11,7 +11,7 @@ import sys
 import boto3
 import pytest
 from helpers import AGENT_CODE, wait_for
-from lambda_executor import LambdaExecutor, LambdaPool, PayloadTooLargeError, SpillError
+from lambda_executor import LambdaExecutor, LambdaPool, LocalLambda, PayloadTooLargeError, SpillError
 from lambda_executor.bundle import AGENT_HANDLER, stage
 from lambda_executor.cli import main
 
@@ -44,6 +44,18 @@ def test_an_argument_and_a_result_over_6_mb_go_through_s3_and_none_is_left(local
         assert executor.submit(mathwork.identity, incompressible).result() == incompressible
         assert executor.submit(mathwork.add, 1, 2).result() == 3, "small calls stay inline"
     assert objects(bucket) == [], "every object was deleted once read"
+
+
+def test_the_agent_reaches_local_lambdas_s3_endpoint_unconfigured(mathwork, deployed, bucket, moto_server):
+    """LocalLambda gives its handlers its S3 endpoint as AWS_ENDPOINT_URL_S3: the function carries
+    credentials alone, as a role would give them."""
+    credentials = {"AWS_ACCESS_KEY_ID": "agent", "AWS_SECRET_ACCESS_KEY": "agent-secret"}
+    incompressible = base64.b64encode(os.urandom(6_000_000)).decode()  # 8 MB each way
+    with LocalLambda(s3_endpoint_url=moto_server) as local:
+        local.add_function("agent", AGENT_HANDLER, deployed, memory_size=1024, environment=credentials)
+        with LambdaExecutor(endpoint_url=local.endpoint_url, agent="agent", spill="s3://spill/runs") as executor:
+            assert executor.submit(mathwork.identity, incompressible).result() == incompressible
+    assert objects(bucket) == [], "the agent read the argument and wrote the result in the same S3"
 
 
 def test_without_spill_a_call_that_does_not_fit_fails_before_sending_naming_the_option(local, mathwork, deployed):
