@@ -23,7 +23,9 @@ by real agents under awslambdaric, 16 in flight: LambdaExecutor.map with chunksi
 with the chunksize it chooses, and boto3 + threads sending the agent's events one by one, each
 with the invocations it took. (grid) bench/throttle_grid.py: throttling across reserved
 concurrency, latency, random throttles and a limit that changes, LambdaExecutor beside boto3's
-adaptive retry mode (about 5 minutes). Not part of the tests.
+adaptive retry mode (about 5 minutes). (deploy) bench/deploy.py, alone: numpy, pandas and scipy
+deployed and updated through S3, with and without --requirements-layer, beside boto3 by hand
+(needs PyPI). Not part of the tests.
 """
 
 import argparse
@@ -38,6 +40,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from deploy import print_deploy_table, run_deploy_bench
 from table import print_columns
 from throttle_grid import print_grid, run_grid
 
@@ -300,6 +303,12 @@ def main():
     if args.table:
         with open(args.table) as file:
             return print_table(json.load(file))
+    if args.scenario and "deploy" in args.scenario:
+        # Not with the others: it needs PyPI, and its own table.
+        rows = run_deploy_bench(ENV)
+        with open(args.json, "w") as file:
+            json.dump(rows, file, indent=1)
+        return print_deploy_table(rows)
     scale = 10 if args.quick else 1
     echo_calls, peer_calls, in_flight = 20000 // scale, 3000 // scale, 10000 // scale
     from lambda_executor.bundle import stage

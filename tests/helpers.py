@@ -14,6 +14,7 @@ from pathlib import Path
 
 import boto3
 from botocore.config import Config
+from lambda_executor.cli import main
 
 AGENT_CODE = Path(__file__).parent / "agent_code"  # user code the agent tests deploy
 
@@ -237,3 +238,27 @@ def assert_kept_alive(port):
     settings = keepalive_of_connections_to(port)
     assert settings, "no connection is open"
     assert all(idle == KEEPALIVE_IDLE for idle in settings), settings
+
+
+def cli(capsys, *argv):
+    """Runs the command line; its exit status, standard output and standard error."""
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def wheel(folder, name, version, source, files=None):
+    """A pure-Python wheel made on the spot, for pip to install with no index: the package `name`
+    with `source` as its __init__.py, and `files` (path: bytes) beside it."""
+    path = folder / f"{name}-{version}-py3-none-any.whl"
+    dist = f"{name}-{version}.dist-info"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(f"{name}/__init__.py", source)
+        for inner, data in (files or {}).items():
+            archive.writestr(inner, data)
+        archive.writestr(f"{dist}/METADATA", f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+        archive.writestr(
+            f"{dist}/WHEEL", "Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        )
+        archive.writestr(f"{dist}/RECORD", "")
+    return path

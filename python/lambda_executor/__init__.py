@@ -26,6 +26,7 @@ from .futures import LambdaFuture
 from .pool import AsyncResult, LambdaPool
 from .remote import RemoteFunction, remote
 from .stats import Stats
+from .timeline import Timeline
 
 __all__ = [
     "LambdaExecutor",
@@ -38,6 +39,7 @@ __all__ = [
     "InvocationInfo",
     "Report",
     "Stats",
+    "Timeline",
     "WARM_EVENT",
     "RetryPolicy",
     "LocalLambda",

@@ -20,9 +20,29 @@ the size and SHA-256 before anything else; and the event names the location (``"
 "s3://bucket/prefix"``), where the agent writes a result too large to return, returning the same
 reference to it, which the client reads, checks and deletes.
 
-Nothing is ever unpickled, and only modules of the deployed code (under LAMBDA_TASK_ROOT) are
-imported. Standard library only (boto3, which Lambda's Python runtimes include, only for a spill):
-in Lambda this module runs without the rest of lambda_executor.
+Bytes and NumPy arrays travel as JSON too, each as a marker: a one-key object standing for it.
+``{"lambda_executor.bytes": "<base64>"}`` is a ``bytes`` value (a bytearray or memoryview is sent
+as its bytes, and arrives as bytes); ``{"lambda_executor.npy": "<base64>"}`` is a NumPy array, the
+base64 holding its ``.npy`` file (``numpy.save(file, array, allow_pickle=False)``: the header
+carries its dtype and shape exactly), for any dtype but one holding Python objects, which is
+refused (TypeError) before anything is sent. NumPy is imported only to send or read an array. A
+dict of the user's with a marker's key (``lambda_executor.`` followed by ``zlib``, ``s3``,
+``bytes``, ``npy``, ``escaped`` or ``tagged``) is escaped: ``{"lambda_executor.escaped": [[key,
+value], ...]}``, its items in order (a list of pairs, so that no key of it is read as a marker),
+the values themselves tagged. A value holding markers or escaped dicts is tagged as a whole, so
+that a plain one is sent and read exactly as before and never walked again: the call's part of
+the event (``{"args", "kwargs"}``, or ``{"chunk", "args"}``) becomes ``{"lambda_executor.tagged":
+{"args": [...], "kwargs": {...}}, "args": null}`` (the null makes an agent older than markers
+refuse the call rather than make it with marker objects), and a result, or a chunk's whole
+answer, becomes ``{"lambda_executor.tagged": <result>}``. Inside a tagged value an object with a
+marker's key must be a bytes, array or escaped marker (anything else is an error). Tagging comes
+before compression and spilling: a compressed or spilled event or result holds the tagged JSON,
+bytes and arrays as base64 in it.
+
+Nothing is ever unpickled (an array is read with ``allow_pickle=False``), and only modules of the
+deployed code (under LAMBDA_TASK_ROOT) are imported. Standard library only (boto3, which Lambda's
+Python runtimes include, only for a spill; NumPy only for an array): in Lambda this module runs
+without the rest of lambda_executor.
 """
 
 import base64
@@ -30,6 +50,7 @@ import hashlib
 import importlib
 import importlib.util
 import inspect
+import io
 import json
 import os
 import sys
@@ -46,6 +67,14 @@ WARM_EVENT = {"lambda_executor": "warm"}
 SPILLED = "lambda_executor.s3"
 # A result of more bytes than this is written to the spill location: Lambda returns 6 MB at most.
 MAX_RETURNED = 6 * 1024 * 1024 - 1024
+BYTES = "lambda_executor.bytes"
+ARRAY = "lambda_executor.npy"
+ESCAPED = "lambda_executor.escaped"
+TAGGED = "lambda_executor.tagged"
+# A user's dict with one of these keys is escaped, so that it is never read as a marker.
+MARKERS = frozenset({COMPRESSED, SPILLED, BYTES, ARRAY, ESCAPED, TAGGED})
+# In the JSON of any value holding a marker or a dict with a marker's key.
+MARKED = b'"lambda_executor.'
 
 
 class AgentError(Exception):
@@ -71,6 +100,10 @@ def call(event):
     call = unpack(event[COMPRESSED]) if COMPRESSED in event else event
     if not isinstance(call, dict):
         raise AgentError(f"'{COMPRESSED}' must unpack to an object")
+    if TAGGED in call:
+        call = untag(call[TAGGED])
+        if not isinstance(call, dict):
+            raise AgentError(f"'{TAGGED}' must hold an object")
     # The whole envelope is checked before anything is called.
     compress_over = event.get("compress_over", DEFAULT_COMPRESS_OVER)
     if compress_over is not None and (type(compress_over) is not int or compress_over < 0):
@@ -94,15 +127,18 @@ def _is_call(item):
 def call_each(function, chunk, compress_over):
     """The chunk's calls in order, each answered by its JSON result or its error document (as the
     runtime writes a handler's), so that one call's exception fails that call alone."""
-    entries = []
+    entries, tagged = [], False
     for args, kwargs in chunk:
         try:
-            result = function(*args, **kwargs)
             # Checked call by call: a result JSON cannot carry fails its own call, not the chunk.
-            entries.append(_dumps({"result": result}))
+            entry, tags = dump({"result": function(*args, **kwargs)})
         except Exception as error:  # noqa: BLE001 - the call's failure is its answer
-            entries.append(_dumps({"error": error_document(error)}))
+            entry, tags = _dumps({"error": error_document(error)}), False
+        entries.append(entry)
+        tagged |= tags
     document = b'{"chunk":[' + b",".join(entries) + b"]}"
+    if tagged:  # the answer as a whole: an untagged entry reads the same inside it
+        document = tagged_json(document)
     if compress_over is not None and len(document) > compress_over:
         return packed(document)
     return json.loads(document), len(document)
@@ -186,11 +222,12 @@ def unpack(packed):
 
 def pack_result(result, compress_over):
     """The result as the agent returns it, with the length of its JSON."""
-    document = _dumps(result)
-    # An uncompressed result that looks like an envelope is packed too, so it cannot be mistaken.
-    if (compress_over is not None and len(document) > compress_over) or is_packed(result) or is_spilled(result):
+    document, tagged = dump(result)
+    if tagged:
+        document = tagged_json(document)
+    if compress_over is not None and len(document) > compress_over:
         return packed(document)
-    return result, len(document)
+    return json.loads(document) if tagged else result, len(document)
 
 
 def packed(document):
@@ -205,6 +242,123 @@ def is_packed(result):
 
 def is_spilled(value):
     return isinstance(value, dict) and len(value) == 1 and SPILLED in value
+
+
+def is_tagged(value):
+    return isinstance(value, dict) and len(value) == 1 and TAGGED in value
+
+
+def dump(value):
+    """The JSON of a value as the agent sends it, and whether it is tagged (holds bytes, arrays or
+    dicts with a marker's key): then it is the JSON of `tag(value)`, to be sent inside the
+    envelope's TAGGED."""
+    made = 0
+
+    def default(item):  # called only for what JSON has no type for
+        nonlocal made
+        marker = marker_of(item)
+        if marker is None:
+            raise TypeError(f"Object of type {type(item).__name__} is not JSON serializable")
+        made += 1
+        return marker
+
+    document = json.dumps(value, allow_nan=False, separators=(",", ":"), default=default).encode()
+    tags = made
+    # Each marker made holds MARKED once: more is a dict with a marker's key, or a string quoting one.
+    if document.count(MARKED) > made:
+        tagged, tags = tag(value)
+        if tags > made:
+            document = _dumps(tagged)
+    return document, tags > 0
+
+
+def tagged_json(document, rest=b""):
+    """The JSON of ``{TAGGED: <document>, <rest>}``, without converting the document again."""
+    return b'{"' + TAGGED.encode() + b'":' + document + rest + b"}"
+
+
+def tag(value):
+    """`value` with its bytes and arrays as markers and its dicts with a marker's key escaped
+    (tuples as lists, as in JSON), and how many of those it holds; TypeError for an array of
+    Python objects. What JSON cannot carry is left for the JSON encoder to refuse."""
+    made = 0
+
+    def walk(value):
+        nonlocal made
+        if isinstance(value, (list, tuple)):
+            return [walk(item) for item in value]
+        if isinstance(value, dict):
+            if MARKERS.isdisjoint(value):
+                return {key: walk(item) for key, item in value.items()}
+            made += 1
+            for key in value:
+                if not isinstance(key, str):
+                    raise TypeError(f"dict keys must be str for JSON, not {type(key).__name__}")
+            return {ESCAPED: [[key, walk(item)] for key, item in value.items()]}
+        marker = marker_of(value)
+        if marker is None:
+            return value
+        made += 1
+        return marker
+
+    return walk(value), made
+
+
+def marker_of(value):
+    """The marker of bytes (a bytearray's or memoryview's: their bytes) or of a NumPy array; None
+    for anything else."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return {BYTES: base64.b64encode(value if isinstance(value, bytes) else bytes(value)).decode("ascii")}
+    numpy: Any = sys.modules.get("numpy")  # an array exists only once NumPy is imported
+    if numpy is None or type(value) is not numpy.ndarray:
+        return None
+    if value.dtype.hasobject:
+        raise TypeError(
+            f"an array of dtype {value.dtype} holds Python objects, which could only be sent pickled: send "
+            f"an array of numbers, bools or fixed-width strings, or a list"
+        )
+    npy = io.BytesIO()
+    numpy.save(npy, value, allow_pickle=False)
+    return {ARRAY: base64.b64encode(npy.getbuffer()).decode("ascii")}
+
+
+def untag(value):
+    """A tagged value as it was: its markers read back, its escaped dicts unescaped."""
+    if isinstance(value, list):
+        return [untag(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    value = {key: untag(item) for key, item in value.items()}
+    return value if MARKERS.isdisjoint(value) else unmark(value)
+
+
+def unmark(marker):
+    """The value a marker (or an escaped dict) stands for."""
+    key, content = next(iter(marker.items()))
+    if len(marker) == 1 and isinstance(content, str) and key in (BYTES, ARRAY):
+        try:
+            data = base64.b64decode(content, validate=True)
+        except ValueError as error:
+            raise AgentError(f"'{key}' must hold base64: {error}") from None
+        return data if key == BYTES else load_array(data)
+    if len(marker) == 1 and key == ESCAPED and isinstance(content, list):
+        if all(isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str) for pair in content):
+            return dict(content)
+    raise AgentError(f"a tagged value holds a malformed marker: an object with the keys {sorted(marker)}")
+
+
+def load_array(npy):
+    """The NumPy array of a .npy file's bytes (never unpickled)."""
+    try:
+        numpy: Any = importlib.import_module("numpy")
+    except ImportError:
+        raise AgentError(f"'{ARRAY}' holds a NumPy array, and NumPy is not installed here") from None
+    if not npy.startswith(b"\x93NUMPY"):
+        raise AgentError(f"'{ARRAY}' must hold a .npy file")
+    try:
+        return numpy.load(io.BytesIO(npy), allow_pickle=False)
+    except ValueError as error:
+        raise AgentError(f"'{ARRAY}' holds no array NumPy reads without pickle: {error}") from None
 
 
 def spill_location(url):

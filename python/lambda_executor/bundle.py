@@ -48,6 +48,7 @@ def stage(
 ) -> None:
     """Lays the bundle out under `root`: each file by its name, each folder as a folder of that
     name, then lambda_executor/agent.py, then the requirements (slimmed, with `slim`)."""
+    root.mkdir(parents=True, exist_ok=True)
     for path in map(Path, paths):
         target = root / path.name
         if path.is_dir():

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Generator, Iterator
 from typing import Any
 
-from ._core import to_json
 from .errors import FunctionError
+from .remote import agent_json
 
 # A chunk of calls holds at most this many bytes of arguments as JSON (before compression), well
 # under Lambda's 6 MB request limit: a larger chunk would save nothing more per call, and its
@@ -29,7 +29,7 @@ def chunks(calls: Iterator[tuple[int, tuple]], size: int) -> Iterator[tuple[int,
     try:
         for index, args in calls:
             try:
-                size_of_args = len(to_json(args))
+                size_of_args = len(agent_json(args)[0])
             except TypeError as error:
                 raise TypeError(f"event {index} of the map: {error}") from None
             if chunk and (len(chunk) == size or used + size_of_args > CHUNK_BYTES):

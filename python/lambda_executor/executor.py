@@ -29,8 +29,9 @@ from .futures import AgentFuture, ChunkFuture, ChunkTally, LambdaFuture, Pending
 from .journals import Journals
 from .mapping import MapRun
 from .progress import Progress
-from .stats import PRICE_PER_GB_SECOND, PRICE_PER_REQUEST, Stats
+from .stats import PRICE_PER_GB_SECOND, PRICE_PER_REQUEST, PRICES_PER_GB_SECOND, Stats
 from .targets import FunctionRef, Targets
+from .timeline import Timeline
 
 if TYPE_CHECKING:
     from ._core import EncodedEvent, JobHandle, _ClientSettings
@@ -133,6 +134,7 @@ class LambdaExecutor(Executor):
         self._abandoned = False
         self._pid = os.getpid()
         self._shutdown_lock = threading.Lock()
+        self._rates: dict[str, tuple[str, float]] = {}
         self._pending = PendingFutures()
         self._chunk_tally = ChunkTally()
         _live_executors.add(self)
@@ -311,20 +313,48 @@ class LambdaExecutor(Executor):
         return sum(bool(invocation and invocation.report and invocation.report.cold_start) for invocation in succeeded)
 
     def stats(
-        self, *, price_per_gb_second: float = PRICE_PER_GB_SECOND, price_per_request: float = PRICE_PER_REQUEST
+        self, *, price_per_gb_second: Optional[float] = None, price_per_request: float = PRICE_PER_REQUEST
     ) -> Stats:
-        """What the invocations came to so far; cost at the given prices (Lambda's x86 list
-        prices by default)."""
+        """What the invocations came to so far. Their cost is at Lambda's list prices, each
+        function's GB-seconds at its architecture's rate (read once from its configuration), or at
+        `price_per_gb_second` for all if given."""
+        summary = self._engine.stats()
+        billed = summary.pop("billed_by_function")
+        priced_at = {
+            name: ("as asked", price_per_gb_second) if price_per_gb_second is not None else self._rate(name)
+            for name in billed
+        }
         tally = self._chunk_tally
         return Stats(
-            **self._engine.stats(),
+            **summary,
+            timeline=self.timeline(),
             journal_unrecorded=self._journals.unrecorded(),
             chunks=tally.chunks,
             chunked_calls=tally.calls,
             chunked_call_failures=tally.failures,
-            price_per_gb_second=price_per_gb_second,
+            billed_by_function=billed,
+            priced_at=priced_at,
             price_per_request=price_per_request,
         )
+
+    def timeline(self) -> Timeline:
+        """The last calls (up to 10,000) as a picture: each a bar from send to end, grouped by
+        function, attempts, throttle waits, cold starts and failures marked, with the calls in
+        flight, the concurrency limits and the request rate over time. Shown inline in a
+        notebook; `.save("run.svg")` or `.save("run.html")` from a script."""
+        return Timeline(self._engine.timeline())
+
+    def _rate(self, function: str) -> tuple[str, float]:
+        """`function`'s architecture and its price per GB-second; x86_64's, said to be assumed,
+        where its configuration cannot be read."""
+        if function not in self._rates:
+            architecture, why = self._engine.architecture(function)
+            if architecture in PRICES_PER_GB_SECOND:
+                self._rates[function] = (architecture, PRICES_PER_GB_SECOND[architecture])
+            else:
+                assumed = f"x86_64, assumed: {why or f'unknown architecture {architecture}'}"
+                self._rates[function] = (assumed, PRICES_PER_GB_SECOND["x86_64"])
+        return self._rates[function]
 
     def _progress(self, function: str, iterables: tuple) -> Progress:
         try:

@@ -1,5 +1,6 @@
 """Calling Python functions through an agent function (see agent.py), on the client's side: a
-function is sent by its import path, its arguments as JSON (compressed when large)."""
+function is sent by its import path, its arguments as JSON (bytes and arrays tagged, compressed
+when large: the formats are agent.py's)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import re
 from typing import Any, Callable, Optional, Union
 
 from ._core import to_json
-from .agent import COMPRESSED, is_packed, pack, unpack
+from .agent import COMPRESSED, MARKED, TAGGED, is_packed, is_tagged, pack, tag, tagged_json, unpack, untag
 from .errors import FunctionError, InvocationError
 
 
@@ -83,7 +84,10 @@ def encode_chunk(path: str, calls: list[tuple], compress_over: Optional[int]) ->
 
 
 def _envelope(path: str, call: dict, compress_over: Optional[int]) -> dict:
-    document = to_json(call)
+    document, call, tagged = agent_json(call)
+    if tagged:
+        # "args": None makes an agent older than tagged values refuse the call.
+        document, call = tagged_json(document, b',"args":null'), {TAGGED: call, "args": None}
     event: dict = {"call": path, "compress_over": compress_over}
     if compress_over is not None and len(document) > compress_over:
         event[COMPRESSED] = pack(document)
@@ -92,8 +96,26 @@ def _envelope(path: str, call: dict, compress_over: Optional[int]) -> dict:
     return event
 
 
+def agent_json(value: Any) -> tuple[bytes, Any, bool]:
+    """The JSON of `value` as the agent reads it, the value that JSON is of, and whether that is
+    tagged (it holds bytes, arrays or dicts with a marker's key); TypeError for what JSON cannot
+    carry even so, or for an array of Python objects. A plain value is converted once, as is."""
+    try:
+        document: Optional[bytes] = to_json(value)
+    except TypeError:
+        document = None  # bytes or arrays to tag, or what to_json refuses again below
+    if document is not None and MARKED not in document:
+        return document, value, False
+    tagged, tags = tag(value)
+    if document is not None and not tags:
+        return document, value, False  # only a string quoting a marker's key
+    return to_json(tagged), tagged, True
+
+
 def decode_result(result: Any) -> Any:
-    return unpack(result[COMPRESSED]) if is_packed(result) else result
+    if is_packed(result):
+        result = unpack(result[COMPRESSED])
+    return untag(result[TAGGED]) if is_tagged(result) else result
 
 
 def decode_chunk(reply: Any, calls: int, function: str, request_id: Optional[str]) -> list[Any]:

@@ -7,9 +7,15 @@ import html
 from dataclasses import dataclass, field
 from typing import Optional
 
-# Lambda's list prices (us-east-1, x86): per GB-second of billed duration, and per request.
-PRICE_PER_GB_SECOND = 0.0000166667
+from .timeline import Timeline
+
+# Lambda's list prices in us-east-1 (docs/lambda-pricing.md gives them with their sources): per
+# GB-second of billed duration by architecture, per request, per GB restored from a SnapStart snapshot.
+PRICES_PER_GB_SECOND = {"x86_64": 0.0000166667, "arm64": 0.0000133334}
 PRICE_PER_REQUEST = 0.0000002
+PRICE_PER_GB_RESTORED = 0.0001397998
+# What a spend cap prices at, not knowing the function: the dearer rate, so it never lets more through.
+PRICE_PER_GB_SECOND = PRICES_PER_GB_SECOND["x86_64"]
 
 
 @dataclass(frozen=True)
@@ -27,6 +33,7 @@ class Stats:
     cold_starts: int
     billed_ms: float
     gb_seconds: float
+    restored_gb: float
     latency_p50: Optional[float]
     latency_p90: Optional[float]
     latency_p99: Optional[float]
@@ -52,15 +59,26 @@ class Stats:
     # The limit of Lambda's that throttled each function last, and what the executor keeps to:
     # "request rate: 198/s", "reserved concurrency: 20", "account concurrency or scaling: ...".
     binding_limits: dict[str, str] = field(default_factory=dict)
-    price_per_gb_second: float = PRICE_PER_GB_SECOND
+    # What was billed by function (reported, cold_starts, billed_ms, gb_seconds, restored_gb), and
+    # the rate per GB-second each was priced at, with its architecture ("arm64"; "x86_64, assumed:
+    # ..." where the function's configuration could not be read).
+    billed_by_function: dict[str, dict[str, float]] = field(default_factory=dict)
+    priced_at: dict[str, tuple[str, float]] = field(default_factory=dict)
     price_per_request: float = PRICE_PER_REQUEST
+    price_per_gb_restored: float = PRICE_PER_GB_RESTORED
+    # The last calls as a picture (`executor.timeline()` when these stats were taken).
+    timeline: Optional[Timeline] = field(default=None, repr=False, compare=False)
 
     @property
     def estimated_cost(self) -> Optional[float]:
-        """Dollars for the reported invocations at the configured prices; None if none reported."""
+        """Dollars for the reported invocations: each function's GB-seconds at its rate, the
+        requests, and the GB restored by SnapStart; None if none reported."""
         if not self.reported:
             return None
-        return self.gb_seconds * self.price_per_gb_second + self.reported * self.price_per_request
+        duration = sum(
+            billed["gb_seconds"] * self.priced_at[name][1] for name, billed in self.billed_by_function.items()
+        )
+        return duration + self.reported * self.price_per_request + self.restored_gb * self.price_per_gb_restored
 
     def rows(self) -> list[tuple[str, str]]:
         def seconds(value: Optional[float]) -> str:
@@ -85,6 +103,10 @@ class Stats:
                 f"{self.billed_ms / 1000:,.1f} s = {self.gb_seconds:,.3f} GB-s" if self.reported else unreported,
             ),
             ("estimated cost", f"${cost:,.6f}" if cost is not None else unreported),
+        ]
+        rows += [
+            (f"priced at: {name}", f"${rate:.10f}/GB-s ({architecture})")
+            for name, (architecture, rate) in sorted(self.priced_at.items())
         ]
         if self.chunks:
             rows.append(

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 
-import boto3
 import pytest
 from helpers import AGENT_CODE, wait_for
 from lambda_executor import LambdaExecutor, LambdaPool, LocalLambda, PayloadTooLargeError, SpillError
@@ -16,28 +15,12 @@ from lambda_executor.bundle import AGENT_HANDLER, stage
 from lambda_executor.cli import main
 
 
-@pytest.fixture
-def bucket(moto_server, monkeypatch):
-    """A bucket in moto's S3, which the client reaches through AWS_ENDPOINT_URL_S3."""
-    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", moto_server)
-    s3 = boto3.client("s3", endpoint_url=moto_server, region_name="us-east-1")
-    s3.create_bucket(Bucket="spill")
-    return s3
-
-
-@pytest.fixture
-def role(moto_server):
-    """What Lambda gives a function with a role that may use the bucket: credentials (LocalLambda
-    passes a handler none of its caller's), and here the same S3's endpoint."""
-    return {"AWS_ACCESS_KEY_ID": "agent", "AWS_SECRET_ACCESS_KEY": "agent-secret", "AWS_ENDPOINT_URL_S3": moto_server}
-
-
 def objects(s3):
     return [item["Key"] for item in s3.list_objects_v2(Bucket="spill").get("Contents", [])]
 
 
 def test_an_argument_and_a_result_over_6_mb_go_through_s3_and_none_is_left(local, mathwork, deployed, bucket, role):
-    local.add_function("agent", AGENT_HANDLER, deployed, memory_size=1024, environment=role)
+    local.add_function("agent", AGENT_HANDLER, deployed, timeout=60, memory_size=1024, environment=role)
     incompressible = base64.b64encode(os.urandom(15_000_000)).decode()  # 20 MB of JSON, as much zipped
     with LambdaExecutor(endpoint_url=local.endpoint_url, agent="agent", spill="s3://spill/runs") as executor:
         assert executor.submit(mathwork.length, incompressible).result() == len(incompressible)
@@ -52,7 +35,7 @@ def test_the_agent_reaches_local_lambdas_s3_endpoint_unconfigured(mathwork, depl
     credentials = {"AWS_ACCESS_KEY_ID": "agent", "AWS_SECRET_ACCESS_KEY": "agent-secret"}
     incompressible = base64.b64encode(os.urandom(6_000_000)).decode()  # 8 MB each way
     with LocalLambda(s3_endpoint_url=moto_server) as local:
-        local.add_function("agent", AGENT_HANDLER, deployed, memory_size=1024, environment=credentials)
+        local.add_function("agent", AGENT_HANDLER, deployed, timeout=60, memory_size=1024, environment=credentials)
         with LambdaExecutor(endpoint_url=local.endpoint_url, agent="agent", spill="s3://spill/runs") as executor:
             assert executor.submit(mathwork.identity, incompressible).result() == incompressible
     assert objects(bucket) == [], "the agent read the argument and wrote the result in the same S3"
@@ -96,7 +79,7 @@ def test_a_spilled_result_changed_in_s3_is_an_error_not_a_result(local, mathwork
     root.mkdir()
     stage([AGENT_CODE / "mathwork.py"], root)
     (root / "tampering.py").write_text(TAMPERING)
-    local.add_function("tampering", "tampering.handler", root, memory_size=1024, environment=role)
+    local.add_function("tampering", "tampering.handler", root, timeout=60, memory_size=1024, environment=role)
     text = base64.b64encode(os.urandom(6_000_000)).decode()
     with LambdaExecutor(endpoint_url=local.endpoint_url, agent="tampering", spill="s3://spill/runs") as executor:
         with pytest.raises(SpillError, match=r"s3://spill/runs/result-\w+ failed: it holds \d+ bytes that are not"):
@@ -106,7 +89,7 @@ def test_a_spilled_result_changed_in_s3_is_an_error_not_a_result(local, mathwork
 def test_a_pool_spills_chunks_and_a_journal_returns_spilled_results_without_running_again(
     local, mathwork, deployed, bucket, role, tmp_path
 ):
-    local.add_function("agent", AGENT_HANDLER, deployed, memory_size=1024, environment=role)
+    local.add_function("agent", AGENT_HANDLER, deployed, timeout=60, memory_size=1024, environment=role)
     texts = [base64.b64encode(os.urandom(7_000_000)).decode() for _ in range(2)]  # 7 MB each, zipped
     with LambdaPool(function="agent", endpoint_url=local.endpoint_url, spill="s3://spill/pool") as pool:
         assert pool.map(mathwork.identity, texts, chunksize=2) == texts
@@ -135,7 +118,7 @@ executor.shutdown(wait=True)
 
 
 def test_what_a_killed_run_left_is_listed_and_cleaned_by_the_cli(local, mathwork, deployed, bucket, role, capsys):
-    local.add_function("agent", AGENT_HANDLER, deployed, environment=role)
+    local.add_function("agent", AGENT_HANDLER, deployed, timeout=60, environment=role)
     local.set_reserved_concurrency("agent", 0)  # the call waits out throttles, its argument in S3
     env = dict(os.environ, PYTHONPATH=str(AGENT_CODE))
     run = subprocess.Popen([sys.executable, "-c", KILLED_RUN, local.endpoint_url], env=env)

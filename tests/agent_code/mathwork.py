@@ -1,5 +1,6 @@
 """User code deployed with the agent in the tests (the agent imports it by path)."""
 
+import hashlib
 import subprocess
 import time
 
@@ -71,3 +72,19 @@ def importable(module):
     import importlib.util
 
     return importlib.util.find_spec(module) is not None
+
+
+def checksum(data):
+    """What the function was given (its type's name) and the SHA-256 of it, as bytes."""
+    return {"type": type(data).__name__, "sha256": hashlib.sha256(data).digest()}
+
+
+def scaled(array, factor):
+    """A NumPy array computed in Lambda, with what it was given."""
+    return {"given": [str(array.dtype), list(array.shape)], "result": array * factor}
+
+
+def object_array():
+    import numpy
+
+    return numpy.array([{"a": 1}, None], dtype=object)

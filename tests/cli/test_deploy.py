@@ -6,7 +6,6 @@ moto's IAM, with LocalLambda or moto's Lambda."""
 import http.server
 import importlib
 import json
-import shutil
 import sys
 import threading
 import time
@@ -15,41 +14,11 @@ import urllib.request
 import zipfile
 
 import pytest
-from helpers import AGENT_CODE, boto3_lambda, wait_for, zipped
+from helpers import boto3_lambda, cli, wait_for, wheel, zipped
 from lambda_executor import LambdaExecutor
 from lambda_executor.cli import main
 
 ROLE = "arn:aws:iam::123456789012:role/lambda-executor-tests"
-
-
-def cli(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-@pytest.fixture
-def code(tmp_path, monkeypatch):
-    """A copy of the deployed code the test can change, importable here too."""
-    folder = tmp_path / "src"
-    folder.mkdir()
-    shutil.copy(AGENT_CODE / "mathwork.py", folder)
-    monkeypatch.syspath_prepend(str(folder))
-    return folder
-
-
-def wheel(folder, name, version, source):
-    """A pure-Python wheel made on the spot, for pip to install with no index."""
-    path = folder / f"{name}-{version}-py3-none-any.whl"
-    dist = f"{name}-{version}.dist-info"
-    with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr(f"{name}/__init__.py", source)
-        archive.writestr(f"{dist}/METADATA", f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
-        archive.writestr(
-            f"{dist}/WHEEL", "Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
-        )
-        archive.writestr(f"{dist}/RECORD", "")
-    return path
 
 
 def test_deploy_then_call_a_plain_python_function_offline(local, code, capsys, tmp_path, monkeypatch):
@@ -242,27 +211,14 @@ def test_a_missing_path_or_role_is_refused(local, code, capsys):
     assert status == 2 and "--role is required" in err
 
 
-def test_the_control_plane_against_moto(moto_server, code, capsys):
-    import boto3
-
-    iam = boto3.client("iam", endpoint_url=moto_server, region_name="us-east-1")
-    role = iam.create_role(
-        RoleName="lambda-executor-tests",
-        AssumeRolePolicyDocument=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
-                ],
-            }
-        ),
-    )["Role"]["Arn"]
+def test_the_control_plane_against_moto(moto_server, moto_role, code, capsys):
+    role = moto_role
     url = moto_server
     status, out, err = cli(
         capsys, "deploy", "mathfn", str(code / "mathwork.py"), "--role", role, "--memory", "256", "--endpoint-url", url
     )
     assert status == 0, err
-    lambda_client = boto3.client("lambda", endpoint_url=url, region_name="us-east-1")
+    lambda_client = boto3_lambda(url)
     created = lambda_client.get_function(FunctionName="mathfn")
     assert created["Tags"] == {"managed-by": "lambda-executor"}
     assert created["Configuration"]["Handler"] == "lambda_executor.agent.handler"

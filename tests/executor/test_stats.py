@@ -5,6 +5,7 @@ import sys
 import threading
 
 import pytest
+from helpers import boto3_lambda, zipped
 from lambda_executor import FunctionError, LambdaExecutor, Stats
 
 
@@ -125,3 +126,38 @@ def test_stats_are_safe_to_read_while_invocations_run(lab, executor):
         future.result()
     reader.join()
     assert readings == sorted(readings) and executor.stats().invocations == 20
+
+
+def test_stats_price_each_function_at_its_architectures_rate_and_say_which(lab, handlers):
+    # An arm64 function, made as a deploy script makes it (LocalLambda runs it on this machine).
+    source = (handlers / "app.py").read_text()
+    boto3_lambda(lab.endpoint_url).create_function(
+        FunctionName="graviton",
+        Runtime="python3.12",
+        Role="arn:aws:iam::123456789012:role/tests",
+        Handler="app.sleep",
+        Code={"ZipFile": zipped(app=source)},
+        MemorySize=256,
+        Architectures=["arm64"],
+    )
+    with LambdaExecutor(max_workers=4, endpoint_url=lab.endpoint_url, log_tail=True) as executor:
+        for function in ("sleep", "graviton"):
+            executor.submit(function, seconds=0.05).result()
+        stats = executor.stats()
+        asked = executor.stats(price_per_gb_second=1.0)
+    arm, x86 = (stats.billed_by_function[name]["gb_seconds"] for name in ("graviton", "sleep"))
+    assert stats.priced_at == {"graviton": ("arm64", 0.0000133334), "sleep": ("x86_64", 0.0000166667)}
+    assert stats.estimated_cost == pytest.approx(arm * 0.0000133334 + x86 * 0.0000166667 + 2 * 0.0000002)
+    assert "priced at: graviton" in str(stats) and "(arm64)" in str(stats)
+    assert asked.estimated_cost == pytest.approx(arm + x86 + 2 * 0.0000002)
+
+
+def test_a_cold_start_is_billed_its_init_as_lambda_bills_it_since_august_2025(lab):
+    with LambdaExecutor(max_workers=1, endpoint_url=lab.endpoint_url, log_tail=True) as executor:
+        future = executor.submit("sleep", seconds=0)
+        future.result()
+    cold = future.invocation.report
+    assert cold.cold_start
+    # Rounded up to the millisecond (from the two figures as printed, to two decimals each).
+    init_and_duration = cold.duration_ms + cold.init_duration_ms
+    assert init_and_duration - 0.01 <= cold.billed_duration_ms < init_and_duration + 1.01

@@ -187,6 +187,20 @@ impl PyEngine {
     fn stats(&self, py: Python<'_>) -> Result<Py<PyAny>> {
         to_python(py, &self.executor.dispatcher().summary())
     }
+
+    /// The last calls, attempt by attempt, and how many older ones were let go.
+    fn timeline(&self, py: Python<'_>) -> Result<Py<PyAny>> {
+        to_python(py, &self.executor.dispatcher().timeline())
+    }
+
+    /// `function`'s architecture and None, or None and why it could not be read.
+    fn architecture(&self, py: Python<'_>, function: &str) -> (Option<String>, Option<String>) {
+        let dispatcher = self.executor.dispatcher().clone();
+        match py.detach(|| runtime::get().block_on(dispatcher.architecture(function))) {
+            Ok(architecture) => (Some(architecture), None),
+            Err(why) => (None, Some(why)),
+        }
+    }
 }
 
 impl PyEngine {

@@ -86,10 +86,29 @@ impl PyReport {
         self.0.max_memory_used_mb
     }
 
-    /// Set only when the invocation started a new execution environment (a cold start).
+    /// Set only when the invocation started a new execution environment (a cold start); billed
+    /// with the invocation (Billed Duration includes it).
     #[getter]
     fn init_duration_ms(&self) -> Option<f64> {
         self.0.init_duration_ms
+    }
+
+    /// Set only when a SnapStart function's cold start restored a snapshot.
+    #[getter]
+    fn restore_duration_ms(&self) -> Option<f64> {
+        self.0.restore_duration_ms
+    }
+
+    /// The part of the restore billed as duration (SnapStart cold starts only).
+    #[getter]
+    fn billed_restore_duration_ms(&self) -> Option<f64> {
+        self.0.billed_restore_duration_ms
+    }
+
+    /// GB of memory restored from a snapshot, priced per GB (SnapStart cold starts only).
+    #[getter]
+    fn restored_gb(&self) -> f64 {
+        self.0.restored_gb()
     }
 
     #[getter]
@@ -97,7 +116,7 @@ impl PyReport {
         self.0.cold_start()
     }
 
-    /// GB-seconds billed: billed duration times configured memory.
+    /// GB-seconds billed: billed duration (and billed restore duration) times configured memory.
     #[getter]
     fn gb_seconds(&self) -> f64 {
         self.0.gb_seconds()
@@ -105,11 +124,17 @@ impl PyReport {
 
     fn __repr__(&self) -> String {
         let report = &self.0;
-        let init = report.init_duration_ms.map_or_else(|| "None".to_owned(), |ms| format!("{ms}"));
+        let shown = |ms: Option<f64>| ms.map_or_else(|| "None".to_owned(), |ms| format!("{ms}"));
         format!(
             "Report(duration_ms={}, billed_duration_ms={}, memory_size_mb={}, max_memory_used_mb={}, \
-             init_duration_ms={init})",
-            report.duration_ms, report.billed_duration_ms, report.memory_size_mb, report.max_memory_used_mb
+             init_duration_ms={}, restore_duration_ms={}, billed_restore_duration_ms={})",
+            report.duration_ms,
+            report.billed_duration_ms,
+            report.memory_size_mb,
+            report.max_memory_used_mb,
+            shown(report.init_duration_ms),
+            shown(report.restore_duration_ms),
+            shown(report.billed_restore_duration_ms)
         )
     }
 }

@@ -2,8 +2,10 @@
 //! spill` (what a killed run left at a spill location, and the rule that expires it) and for
 //! `deploy` (a package too large to send to Lambda directly).
 
+use bytes::Bytes;
 use lambda_executor_engine::{client_for, runtime, Spill, SpillLocation};
 use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::PyDict;
 
 use crate::client_options::client_options;
@@ -34,8 +36,10 @@ impl PySpillStore {
 
     /// Stores `data` under a new key of the location, made of `purpose` and random bits; returns
     /// its reference (bucket, key, size, sha256).
-    fn put(&self, py: Python<'_>, purpose: &str, data: Vec<u8>) -> Result<Py<PyAny>> {
-        let stored = py.detach(|| runtime::get().block_on(self.spill.put(purpose, data.into())))?;
+    fn put(&self, py: Python<'_>, purpose: &str, data: PyBackedBytes) -> Result<Py<PyAny>> {
+        // The Python bytes themselves, not a copy: a package can be 250 MB.
+        let data = Bytes::from_owner(data);
+        let stored = py.detach(|| runtime::get().block_on(self.spill.put(purpose, data)))?;
         to_python(py, &stored)
     }
 

@@ -10,16 +10,16 @@ import argparse
 import json
 import os
 import re
-import tempfile
 import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
-from typing import Any, Callable, Optional, TypeVar
+from typing import Any, Callable, Optional, TypeVar, Union
 
-from .._core import ControlPlane
-from ..bundle import AGENT_HANDLER, code_sha256, stage, zip_bytes
+from .._core import ControlPlane, SpillStore
+from ..bundle import AGENT_HANDLER, code_sha256
 from ..errors import DeployError, warn_insecure
+from . import packages
 from .client import client_options, client_settings
 
 MANAGED_TAG = ("managed-by", "lambda-executor")
@@ -122,8 +122,16 @@ def _add_code_options(parser: argparse.ArgumentParser, *, creating: bool) -> Non
         parser.add_argument(
             "--spill",
             metavar="s3://bucket/prefix",
-            help="with --create-role: let the role read and write that spill location (LambdaExecutor's spill=), "
-            "nothing else of S3 (an inline policy; needs iam:PutRolePolicy)",
+            help="the spill location the function uses (LambdaExecutor's spill=): with --create-role, the role may "
+            "read and write it and nothing else of S3 (an inline policy; needs iam:PutRolePolicy); the default "
+            "of --code-bucket",
+        )
+        parser.add_argument(
+            "--spill-expiry",
+            type=int,
+            metavar="DAYS",
+            help="expire the objects at --spill's location DAYS days after they are written, by a lifecycle rule "
+            "of the bucket (its other rules are kept), so that what a killed run left goes away (default: no rule)",
         )
     else:
         parser.add_argument("--role", metavar="ARN", help=f"the execution role ({default(None)})")
@@ -149,30 +157,46 @@ def _add_code_options(parser: argparse.ArgumentParser, *, creating: bool) -> Non
         choices=["x86_64", "arm64"],
         help=f"({f'default {DEFAULT_ARCHITECTURE}' if creating else fixed})",
     )
+    packages.add_options(parser, creating=creating)
     parser.add_argument("--publish", action="store_true", help="publish a version of what was deployed")
     parser.add_argument("--alias", metavar="NAME", help="point this alias at the published version (implies --publish)")
 
 
 def run_deploy(args: argparse.Namespace) -> int:
-    if args.spill is not None and not args.create_role:
-        raise ValueError("--spill goes with --create-role: it lets the role it creates use the spill location")
+    if args.spill is not None and not (args.create_role or args.spill_expiry is not None):
+        raise ValueError(
+            "--spill goes with --create-role (the role may use the location) or --spill-expiry (its objects "
+            "expire); to send a large zip through S3 alone, give --code-bucket"
+        )
+    if args.spill_expiry is not None and args.spill is None:
+        raise ValueError("--spill-expiry goes with --spill: it expires the objects at that spill location")
+    if args.spill_expiry is not None and args.spill_expiry < 1:
+        raise ValueError(f"--spill-expiry must be 1 day or more, not {args.spill_expiry}")
     desired = _desired(args)
     control = _control(args)
     current = control.get_function(args.name)
+    if current is not None:
+        _refuse_unmanaged(current, "update")
+    runtime, architecture = _platform(args, current)
+    # Everything is built and checked before the first call that changes anything.
+    bundle = packages.build(control, args, runtime, architecture)
     if args.create_role:
         desired["role"] = _execution_role(control, args.create_role, args.spill)
+    if args.spill_expiry is not None:
+        rule = SpillStore(args.spill, client=client_settings(args)).expire_after(args.spill_expiry)
+        print(f"objects at {args.spill} expire after {args.spill_expiry} days (lifecycle rule {rule})")
     if current is not None:
-        return _update(control, args.name, current, desired)
+        return _update(control, args.name, current, desired, bundle, runtime, architecture)
     if not desired["role"]:
         raise ValueError(
             "--role is required to create a function (its execution role's ARN), or --create-role to create "
             f"(or reuse) the role {DEFAULT_ROLE}"
         )
-    runtime = args.runtime or _local_lambda_runtime(args.endpoint_url) or DEFAULT_RUNTIME
-    architecture = args.architecture or DEFAULT_ARCHITECTURE
-    package = _package(args, runtime, architecture)
+    layers = desired["layers"] or []
+    if bundle.layer is not None:
+        layers = [packages.publish_layer(control, args, bundle.layer, runtime, architecture), *layers]
 
-    def create() -> dict:
+    def create(package: Union[bytes, tuple[str, str]]) -> dict:
         return control.create_function(
             args.name,
             package,
@@ -181,21 +205,22 @@ def run_deploy(args: argparse.Namespace) -> int:
             runtime=runtime,
             memory=desired["memory"] or DEFAULT_MEMORY,
             timeout=desired["timeout"] or DEFAULT_TIMEOUT,
-            layers=desired["layers"] or [],
+            layers=layers,
             environment=desired["environment"] or {},
             tags=dict([MANAGED_TAG]),
             architecture=architecture,
         )
 
-    created = _until_role_assumable(create) if args.create_role else create()
-    control.wait_until_ready(args.name)
+    with packages.sent(args, bundle.code) as package:
+        created = _until_role_assumable(lambda: create(package)) if args.create_role else create(package)
+        control.wait_until_ready(args.name)
     if args.reserved_concurrency is not None:
         control.set_reserved_concurrency(args.name, args.reserved_concurrency)
     print(
         f"created {created['name']} ({created['arn']}): {created['code_size']:,} bytes, "
         f"{created['memory']} MB, {created['timeout']} s"
     )
-    _publish(control, args, package)
+    _publish(control, args, bundle.code)
     return 0
 
 
@@ -205,13 +230,18 @@ def run_update(args: argparse.Namespace) -> int:
     current = control.get_function(args.name)
     if current is None:
         raise DeployError(f"no function named {args.name}: create it with lambda-executor deploy")
-    return _update(control, args.name, current, desired)
-
-
-def _update(control: ControlPlane, name: str, current: dict, desired: dict) -> int:
     _refuse_unmanaged(current, "update")
-    args = desired["args"]
-    # The requirements are built for the function's own platform; changing it is not an update.
+    runtime, architecture = _platform(args, current)
+    bundle = packages.build(control, args, runtime, architecture)
+    return _update(control, args.name, current, desired, bundle, runtime, architecture)
+
+
+def _platform(args: argparse.Namespace, current: Optional[dict]) -> tuple[str, str]:
+    """The runtime and architecture to build for: the function's own if it exists (the
+    requirements are built for them; changing them is not an update), else those asked for."""
+    if current is None:
+        runtime = args.runtime or _local_lambda_runtime(args.endpoint_url) or DEFAULT_RUNTIME
+        return runtime, args.architecture or DEFAULT_ARCHITECTURE
     runtime, architecture = current["runtime"], (current["architectures"] or [DEFAULT_ARCHITECTURE])[0]
     for option, given, actual in (
         ("--runtime", args.runtime, runtime),
@@ -219,14 +249,34 @@ def _update(control: ControlPlane, name: str, current: dict, desired: dict) -> i
     ):
         if given is not None and given != actual:
             raise DeployError(
-                f"{name} runs {actual}, not {given}: {option} cannot change by update "
+                f"{current['name']} runs {actual}, not {given}: {option} cannot change by update "
                 f"(delete the function and deploy it again)"
             )
-    package = _package(args, runtime, architecture)
+    return runtime, architecture
+
+
+def _update(
+    control: ControlPlane,
+    name: str,
+    current: dict,
+    desired: dict,
+    bundle: packages.Bundle,
+    runtime: str,
+    architecture: str,
+) -> int:
+    args = desired["args"]
+    if bundle.layer is not None:
+        # The requirements layer first, then the layers given, or the function's other layers.
+        others = desired["layers"] if desired["layers"] is not None else current["layers"]
+        arn = packages.publish_layer(control, args, bundle.layer, runtime, architecture)
+        desired["layers"] = [arn, *(layer for layer in others if not packages.is_requirements_layer(layer, name))]
+        if len(desired["layers"]) > MAX_LAYERS:
+            raise ValueError(f"at most {MAX_LAYERS} layers, the requirements layer among them")
     changes = []
-    if code_sha256(package) != current["code_sha256"]:
-        control.update_code(name, package)
-        control.wait_until_ready(name)
+    if code_sha256(bundle.code) != current["code_sha256"]:
+        with packages.sent(args, bundle.code) as package:
+            control.update_code(name, package)
+            control.wait_until_ready(name)
         changes.append("code")
     wanted = {
         key: desired[key] if desired[key] is not None else current[key]
@@ -242,7 +292,7 @@ def _update(control: ControlPlane, name: str, current: dict, desired: dict) -> i
         control.set_reserved_concurrency(name, reserved)
         changes.append(f"reserved concurrency {current['reserved_concurrency']} -> {reserved}")
     print(f"updated {name}: {', '.join(changes)}" if changes else f"{name} is up to date: nothing changed")
-    _publish(control, args, package)
+    _publish(control, args, bundle.code)
     return 0
 
 
@@ -431,12 +481,6 @@ def _local_lambda_runtime(endpoint_url: Optional[str]) -> Optional[str]:
     except (OSError, ValueError, AttributeError):
         return None  # not a LocalLambda (or one over https with a CA of its own)
     return runtime if isinstance(runtime, str) else None
-
-
-def _package(args: argparse.Namespace, runtime: str, architecture: str) -> bytes:
-    with tempfile.TemporaryDirectory(prefix="lambda-executor-bundle-") as root:
-        stage(args.paths, Path(root), args.requirements, runtime, architecture)
-        return zip_bytes(Path(root))
 
 
 def _refuse_unmanaged(current: dict, action: str) -> None:

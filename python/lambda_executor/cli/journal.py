@@ -10,8 +10,7 @@ import zlib
 from pathlib import Path
 
 from .._core import Journal
-from ..agent import AgentError
-from ..remote import decode_result
+from ..agent import COMPRESSED, TAGGED, AgentError, is_packed, is_tagged, unpack
 
 
 def add_command(commands: argparse._SubParsersAction) -> None:
@@ -86,9 +85,12 @@ def _chunked_calls(journal: Journal) -> tuple[int, int, int]:
         with results.open() as lines:
             for line in lines:
                 try:
-                    answer = decode_result(json.loads(line)["result"])
+                    answer = json.loads(line)["result"]
+                    answer = unpack(answer[COMPRESSED]) if is_packed(answer) else answer
                 except (AgentError, ValueError, zlib.error):  # not an agent's compressed answer
                     continue
+                # Its entries are counted, not read (a tagged answer's arrays would need NumPy).
+                answer = answer[TAGGED] if is_tagged(answer) else answer
                 entries = answer.get("chunk") if isinstance(answer, dict) else None
                 if isinstance(entries, list):
                     chunks += 1

@@ -31,7 +31,10 @@ impl InvocationLog<'_> {
             log.push('\n');
         }
         let duration_ms = self.duration.as_secs_f64() * 1000.0;
-        let billed_ms = duration_ms.ceil().max(1.0) as u64;
+        // Since 1 August 2025 Lambda bills a cold start's INIT phase with the invocation
+        // (aws.amazon.com/blogs/compute/aws-lambda-standardizes-billing-for-init-phase).
+        let init_ms = self.init_duration.map_or(0.0, |init| init.as_secs_f64() * 1000.0);
+        let billed_ms = (duration_ms + init_ms).ceil().max(1.0) as u64;
         log.push_str(&format!("END RequestId: {id}\n"));
         log.push_str(&format!(
             "REPORT RequestId: {id}\tDuration: {duration_ms:.2} ms\tBilled Duration: {billed_ms} ms\t\
@@ -89,6 +92,8 @@ mod tests {
     fn a_cold_failed_invocation_reports_init_and_status() {
         let log = report(Some(Duration::from_millis(130)), Some("error"));
         assert!(log.contains("\tInit Duration: 130.00 ms\tStatus: error\tError Type: Runtime.ExitError"));
+        // INIT is billed with the invocation: 15.74 + 130 ms, rounded up to the millisecond.
+        assert!(log.contains("\tDuration: 15.74 ms\tBilled Duration: 146 ms\t"));
     }
 
     #[test]

@@ -15,6 +15,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use crate::client::config::SharedClient;
 use crate::dispatch::job::{Failure, Finished, Job, JobGuard, Outstanding, Sink};
 use crate::dispatch::stats::{Ended, Stats, Summary};
+use crate::dispatch::timeline::Snapshot;
 use crate::invoke::attempt::attempt;
 use crate::invoke::failure::AttemptError;
 use crate::invoke::report_line;
@@ -140,6 +141,16 @@ impl Dispatcher {
         self.stats.lock().unwrap().summary(self.retrying(), self.spend_cap.as_ref(), concurrency_limits, binding_limits)
     }
 
+    /// `function`'s architecture, for its price (see `architecture`).
+    pub async fn architecture(&self, function: &str) -> Result<String, String> {
+        super::architecture::architecture(&self.client, function).await
+    }
+
+    /// The last calls, attempt by attempt (see `timeline`).
+    pub fn timeline(&self) -> Snapshot {
+        self.stats.lock().unwrap().timeline.snapshot()
+    }
+
     /// Retries made so far: cheaper than `stats()`, for progress bars.
     pub fn retries(&self) -> u64 {
         self.stats.lock().unwrap().retries
@@ -167,6 +178,7 @@ impl Dispatcher {
             throttles: 0,
             retries: 0,
             first_sent: None,
+            spans: Vec::new(),
             not_run: None,
             spilled_argument: None,
         };
@@ -262,7 +274,10 @@ impl Dispatcher {
         let sent = progress.sending();
         permit.send();
         // Boxed: the SDK's future is large, and queued jobs should not each carry room for it.
-        let error = match CatchPanic(Box::pin(attempt(&self.client, request))).await {
+        let answer = CatchPanic(Box::pin(attempt(&self.client, request))).await;
+        let throttled = matches!(answer, Ok(Err(AttemptError::Throttled { .. })));
+        progress.spans.push((sent, Instant::now(), throttled));
+        let error = match answer {
             Ok(Ok(invoked)) => {
                 limits.on_ran();
                 permit.release(Verdict::Ran);
@@ -367,13 +382,17 @@ impl Dispatcher {
         // may open the file next (`lambda-executor journal`), and it is held exclusively.
         drop(journal);
         let report = result.as_ref().ok().and_then(|invoked| invoked.log_tail.as_deref()).and_then(report_line::parse);
+        let limit = self.limits_for(&request.function).concurrency.current();
         if !matches!(result, Err(Failure::OverSpendCap { .. })) {
             self.stats.lock().unwrap().record(Ended {
+                function: &request.function,
                 failed: result.as_ref().map_or(true, Invoked::failed),
                 attempts: progress.attempts,
                 throttles: progress.throttles,
                 latency: progress.first_sent.map_or_else(Default::default, |sent| sent.elapsed()),
                 report: report.as_ref(),
+                spans: &progress.spans,
+                limit,
             });
         }
         if let Some(sink) = job.take_sink() {
@@ -415,6 +434,8 @@ struct Progress {
     /// Retries of other failures.
     retries: u32,
     first_sent: Option<Instant>,
+    /// Each attempt: when it went out, when it ended, and whether it was throttled.
+    spans: Vec<(Instant, Instant, bool)>,
     /// Why the last attempt did not run, while the job waits to retry it: what the journal
     /// keeps if the job is cancelled meanwhile, so that a rerun sends it.
     not_run: Option<AttemptError>,

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::dispatch::timeline::{Attempt, Call, Timeline};
 use crate::invoke::report_line::Report;
 use crate::limits::spend_cap::SpendCap;
 
@@ -13,17 +14,14 @@ use crate::limits::spend_cap::SpendCap;
 const BUCKET_GROWTH: f64 = 1.02;
 const BUCKETS: usize = 1200; // 1 µs to beyond an hour
 
-#[derive(Clone)]
 pub struct Stats {
     pub invocations: u64,
     pub failures: u64,
     pub throttles: u64,
     pub retries: u64,
-    /// Invocations whose REPORT line came back (made with the log tail).
-    pub reported: u64,
-    pub cold_starts: u64,
-    pub billed_ms: f64,
-    pub gb_seconds: f64,
+    /// What Lambda billed, by function, for the invocations whose REPORT line came back (made
+    /// with the log tail): priced by each function's architecture.
+    pub billed: BTreeMap<String, Billed>,
     /// Results a journal already held: returned without sending.
     pub from_journal: u64,
     /// Invocations a journal showed in flight when an earlier run stopped, sent again.
@@ -32,6 +30,8 @@ pub struct Stats {
     pub not_sent_over_cap: u64,
     latency: Vec<u64>,
     max_latency: Duration,
+    /// The last calls, attempt by attempt, for `timeline()`.
+    pub timeline: Timeline,
 }
 
 impl Default for Stats {
@@ -41,16 +41,35 @@ impl Default for Stats {
             failures: 0,
             throttles: 0,
             retries: 0,
-            reported: 0,
-            cold_starts: 0,
-            billed_ms: 0.0,
-            gb_seconds: 0.0,
+            billed: BTreeMap::new(),
             from_journal: 0,
             resent_in_flight: 0,
             not_sent_over_cap: 0,
             latency: vec![0; BUCKETS],
             max_latency: Duration::ZERO,
+            timeline: Timeline::default(),
         }
+    }
+}
+
+/// What Lambda billed for the reported invocations of one function (or of all).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Billed {
+    pub reported: u64,
+    pub cold_starts: u64,
+    pub billed_ms: f64,
+    pub gb_seconds: f64,
+    /// GB of memory restored from SnapStart snapshots, priced apart.
+    pub restored_gb: f64,
+}
+
+impl Billed {
+    fn add(&mut self, other: &Billed) {
+        self.reported += other.reported;
+        self.cold_starts += other.cold_starts;
+        self.billed_ms += other.billed_ms;
+        self.gb_seconds += other.gb_seconds;
+        self.restored_gb += other.restored_gb;
     }
 }
 
@@ -68,6 +87,9 @@ pub struct Summary {
     pub cold_starts: u64,
     pub billed_ms: f64,
     pub gb_seconds: f64,
+    pub restored_gb: f64,
+    /// The same by function, to price each at its architecture's rate.
+    pub billed_by_function: BTreeMap<String, Billed>,
     pub latency_p50: Option<f64>,
     pub latency_p90: Option<f64>,
     pub latency_p99: Option<f64>,
@@ -87,12 +109,17 @@ pub struct Summary {
 
 /// One finished invocation, as the stats count it.
 pub struct Ended<'a> {
+    pub function: &'a str,
     pub failed: bool,
     pub attempts: u32,
     pub throttles: u32,
     /// From the first attempt's start to the end of the last.
     pub latency: Duration,
     pub report: Option<&'a Report>,
+    /// Its attempts: when each went out, when it ended, and whether it was throttled.
+    pub spans: &'a [(std::time::Instant, std::time::Instant, bool)],
+    /// Its function's concurrency limit as it ended.
+    pub limit: usize,
 }
 
 impl Stats {
@@ -103,11 +130,35 @@ impl Stats {
         self.retries += u64::from(outcome.attempts.saturating_sub(1));
         self.latency[bucket(outcome.latency)] += 1;
         self.max_latency = self.max_latency.max(outcome.latency);
+        if !outcome.spans.is_empty() {
+            let attempts = outcome.spans.iter().map(|&(start, end, throttled)| Attempt {
+                start: self.timeline.seconds(start),
+                end: self.timeline.seconds(end),
+                throttled,
+            });
+            let call = Call {
+                function: outcome.function.to_owned(),
+                attempts: attempts.collect(),
+                cold_start: outcome.report.is_some_and(Report::cold_start),
+                failed: outcome.failed,
+                limit: outcome.limit,
+            };
+            self.timeline.record(call);
+        }
         if let Some(report) = outcome.report {
-            self.reported += 1;
-            self.cold_starts += u64::from(report.init_duration_ms.is_some());
-            self.billed_ms += report.billed_duration_ms;
-            self.gb_seconds += report.gb_seconds();
+            let billed = Billed {
+                reported: 1,
+                cold_starts: u64::from(report.cold_start()),
+                billed_ms: report.billed_duration_ms + report.billed_restore_duration_ms.unwrap_or(0.0),
+                gb_seconds: report.gb_seconds(),
+                restored_gb: report.restored_gb(),
+            };
+            match self.billed.get_mut(outcome.function) {
+                Some(function) => function.add(&billed),
+                None => {
+                    self.billed.insert(outcome.function.to_owned(), billed);
+                }
+            }
         }
     }
 
@@ -129,9 +180,17 @@ impl Stats {
         Some(self.max_latency)
     }
 
+    /// What was billed for every function's reported invocations.
+    pub fn billed_in_all(&self) -> Billed {
+        let mut all = Billed::default();
+        self.billed.values().for_each(|function| all.add(function));
+        all
+    }
+
     /// Dollars at `cap`'s prices for the invocations whose REPORT lines were counted.
     pub fn spent(&self, cap: &SpendCap) -> f64 {
-        cap.spent(self.gb_seconds, self.reported)
+        let all = self.billed_in_all();
+        cap.spent(all.gb_seconds, all.reported)
     }
 
     pub fn max_latency(&self) -> Option<Duration> {
@@ -146,16 +205,19 @@ impl Stats {
         binding_limits: BTreeMap<String, String>,
     ) -> Summary {
         let seconds = |latency: Option<Duration>| latency.map(|latency| latency.as_secs_f64());
+        let all = self.billed_in_all();
         Summary {
             invocations: self.invocations,
             failures: self.failures,
             throttles: self.throttles,
             retries: self.retries,
             retrying,
-            reported: self.reported,
-            cold_starts: self.cold_starts,
-            billed_ms: self.billed_ms,
-            gb_seconds: self.gb_seconds,
+            reported: all.reported,
+            cold_starts: all.cold_starts,
+            billed_ms: all.billed_ms,
+            gb_seconds: all.gb_seconds,
+            restored_gb: all.restored_gb,
+            billed_by_function: self.billed.clone(),
             latency_p50: seconds(self.latency_percentile(0.50)),
             latency_p90: seconds(self.latency_percentile(0.90)),
             latency_p99: seconds(self.latency_percentile(0.99)),
@@ -186,11 +248,14 @@ mod tests {
 
     fn finished(stats: &mut Stats, millis: u64, report: Option<&Report>) {
         stats.record(Ended {
+            function: "f",
             failed: false,
             attempts: 1,
             throttles: 0,
             latency: Duration::from_millis(millis),
             report,
+            spans: &[],
+            limit: 1,
         });
     }
 
@@ -217,19 +282,26 @@ mod tests {
             memory_size_mb: 1024,
             max_memory_used_mb: 60,
             init_duration_ms: Some(150.0),
+            restore_duration_ms: None,
+            billed_restore_duration_ms: None,
         };
         let warm = Report { init_duration_ms: None, ..cold.clone() };
         stats.record(Ended {
+            function: "f",
             failed: true,
             attempts: 3,
             throttles: 2,
             latency: Duration::from_millis(5),
             report: Some(&cold),
+            spans: &[],
+            limit: 1,
         });
         finished(&mut stats, 5, Some(&warm));
         finished(&mut stats, 5, None);
         assert_eq!((stats.invocations, stats.failures, stats.throttles, stats.retries), (3, 1, 2, 2));
-        assert_eq!((stats.reported, stats.cold_starts, stats.billed_ms), (2, 1, 200.0));
-        assert!((stats.gb_seconds - 0.2).abs() < 1e-12);
+        let all = stats.billed_in_all();
+        assert_eq!((all.reported, all.cold_starts, all.billed_ms), (2, 1, 200.0));
+        assert!((all.gb_seconds - 0.2).abs() < 1e-12);
+        assert_eq!(stats.billed.keys().collect::<Vec<_>>(), ["f"]);
     }
 }
