@@ -8,9 +8,12 @@ use std::time::Duration;
 
 use lambda_executor_emulator::faults::FaultPlan;
 use lambda_executor_emulator::tls::server_config;
-use lambda_executor_emulator::{handler_module, Emulator, EmulatorConfig, FunctionKind, FunctionSpec, ThrottleLimits};
+use lambda_executor_emulator::{
+    handler_module, Emulator, EmulatorConfig, FunctionKind, FunctionSpec, ObjectError, ObjectRead, ObjectSource,
+    S3Endpoint, ThrottleLimits,
+};
 use lambda_executor_engine::protocol::is_valid_function_name;
-use lambda_executor_engine::runtime;
+use lambda_executor_engine::{runtime, GetObjectError, StoredObjects};
 use pyo3::prelude::*;
 
 use crate::errors::{Error, Result};
@@ -119,7 +122,10 @@ impl PyLocalLambda {
                 None => None,
             },
             limits: ThrottleLimits { rate_limit, scaling_limit },
-            s3_endpoint_url,
+            s3: s3_endpoint_url.map(|url| S3Endpoint {
+                objects: Arc::new(EngineObjects(StoredObjects::new(url.clone(), region.to_owned()))),
+                url,
+            }),
         };
         let runtime = runtime::get();
         let bind = SocketAddr::new(ip, port);
@@ -142,7 +148,7 @@ impl PyLocalLambda {
     /// started; None: code from S3 is refused.
     #[getter]
     fn s3_endpoint_url(&self) -> Option<&str> {
-        self.emulator.config.s3_endpoint_url.as_deref()
+        self.emulator.config.s3.as_ref().map(|s3| s3.url.as_str())
     }
 
     #[getter]
@@ -326,6 +332,21 @@ impl PyLocalLambda {
 impl Drop for PyLocalLambda {
     fn drop(&mut self) {
         self.close();
+    }
+}
+
+/// The emulator reads code and layers from S3 through the engine's client configuration (one
+/// HTTP/TLS stack, the same trust and proxies); the emulator crate itself has no S3 client.
+struct EngineObjects(StoredObjects);
+
+impl ObjectSource for EngineObjects {
+    fn get<'a>(&'a self, bucket: &'a str, key: &'a str, version: Option<&'a str>) -> ObjectRead<'a> {
+        Box::pin(async move {
+            self.0.get(bucket, key, version).await.map(Vec::from).map_err(|error| match error {
+                GetObjectError::Refused { code, message } => ObjectError::Refused { code, message },
+                GetObjectError::Failed(why) => ObjectError::Failed(why),
+            })
+        })
     }
 }
 

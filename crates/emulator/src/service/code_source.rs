@@ -1,12 +1,39 @@
-//! Where the service gets a zip: the request's own bytes, or an S3 object read with GetObject
-//! from the S3 endpoint the emulator was given, through aws-sdk-s3 on the engine's client
-//! configuration (one HTTP/TLS stack), with Lambda's words for what S3 refused.
+//! Where the service gets a zip: the request's own bytes, or an S3 object read from the S3
+//! endpoint the emulator was given, with Lambda's words for what S3 refused. The crate has no S3
+//! client: whoever starts the emulator gives it an `ObjectSource` with the endpoint (the Python
+//! bindings give the engine's), so the emulator depends on the protocol crate alone.
 
-use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
-use lambda_executor_engine::{client_for, sentence, ClientOptions};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 
 use super::emulator::Emulator;
 use crate::model::code::CodeSource;
+
+/// Reads objects from one S3 endpoint.
+pub trait ObjectSource: Send + Sync {
+    /// The bytes of `key` in `bucket`, of its version `version` when given.
+    fn get<'a>(&'a self, bucket: &'a str, key: &'a str, version: Option<&'a str>) -> ObjectRead<'a>;
+}
+
+/// An object being read (a boxed future keeps `ObjectSource` usable as `dyn`).
+pub type ObjectRead<'a> = Pin<Box<dyn Future<Output = Result<Vec<u8>, ObjectError>> + Send + 'a>>;
+
+/// Why an object could not be read.
+#[derive(Debug)]
+pub enum ObjectError {
+    /// S3 refused: its error code (the HTTP status when its answer had none) and its message.
+    Refused { code: String, message: String },
+    /// Anything else that failed, in words.
+    Failed(String),
+}
+
+/// The S3 code and layers given as (S3Bucket, S3Key) are read from; handlers are given its URL as
+/// AWS_ENDPOINT_URL_S3.
+pub struct S3Endpoint {
+    pub url: String,
+    pub objects: Arc<dyn ObjectSource>,
+}
 
 /// Why code could not be read; the words are Lambda's (an InvalidParameterValueException).
 pub struct CodeSourceError(pub String);
@@ -18,20 +45,7 @@ impl Emulator {
             CodeSource::Zip(zip) => return Ok(zip),
             CodeSource::S3 { bucket, key, version } => (bucket, key, version),
         };
-        let s3 = self.s3_client().await?;
-        let output = s3.get_object().bucket(&bucket).key(&key).set_version_id(version).send().await;
-        let output = output.map_err(|error| CodeSourceError(get_object_error(error)))?;
-        let body = output
-            .body
-            .collect()
-            .await
-            .map_err(|error| CodeSourceError(format!("Error occurred while GetObject. {}", sentence(&error))))?;
-        Ok(body.into_bytes().to_vec())
-    }
-
-    /// The S3 client of the emulator's S3 endpoint, made on first use.
-    async fn s3_client(&self) -> Result<aws_sdk_s3::Client, CodeSourceError> {
-        let Some(endpoint) = self.config.s3_endpoint_url.clone() else {
+        let Some(s3) = &self.config.s3 else {
             return Err(CodeSourceError(
                 "LocalLambda reads code from S3 (S3Bucket, S3Key) from an S3 endpoint it is given, and it was given \
                  none: start it with LocalLambda(s3_endpoint_url=...) or `lambda-executor local --s3-endpoint-url \
@@ -39,34 +53,13 @@ impl Emulator {
                     .into(),
             ));
         };
-        let region = self.config.region.clone();
-        let client = self
-            .s3
-            .get_or_init(|| async move {
-                let options = ClientOptions { region: Some(region), ..ClientOptions::default() };
-                let shared = client_for(&options).await.map_err(|error| error.to_string())?;
-                let config = shared.service_config(Some(&endpoint)).map_err(|error| error.to_string())?;
-                // An endpoint of its own (moto, MinIO, LocalStack) is addressed by path.
-                let s3 = aws_sdk_s3::config::Builder::from(&config).force_path_style(true).build();
-                Ok(aws_sdk_s3::Client::from_conf(s3))
+        s3.objects.get(&bucket, &key, version.as_deref()).await.map_err(|error| {
+            CodeSourceError(match error {
+                ObjectError::Refused { code, message } => {
+                    format!("Error occurred while GetObject. S3 Error Code: {code}. S3 Error Message: {message}")
+                }
+                ObjectError::Failed(why) => format!("Error occurred while GetObject. {why}"),
             })
-            .await;
-        client.clone().map_err(|why| CodeSourceError(format!("LocalLambda cannot read code from S3: {why}")))
-    }
-}
-
-/// Lambda's words for a GetObject that failed: S3's error code and message as S3 gave them.
-fn get_object_error<E>(error: SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> String
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    match &error {
-        SdkError::ServiceError(context) => {
-            let code = context.err().code().map(str::to_owned);
-            let code = code.unwrap_or_else(|| context.raw().status().as_u16().to_string());
-            let message = context.err().message().unwrap_or_default();
-            format!("Error occurred while GetObject. S3 Error Code: {code}. S3 Error Message: {message}")
-        }
-        _ => format!("Error occurred while GetObject. {}", sentence(&error)),
+        })
     }
 }

@@ -14,6 +14,7 @@ use tokio::sync::watch;
 use crate::environment::interpreters::Interpreters;
 use crate::http::Listening;
 use crate::model::function::{FunctionSpec, FunctionStats};
+use crate::service::code_source::S3Endpoint;
 use crate::state::code_store::{default_deployment, remove_unpacked, Deployment};
 use crate::state::faults::{Fault, FaultPlan};
 use crate::state::layers::LayerStore;
@@ -34,9 +35,9 @@ pub struct EmulatorConfig {
     pub tls: Option<Arc<rustls::ServerConfig>>,
     /// The request-rate and scaling limits, each Lambda's by default.
     pub limits: ThrottleLimits,
-    /// The S3 endpoint code and layers are read from (S3Bucket, S3Key), which handlers are given
-    /// as AWS_ENDPOINT_URL_S3; None: code from S3 is refused.
-    pub s3_endpoint_url: Option<String>,
+    /// The S3 code and layers are read from (S3Bucket, S3Key), whose URL handlers are given as
+    /// AWS_ENDPOINT_URL_S3; None: code from S3 is refused.
+    pub s3: Option<S3Endpoint>,
 }
 
 /// How many environments may start at once: a few per core, and enough that the small bursts of
@@ -58,8 +59,6 @@ pub struct Emulator {
     faults: Mutex<HashMap<String, FaultPlan>>,
     /// Published layers and their versions.
     layers: Mutex<LayerStore>,
-    /// The client of `config.s3_endpoint_url`, made on first use (or why it cannot be).
-    pub(super) s3: tokio::sync::OnceCell<Result<aws_sdk_s3::Client, String>>,
     stop: watch::Sender<bool>,
     /// The interpreter of each runtime functions were created with.
     pub(super) interpreters: Interpreters,
@@ -84,7 +83,6 @@ impl Emulator {
             published: Default::default(),
             faults: Default::default(),
             layers: Default::default(),
-            s3: tokio::sync::OnceCell::new(),
             stop,
             interpreters: Interpreters::default(),
             starting: Arc::new(tokio::sync::Semaphore::new(environment_starts())),

@@ -141,7 +141,7 @@ impl Emulator {
             region: self.config.region.clone(),
             variables: variables.clone(),
             opt_dir: opt_dir.clone(),
-            s3_endpoint_url: self.config.s3_endpoint_url.clone(),
+            s3_endpoint_url: self.config.s3.as_ref().map(|s3| s3.url.clone()),
         };
         let (environment, runtime_api) = Environment::spawn(&environment_spec, since).await?;
         runtime_api::serve(runtime_api, environment.clone());
