@@ -13,7 +13,7 @@ import sys
 import boto3
 import pytest
 from helpers import AGENT_CODE, enforce_iam, wait_for
-from lambda_executor import LambdaExecutor, LambdaPool, PayloadTooLargeError, SpillError
+from lambda_executor import LambdaExecutor, LambdaPool, LocalLambda, PayloadTooLargeError, SpillError
 from lambda_executor.bundle import AGENT_HANDLER, stage
 from lambda_executor.cli import main
 
@@ -106,6 +106,18 @@ def test_a_role_refused_s3_gets_one_spill_error_naming_the_object_and_the_permis
     assert f"(the function's role needs {lacking} on it)" in str(error)
     assert function_role["AWS_SECRET_ACCESS_KEY"] not in str(error) and "Signature" not in str(error)
     wait_for(lambda: objects(bucket) == [], seconds=30)  # the client deletes its argument all the same
+
+
+def test_the_agent_reaches_local_lambdas_s3_endpoint_unconfigured(mathwork, deployed, bucket, moto_server):
+    """LocalLambda gives its handlers its S3 endpoint as AWS_ENDPOINT_URL_S3: the function carries
+    credentials alone, as a role would give them."""
+    credentials = {"AWS_ACCESS_KEY_ID": "agent", "AWS_SECRET_ACCESS_KEY": "agent-secret"}
+    incompressible = base64.b64encode(os.urandom(6_000_000)).decode()  # 8 MB each way
+    with LocalLambda(s3_endpoint_url=moto_server) as local:
+        local.add_function("agent", AGENT_HANDLER, deployed, timeout=60, memory_size=1024, environment=credentials)
+        with LambdaExecutor(endpoint_url=local.endpoint_url, agent="agent", spill="s3://spill/runs") as executor:
+            assert executor.submit(mathwork.identity, incompressible).result() == incompressible
+    assert objects(bucket) == [], "the agent read the argument and wrote the result in the same S3"
 
 
 def test_without_spill_a_call_that_does_not_fit_fails_before_sending_naming_the_option(local, mathwork, deployed):

@@ -2,6 +2,7 @@
 S3 (moto's S3, beside moto's Lambda and LocalLambda), refuse one over 250 MB unzipped before
 anything is sent, slim the requirements, and keep them in a layer published once."""
 
+import importlib
 import os
 import subprocess
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import boto3
 import pytest
 from helpers import boto3_lambda, cli, wheel
+from lambda_executor import LambdaExecutor, LocalLambda
 from lambda_executor.bundle import stage, unzipped_size
 
 BUCKET = "code"
@@ -74,6 +76,66 @@ def test_a_package_past_50_mb_goes_through_s3_to_motos_lambda_and_is_deleted_the
         != (configuration["CodeSha256"])
     )
     assert objects(s3) == []
+
+
+# The function's own module; it imports its requirement when called, so the caller needs none.
+PACKAGED = """
+import os
+
+
+def what_ran():
+    import tinydep
+
+    root = os.environ["LAMBDA_TASK_ROOT"]
+    return {
+        "root": os.path.realpath(root),
+        "blob": os.path.getsize(os.path.join(root, "blob.bin")),
+        "tinydep": tinydep.VALUE,
+        "tinydep_file": os.path.realpath(tinydep.__file__),
+    }
+"""
+
+
+def test_local_lambda_runs_a_package_past_50_mb_from_s3_with_its_requirements_from_a_layer(
+    moto_server, s3, code, wheels, tmp_path, capsys
+):
+    wheel(wheels, "tinydep", "1.0", "VALUE = 42\n")
+    (code / "packaged.py").write_text(PACKAGED)
+    blob = tmp_path / "blob.bin"
+    blob.write_bytes(os.urandom(51 << 20))  # incompressible: the zip is past what a request takes
+    with LocalLambda(s3_endpoint_url=moto_server) as local:
+        status, out, err = cli(
+            capsys,
+            "deploy",
+            "big",
+            str(code / "packaged.py"),
+            str(blob),
+            "--requirements",
+            requirements(tmp_path, "tinydep==1.0"),
+            "--requirements-layer",
+            "--role",
+            ROLE,
+            "--endpoint-url",
+            local.endpoint_url,
+            "--code-bucket",
+            f"s3://{BUCKET}/packages",
+        )
+        assert status == 0, err
+        assert "published layer" in out
+        lambda_client = boto3_lambda(local.endpoint_url)
+        configuration = lambda_client.get_function_configuration(FunctionName="big")
+        assert configuration["CodeSize"] > 51 << 20
+        [layer] = lambda_client.list_layer_versions(LayerName="big-requirements")["LayerVersions"]
+        assert [item["Arn"] for item in configuration["Layers"]] == [layer["LayerVersionArn"]]
+        assert objects(s3) == [], "the package's object is deleted once LocalLambda read it"
+
+        packaged = importlib.import_module("packaged")
+        with LambdaExecutor(endpoint_url=local.endpoint_url, agent="big") as executor:
+            ran = executor.submit(packaged.what_ran).result()
+    assert (ran["blob"], ran["tinydep"]) == (51 << 20, 42)
+    # The requirement came from the layer's python/ folder (LocalLambda's /opt), not the package.
+    assert ran["tinydep_file"].endswith("/python/tinydep/__init__.py")
+    assert not ran["tinydep_file"].startswith(ran["root"])
 
 
 def test_a_package_past_50_mb_without_a_bucket_is_refused_naming_the_option_before_anything_is_sent(

@@ -6,9 +6,10 @@
 //!
 //! Its layers, each importing only the ones below it:
 //! - `api`: the HTTP API on the emulator's port (one route table, one wire error type);
-//! - `service`: the `Emulator`, its state and its operations;
+//! - `service`: the `Emulator`, its state and its operations (code read from S3 among them,
+//!   through the `ObjectSource` it is given: the crate has no S3 client of its own);
 //! - `state`: the registry of functions and their concurrency, throttling, versions, the code
-//!   store and injected faults;
+//!   store (with Lambda's unzipped-size limit), published layers and injected faults;
 //! - `environment`: execution environments (runtime processes, the Runtime API they poll, their
 //!   output, their interpreters) and synthetic functions;
 //! - `model`: plain types, which import nothing else of the crate.
@@ -27,6 +28,7 @@ pub mod tls;
 
 pub use model::function::{FunctionKind, FunctionSpec, FunctionStats};
 pub use model::invocation_log;
+pub use service::code_source::{ObjectError, ObjectRead, ObjectSource, S3Endpoint};
 pub use service::emulator::{Emulator, EmulatorConfig};
 pub use state::handler::{handler_module, HandlerError};
 pub use state::registry::RegistryError;

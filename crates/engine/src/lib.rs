@@ -11,6 +11,8 @@
 //!   retry policy, the spend cap;
 //! - `invoke`: one attempt through the shared client, what its failure means, REPORT lines;
 //! - `spill`: payloads larger than Lambda takes, through S3 (location, reference, transfers);
+//! - `s3`: S3's client configuration and refusals (the spill's), and objects read whole from one
+//!   endpoint (LocalLambda's code and layers, handed to the emulator by the bindings);
 //! - `client`: the shared client's configuration and its HTTP client (connector, proxy, trust);
 //! - `process`: the tokio runtime and per-process values.
 //!
@@ -25,6 +27,7 @@ mod invoke;
 mod journal;
 mod limits;
 mod process;
+mod s3;
 mod spill;
 
 pub use client::config::{client_for, ClientOptions, ConfigError, SharedClient};
@@ -43,5 +46,6 @@ pub use lambda_executor_protocol as protocol;
 pub use limits::retry::RetryPolicy;
 pub use process::per_process::PerProcess;
 pub use process::runtime;
+pub use s3::{GetObjectError, StoredObjects};
 pub use spill::location::SpillLocation;
 pub use spill::transfer::{Spill, SpillError};

@@ -8,9 +8,12 @@ use std::time::Duration;
 
 use lambda_executor_emulator::faults::FaultPlan;
 use lambda_executor_emulator::tls::server_config;
-use lambda_executor_emulator::{handler_module, Emulator, EmulatorConfig, FunctionKind, FunctionSpec, ThrottleLimits};
+use lambda_executor_emulator::{
+    handler_module, Emulator, EmulatorConfig, FunctionKind, FunctionSpec, ObjectError, ObjectRead, ObjectSource,
+    S3Endpoint, ThrottleLimits,
+};
 use lambda_executor_engine::protocol::is_valid_function_name;
-use lambda_executor_engine::runtime;
+use lambda_executor_engine::{runtime, GetObjectError, StoredObjects};
 use pyo3::prelude::*;
 
 use crate::errors::{Error, Result};
@@ -29,6 +32,9 @@ use crate::payload::to_python;
 /// per second per unit of a function's concurrency, 10 on Lambda) and its scaling limit
 /// (`scaling_limit` execution environments a function may add every 10 s, 1,000 on Lambda); each
 /// is on with Lambda's value unless set lower for a test, or None to turn it off.
+///
+/// Code and layers may come from S3 (S3Bucket, S3Key), read from `s3_endpoint_url` (default: the
+/// environment's AWS_ENDPOINT_URL_S3), which handlers are given as their AWS_ENDPOINT_URL_S3.
 #[pyclass(module = "lambda_executor._core", name = "LocalLambda", frozen)]
 pub struct PyLocalLambda {
     emulator: Arc<Emulator>,
@@ -41,7 +47,7 @@ impl PyLocalLambda {
     #[new]
     #[pyo3(signature = (*, host="127.0.0.1", port=0, account_concurrency=1000, idle_timeout=300.0,
                         region="us-east-1", retry_after=1, python=None, allow_remote=false, tls=None,
-                        rate_limit=10.0, scaling_limit=1000))]
+                        rate_limit=10.0, scaling_limit=1000, s3_endpoint_url=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -56,6 +62,7 @@ impl PyLocalLambda {
         tls: Option<(PathBuf, PathBuf)>,
         rate_limit: Option<f64>,
         scaling_limit: Option<i64>,
+        s3_endpoint_url: Option<String>,
     ) -> Result<Self> {
         let ip: IpAddr =
             host.parse().map_err(|_| Error::Invalid(format!("host must be an IP address, not '{host}'")))?;
@@ -86,6 +93,19 @@ impl PyLocalLambda {
                     "scaling_limit is execution environments a function may add every 10 s, at least 1 (or None: off), not {limit}"
                 ))
             })?;
+        // Code and layers from S3 are read there, and handlers reach it as AWS_ENDPOINT_URL_S3.
+        let s3_endpoint_url =
+            s3_endpoint_url.or_else(|| std::env::var("AWS_ENDPOINT_URL_S3").ok()).filter(|url| !url.is_empty());
+        if let Some(url) = &s3_endpoint_url {
+            let valid = url
+                .split_once("://")
+                .is_some_and(|(scheme, rest)| matches!(scheme, "http" | "https") && !rest.is_empty());
+            if !valid {
+                return Err(Error::Invalid(format!(
+                    "s3_endpoint_url must be an http:// or https:// URL with a host (and a port), not '{url}'"
+                )));
+            }
+        }
         let python = match python {
             Some(path) => path,
             None => py.import("sys")?.getattr("executable")?.extract()?,
@@ -102,6 +122,10 @@ impl PyLocalLambda {
                 None => None,
             },
             limits: ThrottleLimits { rate_limit, scaling_limit },
+            s3: s3_endpoint_url.map(|url| S3Endpoint {
+                objects: Arc::new(EngineObjects(StoredObjects::new(url.clone(), region.to_owned()))),
+                url,
+            }),
         };
         let runtime = runtime::get();
         let bind = SocketAddr::new(ip, port);
@@ -117,6 +141,14 @@ impl PyLocalLambda {
     fn endpoint_url(&self) -> String {
         let scheme = if self.emulator.config.tls.is_some() { "https" } else { "http" };
         format!("{scheme}://{}", self.emulator.address)
+    }
+
+    /// The S3 endpoint functions' code and layers are read from (S3Bucket, S3Key), which handlers
+    /// are given as AWS_ENDPOINT_URL_S3: `s3_endpoint_url`, else AWS_ENDPOINT_URL_S3 where it
+    /// started; None: code from S3 is refused.
+    #[getter]
+    fn s3_endpoint_url(&self) -> Option<&str> {
+        self.emulator.config.s3.as_ref().map(|s3| s3.url.as_str())
     }
 
     #[getter]
@@ -146,6 +178,7 @@ impl PyLocalLambda {
             handler: handler.to_owned(),
             code_dir,
             variables: environment.unwrap_or_default().into_iter().collect(),
+            opt_dir: None,
         };
         self.add(name, kind, timeout, memory_size, reserved_concurrency)
     }
@@ -299,6 +332,21 @@ impl PyLocalLambda {
 impl Drop for PyLocalLambda {
     fn drop(&mut self) {
         self.close();
+    }
+}
+
+/// The emulator reads code and layers from S3 through the engine's client configuration (one
+/// HTTP/TLS stack, the same trust and proxies); the emulator crate itself has no S3 client.
+struct EngineObjects(StoredObjects);
+
+impl ObjectSource for EngineObjects {
+    fn get<'a>(&'a self, bucket: &'a str, key: &'a str, version: Option<&'a str>) -> ObjectRead<'a> {
+        Box::pin(async move {
+            self.0.get(bucket, key, version).await.map(Vec::from).map_err(|error| match error {
+                GetObjectError::Refused { code, message } => ObjectError::Refused { code, message },
+                GetObjectError::Failed(why) => ObjectError::Failed(why),
+            })
+        })
     }
 }
 

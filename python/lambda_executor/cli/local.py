@@ -35,6 +35,12 @@ def add_command(commands: argparse._SubParsersAction) -> None:
         help="execution environments a function may add every 10 s (Lambda: 1000, the default)",
     )
     local.add_argument(
+        "--s3-endpoint-url",
+        metavar="URL",
+        help="the S3 endpoint code and layers given as S3Bucket/S3Key are read from, and handlers reach as "
+        "AWS_ENDPOINT_URL_S3 (default: the environment's AWS_ENDPOINT_URL_S3)",
+    )
+    local.add_argument(
         "--function",
         nargs=3,
         action="append",
@@ -104,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
         tls=(args.tls_cert, args.tls_key) if args.tls_cert else None,
         rate_limit=args.rate_limit,
         scaling_limit=args.scaling_limit,
+        s3_endpoint_url=args.s3_endpoint_url,
     ) as local:
         for name, handler, code_dir in args.function:
             local.add_function(
@@ -120,6 +127,8 @@ def run(args: argparse.Namespace) -> int:
             if left:
                 raise KeyError(f"{option} names functions that were not added: {', '.join(sorted(left))}")
         print(f"LocalLambda serving at {local.endpoint_url}", flush=True)
+        if local.s3_endpoint_url:
+            print(f"  code and layers from S3 are read from {local.s3_endpoint_url}", flush=True)
         for name in local.functions():
             print(f"  function {name}", flush=True)
         # Every Lambda client signs its calls and needs a region: LocalLambda checks no signature,

@@ -44,7 +44,11 @@ pub fn configuration_document(
         "CodeSha256": deployment.code_sha256,
         "Version": version_name(version),
         "Environment": {"Variables": variables},
-        "Layers": deployment.layers.iter().map(|arn| json!({"Arn": arn, "CodeSize": 0})).collect::<Vec<_>>(),
+        "Layers": deployment
+            .layers
+            .iter()
+            .map(|layer| json!({"Arn": layer.arn, "CodeSize": layer.code_size}))
+            .collect::<Vec<_>>(),
         "State": "Active",
         "LastUpdateStatus": "Successful",
         "PackageType": "Zip",

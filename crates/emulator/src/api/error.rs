@@ -7,6 +7,7 @@ use lambda_executor_protocol::HEADER_ERROR_TYPE;
 
 use crate::http::{json_response, HttpResponse};
 use crate::service::emulator::Emulator;
+use crate::service::layers::{FunctionLayersError, MAX_FUNCTION_LAYERS};
 use crate::service::versions::VersionError;
 
 /// A modelled Lambda service error.
@@ -77,6 +78,29 @@ impl ApiError {
                 ),
             ),
         }
+    }
+
+    /// What Lambda answers when a function's Layers cannot be used.
+    pub fn from_layers(error: FunctionLayersError) -> Self {
+        match error {
+            FunctionLayersError::TooMany => {
+                Self::invalid(format!("Cannot reference more than {MAX_FUNCTION_LAYERS} layers."))
+            }
+            FunctionLayersError::Malformed(arns) => Self::validation(format!(
+                "1 validation error detected: Value '[{}]' at 'layers' failed to satisfy constraint: Member must \
+                 satisfy constraint: [Member must have length less than or equal to 140, Member must have length \
+                 greater than or equal to 1, Member must satisfy regular expression pattern: \
+                 (arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\\d{{12}}:layer:[a-zA-Z0-9-_]+:[0-9]+)|\
+                 (arn:[a-zA-Z0-9-]+:lambda:::awslayer:[a-zA-Z0-9-_]+), Member must not be null]",
+                arns.join(", ")
+            )),
+            FunctionLayersError::Missing(arn) => Self::invalid(format!("Layer version {arn} does not exist.")),
+        }
+    }
+
+    /// A layer or layer version that is not there (Lambda's words for it).
+    pub fn layer_not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "ResourceNotFoundException", "The resource you requested does not exist.")
     }
 
     /// The answer of a control-plane operation (or of an unknown one): the message is `message`.

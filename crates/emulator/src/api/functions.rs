@@ -1,8 +1,9 @@
 //! The functions' part of Lambda's control plane a deploy tool needs: CreateFunction, GetFunction,
 //! GetFunctionConfiguration, UpdateFunctionCode, UpdateFunctionConfiguration, DeleteFunction,
 //! ListFunctions, ListTags, Put/Get/DeleteFunctionConcurrency and GetAccountSettings, with a zip
-//! for the code, as aws-sdk-lambda and boto3 call them (routes.rs routes them here). A function
-//! created here runs its zip's Python code like any other.
+//! for the code (in the request, or an object of the emulator's S3 endpoint) and layers, as
+//! aws-sdk-lambda and boto3 call them (routes.rs routes them here). A function created here runs
+//! its zip's Python code like any other, with its layers' files as its /opt.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -16,10 +17,14 @@ use serde_json::{json, Value};
 use super::configuration::configuration_document;
 use super::error::ApiError;
 use crate::http::{json_response, response, HttpResponse};
+use crate::model::code::CodeSource;
 use crate::model::function::{FunctionKind, FunctionSpec};
+use crate::model::layer::LayerVersion;
 use crate::model::version::LATEST;
 use crate::service::emulator::Emulator;
-use crate::state::code_store::{default_deployment, now_iso8601, remove_unpacked, unpack, Deployment};
+use crate::state::code_store::{
+    check_combined_size, default_deployment, now_iso8601, remove_unpacked, unpack, Deployment,
+};
 use crate::state::registry::RegistryError;
 use lambda_executor_protocol::is_valid_function_name;
 
@@ -47,34 +52,51 @@ pub async fn create(emulator: &Arc<Emulator>, body: Result<Value, ApiError>) -> 
     emulator.choose_interpreter(name, &runtime).await;
     let handler = text(&body, "Handler").ok_or_else(|| ApiError::invalid("Handler is required"))?.to_owned();
     let role = check_role(text(&body, "Role").ok_or_else(|| ApiError::invalid("Role is required"))?)?.to_owned();
-    let zip = zip_file(body.get("Code"))?;
+    let timeout = Duration::from_secs(number(&body, "Timeout", 3, 1..=900)?);
+    let memory_mb = number(&body, "MemorySize", 128, 128..=10240)? as u32;
+    let layers = function_layers(emulator, body.get("Layers"))?;
+    let source = code_source(body.get("Code"))?;
+    let zip = emulator.code_bytes(source).await.map_err(|error| ApiError::invalid(error.0))?;
     let deployment = Deployment {
         runtime,
         role,
         description: text(&body, "Description").unwrap_or_default().to_owned(),
-        layers: strings(body.get("Layers")),
+        layers: emulator.layer_references(&layers),
         tags: string_map(body.get("Tags")),
         architectures: Some(strings(body.get("Architectures")))
             .filter(|a| !a.is_empty())
             .unwrap_or_else(|| vec!["x86_64".into()]),
         code_sha256: String::new(),
         code_size: 0,
+        unzipped_size: 0,
         last_modified: String::new(),
         dir: PathBuf::new(),
+        opt_dir: None,
     };
-    let deployment =
+    let mut deployment =
         unpack(&emulator.config.python, name, &handler, &zip, deployment).await.map_err(ApiError::invalid)?;
+    deployment.opt_dir = match emulator.compose_function_layers(&layers).await {
+        Ok(opt_dir) => opt_dir,
+        Err(error) => {
+            deployment.remove_files();
+            return Err(layers_not_composed(name, &error));
+        }
+    };
     let spec = FunctionSpec {
         name: name.to_owned(),
         kind: FunctionKind::Python {
             handler,
             code_dir: deployment.dir.clone(),
             variables: string_map(body.get("Environment").and_then(|e| e.get("Variables"))).into_iter().collect(),
+            opt_dir: deployment.opt_dir.clone(),
         },
-        timeout: Duration::from_secs(number(&body, "Timeout", 3, 1..=900)?),
-        memory_mb: number(&body, "MemorySize", 128, 128..=10240)? as u32,
+        timeout,
+        memory_mb,
     };
-    emulator.add_function(spec, None).map_err(|e| registry_error(emulator, name, e))?;
+    if let Err(error) = emulator.add_function(spec, None) {
+        deployment.remove_files();
+        return Err(registry_error(emulator, name, error));
+    }
     emulator.deployments().insert(name.to_owned(), deployment);
     Ok(json_response(StatusCode::CREATED, &[], &configuration_of(emulator, name)?))
 }
@@ -84,11 +106,12 @@ pub async fn update_code(
     name: &str,
     body: Result<Value, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
-    let zip = zip_file(Some(&body?))?;
+    let source = code_source(Some(&body?))?;
     let spec = emulator.spec(name).map_err(|e| registry_error(emulator, name, e))?;
-    let FunctionKind::Python { handler, variables, .. } = &spec.kind else {
+    let FunctionKind::Python { handler, variables, opt_dir, .. } = &spec.kind else {
         return Err(ApiError::invalid(format!("{name} is synthetic: it has no code to update")));
     };
+    let zip = emulator.code_bytes(source).await.map_err(|error| ApiError::invalid(error.0))?;
     let previous = emulator.deployment(name);
     let deployment =
         unpack(&emulator.config.python, name, handler, &zip, previous.clone()).await.map_err(ApiError::invalid)?;
@@ -96,6 +119,7 @@ pub async fn update_code(
         handler: handler.clone(),
         code_dir: deployment.dir.clone(),
         variables: variables.clone(),
+        opt_dir: opt_dir.clone(),
     };
     emulator
         .replace_function(FunctionSpec {
@@ -122,22 +146,42 @@ pub async fn update_configuration(
     if let Some(runtime) = runtime {
         emulator.choose_interpreter(name, runtime).await;
     }
+    let timeout = Duration::from_secs(number(&body, "Timeout", spec.timeout.as_secs(), 1..=900)?);
+    let memory_mb = number(&body, "MemorySize", u64::from(spec.memory_mb), 128..=10240)? as u32;
+    // New layers: checked, their files and the code's within the limit, then composed anew.
+    let new_layers = match body.get("Layers") {
+        Some(value) => {
+            let layers = function_layers(emulator, Some(value))?;
+            let references = emulator.layer_references(&layers);
+            let layers_size: u64 = references.iter().map(|layer| layer.unzipped_size).sum();
+            check_combined_size(emulator.deployment(name).unzipped_size, layers_size).map_err(ApiError::invalid)?;
+            let opt_dir =
+                emulator.compose_function_layers(&layers).await.map_err(|error| layers_not_composed(name, &error))?;
+            Some((references, opt_dir))
+        }
+        None => None,
+    };
     let kind = match &spec.kind {
-        FunctionKind::Python { handler, code_dir, variables } => FunctionKind::Python {
+        FunctionKind::Python { handler, code_dir, variables, opt_dir } => FunctionKind::Python {
             handler: text(&body, "Handler").unwrap_or(handler).to_owned(),
             code_dir: code_dir.clone(),
             variables: match body.get("Environment") {
                 Some(environment) => string_map(environment.get("Variables")).into_iter().collect(),
                 None => variables.clone(),
             },
+            opt_dir: match &new_layers {
+                Some((_, new_opt_dir)) => new_opt_dir.clone(),
+                None => opt_dir.clone(),
+            },
         },
         FunctionKind::Synthetic { latency } => FunctionKind::Synthetic { latency: *latency },
     };
-    let timeout = Duration::from_secs(number(&body, "Timeout", spec.timeout.as_secs(), 1..=900)?);
-    let memory_mb = number(&body, "MemorySize", u64::from(spec.memory_mb), 128..=10240)? as u32;
-    emulator
-        .replace_function(FunctionSpec { name: name.to_owned(), kind, timeout, memory_mb })
-        .map_err(|e| registry_error(emulator, name, e))?;
+    if let Err(error) = emulator.replace_function(FunctionSpec { name: name.to_owned(), kind, timeout, memory_mb }) {
+        if let Some(opt_dir) = new_layers.and_then(|(_, opt_dir)| opt_dir) {
+            remove_unpacked(&opt_dir);
+        }
+        return Err(registry_error(emulator, name, error));
+    }
     let mut deployments = emulator.deployments();
     let deployment = deployments.entry(name.to_owned()).or_insert_with(default_deployment);
     if let Some(role) = role {
@@ -149,8 +193,11 @@ pub async fn update_configuration(
     if let Some(description) = text(&body, "Description") {
         deployment.description = description.to_owned();
     }
-    if body.get("Layers").is_some() {
-        deployment.layers = strings(body.get("Layers"));
+    if let Some((references, opt_dir)) = new_layers {
+        deployment.layers = references;
+        if let Some(previous) = std::mem::replace(&mut deployment.opt_dir, opt_dir) {
+            remove_unpacked(&previous);
+        }
     }
     deployment.last_modified = now_iso8601();
     drop(deployments);
@@ -314,15 +361,50 @@ fn check_role(role: &str) -> Result<&str, ApiError> {
     Ok(role)
 }
 
-fn zip_file(code: Option<&Value>) -> Result<Vec<u8>, ApiError> {
-    let encoded = code
-        .and_then(|code| code.get("ZipFile"))
-        .and_then(Value::as_str)
-        .ok_or_else(|| ApiError::invalid("LocalLambda takes code as Code.ZipFile (S3 and images are not supported)"))?;
-    base64::engine::general_purpose::STANDARD.decode(encoded).map_err(|_| ApiError::invalid("ZipFile is not base64"))
+/// Where the code of CreateFunction's `Code` (or UpdateFunctionCode's body) is: its ZipFile, or
+/// its S3Bucket and S3Key (and S3ObjectVersion).
+pub(super) fn code_source(code: Option<&Value>) -> Result<CodeSource, ApiError> {
+    let code = code.unwrap_or(&Value::Null);
+    let bucket = text(code, "S3Bucket");
+    let key = text(code, "S3Key");
+    if let Some(encoded) = text(code, "ZipFile") {
+        if bucket.is_some() || key.is_some() || code.get("S3ObjectVersion").is_some() {
+            return Err(ApiError::invalid(
+                "Please do not provide other FunctionCode parameters when providing a ZipFile.",
+            ));
+        }
+        return base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .map(CodeSource::Zip)
+            .map_err(|_| ApiError::invalid("ZipFile is not base64"));
+    }
+    match (bucket, key) {
+        (Some(bucket), Some(key)) => Ok(CodeSource::S3 {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            version: text(code, "S3ObjectVersion").map(str::to_owned),
+        }),
+        (Some(_), None) | (None, Some(_)) => Err(ApiError::invalid("Please provide both S3Bucket and S3Key.")),
+        (None, None) => Err(ApiError::invalid(
+            "LocalLambda takes code as ZipFile, or as S3Bucket and S3Key of a zip in its S3 endpoint (not images)",
+        )),
+    }
 }
 
-fn text<'a>(body: &'a Value, field: &str) -> Option<&'a str> {
+/// The layer versions a function's `Layers` name, checked.
+fn function_layers(emulator: &Emulator, value: Option<&Value>) -> Result<Vec<Arc<LayerVersion>>, ApiError> {
+    emulator.function_layers(&strings(value)).map_err(ApiError::from_layers)
+}
+
+fn layers_not_composed(name: &str, error: &std::io::Error) -> ApiError {
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "ServiceException",
+        format!("cannot extract the layers of {name}: {error}"),
+    )
+}
+
+pub(super) fn text<'a>(body: &'a Value, field: &str) -> Option<&'a str> {
     body.get(field).and_then(Value::as_str)
 }
 
@@ -336,7 +418,7 @@ fn number(body: &Value, field: &str, default: u64, allowed: std::ops::RangeInclu
     }
 }
 
-fn strings(value: Option<&Value>) -> Vec<String> {
+pub(super) fn strings(value: Option<&Value>) -> Vec<String> {
     value
         .and_then(Value::as_array)
         .map(|items| items.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())

@@ -5,6 +5,7 @@ pub mod configuration;
 pub mod error;
 pub mod functions;
 pub mod invoke;
+pub mod layers;
 pub mod local;
 pub mod routes;
 pub mod server;

@@ -1,7 +1,7 @@
 //! The one route table of LocalLambda's HTTP API: it routes every operation the emulator's port
 //! serves to the file that serves it. Invoke goes to invoke.rs; the functions' control-plane
 //! calls (and concurrency, tags and account settings) to functions.rs; versions and aliases to
-//! versions.rs; LocalLambda's own /local-lambda/runtime to local.rs; anything else is an
+//! versions.rs; layers to layers.rs; LocalLambda's own /local-lambda/runtime to local.rs; anything else is an
 //! UnknownOperationException.
 
 use std::sync::Arc;
@@ -12,13 +12,14 @@ use percent_encoding::percent_decode_str;
 use serde_json::{json, Value};
 
 use super::error::ApiError;
+use super::layers::Compatible;
 use super::target::target;
-use super::{functions, invoke, local, versions};
+use super::{functions, invoke, layers, local, versions};
 use crate::http::{query_parameter, read_body, HttpResponse};
 use crate::service::emulator::Emulator;
 
-/// Lambda takes zips of up to 50 MB in a request (base64 makes them a third larger).
-const MAX_REQUEST_BYTES: usize = 70 * 1024 * 1024;
+/// Lambda's limit on a control-plane request (a 50 MB zip is a third larger in base64).
+const MAX_REQUEST_BYTES: usize = 69_905_067;
 
 /// Answers one request: routes it to its operation, and renders the error that operation ends in.
 pub async fn handle(emulator: Arc<Emulator>, request: Request<Incoming>) -> HttpResponse {
@@ -43,6 +44,10 @@ async fn control_plane(emulator: &Arc<Emulator>, request: Request<Incoming>) -> 
         path.trim_matches('/').split('/').map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned()).collect();
     let mut qualifier = query_parameter(request.uri().query(), "Qualifier");
     let function_version = query_parameter(request.uri().query(), "FunctionVersion");
+    let compatible = Compatible {
+        runtime: query_parameter(request.uri().query(), "CompatibleRuntime"),
+        architecture: query_parameter(request.uri().query(), "CompatibleArchitecture"),
+    };
     // The function a path names (by name or ARN) becomes its bare name here, its qualifier apart.
     if segments.len() >= 3 && (segments[1] == "functions" || segments[1] == "tags") {
         match target(emulator, &segments[2], qualifier.as_deref()) {
@@ -52,7 +57,9 @@ async fn control_plane(emulator: &Arc<Emulator>, request: Request<Incoming>) -> 
     }
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     let outcome = match (&method, segments.as_slice()) {
-        (&Method::POST, ["2015-03-31", "functions"]) => functions::create(emulator, body(request).await).await,
+        (&Method::POST, ["2015-03-31", "functions"]) => {
+            functions::create(emulator, body(request, "CreateFunction").await).await
+        }
         (&Method::GET, ["2015-03-31", "functions"]) => Ok(functions::list(emulator)),
         (&Method::GET, ["2015-03-31", "functions", name]) => functions::get(emulator, name, qualifier.as_deref()),
         (&Method::GET, ["2015-03-31", "functions", name, "configuration"]) => {
@@ -61,12 +68,12 @@ async fn control_plane(emulator: &Arc<Emulator>, request: Request<Incoming>) -> 
         (&Method::DELETE, ["2015-03-31", "functions", name]) => functions::delete(emulator, name, qualifier.as_deref()),
         (&Method::POST, ["2015-03-31", "functions", name, "versions"]) => {
             let name = name.to_string();
-            versions::publish(emulator, &name, body(request).await).await
+            versions::publish(emulator, &name, body(request, "PublishVersion").await).await
         }
         (&Method::GET, ["2015-03-31", "functions", name, "versions"]) => versions::list_versions(emulator, name),
         (&Method::POST, ["2015-03-31", "functions", name, "aliases"]) => {
             let name = name.to_string();
-            versions::create_alias(emulator, &name, body(request).await)
+            versions::create_alias(emulator, &name, body(request, "CreateAlias").await)
         }
         (&Method::GET, ["2015-03-31", "functions", name, "aliases"]) => {
             versions::list_aliases(emulator, name, function_version.as_deref())
@@ -76,41 +83,58 @@ async fn control_plane(emulator: &Arc<Emulator>, request: Request<Incoming>) -> 
         }
         (&Method::PUT, ["2015-03-31", "functions", name, "aliases", alias]) => {
             let (name, alias) = (name.to_string(), alias.to_string());
-            versions::update_alias(emulator, &name, &alias, body(request).await)
+            versions::update_alias(emulator, &name, &alias, body(request, "UpdateAlias").await)
         }
         (&Method::DELETE, ["2015-03-31", "functions", name, "aliases", alias]) => {
             versions::delete_alias(emulator, name, alias)
         }
         (&Method::PUT, ["2015-03-31", "functions", name, "code"]) => {
             let name = name.to_string();
-            functions::update_code(emulator, &name, body(request).await).await
+            functions::update_code(emulator, &name, body(request, "UpdateFunctionCode").await).await
         }
         (&Method::PUT, ["2015-03-31", "functions", name, "configuration"]) => {
             let name = name.to_string();
-            functions::update_configuration(emulator, &name, body(request).await).await
+            functions::update_configuration(emulator, &name, body(request, "UpdateFunctionConfiguration").await).await
         }
         (&Method::GET, ["2017-03-31", "tags", name]) => functions::tags(emulator, name),
         (&Method::PUT, ["2017-10-31", "functions", name, "concurrency"]) => {
             let name = name.to_string();
-            functions::put_concurrency(emulator, &name, body(request).await)
+            functions::put_concurrency(emulator, &name, body(request, "PutFunctionConcurrency").await)
         }
         (&Method::GET, ["2019-09-30", "functions", name, "concurrency"]) => functions::concurrency(emulator, name),
         (&Method::GET, ["2016-08-19", "account-settings"]) => Ok(functions::account_settings(emulator)),
         (&Method::DELETE, ["2017-10-31", "functions", name, "concurrency"]) => {
             functions::delete_concurrency(emulator, name)
         }
+        (&Method::POST, ["2018-10-31", "layers", name, "versions"]) => {
+            let name = name.to_string();
+            layers::publish(emulator, &name, body(request, "PublishLayerVersion").await).await
+        }
+        (&Method::GET, ["2018-10-31", "layers", name, "versions"]) => {
+            layers::list_versions(emulator, name, &compatible)
+        }
+        (&Method::GET, ["2018-10-31", "layers", name, "versions", number]) => layers::get(emulator, name, number),
+        (&Method::DELETE, ["2018-10-31", "layers", name, "versions", number]) => layers::delete(emulator, name, number),
+        (&Method::GET, ["2018-10-31", "layers"]) => match query_parameter(request.uri().query(), "find").as_deref() {
+            Some("LayerVersion") => {
+                let arn = query_parameter(request.uri().query(), "Arn").unwrap_or_default();
+                layers::get_by_arn(emulator, &arn)
+            }
+            _ => Ok(layers::list_layers(emulator, &compatible)),
+        },
         _ => return None,
     };
     Some(outcome)
 }
 
-/// A control-plane request's JSON body (`{}` when it has none).
-async fn body(request: Request<Incoming>) -> Result<Value, ApiError> {
+/// A control-plane request's JSON body (`{}` when it has none); `operation` names it in Lambda's
+/// refusal of a body over its limit.
+async fn body(request: Request<Incoming>, operation: &str) -> Result<Value, ApiError> {
     let bytes = read_body(request.into_body(), MAX_REQUEST_BYTES).await.map_err(|_| {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "RequestEntityTooLargeException",
-            "Request must be smaller than 70167211 bytes",
+            format!("Request must be smaller than {MAX_REQUEST_BYTES} bytes for the {operation} operation"),
         )
     })?;
     if bytes.is_empty() {

@@ -57,6 +57,11 @@ pub struct EnvironmentSpec {
     pub memory_mb: u32,
     pub region: String,
     pub variables: Vec<(String, String)>,
+    /// The function's layers' files, Lambda's /opt (see bootstrap.py), if it has layers.
+    pub opt_dir: Option<PathBuf>,
+    /// The emulator's S3 endpoint, given to the handler as AWS_ENDPOINT_URL_S3 (its own
+    /// variables may say otherwise).
+    pub s3_endpoint_url: Option<String>,
 }
 
 /// An invocation handed to the environment, waiting for its runtime to ask for it.
@@ -126,6 +131,7 @@ impl Environment {
         let mut command = Command::new(&spec.python);
         command
             .args(["-c", BOOTSTRAP, &lifeline_fd.to_string(), &spec.handler])
+            .args(spec.opt_dir.iter())
             .current_dir(&spec.code_dir)
             .stdin(std::process::Stdio::null())
             .stdout(child_output.stdout)
@@ -152,8 +158,22 @@ impl Environment {
             // Nor the caller's profile files or instance role (the function's `environment` may say otherwise).
             .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
             .env("AWS_CONFIG_FILE", "/dev/null")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .envs(spec.variables.iter().map(|(k, v)| (k, v)));
+            .env("AWS_EC2_METADATA_DISABLED", "true");
+        if let Some(url) = &spec.s3_endpoint_url {
+            command.env("AWS_ENDPOINT_URL_S3", url);
+        }
+        if let Some(opt_dir) = &spec.opt_dir {
+            // As Lambda's PATH ends with /opt/bin and LD_LIBRARY_PATH with /opt/lib.
+            for (variable, folder) in [("PATH", "bin"), ("LD_LIBRARY_PATH", "lib")] {
+                let mut paths: Vec<PathBuf> =
+                    std::env::var_os(variable).map(|value| std::env::split_paths(&value).collect()).unwrap_or_default();
+                paths.push(opt_dir.join(folder));
+                if let Ok(joined) = std::env::join_paths(paths) {
+                    command.env(variable, joined);
+                }
+            }
+        }
+        command.envs(spec.variables.iter().map(|(k, v)| (k, v)));
         // SAFETY: fcntl is async-signal-safe, as pre_exec requires.
         unsafe {
             command.pre_exec(move || {

@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub enum FunctionKind {
-    /// A real Python handler run by awslambdaric in execution environments.
-    Python { handler: String, code_dir: PathBuf, variables: Vec<(String, String)> },
+    /// A real Python handler run by awslambdaric in execution environments. `opt_dir`: its
+    /// layers' files, extracted in order into one folder (Lambda's /opt), if it has layers.
+    Python { handler: String, code_dir: PathBuf, variables: Vec<(String, String)>, opt_dir: Option<PathBuf> },
     /// Answered in Rust: echoes its event, after `latency` and any `sleep_ms` the event asks for.
     Synthetic { latency: Duration },
 }

@@ -1,5 +1,5 @@
 //! The service: the state of one emulator (its registry of functions, the code store's records,
-//! published versions, injected faults, the interpreters found) and the operations on functions
+//! published versions and layers, injected faults, the interpreters found) and the operations on functions
 //! that the HTTP API and the Python bindings call. How it runs invocations is in invocations.rs,
 //! its versions' operations in versions.rs; `api::server` starts it.
 
@@ -14,8 +14,10 @@ use tokio::sync::watch;
 use crate::environment::interpreters::Interpreters;
 use crate::http::Listening;
 use crate::model::function::{FunctionSpec, FunctionStats};
+use crate::service::code_source::S3Endpoint;
 use crate::state::code_store::{default_deployment, remove_unpacked, Deployment};
 use crate::state::faults::{Fault, FaultPlan};
+use crate::state::layers::LayerStore;
 use crate::state::registry::{Registry, RegistryError, SharedRegistry};
 use crate::state::throttling::ThrottleLimits;
 use crate::state::versions::Published;
@@ -33,6 +35,9 @@ pub struct EmulatorConfig {
     pub tls: Option<Arc<rustls::ServerConfig>>,
     /// The request-rate and scaling limits, each Lambda's by default.
     pub limits: ThrottleLimits,
+    /// The S3 code and layers are read from (S3Bucket, S3Key), whose URL handlers are given as
+    /// AWS_ENDPOINT_URL_S3; None: code from S3 is refused.
+    pub s3: Option<S3Endpoint>,
 }
 
 /// How many environments may start at once: a few per core, and enough that the small bursts of
@@ -52,6 +57,8 @@ pub struct Emulator {
     published: Mutex<HashMap<String, Published>>,
     /// Faults injected into functions' answers, by function.
     faults: Mutex<HashMap<String, FaultPlan>>,
+    /// Published layers and their versions.
+    layers: Mutex<LayerStore>,
     stop: watch::Sender<bool>,
     /// The interpreter of each runtime functions were created with.
     pub(super) interpreters: Interpreters,
@@ -75,6 +82,7 @@ impl Emulator {
             deployments: Default::default(),
             published: Default::default(),
             faults: Default::default(),
+            layers: Default::default(),
             stop,
             interpreters: Interpreters::default(),
             starting: Arc::new(tokio::sync::Semaphore::new(environment_starts())),
@@ -100,11 +108,14 @@ impl Emulator {
             environment.kill();
         }
         for (_, deployment) in self.deployments().drain() {
-            remove_unpacked(&deployment.dir);
+            deployment.remove_files();
         }
         let names: Vec<String> = self.published().keys().cloned().collect();
         for name in names {
             self.forget_versions(&name);
+        }
+        for version in self.layers().drain() {
+            remove_unpacked(&version.dir);
         }
     }
 
@@ -181,7 +192,7 @@ impl Emulator {
             environment.kill();
         }
         if let Some(deployment) = self.deployments().remove(name) {
-            remove_unpacked(&deployment.dir);
+            deployment.remove_files();
         }
         self.forget_versions(name);
         Ok(())
@@ -223,6 +234,10 @@ impl Emulator {
         self.deployments().get(name).cloned().unwrap_or_else(default_deployment)
     }
 
+    pub(crate) fn layers(&self) -> MutexGuard<'_, LayerStore> {
+        self.layers.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     pub(crate) fn published(&self) -> MutexGuard<'_, HashMap<String, Published>> {
         self.published.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -231,7 +246,7 @@ impl Emulator {
     fn forget_versions(&self, name: &str) {
         if let Some(function) = self.published().remove(name) {
             for version in function.versions.values() {
-                remove_unpacked(&version.deployment.dir);
+                version.deployment.remove_files();
             }
         }
     }

@@ -125,7 +125,7 @@ impl Emulator {
 
     async fn start_environment(&self, slot: &Slot, since: Instant) -> std::io::Result<Arc<Environment>> {
         let spec = &slot.spec;
-        let FunctionKind::Python { handler, code_dir, variables } = &spec.kind else {
+        let FunctionKind::Python { handler, code_dir, variables, opt_dir } = &spec.kind else {
             unreachable!("only Python functions have environments");
         };
         // A function created with a runtime runs under that runtime's interpreter, if one was found.
@@ -140,6 +140,8 @@ impl Emulator {
             memory_mb: spec.memory_mb,
             region: self.config.region.clone(),
             variables: variables.clone(),
+            opt_dir: opt_dir.clone(),
+            s3_endpoint_url: self.config.s3.as_ref().map(|s3| s3.url.clone()),
         };
         let (environment, runtime_api) = Environment::spawn(&environment_spec, since).await?;
         runtime_api::serve(runtime_api, environment.clone());

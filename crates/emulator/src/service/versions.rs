@@ -2,6 +2,7 @@
 //! which version an invocation of a qualifier runs, and what a qualifier names.
 
 use std::io;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::emulator::Emulator;
@@ -95,20 +96,27 @@ impl Emulator {
             return Ok(number);
         }
         let kind = match &spec.kind {
-            FunctionKind::Python { handler, code_dir, variables } => {
-                let copy = std::env::temp_dir().join(format!(
-                    "lambda-executor-{}-{name}-version-{}",
-                    std::process::id(),
-                    uuid::Uuid::new_v4()
-                ));
-                let (from, to) = (code_dir.clone(), copy.clone());
-                let copied = tokio::task::spawn_blocking(move || copy_tree(&from, &to)).await;
-                if let Err(error) = copied.unwrap_or_else(|panic| Err(io::Error::other(panic.to_string()))) {
-                    remove_unpacked(&copy);
-                    return Err(VersionError::CodeNotCopied { name: name.to_owned(), error });
+            FunctionKind::Python { handler, code_dir, variables, opt_dir } => {
+                // The version keeps its own copy of the code and of its layers' files.
+                let code_copy = copy_for_version(name, "version", code_dir).await?;
+                let opt_copy = match opt_dir {
+                    Some(opt_dir) => match copy_for_version(name, "version-opt", opt_dir).await {
+                        Ok(copy) => Some(copy),
+                        Err(error) => {
+                            remove_unpacked(&code_copy);
+                            return Err(error);
+                        }
+                    },
+                    None => None,
+                };
+                deployment.dir = code_copy.clone();
+                deployment.opt_dir = opt_copy.clone();
+                FunctionKind::Python {
+                    handler: handler.clone(),
+                    code_dir: code_copy,
+                    variables: variables.clone(),
+                    opt_dir: opt_copy,
                 }
-                deployment.dir = copy.clone();
-                FunctionKind::Python { handler: handler.clone(), code_dir: copy, variables: variables.clone() }
             }
             FunctionKind::Synthetic { latency } => FunctionKind::Synthetic { latency: *latency },
         };
@@ -128,7 +136,7 @@ impl Emulator {
         let mut published = self.published();
         if !self.exists(name) {
             // Deleted while its code was copied.
-            remove_unpacked(&version.deployment.dir);
+            version.deployment.remove_files();
             return Err(VersionError::NotFound(name.to_owned()));
         }
         let function = published.entry(name.to_owned()).or_default();
@@ -155,8 +163,24 @@ impl Emulator {
             return Err(VersionError::NamedByAliases(referring));
         }
         if let Some(version) = function.versions.remove(&number) {
-            remove_unpacked(&version.deployment.dir);
+            version.deployment.remove_files();
         }
         Ok(())
     }
+}
+
+/// A copy of `from` in a folder of its own for a version of `name`.
+async fn copy_for_version(name: &str, label: &str, from: &Path) -> Result<PathBuf, VersionError> {
+    let copy = std::env::temp_dir().join(format!(
+        "lambda-executor-{}-{name}-{label}-{}",
+        std::process::id(),
+        uuid::Uuid::new_v4()
+    ));
+    let (source, target) = (from.to_owned(), copy.clone());
+    let copied = tokio::task::spawn_blocking(move || copy_tree(&source, &target)).await;
+    if let Err(error) = copied.unwrap_or_else(|panic| Err(io::Error::other(panic.to_string()))) {
+        remove_unpacked(&copy);
+        return Err(VersionError::CodeNotCopied { name: name.to_owned(), error });
+    }
+    Ok(copy)
 }

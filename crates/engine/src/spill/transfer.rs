@@ -18,6 +18,7 @@ use tokio::task::JoinSet;
 use crate::client::config::{ConfigError, SharedClient};
 use crate::error_text::sentence;
 use crate::process::runtime;
+use crate::s3::{refusal, s3_config, Refusal};
 use crate::spill::location::SpillLocation;
 use crate::spill::reference::ObjectRef;
 
@@ -95,17 +96,13 @@ impl Spill {
     /// AWS_ENDPOINT_URL or the profile's, else AWS's), for `location`.
     pub fn new(client: &SharedClient, location: SpillLocation) -> Result<Self, ConfigError> {
         let config = client.service_config(None)?;
-        let own_endpoint =
-            ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"].iter().any(|name| std::env::var_os(name).is_some());
         let endpoint = std::env::var("AWS_ENDPOINT_URL_S3").ok().or_else(|| config.endpoint_url().map(str::to_owned));
         let tls = endpoint.is_none_or(|url| url.starts_with("https://"));
-        let s3 = aws_sdk_s3::config::Builder::from(&config)
+        let s3 = s3_config(client, None)?
             // The reference carries a SHA-256 that is checked on every read: no checksum of S3's
             // own is computed on top of it.
             .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
             .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
-            // An endpoint of its own (MinIO, moto, LocalStack) is addressed by path.
-            .force_path_style(own_endpoint)
             .build();
         Ok(Self {
             s3: aws_sdk_s3::Client::from_conf(s3),
@@ -317,10 +314,9 @@ pub(super) fn described<E>(error: SdkError<E, aws_sdk_s3::config::http::HttpResp
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    let SdkError::ServiceError(context) = &error else { return sentence(&error).into() };
-    let service_error = context.err();
-    let denied = refused(service_error.code(), context.raw().status().as_u16());
-    let words = match (service_error.code(), service_error.message()) {
+    let Some(Refusal { code, message, status }) = refusal(&error) else { return sentence(&error).into() };
+    let denied = refused(code, status);
+    let words = match (code, message) {
         (Some(code), Some(message)) => format!("{code}: {message}"),
         (Some(code), None) => code.to_owned(),
         _ => sentence(&error),

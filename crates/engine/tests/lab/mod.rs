@@ -74,6 +74,7 @@ impl Lab {
             retry_after_secs: 0,
             tls: None,
             limits: ThrottleLimits::default(),
+            s3: None,
         };
         let bind: SocketAddr = "127.0.0.1:0".parse().unwrap();
         let emulator = runtime::get().block_on(Emulator::start(config, bind)).expect("the emulator listens");
