@@ -6,6 +6,7 @@ pub mod error;
 pub mod functions;
 pub mod invoke;
 pub mod local;
+pub mod logs;
 pub mod routes;
 pub mod server;
 pub mod target;

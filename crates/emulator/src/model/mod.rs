@@ -1,7 +1,9 @@
 //! Plain types the other layers share: a function, one invocation, the log it writes, version
-//! names. They import nothing else of the crate.
+//! names, wall-clock times. They import nothing else of the crate.
 
+pub mod clock;
 pub mod function;
 pub mod invocation;
 pub mod invocation_log;
+pub mod log_names;
 pub mod version;
