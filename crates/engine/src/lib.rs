@@ -11,6 +11,7 @@
 //!   retry policy, the spend cap;
 //! - `invoke`: one attempt through the shared client, what its failure means, REPORT lines;
 //! - `spill`: payloads larger than Lambda takes, through S3 (location, reference, transfers);
+//! - `logs`: functions' logs from CloudWatch Logs, and one call's whole log;
 //! - `client`: the shared client's configuration and its HTTP client (connector, proxy, trust);
 //! - `process`: the tokio runtime and per-process values.
 //!
@@ -24,6 +25,7 @@ mod executor;
 mod invoke;
 mod journal;
 mod limits;
+mod logs;
 mod process;
 mod spill;
 
@@ -41,6 +43,7 @@ pub use journal::resume::Resume;
 pub use journal::store::Journal;
 pub use lambda_executor_protocol as protocol;
 pub use limits::retry::RetryPolicy;
+pub use logs::reader::{LineQuery, LogLine, LogReader, LogsError};
 pub use process::per_process::PerProcess;
 pub use process::runtime;
 pub use spill::location::SpillLocation;
