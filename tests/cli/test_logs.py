@@ -43,6 +43,11 @@ def test_request_id_prints_that_calls_lines(local, talk, capsys):
     assert "printed 0" in recent and "printed 1" in recent and recent.count("REPORT RequestId: ") == 2
 
 
+def test_a_since_that_is_not_a_duration_is_refused(local, talk, capsys):
+    assert main(["logs", "talk", "--endpoint-url", local.endpoint_url, "--since", "ten minutes"]) == 2
+    assert "--since is a number and a unit (s, m, h or d), such as 10m, not 'ten minutes'" in capsys.readouterr().err
+
+
 def test_failed_prints_the_lines_of_every_failed_call_of_a_journal(local, talk, tmp_path, capsys):
     journal = tmp_path / "run.journal"
     with LambdaExecutor(max_workers=4, endpoint_url=local.endpoint_url, journal=journal) as executor:

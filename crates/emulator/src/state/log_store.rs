@@ -124,6 +124,10 @@ impl LogStore {
     /// Writes `lines` (each a message and its time in milliseconds) to `stream` of `group`,
     /// making either if new; `now` is their ingestion time.
     pub fn append(&self, group: &str, stream: &str, lines: impl IntoIterator<Item = (i64, String)>, now: i64) {
+        let lines: Vec<(i64, String)> = lines.into_iter().collect();
+        if lines.is_empty() {
+            return; // a stream exists once it has a line
+        }
         let mut groups = self.groups.lock().unwrap();
         let Groups { by_name, next_sequence } = &mut *groups;
         let log_group = by_name.entry(group.to_owned()).or_insert_with(|| LogGroup {
