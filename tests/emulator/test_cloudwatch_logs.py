@@ -134,6 +134,10 @@ def test_boto3_reads_groups_streams_and_events_with_pagination(local, talk, logs
     )
     assert len(pages) == 7
     assert [event["eventId"] for page in pages for event in page["events"]] == [e["eventId"] for e in everything]
+    one_stream = logs_client.filter_log_events(logGroupName=GROUP, logStreamNames=[results[1]["stream"]])["events"]
+    assert [event["message"] for event in one_stream][1] == "printed 1\n" and len(one_stream) == 5
+    prefixed = logs_client.filter_log_events(logGroupName=GROUP, logStreamNamePrefix=results[1]["stream"][:-4])
+    assert prefixed["events"] == one_stream
     printed = logs_client.filter_log_events(logGroupName=GROUP, filterPattern="printed 2")["events"]
     assert [event["message"] for event in printed] == ["printed 2\n"]
     window = logs_client.filter_log_events(
