@@ -34,6 +34,7 @@ def _no_real_aws(monkeypatch, tmp_path_factory):
         "AWS_ENDPOINT_URL",
         "AWS_ENDPOINT_URL_LAMBDA",
         "AWS_ENDPOINT_URL_IAM",
+        "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS",
         "AWS_REGION",
         "AWS_CONTAINER_CREDENTIALS_FULL_URI",
         "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",

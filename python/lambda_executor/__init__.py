@@ -16,6 +16,7 @@ from .errors import (
     InvocationError,
     JournalError,
     LambdaError,
+    LogsError,
     PayloadTooLargeError,
     SpillError,
     ThrottledError,
@@ -55,6 +56,7 @@ __all__ = [
     "JournalError",
     "BudgetExceeded",
     "SpillError",
+    "LogsError",
     "InsecureRequestWarning",
     "__version__",
 ]

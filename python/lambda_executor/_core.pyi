@@ -12,6 +12,7 @@ __all__ = [
     "JobHandle",
     "JoinedJson",
     "Journal",
+    "LogReader",
     "LocalLambda",
     "Report",
     "RetryPolicy",
@@ -158,6 +159,11 @@ class InvocationInfo:
     log_tail: Optional[str]
     report: Optional[Report]
     from_journal: bool
+    def logs(self, timeout: float = 30.0) -> list[str]:
+        """The call's whole log from CloudWatch Logs, START to REPORT, a line each, waiting up to
+        `timeout` seconds for it to get there; LogsError if it is not all there by then."""
+    def alogs(self, timeout: float = 30.0) -> asyncio.Future[list[str]]:
+        """`logs` for asyncio (`await future.invocation.alogs()`)."""
 
 @final
 class Report:
@@ -270,6 +276,29 @@ class SpillStore:
     def put(self, purpose: str, data: bytes) -> dict[str, Any]: ...
     def expire_after(self, days: int) -> str: ...
     def delete(self, keys: list[str]) -> None: ...
+
+class _LogLine(TypedDict):
+    stream: str
+    timestamp: int
+    message: str
+    event_id: str
+
+@final
+class LogReader:
+    """Functions' logs from CloudWatch Logs, for `lambda-executor logs`."""
+
+    def __new__(cls, *, client: Optional[_ClientSettings] = None) -> LogReader: ...
+    def call(
+        self, function: str, request_id: str, *, timeout: float = 30.0, ended: Optional[float] = None
+    ) -> list[str]: ...
+    def lines(
+        self,
+        function: str,
+        *,
+        start_time: Optional[int] = None,
+        end_time: Optional[int] = None,
+        filter_pattern: Optional[str] = None,
+    ) -> list[_LogLine]: ...
 
 @final
 class ControlPlane:

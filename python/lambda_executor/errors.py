@@ -160,6 +160,11 @@ class JournalError(LambdaError):
     was therefore not sent."""
 
 
+class LogsError(LambdaError):
+    """A function's logs could not be read from CloudWatch Logs: no log group, a call's lines not
+    (all) there within the time given, or CloudWatch Logs refused the call."""
+
+
 class InsecureRequestWarning(UserWarning):
     """Issued when an executor is made with `verify=False`: its https calls accept any certificate,
     so anyone on the path can read and change them. Named after urllib3's, which boto3 users meet

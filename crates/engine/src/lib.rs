@@ -13,6 +13,7 @@
 //! - `spill`: payloads larger than Lambda takes, through S3 (location, reference, transfers);
 //! - `s3`: S3's client configuration and refusals (the spill's), and objects read whole from one
 //!   endpoint (LocalLambda's code and layers, handed to the emulator by the bindings);
+//! - `logs`: functions' logs from CloudWatch Logs, and one call's whole log;
 //! - `client`: the shared client's configuration and its HTTP client (connector, proxy, trust);
 //! - `process`: the tokio runtime and per-process values.
 //!
@@ -26,6 +27,7 @@ mod executor;
 mod invoke;
 mod journal;
 mod limits;
+mod logs;
 mod process;
 mod s3;
 mod spill;
@@ -44,6 +46,7 @@ pub use journal::resume::Resume;
 pub use journal::store::Journal;
 pub use lambda_executor_protocol as protocol;
 pub use limits::retry::RetryPolicy;
+pub use logs::reader::{LineQuery, LogLine, LogReader, LogsError};
 pub use process::per_process::PerProcess;
 pub use process::runtime;
 pub use s3::{GetObjectError, StoredObjects};

@@ -7,7 +7,7 @@ use lambda_executor_deploy::DeployError;
 #[cfg(unix)]
 use lambda_executor_emulator::{HandlerError, RegistryError};
 use lambda_executor_engine::{
-    AttemptError, ConfigError, Failure, Invoked, JournalError, SpillError, SubmitError, NOT_LAMBDA,
+    AttemptError, ConfigError, Failure, Invoked, JournalError, LogsError, SpillError, SubmitError, NOT_LAMBDA,
 };
 use pyo3::exceptions::{
     PyFileNotFoundError, PyKeyError, PyModuleNotFoundError, PyNotImplementedError, PyRuntimeError, PyTypeError,
@@ -28,6 +28,7 @@ mod class {
     pyo3::import_exception!(lambda_executor.errors, JournalError);
     pyo3::import_exception!(lambda_executor.errors, BudgetExceeded);
     pyo3::import_exception!(lambda_executor.errors, SpillError);
+    pyo3::import_exception!(lambda_executor.errors, LogsError);
 }
 
 /// Every error a binding raises.
@@ -39,6 +40,7 @@ pub enum Error {
     Deploy(DeployError),
     Submit(SubmitError),
     Spill(SpillError),
+    Logs(LogsError),
     #[cfg(unix)]
     Registry(RegistryError),
     #[cfg(unix)]
@@ -74,6 +76,8 @@ impl From<Error> for PyErr {
             }
             Error::Submit(error @ SubmitError::Forked) => PyRuntimeError::new_err(error.to_string()),
             Error::Spill(error) => class::SpillError::new_err((error.to_string(), error.url, error.permission)),
+            Error::Logs(error @ LogsError::InvalidFunction(_)) => PyValueError::new_err(error.to_string()),
+            Error::Logs(error) => class::LogsError::new_err(error.to_string()),
             // LocalLambda's registry refuses with the built-in exceptions a Python API would raise.
             #[cfg(unix)]
             Error::Registry(error) => match error {
@@ -123,6 +127,7 @@ from_error! {
     Deploy(DeployError);
     Submit(SubmitError);
     Spill(SpillError);
+    Logs(LogsError);
     #[cfg(unix)]
     Registry(RegistryError);
     #[cfg(unix)]

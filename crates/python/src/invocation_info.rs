@@ -1,26 +1,45 @@
 //! What happened to one invocation, as `future.invocation` tells it: `InvocationInfo`, and the
 //! REPORT line's figures as `Report`.
 
-use lambda_executor_engine::{AttemptError, Failure, Finished, Report};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use lambda_executor_engine::{AttemptError, Failure, Finished, Report, SharedClient};
 use pyo3::prelude::*;
 
+use crate::errors::{Error, Result};
+use crate::logs::read_call;
+
 /// What happened to one invocation: `future.invocation`.
-#[pyclass(module = "lambda_executor._core", name = "InvocationInfo", frozen, get_all)]
+#[pyclass(module = "lambda_executor._core", name = "InvocationInfo", frozen)]
 pub struct PyInvocationInfo {
+    #[pyo3(get)]
     pub function: String,
+    #[pyo3(get)]
     pub request_id: Option<String>,
+    #[pyo3(get)]
     pub status_code: Option<i32>,
+    #[pyo3(get)]
     pub executed_version: Option<String>,
     /// Attempts made (1 when nothing was retried).
+    #[pyo3(get)]
     pub attempts: u32,
     /// Throttles (429) met and absorbed on the way.
+    #[pyo3(get)]
     pub throttles: u32,
     /// The decoded log tail, when the executor was asked for `log_tail=True`.
+    #[pyo3(get)]
     pub log_tail: Option<String>,
     /// Lambda's REPORT line from the log tail: durations, memory, cold start.
+    #[pyo3(get)]
     pub report: Option<PyReport>,
     /// The outcome came from the journal: nothing was sent this time.
+    #[pyo3(get)]
     pub from_journal: bool,
+    /// The client the call was made with: `logs()` reads on its configuration.
+    client: Arc<SharedClient>,
+    /// When the call ended (None for an outcome from a journal: some time before).
+    ended: Option<SystemTime>,
 }
 
 impl PyInvocationInfo {
@@ -39,12 +58,33 @@ impl PyInvocationInfo {
             log_tail: invoked.and_then(|i| i.log_tail.clone()),
             report: finished.report.clone().map(PyReport),
             from_journal: finished.from_journal,
+            client: finished.client.clone(),
+            ended: (!finished.from_journal).then(SystemTime::now),
         }
     }
 }
 
 #[pymethods]
 impl PyInvocationInfo {
+    /// The call's whole log from CloudWatch Logs, START to REPORT, a line each (without their
+    /// newlines), waiting up to `timeout` seconds for it to get there; raises LogsError if it is
+    /// not all there by then.
+    #[pyo3(signature = (timeout=30.0))]
+    fn logs(&self, py: Python<'_>, timeout: f64) -> Result<Vec<String>> {
+        let request_id = self.request_id.as_deref().ok_or_else(|| {
+            Error::Unusable(format!("this invocation of {} has no request id: it never reached Lambda", self.function))
+        })?;
+        read_call(py, &self.client, &self.function, request_id, self.ended, timeout)
+    }
+
+    /// `logs` for asyncio: awaitable, read on the loop's default executor.
+    #[pyo3(signature = (timeout=30.0))]
+    fn alogs<'py>(slf: &Bound<'py, Self>, timeout: f64) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        let event_loop = py.import("asyncio")?.call_method0("get_running_loop")?;
+        event_loop.call_method1("run_in_executor", (py.None(), slf.getattr("logs")?, timeout))
+    }
+
     fn __repr__(&self) -> String {
         let quoted = |value: &Option<String>| value.as_ref().map_or_else(|| "None".to_owned(), |v| format!("'{v}'"));
         format!(

@@ -15,6 +15,7 @@ mod local_lambda;
 #[cfg(not(unix))]
 #[path = "local_lambda_unavailable.rs"]
 mod local_lambda;
+mod logs;
 mod payload;
 mod retry_policy;
 mod spill_store;
@@ -35,6 +36,7 @@ fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<retry_policy::PyRetryPolicy>()?;
     module.add_class::<spill_store::PySpillStore>()?;
     module.add_class::<payload::PyJoinedJson>()?;
+    module.add_class::<logs::PyLogReader>()?;
     module.add_function(wrap_pyfunction!(delivery::py_on_completion_thread, module)?)?;
     module.add_function(wrap_pyfunction!(payload::py_to_json, module)?)?;
     Ok(())

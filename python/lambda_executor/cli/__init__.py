@@ -1,6 +1,7 @@
 """The `lambda-executor` command: `demo` shows the product offline, `local` serves LocalLambda,
-`deploy`, `update`, `list`, `delete` and `invoke` manage and call functions, `tune` picks a
-function's memory size by measurement, `spill` lists and deletes what runs left at a spill location."""
+`deploy`, `update`, `list`, `delete` and `invoke` manage and call functions, `logs` prints their
+logs from CloudWatch Logs, `tune` picks a function's memory size by measurement, `spill` lists and
+deletes what runs left at a spill location."""
 
 # (This docstring is the command's --help.) Each subcommand is a module of this package, which
 # adds its parser (its `run` as the parser's default) and runs it.
@@ -12,7 +13,7 @@ import sys
 
 from .._core import __version__
 from ..errors import LambdaError
-from . import demo, deploy, invoke, journal, local, spill, tune
+from . import demo, deploy, invoke, journal, local, logs, spill, tune
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     journal.add_command(commands)
     deploy.add_commands(commands)
     invoke.add_command(commands)
+    logs.add_command(commands)
     spill.add_command(commands)
     tune.add_command(commands)
 

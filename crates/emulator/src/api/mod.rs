@@ -7,6 +7,7 @@ pub mod functions;
 pub mod invoke;
 pub mod layers;
 pub mod local;
+pub mod logs;
 pub mod routes;
 pub mod server;
 pub mod target;

@@ -1,7 +1,9 @@
 //! The one route table of LocalLambda's HTTP API: it routes every operation the emulator's port
 //! serves to the file that serves it. Invoke goes to invoke.rs; the functions' control-plane
 //! calls (and concurrency, tags and account settings) to functions.rs; versions and aliases to
-//! versions.rs; layers to layers.rs; LocalLambda's own /local-lambda/runtime to local.rs; anything else is an
+//! versions.rs; layers to layers.rs; LocalLambda's own /local-lambda/runtime to local.rs;
+//! CloudWatch Logs' reads of the functions' logs (a POST whose X-Amz-Target names one) to logs.rs;
+//! anything else is an
 //! UnknownOperationException.
 
 use std::sync::Arc;
@@ -14,7 +16,7 @@ use serde_json::{json, Value};
 use super::error::ApiError;
 use super::layers::Compatible;
 use super::target::target;
-use super::{functions, invoke, layers, local, versions};
+use super::{functions, invoke, layers, local, logs, versions};
 use crate::http::{query_parameter, read_body, HttpResponse};
 use crate::service::emulator::Emulator;
 
@@ -25,6 +27,15 @@ const MAX_REQUEST_BYTES: usize = 69_905_067;
 pub async fn handle(emulator: Arc<Emulator>, request: Request<Incoming>) -> HttpResponse {
     if request.method() == Method::GET && request.uri().path() == local::RUNTIME_PATH {
         return local::runtime(&emulator).await;
+    }
+    let logs_operation = request
+        .headers()
+        .get("x-amz-target")
+        .and_then(|target| target.to_str().ok())
+        .and_then(|target| target.strip_prefix(logs::TARGET_PREFIX))
+        .map(str::to_owned);
+    if let Some(operation) = logs_operation.filter(|_| request.method() == Method::POST) {
+        return logs::handle(&emulator, &operation, request).await;
     }
     // Invoke: every path that ends as its own does (its wrong method or prefix is Invoke's to refuse).
     if request.uri().path().ends_with(invoke::INVOKE_SUFFIX) {

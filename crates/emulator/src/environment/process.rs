@@ -22,6 +22,7 @@ use tokio::sync::{oneshot, watch, Notify};
 
 use super::log_capture::LogCapture;
 use crate::model::invocation::{error_document, Execution, InvocationRequest};
+use crate::model::log_names;
 use crate::model::version::version_name;
 
 /// Runs first in every environment: it dies with the emulator, then starts awslambdaric.
@@ -115,6 +116,8 @@ pub struct Environment {
     pub last_used: Mutex<Instant>,
     /// The published version it runs (None: $LATEST); it serves no other.
     pub version: Option<u32>,
+    /// Its log stream in its function's log group, as Lambda names it.
+    pub log_stream: String,
 }
 
 impl Environment {
@@ -141,15 +144,15 @@ impl Environment {
         for name in CALLER_CREDENTIALS {
             command.env_remove(name);
         }
-        let log_stream = uuid::Uuid::new_v4().simple().to_string();
         let version = version_name(spec.version);
+        let log_stream = log_names::log_stream(&version, SystemTime::now());
         command
             .env("AWS_LAMBDA_RUNTIME_API", api_address.to_string())
             .env("AWS_LAMBDA_FUNCTION_NAME", &spec.function_name)
             .env("AWS_LAMBDA_FUNCTION_VERSION", &version)
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", spec.memory_mb.to_string())
-            .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{}", spec.function_name))
-            .env("AWS_LAMBDA_LOG_STREAM_NAME", format!("{version}/{log_stream}"))
+            .env("AWS_LAMBDA_LOG_GROUP_NAME", log_names::log_group(&spec.function_name))
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", &log_stream)
             .env("AWS_REGION", &spec.region)
             .env("AWS_DEFAULT_REGION", &spec.region)
             .env("LAMBDA_TASK_ROOT", &spec.code_dir)
@@ -202,6 +205,7 @@ impl Environment {
             _lifeline: lifeline,
             last_used: Mutex::new(Instant::now()),
             version: spec.version,
+            log_stream,
         });
         let supervised = environment.clone();
         tokio::spawn(async move {
@@ -257,7 +261,8 @@ impl Environment {
         let max_memory_mb = self.max_memory_mb();
         let init_duration = if first { self.state.lock().unwrap().init_duration } else { None };
         let id = &request.request_id;
-        let mut execution = Execution { duration, init_duration, max_memory_mb, ..Execution::default() };
+        let log_stream = Some(self.log_stream.clone());
+        let mut execution = Execution { duration, init_duration, max_memory_mb, log_stream, ..Execution::default() };
         match outcome {
             Some(Outcome::Response(body)) => {
                 execution.body = body;

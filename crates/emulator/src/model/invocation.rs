@@ -46,6 +46,8 @@ pub struct Execution {
     pub max_memory_mb: u64,
     /// Whether the environment can serve another invocation.
     pub reusable: bool,
+    /// The log stream of the environment that ran it (None: it ran in none).
+    pub log_stream: Option<String>,
 }
 
 impl Execution {

@@ -1,7 +1,7 @@
 //! The service: the state of one emulator (its registry of functions, the code store's records,
-//! published versions and layers, injected faults, the interpreters found) and the operations on functions
-//! that the HTTP API and the Python bindings call. How it runs invocations is in invocations.rs,
-//! its versions' operations in versions.rs; `api::server` starts it.
+//! published versions and layers, injected faults, the interpreters found, the functions' logs)
+//! and the operations on functions that the HTTP API and the Python bindings call. How it runs
+//! invocations is in invocations.rs, its versions' operations in versions.rs; `api::server` starts it.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -18,6 +18,7 @@ use crate::service::code_source::S3Endpoint;
 use crate::state::code_store::{default_deployment, remove_unpacked, Deployment};
 use crate::state::faults::{Fault, FaultPlan};
 use crate::state::layers::LayerStore;
+use crate::state::log_store::LogStore;
 use crate::state::registry::{Registry, RegistryError, SharedRegistry};
 use crate::state::throttling::ThrottleLimits;
 use crate::state::versions::Published;
@@ -68,6 +69,10 @@ pub struct Emulator {
     pub(super) environment_idle: tokio::sync::Notify,
     /// The Invoke API's listener, to wait for its port to be free on close.
     listening: std::sync::OnceLock<Listening>,
+    /// The functions' log lines, as CloudWatch Logs keeps them.
+    pub(crate) logs: LogStore,
+    /// The log stream of each function version's invocations that ran in no environment.
+    pub(super) streams_without_environment: Mutex<HashMap<(String, String), String>>,
 }
 
 impl Emulator {
@@ -88,6 +93,8 @@ impl Emulator {
             starting: Arc::new(tokio::sync::Semaphore::new(environment_starts())),
             environment_idle: tokio::sync::Notify::new(),
             listening: std::sync::OnceLock::new(),
+            logs: LogStore::default(),
+            streams_without_environment: Mutex::default(),
         })
     }
 

@@ -3,7 +3,7 @@
 //! Rust, for a synthetic function); and how environments left idle are ended.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::watch;
 
@@ -11,9 +11,11 @@ use super::emulator::Emulator;
 use crate::environment::process::{Environment, EnvironmentSpec};
 use crate::environment::{runtime_api, synthetic};
 use crate::http;
+use crate::model::clock::unix_millis;
 use crate::model::function::FunctionKind;
 use crate::model::invocation::{Execution, InvocationRequest, InvocationResponse};
 use crate::model::invocation_log::InvocationLog;
+use crate::model::log_names::{log_group, log_stream};
 use crate::model::version::version_name;
 use crate::state::registry::{RegistryError, Slot};
 
@@ -53,9 +55,10 @@ impl Emulator {
             FunctionKind::Synthetic { latency } => synthetic::run(&request.payload, *latency).await,
             FunctionKind::Python { .. } => self.execute_in_environment(&slot, request.clone()).await,
         };
+        let version = version_name(slot.version);
         let log = InvocationLog {
             request_id: &request.request_id,
-            version: &version_name(slot.version),
+            version: &version,
             output: &execution.output,
             duration: execution.duration,
             memory_size_mb: spec.memory_mb,
@@ -64,8 +67,29 @@ impl Emulator {
             status: execution.status,
             error_type: execution.status.and(execution.error_type.as_deref()),
         };
+        let log = log.log();
+        self.write_log(&spec.name, &version, execution.log_stream, &log, execution.duration);
         self.registry().record_outcome(&slot, execution.error_type.as_deref());
-        InvocationResponse { body: execution.body, function_error: execution.error_type.is_some(), log: log.log() }
+        InvocationResponse { body: execution.body, function_error: execution.error_type.is_some(), log }
+    }
+
+    /// Writes an invocation's log to its function's log group, a line an event, as Lambda does:
+    /// START at its start, the rest at its end (output is caught whole, not line by line). One
+    /// that ran in no environment (a synthetic function's, or one whose runtime could not start)
+    /// goes to a stream of its function's version that stands for every such invocation.
+    fn write_log(&self, function: &str, version: &str, stream: Option<String>, log: &str, duration: Duration) {
+        let ended = SystemTime::now();
+        let (started_ms, ended_ms) = (unix_millis(ended - duration), unix_millis(ended));
+        let stream = stream.unwrap_or_else(|| {
+            let mut streams = self.streams_without_environment.lock().unwrap();
+            let key = (function.to_owned(), version.to_owned());
+            streams.entry(key).or_insert_with(|| log_stream(version, ended)).clone()
+        });
+        let lines = log
+            .split_inclusive('\n')
+            .enumerate()
+            .map(|(index, line)| (if index == 0 { started_ms } else { ended_ms }, line.to_owned()));
+        self.logs.append(&log_group(function), &stream, lines, ended_ms);
     }
 
     async fn execute_in_environment(self: &Arc<Self>, slot: &Slot, request: Arc<InvocationRequest>) -> Execution {

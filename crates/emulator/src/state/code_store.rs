@@ -6,12 +6,13 @@
 use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
 use super::handler::handler_module;
+use crate::model::clock::UtcTime;
 use crate::model::layer::FunctionLayer;
 
 /// Lambda's limit on a function's code and all its layers, unzipped: they must be smaller.
@@ -233,24 +234,10 @@ pub fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
 
 /// Now, as Lambda writes LastModified: 2024-05-01T12:34:56.789+0000.
 pub fn now_iso8601() -> String {
-    let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-    let (days, seconds) = (since_epoch.as_secs() / 86_400, since_epoch.as_secs() % 86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    let now = UtcTime::of(SystemTime::now());
     format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}+0000",
-        seconds / 3600,
-        seconds % 3600 / 60,
-        seconds % 60,
-        since_epoch.subsec_millis()
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}+0000",
+        now.year, now.month, now.day, now.hour, now.minute, now.second, now.millisecond
     )
 }
 

@@ -64,6 +64,8 @@ pub struct SharedClient {
     pub proxy: Option<String>,
     /// The endpoint calls go to, for messages.
     pub endpoint: String,
+    /// The `endpoint_url` the client was given (LocalLambda, a test server), if any.
+    pub endpoint_url: Option<String>,
     /// What the Lambda client was built from, less its `endpoint_url`: what other services'
     /// clients start from (see `service_config`).
     base: SdkConfig,
@@ -88,9 +90,10 @@ impl SharedClient {
 
 /// Variables besides the proxy ones that change what a client is built with (credentials are left
 /// out: they are resolved again as they expire, and secrets stay out of the key).
-const CLIENT_VARIABLES: [&str; 8] = [
+const CLIENT_VARIABLES: [&str; 9] = [
     "AWS_ENDPOINT_URL_LAMBDA",
     "AWS_ENDPOINT_URL_S3",
+    "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS",
     "AWS_ENDPOINT_URL",
     "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
     "AWS_REGION",
@@ -260,7 +263,13 @@ async fn build(options: &ClientOptions) -> Result<SharedClient, ConfigError> {
         lambda_config.set_endpoint_url(Some(url.clone()));
     }
     let proxy = proxy::for_endpoint(proxies.as_deref(), &endpoint);
-    Ok(SharedClient { sdk: Client::from_conf(lambda_config.build()), proxy, endpoint, base: config })
+    Ok(SharedClient {
+        sdk: Client::from_conf(lambda_config.build()),
+        proxy,
+        endpoint,
+        endpoint_url: options.endpoint_url.clone(),
+        base: config,
+    })
 }
 
 /// The endpoint the Lambda client will call if not Lambda's own: `endpoint_url=`, else what the

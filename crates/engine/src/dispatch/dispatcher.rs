@@ -113,6 +113,7 @@ impl Dispatcher {
             throttles: 0,
             report: None,
             from_journal: true,
+            client: self.client.clone(),
             done: None,
         }
     }
@@ -404,6 +405,7 @@ impl Dispatcher {
                 throttles: progress.throttles,
                 report,
                 from_journal: false,
+                client: self.client.clone(),
                 done: Some(done),
             });
         }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
+use crate::client::config::SharedClient;
 use crate::invoke::failure::AttemptError;
 use crate::invoke::report_line::Report;
 use crate::invoke::request::{InvokeRequest, Invoked};
@@ -41,6 +42,8 @@ pub struct Finished {
     pub report: Option<Report>,
     /// Returned from a journal, not sent.
     pub from_journal: bool,
+    /// The client it was (or would have been) sent with: its logs are read on its configuration.
+    pub client: Arc<SharedClient>,
     /// Counts the job finished when dropped: after its outcome has been delivered (None for an
     /// outcome from a journal, which was never a job).
     pub done: Option<JobGuard>,

@@ -33,6 +33,10 @@ pub struct Failure {
     pub occurrence: u32,
     pub error_type: String,
     pub message: String,
+    /// Lambda's id of the failed call (None if it never reached Lambda).
+    pub request_id: Option<String>,
+    /// When its outcome was written: seconds since the epoch.
+    pub updated_at: f64,
 }
 
 impl Journal {
@@ -68,7 +72,8 @@ impl Journal {
     pub fn failures(&self, limit: Option<u64>) -> Result<Vec<Failure>, JournalError> {
         self.query(|connection| {
             let mut statement = connection.prepare(
-                "SELECT function, qualifier, payload_digest, occurrence, function_error, result, error
+                "SELECT function, qualifier, payload_digest, occurrence, function_error, result, error, request_id,
+                        updated_at
                  FROM invocations WHERE state IN (?1, ?2) ORDER BY updated_at LIMIT ?3",
             )?;
             let limit = limit.map_or(-1, |limit| limit as i64);
@@ -86,6 +91,8 @@ impl Journal {
                     occurrence: row.get(3)?,
                     error_type,
                     message,
+                    request_id: row.get(7)?,
+                    updated_at: row.get(8)?,
                 })
             })?;
             rows.collect()
