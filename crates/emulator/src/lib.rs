@@ -26,9 +26,9 @@ mod service;
 mod state;
 pub mod tls;
 
+pub use model::code::{ObjectError, ObjectRead, ObjectSource, S3Endpoint};
 pub use model::function::{FunctionKind, FunctionSpec, FunctionStats};
 pub use model::invocation_log;
-pub use service::code_source::{ObjectError, ObjectRead, ObjectSource, S3Endpoint};
 pub use service::emulator::{Emulator, EmulatorConfig};
 pub use state::handler::{handler_module, HandlerError};
 pub use state::registry::RegistryError;

@@ -13,8 +13,8 @@ use tokio::sync::watch;
 
 use crate::environment::interpreters::Interpreters;
 use crate::http::Listening;
+use crate::model::code::S3Endpoint;
 use crate::model::function::{FunctionSpec, FunctionStats};
-use crate::service::code_source::S3Endpoint;
 use crate::state::code_store::{default_deployment, remove_unpacked, Deployment};
 use crate::state::faults::{Fault, FaultPlan};
 use crate::state::layers::LayerStore;
