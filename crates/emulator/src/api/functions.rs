@@ -131,7 +131,7 @@ pub async fn update_configuration(
                 None => variables.clone(),
             },
         },
-        FunctionKind::Synthetic { latency } => FunctionKind::Synthetic { latency: *latency },
+        synthetic @ FunctionKind::Synthetic { .. } => synthetic.clone(),
     };
     let timeout = Duration::from_secs(number(&body, "Timeout", spec.timeout.as_secs(), 1..=900)?);
     let memory_mb = number(&body, "MemorySize", u64::from(spec.memory_mb), 128..=10240)? as u32;

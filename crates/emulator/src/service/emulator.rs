@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+use crate::environment::cgroups::Cgroups;
 use crate::environment::interpreters::Interpreters;
 use crate::http::Listening;
 use crate::model::function::{FunctionSpec, FunctionStats};
@@ -33,6 +34,9 @@ pub struct EmulatorConfig {
     pub tls: Option<Arc<rustls::ServerConfig>>,
     /// The request-rate and scaling limits, each Lambda's by default.
     pub limits: ThrottleLimits,
+    /// Where the cgroup hierarchies are mounted (/sys/fs/cgroup), to give each execution
+    /// environment its memory size and CPU share; None: environments run unconfined.
+    pub cgroup_root: Option<PathBuf>,
 }
 
 /// How many environments may start at once: a few per core, and enough that the small bursts of
@@ -61,6 +65,8 @@ pub struct Emulator {
     pub(super) environment_idle: tokio::sync::Notify,
     /// The Invoke API's listener, to wait for its port to be free on close.
     listening: std::sync::OnceLock<Listening>,
+    /// Where execution environments get their memory limit and CPU share (None: they cannot).
+    pub(super) cgroups: Option<Cgroups>,
 }
 
 impl Emulator {
@@ -68,6 +74,16 @@ impl Emulator {
     /// starts it).
     pub(crate) fn new(config: EmulatorConfig, address: SocketAddr, stop: watch::Sender<bool>) -> Arc<Self> {
         let registry = SharedRegistry::new(config.account_concurrency, config.limits);
+        let cgroups = config.cgroup_root.as_deref().and_then(|root| {
+            Cgroups::create(root)
+                .inspect_err(|why| {
+                    eprintln!(
+                        "LocalLambda: memory sizes are not enforced here ({why}): execution environments run \
+                         without a memory limit or a CPU share"
+                    );
+                })
+                .ok()
+        });
         Arc::new(Self {
             config,
             address,
@@ -80,6 +96,7 @@ impl Emulator {
             starting: Arc::new(tokio::sync::Semaphore::new(environment_starts())),
             environment_idle: tokio::sync::Notify::new(),
             listening: std::sync::OnceLock::new(),
+            cgroups,
         })
     }
 
@@ -98,6 +115,9 @@ impl Emulator {
         let environments = self.registry().close();
         for environment in environments {
             environment.kill();
+        }
+        if let Some(cgroups) = &self.cgroups {
+            cgroups.remove();
         }
         for (_, deployment) in self.deployments().drain() {
             remove_unpacked(&deployment.dir);
@@ -166,6 +186,11 @@ impl Emulator {
     /// (the account's concurrency limit, what reservations leave of it).
     pub fn account_concurrency(&self) -> (u32, u32) {
         self.registry().account_concurrency()
+    }
+
+    /// The cgroup layout that enforces memory sizes ("v1" or "v2"), or None where none can.
+    pub fn cgroups(&self) -> Option<&'static str> {
+        self.cgroups.as_ref().map(|cgroups| cgroups.layout.name())
     }
 
     pub fn is_closed(&self) -> bool {

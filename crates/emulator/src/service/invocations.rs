@@ -50,7 +50,9 @@ impl Emulator {
         }
         let spec = slot.spec.clone();
         let execution = match &spec.kind {
-            FunctionKind::Synthetic { latency } => synthetic::run(&request.payload, *latency).await,
+            FunctionKind::Synthetic { latency, cpu_work } => {
+                synthetic::run(&request.payload, *latency, *cpu_work, spec.memory_mb).await
+            }
             FunctionKind::Python { .. } => self.execute_in_environment(&slot, request.clone()).await,
         };
         let log = InvocationLog {
@@ -141,7 +143,8 @@ impl Emulator {
             region: self.config.region.clone(),
             variables: variables.clone(),
         };
-        let (environment, runtime_api) = Environment::spawn(&environment_spec, since).await?;
+        let cgroup = self.cgroups.as_ref().map(|cgroups| cgroups.environment(spec.memory_mb)).transpose()?;
+        let (environment, runtime_api) = Environment::spawn(&environment_spec, cgroup, since).await?;
         runtime_api::serve(runtime_api, environment.clone());
         Ok(environment)
     }

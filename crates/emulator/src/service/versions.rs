@@ -110,7 +110,7 @@ impl Emulator {
                 deployment.dir = copy.clone();
                 FunctionKind::Python { handler: handler.clone(), code_dir: copy, variables: variables.clone() }
             }
-            FunctionKind::Synthetic { latency } => FunctionKind::Synthetic { latency: *latency },
+            synthetic @ FunctionKind::Synthetic { .. } => synthetic.clone(),
         };
         if let Some(description) = description {
             deployment.description = description.to_owned();
