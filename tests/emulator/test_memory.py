@@ -135,22 +135,27 @@ def test_the_call_after_an_out_of_memory_runs_normally_in_a_fresh_environment(co
 
 
 @needs_cgroups
-def test_an_environment_runs_in_its_own_cgroup_limited_to_its_memory_size_and_cpu_share(confined, client, handlers):
-    confined.add_function("where", "app.cgroups", handlers, memory_size=512)
-    _, document, _ = invoke(client, "where", {})
-    dirs = environment_cgroups(document["cgroups"])
-    if confined.cgroups == "v1":
-        cpu, memory = dirs["cpu"], dirs["memory"]
-        assert int((memory / "memory.limit_in_bytes").read_text()) == 512 * 1024 * 1024
-        quota, period = (int((cpu / name).read_text()) for name in ("cpu.cfs_quota_us", "cpu.cfs_period_us"))
-    else:
-        memory = dirs[""]
-        assert int((memory / "memory.max").read_text()) == 512 * 1024 * 1024
-        quota, period = map(int, (memory / "cpu.max").read_text().split())
-    assert quota == period * 512 // 1769
-    assert str(document["pid"]) in (memory / "cgroup.procs").read_text().split()
-    confined.close()
-    assert not any(d.exists() or d.parent.exists() for d in dirs.values()), "close() leaves no cgroup behind"
+def test_an_environment_runs_in_its_own_cgroup_limited_to_its_memory_size_and_cpu_share(handlers):
+    with LocalLambda(idle_timeout=0.5) as local:
+        assert local.cgroups in ("v1", "v2")
+        local.add_function("where", "app.cgroups", handlers, memory_size=512)
+        _, document, _ = invoke(boto3_lambda(local.endpoint_url), "where", {})
+        dirs = environment_cgroups(document["cgroups"])
+        if local.cgroups == "v1":
+            cpu, memory = dirs["cpu"], dirs["memory"]
+            assert int((memory / "memory.limit_in_bytes").read_text()) == 512 * 1024 * 1024
+            assert int((memory / "memory.memsw.limit_in_bytes").read_text()) == 512 * 1024 * 1024
+            quota, period = (int((cpu / name).read_text()) for name in ("cpu.cfs_quota_us", "cpu.cfs_period_us"))
+        else:
+            memory = dirs[""]
+            assert int((memory / "memory.max").read_text()) == 512 * 1024 * 1024
+            quota, period = map(int, (memory / "cpu.max").read_text().split())
+        assert quota == period * 512 // 1769
+        assert str(document["pid"]) in (memory / "cgroup.procs").read_text().split()
+        # An environment's cgroups go with it; LocalLambda's stay until it closes.
+        wait_for(lambda: not any(d.exists() for d in dirs.values()), seconds=10)
+        assert all(d.parent.exists() for d in dirs.values())
+    assert not any(d.parent.exists() for d in dirs.values()), "close() leaves no cgroup behind"
 
 
 @needs_cgroups
@@ -173,12 +178,14 @@ def test_the_cgroups_of_a_killed_local_lambda_are_removed_by_the_next(handlers, 
     )
     try:
         document = json.loads(owner.stdout.readline())
+        dirs = environment_cgroups(document["cgroups"]).values()
+        assert dirs and all(d.exists() for d in dirs)
     finally:
         owner.send_signal(signal.SIGKILL)
         owner.wait(timeout=10)
+    # Its environment dies with it (the lifeline), but nothing removes its cgroups...
     wait_for(lambda: not pid_alive(document["pid"]), seconds=5)
-    dirs = environment_cgroups(document["cgroups"]).values()
-    assert dirs and all(d.exists() for d in dirs), "a killed LocalLambda cannot remove its cgroups"
+    # ...until the next LocalLambda starts.
     with LocalLambda() as local:
         assert local.cgroups is not None
         assert not any(d.exists() or d.parent.exists() for d in dirs)
