@@ -69,22 +69,19 @@ impl Cgroups {
             remove_leftovers(parent);
         }
         let name = format!("{INSTANCE_PREFIX}{}-{}", std::process::id(), INSTANCES.fetch_add(1, Ordering::Relaxed));
-        let mut dirs = Vec::new();
+        let mut cgroups = Self { layout, dirs: Vec::new(), environments: AtomicU64::new(0) };
         for parent in &parents {
             let dir = parent.join(&name);
-            // Pushed first, so that a failure below removes what was made.
-            dirs.push(dir.clone());
-            let made = fs::create_dir(&dir).and_then(|()| match layout {
+            // Kept once made (not before: one already there is not this LocalLambda's to remove).
+            let made = fs::create_dir(&dir).map(|()| cgroups.dirs.push(dir.clone())).and_then(|()| match layout {
                 Layout::V2 => write(&dir, "cgroup.subtree_control", "+cpu +memory"),
                 Layout::V1 => Ok(()),
             });
             if let Err(error) = made {
-                let cgroups = Self { layout, dirs, environments: AtomicU64::new(0) };
                 cgroups.remove();
                 return Err(format!("cannot make a cgroup in {}: {error}", parent.display()));
             }
         }
-        let cgroups = Self { layout, dirs, environments: AtomicU64::new(0) };
         match cgroups.environment(128) {
             Ok(probe) => {
                 probe.remove();
