@@ -88,6 +88,18 @@ def test_cpu_bound_duration_falls_with_memory_up_to_one_vcpu_and_is_flat_after(c
     assert_scales_with_memory_up_to_one_vcpu(durations)
 
 
+@needs_cgroups
+def test_init_runs_with_the_memory_sizes_cpu_share_too(confined, client, handlers):
+    init_ms = {}
+    for memory_size in (128, 1769):
+        name = f"heavy-init-{memory_size}"
+        confined.add_function(name, "heavy_init.handler", handlers, memory_size=memory_size, timeout=30)
+        _, _, log = invoke(client, name, {})
+        init_ms[memory_size] = float(re.search(r"\tInit Duration: ([\d.]+) ms", log).group(1))
+    print("CPU-bound import, REPORT Init Duration (ms) by memory size:", init_ms)
+    assert init_ms[128] / init_ms[1769] > 4, init_ms
+
+
 def test_synthetic_cpu_work_scales_likewise(local, client):
     def add(name, memory_size):
         local.add_synthetic(name, cpu_ms=40, memory_size=memory_size)
