@@ -78,19 +78,13 @@ impl Cgroups {
                 Layout::V1 => Ok(()),
             });
             if let Err(error) = made {
-                cgroups.remove();
                 return Err(format!("cannot make a cgroup in {}: {error}", parent.display()));
             }
         }
+        // The probe's cgroups, and these on failure, go when dropped.
         match cgroups.environment(128) {
-            Ok(probe) => {
-                probe.remove();
-                Ok(cgroups)
-            }
-            Err(error) => {
-                cgroups.remove();
-                Err(format!("cannot limit a cgroup's memory and CPU: {error}"))
-            }
+            Ok(_) => Ok(cgroups),
+            Err(error) => Err(format!("cannot limit a cgroup's memory and CPU: {error}")),
         }
     }
 
@@ -103,11 +97,8 @@ impl Cgroups {
             dirs: self.dirs.iter().map(|dir| dir.join(&name)).collect(),
             memory_mb,
         };
-        let limited = environment.dirs.iter().try_for_each(fs::create_dir).and_then(|()| environment.limit());
-        if let Err(error) = limited {
-            environment.remove();
-            return Err(error);
-        }
+        environment.dirs.iter().try_for_each(fs::create_dir)?;
+        environment.limit()?;
         Ok(environment)
     }
 
@@ -116,6 +107,12 @@ impl Cgroups {
         for dir in &self.dirs {
             remove_tree(dir);
         }
+    }
+}
+
+impl Drop for Cgroups {
+    fn drop(&mut self) {
+        self.remove();
     }
 }
 
@@ -176,11 +173,18 @@ impl EnvironmentCgroup {
         }
     }
 
-    /// Ends what still runs in the environment's cgroups, then removes them.
+    /// Ends what still runs in the environment's cgroups, then removes them. (Also when dropped,
+    /// where it finds them empty or gone, unless a spawn failed.)
     pub fn remove(&self) {
         for dir in &self.dirs {
             remove_tree(dir);
         }
+    }
+}
+
+impl Drop for EnvironmentCgroup {
+    fn drop(&mut self) {
+        self.remove();
     }
 }
 
@@ -302,6 +306,20 @@ mod tests {
         assert_eq!(parents, vec![root.join("cpu"), root.join("memory/session/a")]);
         let nowhere = root.join("nowhere");
         assert!(hierarchies(&nowhere, own).unwrap_err().contains("neither cgroup v2"));
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn v2_cgroups_are_made_under_the_processes_own_when_it_passes_cpu_and_memory_on() {
+        let root = std::env::temp_dir().join(format!("cgroups-v2-test-{}", std::process::id()));
+        let own_dir = root.join("user.slice/app.scope");
+        fs::create_dir_all(&own_dir).unwrap();
+        fs::write(root.join("cgroup.controllers"), "cpuset cpu io memory pids\n").unwrap();
+        fs::write(own_dir.join("cgroup.subtree_control"), "cpu memory\n").unwrap();
+        let own = "0::/user.slice/app.scope\n";
+        assert_eq!(hierarchies(&root, own).unwrap(), (Layout::V2, vec![own_dir.clone()]));
+        fs::write(root.join("cgroup.controllers"), "cpu pids\n").unwrap();
+        assert!(hierarchies(&root, own).unwrap_err().contains("neither cgroup v2"));
         fs::remove_dir_all(&root).unwrap();
     }
 }
