@@ -77,6 +77,8 @@ class LocalLambda:
     @property
     def region(self) -> str: ...
     @property
+    def cgroups(self) -> Optional[str]: ...
+    @property
     def closed(self) -> bool: ...
     def add_function(
         self,
@@ -94,6 +96,7 @@ class LocalLambda:
         name: str,
         *,
         latency_ms: int = 0,
+        cpu_ms: int = 0,
         timeout: int = 3,
         memory_size: int = 128,
         reserved_concurrency: Optional[int] = None,

@@ -100,3 +100,23 @@ def needs_memory(event, context):
         raise MemoryError(f"needs {event['mb']} MB, has {memory}")
     time.sleep(event["seconds"] * 128 / min(memory, 1769))
     return memory
+
+
+def burn_cpu(event, context):
+    """CPU-bound work of a fixed size: its duration shows the environment's share of a CPU."""
+    total = 0
+    for number in range(event["iterations"]):
+        total += number * number
+    return total
+
+
+def allocate(event, context):
+    """Holds `mb` megabytes, every page of them written, beside the runtime's own memory."""
+    held = b"\x01" * (event["mb"] * 1024 * 1024)
+    return {"held_mb": len(held) // (1024 * 1024), "pid": os.getpid()}
+
+
+def cgroups(event, context):
+    """The cgroups the environment runs in, as /proc/self/cgroup lists them."""
+    with open("/proc/self/cgroup") as listing:
+        return {"cgroups": listing.read(), "pid": os.getpid()}

@@ -17,6 +17,9 @@ use lambda_executor_engine::{runtime, GetObjectError, StoredObjects};
 use pyo3::prelude::*;
 
 use crate::errors::{Error, Result};
+
+/// Where LocalLambda looks for the cgroup hierarchies (default /sys/fs/cgroup).
+const CGROUP_ROOT_VARIABLE: &str = "LOCAL_LAMBDA_CGROUP_ROOT";
 use crate::payload::to_python;
 
 /// An offline AWS Lambda on loopback: the Invoke API for clients (boto3, LambdaExecutor) and
@@ -35,6 +38,10 @@ use crate::payload::to_python;
 ///
 /// Code and layers may come from S3 (S3Bucket, S3Key), read from `s3_endpoint_url` (default: the
 /// environment's AWS_ENDPOINT_URL_S3), which handlers are given as their AWS_ENDPOINT_URL_S3.
+/// Where Linux cgroups can be made (as root, or in a delegated cgroup), each execution environment
+/// gets its function's memory size as a limit and CPU in proportion (1,769 MB is one vCPU); the
+/// hierarchies are looked for under `LOCAL_LAMBDA_CGROUP_ROOT` (default /sys/fs/cgroup). Elsewhere
+/// LocalLambda says so on stderr when it starts, and environments run unconfined.
 #[pyclass(module = "lambda_executor._core", name = "LocalLambda", frozen)]
 pub struct PyLocalLambda {
     emulator: Arc<Emulator>,
@@ -126,6 +133,9 @@ impl PyLocalLambda {
                 objects: Arc::new(EngineObjects(StoredObjects::new(url.clone(), region.to_owned()))),
                 url,
             }),
+            cgroup_root: Some(
+                std::env::var_os(CGROUP_ROOT_VARIABLE).map_or_else(|| "/sys/fs/cgroup".into(), PathBuf::from),
+            ),
         };
         let runtime = runtime::get();
         let bind = SocketAddr::new(ip, port);
@@ -156,6 +166,13 @@ impl PyLocalLambda {
         &self.emulator.config.region
     }
 
+    /// The cgroup layout that gives environments their memory limit and CPU share, "v1" or "v2";
+    /// None where LocalLambda cannot make cgroups (it said why on stderr when it started).
+    #[getter]
+    fn cgroups(&self) -> Option<&'static str> {
+        self.emulator.cgroups()
+    }
+
     /// Adds a Python function: `handler` is `module.function`, importable from `code_dir`.
     /// Each execution environment is a `python -m awslambdaric handler` process.
     #[pyo3(signature = (name, handler, code_dir, *, timeout=3, memory_size=128, reserved_concurrency=None, environment=None))]
@@ -184,18 +201,24 @@ impl PyLocalLambda {
     }
 
     /// Adds a synthetic function answered in Rust: it echoes its event after `latency_ms`, plus
-    /// `sleep_ms` when the event is `{"sleep_ms": n, ...}`. Same concurrency rules as Python ones.
-    #[pyo3(signature = (name, *, latency_ms=0, timeout=3, memory_size=128, reserved_concurrency=None))]
+    /// `sleep_ms` when the event is `{"sleep_ms": n, ...}`, plus CPU-bound work of `cpu_ms` (and the
+    /// event's `cpu_ms`) milliseconds at one vCPU, which takes 1,769 / `memory_size` times as
+    /// long below 1,769 MB, as on Lambda (modelled: it waits). Same concurrency rules as Python ones.
+    #[pyo3(signature = (name, *, latency_ms=0, cpu_ms=0, timeout=3, memory_size=128, reserved_concurrency=None))]
     fn add_synthetic(
         &self,
         name: &str,
         latency_ms: u64,
+        cpu_ms: u64,
         timeout: i64,
         memory_size: i64,
         reserved_concurrency: Option<i64>,
     ) -> Result<()> {
         self.check_usable()?;
-        let kind = FunctionKind::Synthetic { latency: Duration::from_millis(latency_ms) };
+        let kind = FunctionKind::Synthetic {
+            latency: Duration::from_millis(latency_ms),
+            cpu_work: Duration::from_millis(cpu_ms),
+        };
         self.add(name, kind, timeout, memory_size, reserved_concurrency)
     }
 

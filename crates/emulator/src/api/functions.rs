@@ -174,7 +174,7 @@ pub async fn update_configuration(
                 None => opt_dir.clone(),
             },
         },
-        FunctionKind::Synthetic { latency } => FunctionKind::Synthetic { latency: *latency },
+        synthetic @ FunctionKind::Synthetic { .. } => synthetic.clone(),
     };
     if let Err(error) = emulator.replace_function(FunctionSpec { name: name.to_owned(), kind, timeout, memory_mb }) {
         if let Some(opt_dir) = new_layers.and_then(|(_, opt_dir)| opt_dir) {

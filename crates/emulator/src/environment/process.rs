@@ -5,11 +5,13 @@
 //! about this environment (and one that names an invocation it does not hold is refused).
 //! The process leads its own process group, so a kill also ends whatever the handler started,
 //! and it holds a lifeline to the emulator (bootstrap.py): no environment outlives
-//! the emulator, even when the Python process is killed.
+//! the emulator, even when the Python process is killed. Where cgroups are available, it runs in
+//! its own (cgroups.rs), limited to its function's memory size and the CPU that buys.
 
 use std::io;
 use std::io::PipeWriter;
 use std::os::fd::AsRawFd;
+use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::ExitStatus;
 use std::sync::{Arc, Mutex};
@@ -20,6 +22,7 @@ use tokio::net::TcpListener;
 use tokio::process::Command;
 use tokio::sync::{oneshot, watch, Notify};
 
+use super::cgroups::EnvironmentCgroup;
 use super::log_capture::LogCapture;
 use crate::model::invocation::{error_document, Execution, InvocationRequest};
 use crate::model::log_names;
@@ -85,6 +88,8 @@ enum Outcome {
     HandlerError(Bytes),
     InitError(Bytes),
     Exited(String),
+    /// The kernel killed the runtime for going over its memory size.
+    OutOfMemory,
 }
 
 #[derive(Default)]
@@ -118,19 +123,29 @@ pub struct Environment {
     pub version: Option<u32>,
     /// Its log stream in its function's log group, as Lambda names it.
     pub log_stream: String,
+    /// Its cgroups, where memory sizes are enforced; removed when it ends.
+    cgroup: Option<EnvironmentCgroup>,
 }
 
 impl Environment {
     /// Starts the process; the runtime then initialises (imports the handler) and asks for work
     /// on the returned listener, where the caller serves the Runtime API. Its init duration
-    /// counts from `since`, when its invocation began waiting for it.
-    pub async fn spawn(spec: &EnvironmentSpec, since: Instant) -> io::Result<(Arc<Self>, TcpListener)> {
+    /// counts from `since`, when its invocation began waiting for it. With `cgroup`, the process
+    /// enters it before it runs anything.
+    pub async fn spawn(
+        spec: &EnvironmentSpec,
+        cgroup: Option<EnvironmentCgroup>,
+        since: Instant,
+    ) -> io::Result<(Arc<Self>, TcpListener)> {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let api_address = listener.local_addr()?;
         let (log, child_output) = LogCapture::start()?;
         // Both ends are close-on-exec: only this child gets the read end, below.
         let (lifeline_reader, lifeline) = io::pipe()?;
         let lifeline_fd = lifeline_reader.as_raw_fd();
+        // Opened here: between fork and exec the child may only make plain syscalls.
+        let cgroup_procs = cgroup.as_ref().map(EnvironmentCgroup::procs_files).transpose()?.unwrap_or_default();
+        let cgroup_procs_fds: Vec<_> = cgroup_procs.iter().map(AsRawFd::as_raw_fd).collect();
         let mut command = Command::new(&spec.python);
         command
             .args(["-c", BOOTSTRAP, &lifeline_fd.to_string(), &spec.handler])
@@ -177,9 +192,15 @@ impl Environment {
             }
         }
         command.envs(spec.variables.iter().map(|(k, v)| (k, v)));
-        // SAFETY: fcntl is async-signal-safe, as pre_exec requires.
+        // SAFETY: fcntl and write are async-signal-safe, as pre_exec requires.
         unsafe {
             command.pre_exec(move || {
+                // "0" moves the writer itself: the runtime starts inside its cgroups.
+                for fd in &cgroup_procs_fds {
+                    if libc::write(*fd, b"0".as_ptr().cast(), 1) != 1 {
+                        return Err(io::Error::last_os_error());
+                    }
+                }
                 // The child's copy of the read end survives exec.
                 let flags = libc::fcntl(lifeline_fd, libc::F_GETFD);
                 if flags < 0 || libc::fcntl(lifeline_fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) < 0 {
@@ -191,6 +212,7 @@ impl Environment {
         let mut child = command.spawn()?;
         drop(command); // closes our copies of the output pipe's write end
         drop(lifeline_reader);
+        drop(cgroup_procs);
         let pid = child.id().unwrap_or_default();
         let (stop_api, _) = watch::channel(false);
         let environment = Arc::new(Self {
@@ -206,6 +228,7 @@ impl Environment {
             last_used: Mutex::new(Instant::now()),
             version: spec.version,
             log_stream,
+            cgroup,
         });
         let supervised = environment.clone();
         tokio::spawn(async move {
@@ -214,6 +237,10 @@ impl Environment {
             supervised.kill();
             supervised.reaped.store(true, std::sync::atomic::Ordering::Release);
             supervised.exited(status).await;
+            if supervised.cgroup.is_some() {
+                // Waits (a moment, bounded) for what the kill above ended to leave the cgroups.
+                tokio::task::spawn_blocking(move || supervised.cgroup.as_ref().map(EnvironmentCgroup::remove));
+            }
         });
         Ok((environment, listener))
     }
@@ -283,6 +310,15 @@ impl Environment {
                 execution.body = error_document("Runtime.ExitError", &message);
                 execution.error_type = Some("Runtime.ExitError".into());
                 execution.status = Some("error");
+            }
+            Some(Outcome::OutOfMemory) => {
+                // Lambda's words: the runtime (Go's exec) names the signal.
+                let message = format!("RequestId: {id} Error: Runtime exited with error: signal: killed");
+                execution.body = error_document("Runtime.OutOfMemory", &message);
+                execution.error_type = Some("Runtime.OutOfMemory".into());
+                execution.status = Some("error");
+                // It used all it had: the process's own peak is gone with it.
+                execution.max_memory_mb = self.cgroup.as_ref().map_or(max_memory_mb, |cgroup| cgroup.memory_mb.into());
             }
             None => {
                 // Timed out: the caller gets its answer now; the process is killed.
@@ -382,19 +418,22 @@ impl Environment {
             let mut state = self.state.lock().unwrap();
             (state.pending.take(), state.current.take(), state.init_error.take())
         };
+        let out_of_memory = status.as_ref().is_ok_and(|status| status.signal() == Some(libc::SIGKILL))
+            && self.cgroup.as_ref().is_some_and(EnvironmentCgroup::out_of_memory);
         let reason = match status {
             Ok(status) => describe_exit(status),
             Err(error) => error.to_string(),
         };
+        let ended = || if out_of_memory { Outcome::OutOfMemory } else { Outcome::Exited(reason.clone()) };
         if let Some(dispatch) = pending {
             let outcome = match init_error {
                 Some(document) => Outcome::InitError(document),
-                None => Outcome::Exited(reason.clone()),
+                None => ended(),
             };
             let _ = dispatch.reply.send(outcome);
         }
         if let Some(current) = current {
-            let _ = current.reply.send(Outcome::Exited(reason));
+            let _ = current.reply.send(ended());
         }
         self.kill();
     }
@@ -442,7 +481,6 @@ fn error_type_of(document: &[u8]) -> String {
 }
 
 fn describe_exit(status: ExitStatus) -> String {
-    use std::os::unix::process::ExitStatusExt;
     match (status.code(), status.signal()) {
         (Some(code), _) => format!("exit status {code}"),
         (None, Some(signal)) => format!("signal: {signal}"),

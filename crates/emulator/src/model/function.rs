@@ -4,12 +4,15 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+#[derive(Clone)]
 pub enum FunctionKind {
     /// A real Python handler run by awslambdaric in execution environments. `opt_dir`: its
     /// layers' files, extracted in order into one folder (Lambda's /opt), if it has layers.
     Python { handler: String, code_dir: PathBuf, variables: Vec<(String, String)>, opt_dir: Option<PathBuf> },
-    /// Answered in Rust: echoes its event, after `latency` and any `sleep_ms` the event asks for.
-    Synthetic { latency: Duration },
+    /// Answered in Rust: echoes its event, after `latency` and any `sleep_ms` the event asks for,
+    /// and `cpu_work` plus any `cpu_ms` it asks for: CPU-bound work measured at one vCPU, which
+    /// takes longer in proportion below 1,769 MB, as on Lambda.
+    Synthetic { latency: Duration, cpu_work: Duration },
 }
 
 pub struct FunctionSpec {

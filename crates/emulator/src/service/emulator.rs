@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+use crate::environment::cgroups::Cgroups;
 use crate::environment::interpreters::Interpreters;
 use crate::http::Listening;
 use crate::model::code::S3Endpoint;
@@ -39,6 +40,9 @@ pub struct EmulatorConfig {
     /// The S3 code and layers are read from (S3Bucket, S3Key), whose URL handlers are given as
     /// AWS_ENDPOINT_URL_S3; None: code from S3 is refused.
     pub s3: Option<S3Endpoint>,
+    /// Where the cgroup hierarchies are mounted (/sys/fs/cgroup), to give each execution
+    /// environment its memory size and CPU share; None: environments run unconfined.
+    pub cgroup_root: Option<PathBuf>,
 }
 
 /// How many environments may start at once: a few per core, and enough that the small bursts of
@@ -73,6 +77,8 @@ pub struct Emulator {
     pub(crate) logs: LogStore,
     /// The log stream of each function version's invocations that ran in no environment.
     pub(super) streams_without_environment: Mutex<HashMap<(String, String), String>>,
+    /// Where execution environments get their memory limit and CPU share (None: they cannot).
+    pub(super) cgroups: Option<Cgroups>,
 }
 
 impl Emulator {
@@ -80,6 +86,16 @@ impl Emulator {
     /// starts it).
     pub(crate) fn new(config: EmulatorConfig, address: SocketAddr, stop: watch::Sender<bool>) -> Arc<Self> {
         let registry = SharedRegistry::new(config.account_concurrency, config.limits);
+        let cgroups = config.cgroup_root.as_deref().and_then(|root| {
+            Cgroups::create(root)
+                .inspect_err(|why| {
+                    eprintln!(
+                        "LocalLambda: memory sizes are not enforced here ({why}): execution environments run \
+                         without a memory limit or a CPU share"
+                    );
+                })
+                .ok()
+        });
         Arc::new(Self {
             config,
             address,
@@ -95,6 +111,7 @@ impl Emulator {
             listening: std::sync::OnceLock::new(),
             logs: LogStore::default(),
             streams_without_environment: Mutex::default(),
+            cgroups,
         })
     }
 
@@ -113,6 +130,9 @@ impl Emulator {
         let environments = self.registry().close();
         for environment in environments {
             environment.kill();
+        }
+        if let Some(cgroups) = &self.cgroups {
+            cgroups.remove();
         }
         for (_, deployment) in self.deployments().drain() {
             deployment.remove_files();
@@ -184,6 +204,11 @@ impl Emulator {
     /// (the account's concurrency limit, what reservations leave of it).
     pub fn account_concurrency(&self) -> (u32, u32) {
         self.registry().account_concurrency()
+    }
+
+    /// The cgroup layout that enforces memory sizes ("v1" or "v2"), or None where none can.
+    pub fn cgroups(&self) -> Option<&'static str> {
+        self.cgroups.as_ref().map(|cgroups| cgroups.layout.name())
     }
 
     pub fn is_closed(&self) -> bool {

@@ -52,7 +52,9 @@ impl Emulator {
         }
         let spec = slot.spec.clone();
         let execution = match &spec.kind {
-            FunctionKind::Synthetic { latency } => synthetic::run(&request.payload, *latency).await,
+            FunctionKind::Synthetic { latency, cpu_work } => {
+                synthetic::run(&request.payload, *latency, *cpu_work, spec.memory_mb).await
+            }
             FunctionKind::Python { .. } => self.execute_in_environment(&slot, request.clone()).await,
         };
         let version = version_name(slot.version);
@@ -167,7 +169,8 @@ impl Emulator {
             opt_dir: opt_dir.clone(),
             s3_endpoint_url: self.config.s3.as_ref().map(|s3| s3.url.clone()),
         };
-        let (environment, runtime_api) = Environment::spawn(&environment_spec, since).await?;
+        let cgroup = self.cgroups.as_ref().map(|cgroups| cgroups.environment(spec.memory_mb)).transpose()?;
+        let (environment, runtime_api) = Environment::spawn(&environment_spec, cgroup, since).await?;
         runtime_api::serve(runtime_api, environment.clone());
         Ok(environment)
     }

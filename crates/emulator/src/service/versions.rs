@@ -118,7 +118,7 @@ impl Emulator {
                     opt_dir: opt_copy,
                 }
             }
-            FunctionKind::Synthetic { latency } => FunctionKind::Synthetic { latency: *latency },
+            synthetic @ FunctionKind::Synthetic { .. } => synthetic.clone(),
         };
         if let Some(description) = description {
             deployment.description = description.to_owned();

@@ -443,7 +443,7 @@ mod tests {
     fn synthetic(name: &str) -> FunctionSpec {
         FunctionSpec {
             name: name.into(),
-            kind: FunctionKind::Synthetic { latency: Duration::ZERO },
+            kind: FunctionKind::Synthetic { latency: Duration::ZERO, cpu_work: Duration::ZERO },
             timeout: Duration::from_secs(3),
             memory_mb: 128,
         }

@@ -75,12 +75,14 @@ impl Lab {
             tls: None,
             limits: ThrottleLimits::default(),
             s3: None,
+            // Synthetic functions only: no environments to confine.
+            cgroup_root: None,
         };
         let bind: SocketAddr = "127.0.0.1:0".parse().unwrap();
         let emulator = runtime::get().block_on(Emulator::start(config, bind)).expect("the emulator listens");
         let spec = FunctionSpec {
             name: name.into(),
-            kind: FunctionKind::Synthetic { latency },
+            kind: FunctionKind::Synthetic { latency, cpu_work: Duration::ZERO },
             timeout: Duration::from_secs(30),
             memory_mb: 128,
         };
