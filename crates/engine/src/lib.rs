@@ -12,7 +12,8 @@
 //! - `invoke`: one attempt through the shared client, what its failure means, REPORT lines;
 //! - `spill`: payloads larger than Lambda takes, through S3 (location, reference, transfers);
 //! - `client`: the shared client's configuration and its HTTP client (connector, proxy, trust);
-//! - `process`: the tokio runtime and per-process values.
+//! - `process`: the tokio runtime and per-process values;
+//! - `logging`: the targets of what the engine logs, and the SDK's events forwarded to them.
 //!
 //! This file re-exports what the bindings, the deploy calls and the tests use; nothing inside the
 //! crate imports through it.
@@ -24,6 +25,7 @@ mod executor;
 mod invoke;
 mod journal;
 mod limits;
+mod logging;
 mod process;
 mod spill;
 
@@ -41,6 +43,7 @@ pub use journal::resume::Resume;
 pub use journal::store::Journal;
 pub use lambda_executor_protocol as protocol;
 pub use limits::retry::RetryPolicy;
+pub use logging::forward_sdk_events;
 pub use process::per_process::PerProcess;
 pub use process::runtime;
 pub use spill::location::SpillLocation;
