@@ -7,6 +7,7 @@ import logging
 import re
 
 import pytest
+from helpers import wait_for
 from lambda_executor import BudgetExceeded, LambdaExecutor, LocalLambda, RetryPolicy
 from lambda_executor.stats import PRICE_PER_GB_SECOND, PRICE_PER_REQUEST
 
@@ -99,8 +100,7 @@ def test_calls_abandoned_at_shutdown_are_a_warning(local, caplog):
     local.add_synthetic("slow", latency_ms=1000)
     executor = LambdaExecutor(max_workers=2, endpoint_url=local.endpoint_url)
     futures = [executor.submit("slow", {"i": i}) for i in range(6)]
-    while sum(future.running() for future in futures) < 2:
-        pass
+    wait_for(lambda: sum(future.running() for future in futures) == 2)
     executor.shutdown(wait=True, cancel_futures=True)
     assert records(caplog, "shutdown", logging.WARNING) == [
         "shutdown cancelled 4 calls not sent, and abandoned 2 in flight: nothing more is sent for them, and their "
@@ -158,3 +158,15 @@ def test_debug_records_hold_no_payload_credential_or_signature(limited, caplog, 
     logged = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("lambda_executor"))
     for secret_thing in (marker, key_id, secret, token, "Signature=", "authorization"):
         assert secret_thing.lower() not in logged.lower(), secret_thing
+
+
+def test_the_sdk_events_stay_out_while_their_logger_does_not_take_debug(limited, caplog):
+    caplog.set_level(logging.DEBUG, logger="lambda_executor")
+    sdk = logging.getLogger("lambda_executor.sdk")
+    sdk.setLevel(logging.INFO)
+    try:
+        throttled_run(limited, calls=10)
+    finally:
+        sdk.setLevel(logging.NOTSET)
+    assert len(records(caplog, "call", logging.DEBUG)) == 10
+    assert not records(caplog, "sdk")

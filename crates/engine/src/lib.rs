@@ -43,7 +43,7 @@ pub use journal::resume::Resume;
 pub use journal::store::Journal;
 pub use lambda_executor_protocol as protocol;
 pub use limits::retry::RetryPolicy;
-pub use logging::forward_sdk_events;
+pub use logging::{forward_sdk_events, SDK as SDK_LOG_TARGET, TARGETS as LOG_TARGETS};
 pub use process::per_process::PerProcess;
 pub use process::runtime;
 pub use spill::location::SpillLocation;

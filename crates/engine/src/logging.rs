@@ -5,10 +5,12 @@
 //!
 //! The AWS SDK logs through `tracing`; [`forward_sdk_events`] sends its events (DEBUG and above,
 //! as botocore's logger does) to `lambda_executor::sdk` at DEBUG, and withholds any that names a
-//! credential or a signed header. Spans are not kept, and nothing is formatted while that logger
-//! is off.
+//! credential or a signed header. Spans are never kept; while that logger is off, tracing skips
+//! the SDK's events where they are written, as if no subscriber were set.
 
 use std::fmt::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Once;
 
 use tracing_core::field::{Field, Visit};
 use tracing_core::span::{Attributes, Id, Record};
@@ -31,16 +33,28 @@ pub const SPILL: &str = "lambda_executor::spill";
 pub const SPEND: &str = "lambda_executor::spend";
 /// The AWS SDK's own events.
 pub const SDK: &str = "lambda_executor::sdk";
+/// Every target the engine logs to.
+pub const TARGETS: [&str; 8] = [CALL, RETRY, THROTTLE, LIMITS, JOURNAL, SPILL, SPEND, SDK];
 
 /// What an SDK event may not carry to a log (lowercase): signed headers (Authorization,
 /// X-Amz-Date, X-Amz-Security-Token), a signature, credentials, a session token.
 const SECRET_MARKS: [&str; 7] =
     ["authorization", "x-amz-date", "signature", "credential", "access_key", "secret", "token"];
 
-/// Makes the SDK's `tracing` events records of `lambda_executor::sdk` (once per process; false if
-/// another subscriber was set first).
-pub fn forward_sdk_events() -> bool {
-    tracing_core::dispatcher::set_global_default(tracing_core::Dispatch::new(SdkEvents)).is_ok()
+/// Whether the SDK's events are forwarded now.
+static FORWARDING: AtomicBool = AtomicBool::new(false);
+
+/// Forwards the SDK's `tracing` events to `lambda_executor::sdk` (`on`: that logger takes DEBUG),
+/// or stops. The first call sets the process's subscriber.
+pub fn forward_sdk_events(on: bool) {
+    static SUBSCRIBED: Once = Once::new();
+    SUBSCRIBED.call_once(|| {
+        let _ = tracing_core::dispatcher::set_global_default(tracing_core::Dispatch::new(SdkEvents));
+    });
+    if FORWARDING.swap(on, Ordering::Relaxed) != on {
+        // Each callsite asks again whether it is wanted, and remembers.
+        tracing_core::callsite::rebuild_interest_cache();
+    }
 }
 
 /// A `tracing` subscriber that keeps no spans and hands events on to `log`.
@@ -48,21 +62,21 @@ struct SdkEvents;
 
 impl Subscriber for SdkEvents {
     fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
-        // Spans and TRACE events (the SDK's requests and responses, whole) are never kept; events
-        // are asked about each time, as the Python logger's level may change.
-        if metadata.is_event() && *metadata.level() <= tracing_core::Level::DEBUG {
-            Interest::sometimes()
+        // Spans and TRACE events (the SDK's requests and responses, whole) are never kept.
+        if FORWARDING.load(Ordering::Relaxed) && metadata.is_event() && *metadata.level() <= tracing_core::Level::DEBUG
+        {
+            Interest::always()
         } else {
             Interest::never()
         }
     }
 
     fn max_level_hint(&self) -> Option<LevelFilter> {
-        Some(LevelFilter::DEBUG)
+        Some(if FORWARDING.load(Ordering::Relaxed) { LevelFilter::DEBUG } else { LevelFilter::OFF })
     }
 
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        metadata.is_event() && log::log_enabled!(target: SDK, log::Level::Debug)
+        FORWARDING.load(Ordering::Relaxed) && metadata.is_event()
     }
 
     fn new_span(&self, _: &Attributes<'_>) -> Id {

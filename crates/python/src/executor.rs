@@ -75,7 +75,7 @@ impl PyEngine {
         spill: Option<&str>,
     ) -> Result<Self> {
         // Levels set in Python since the last executor was made hold from now on.
-        logging::levels_changed();
+        logging::levels_changed(py)?;
         let max_workers = whole_number(max_workers, "max_workers", 1, MAX_WORKERS as i64)? as usize;
         let spend_cap = max_cost.map(|max_cost| SpendCapAsked { max_cost, price_per_gb_second, price_per_request });
         let settings = Settings::new(qualifier, invocation_type, log_tail, spend_cap, spill)?;

@@ -381,8 +381,8 @@ impl Dispatcher {
             Decision::GiveUp => {
                 progress.throttles += u32::from(throttled);
                 if error.retryable() {
-                    let (attempts, why) = (progress.attempts, error.brief());
-                    log::warn!(target: RETRY, "{function}: gave up after {attempts} attempts: {why}");
+                    let (attempts, why) = (attempts(progress.attempts), error.brief());
+                    log::warn!(target: RETRY, "{function}: gave up after {attempts}: {why}");
                 }
                 Round::Ended(Err(Failure::Attempt(error)))
             }
@@ -464,11 +464,17 @@ fn log_ended(function: &str, result: &Result<Invoked, Failure>, progress: &Progr
         Err(Failure::Spill(error)) => format!("failed: {error}"),
     };
     let seconds = progress.first_sent.map_or(0.0, |sent| sent.elapsed().as_secs_f64());
-    let attempts = match progress.attempts {
-        1 => "1 attempt".to_owned(),
-        n => format!("{n} attempts"),
-    };
+    let attempts = attempts(progress.attempts);
     log::debug!(target: CALL, "{function}: {outcome} ({attempts}, {seconds:.3} s)");
+}
+
+/// "1 attempt", "3 attempts".
+fn attempts(count: u32) -> String {
+    if count == 1 {
+        "1 attempt".to_owned()
+    } else {
+        format!("{count} attempts")
+    }
 }
 
 /// What a round of admission and an attempt came to.
