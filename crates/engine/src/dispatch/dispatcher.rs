@@ -358,8 +358,8 @@ impl Dispatcher {
         match self.policy.decide(&error, earlier, progress.deadline.saturating_duration_since(Instant::now())) {
             Decision::RetryAfter(delay) => {
                 if log::log_enabled!(target: RETRY, log::Level::Debug) {
-                    let why = error.brief();
-                    log::debug!(target: RETRY, "{function}: retrying in {:.3} s after attempt {}: {why}", delay.as_secs_f64(), progress.attempts);
+                    let (seconds, attempt, why) = (delay.as_secs_f64(), progress.attempts, error.brief());
+                    log::debug!(target: RETRY, "{function}: retrying in {seconds:.3} s after attempt {attempt}: {why}");
                 }
                 if verdict == Verdict::RefusedForConcurrency {
                     limits.concurrency.refused_call_waits(delay);
