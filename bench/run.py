@@ -37,6 +37,7 @@ import argparse
 import asyncio
 import base64
 import json
+import logging
 import os
 import resource
 import shutil
@@ -83,6 +84,8 @@ JOURNALED = ("echo_journal", "million_journal", "resumed")
 FLOORS = {"throttled": 10.0, "paced": 20.0, "scaling": 7.3}
 SCALING_SERVER = ["--synthetic", "burst", "--scaling-limit", "300", "--rate-limit", "off"]
 STREAMED = ("million", "million_journal", "resumed")
+# The variable that tells a child the lambda_executor logger's level (--log-level).
+LOG_LEVEL = "BENCH_LOG_LEVEL"
 SPILL_MB = 20
 SPILL_BUCKET = "bench-spill"
 # The functions of (spill) in their environments: LocalLambda gives a handler none of its caller's
@@ -200,6 +203,18 @@ def run_spill_client(client, endpoint, calls, workers):
     return ok, started, {}
 
 
+def log_to_nowhere(level):
+    """The lambda_executor logger at `level` (None: left alone), its records formatted and written
+    to /dev/null, as a handler of the application's would: what logging costs, not where it goes."""
+    if level is None:
+        return
+    handler = logging.FileHandler(os.devnull)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logger = logging.getLogger("lambda_executor")
+    logger.setLevel(level)
+    logger.addHandler(handler)
+
+
 def run_client(client, scenario, endpoint, calls, workers):
     """In a child process: one client on one scenario; prints one JSON line."""
     function, _ = FUNCTION_EVENT[scenario]
@@ -211,6 +226,8 @@ def run_client(client, scenario, endpoint, calls, workers):
         ok, started, extra = run_agent_client(client, endpoint, calls, workers)
     elif client == "LambdaExecutor":
         from lambda_executor import LambdaExecutor
+
+        log_to_nowhere(os.environ.get(LOG_LEVEL))
 
         journal = os.path.join(tempfile.mkdtemp(prefix="bench-journal-"), "run.db") if scenario in JOURNALED else None
         with LambdaExecutor(max_workers=workers, endpoint_url=endpoint) as executor:
@@ -428,6 +445,11 @@ def main():
     parser.add_argument("--json", default=os.path.join(ROOT, "bench", "results.json"))
     parser.add_argument("--table", metavar="JSON", help="only print the table of an earlier run's rows")
     parser.add_argument("--scenario", action="append", help="run only this scenario (repeatable), e.g. payload_5mb")
+    parser.add_argument(
+        "--log-level",
+        choices=("DEBUG", "INFO", "WARNING"),
+        help="LambdaExecutor's runs with the lambda_executor logger at this level, written to /dev/null",
+    )
     args = parser.parse_args()
     if args.table:
         with open(args.table) as file:
@@ -506,7 +528,10 @@ def main():
                 ],
                 capture_output=True,
                 text=True,
-                env=tls_env if tls else spill_env if scenario == "spill" else ENV,
+                env=dict(
+                    tls_env if tls else spill_env if scenario == "spill" else ENV,
+                    **({LOG_LEVEL: args.log_level} if args.log_level else {}),
+                ),
                 timeout=1800,
             )
             if fresh:

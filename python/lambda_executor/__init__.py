@@ -3,6 +3,8 @@
 The work is done by a Rust core (``lambda_executor._core``); this package is its typed facade.
 """
 
+import logging
+
 from ._core import InvocationInfo, LocalLambda, Report, RetryPolicy, __version__
 from .agent import WARM_EVENT
 from .errors import (
@@ -28,6 +30,10 @@ from .pool import AsyncResult, LambdaPool
 from .remote import RemoteFunction, remote
 from .stats import Stats
 from .timeline import Timeline
+
+# A library's loggers get no handler of theirs (docs/logging.md): records go wherever the
+# application sends them, and nowhere (not even Python's last resort) when it sends none.
+logging.getLogger("lambda_executor").addHandler(logging.NullHandler())
 
 __all__ = [
     "LambdaExecutor",

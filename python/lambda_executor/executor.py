@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import logging
 import os
 import threading
 import time
@@ -38,6 +39,9 @@ if TYPE_CHECKING:
     from ._core import EncodedEvent, JobHandle, _ClientSettings
 
 DEFAULT_MAX_WORKERS = 1000  # Lambda's default account concurrency per region
+
+# The engine logs to lambda_executor.<subsystem> (docs/logging.md); shutdown is decided here.
+_shutdown_log = logging.getLogger("lambda_executor.shutdown")
 
 # As ThreadPoolExecutor's workers are joined at exit, live executors finish their work then.
 _live_executors: weakref.WeakSet[LambdaExecutor] = weakref.WeakSet()
@@ -400,18 +404,15 @@ class LambdaExecutor(Executor):
             self._shutdown = True
             pending = list(self._pending)
         if cancel_futures:
-            for future in pending:
-                abandon(future)
+            _abandon_all(pending)
         if wait and not self._abandoned:
             try:
                 self._engine.wait_idle()
             except KeyboardInterrupt:
                 # One interrupt ends the wait, here and at exit; what was sent may still run.
                 self._abandoned = True
-                pending = list(self._pending)
-                for future in pending:  # what was not sent is not sent now
-                    abandon(future)
-                in_flight = sum(future.running() for future in pending)
+                # What was not sent is not sent now.
+                in_flight = _abandon_all(list(self._pending))
                 if in_flight:
                     warnings.warn(
                         f"stopped waiting for {in_flight} invocations in flight: they were sent and may have run, "
@@ -467,6 +468,25 @@ def submit_all(executor: LambdaExecutor, fn: FunctionRef, calls: Iterable[tuple]
     run = executor._map_run(function, path, sent, None)
     run.start(None)
     return run.futures
+
+
+def _abandon_all(pending: list[LambdaFuture]) -> int:
+    """Cancels the futures not sent and abandons those in flight, telling the log how many of
+    each (WARNING: their work is lost); returns how many were in flight."""
+    cancelled = in_flight = 0
+    for future in pending:
+        if abandon(future):
+            cancelled += 1
+        elif future.running():
+            in_flight += 1
+    if cancelled or in_flight:
+        _shutdown_log.warning(
+            "shutdown cancelled %d calls not sent, and abandoned %d in flight: nothing more is sent for them, and "
+            "their results arrive only if Lambda ran them",
+            cancelled,
+            in_flight,
+        )
+    return in_flight
 
 
 def _chunked(path: Optional[str], chunksize: int) -> bool:

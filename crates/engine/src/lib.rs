@@ -15,7 +15,8 @@
 //!   endpoint (LocalLambda's code and layers, handed to the emulator by the bindings);
 //! - `logs`: functions' logs from CloudWatch Logs, and one call's whole log;
 //! - `client`: the shared client's configuration and its HTTP client (connector, proxy, trust);
-//! - `process`: the tokio runtime and per-process values.
+//! - `process`: the tokio runtime and per-process values;
+//! - `logging`: the targets of what the engine logs, and the SDK's events forwarded to them.
 //!
 //! This file re-exports what the bindings, the deploy calls and the tests use; nothing inside the
 //! crate imports through it.
@@ -27,6 +28,7 @@ mod executor;
 mod invoke;
 mod journal;
 mod limits;
+mod logging;
 mod logs;
 mod process;
 mod s3;
@@ -46,6 +48,7 @@ pub use journal::resume::Resume;
 pub use journal::store::Journal;
 pub use lambda_executor_protocol as protocol;
 pub use limits::retry::RetryPolicy;
+pub use logging::{forward_sdk_events, SDK as SDK_LOG_TARGET, TARGETS as LOG_TARGETS};
 pub use logs::reader::{LineQuery, LogLine, LogReader, LogsError};
 pub use process::per_process::PerProcess;
 pub use process::runtime;

@@ -16,6 +16,7 @@ use crate::client_options::client_options;
 use crate::delivery::{self, FutureSink, PyCancelUnsent};
 use crate::errors::{Error, Result};
 use crate::journal::PyJournal;
+use crate::logging;
 use crate::payload::{event_json, to_python};
 use crate::retry_policy::PyRetryPolicy;
 
@@ -73,6 +74,8 @@ impl PyEngine {
         price_per_request: f64,
         spill: Option<&str>,
     ) -> Result<Self> {
+        // Levels set in Python since the last executor was made hold from now on.
+        logging::levels_changed(py)?;
         let max_workers = whole_number(max_workers, "max_workers", 1, MAX_WORKERS as i64)? as usize;
         let spend_cap = max_cost.map(|max_cost| SpendCapAsked { max_cost, price_per_gb_second, price_per_request });
         let settings = Settings::new(qualifier, invocation_type, log_tail, spend_cap, spill)?;

@@ -15,6 +15,7 @@ mod local_lambda;
 #[cfg(not(unix))]
 #[path = "local_lambda_unavailable.rs"]
 mod local_lambda;
+mod logging;
 mod logs;
 mod payload;
 mod retry_policy;
@@ -25,6 +26,7 @@ use pyo3::prelude::*;
 #[pymodule]
 fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    logging::install(module.py())?;
     module.add_class::<local_lambda::PyLocalLambda>()?;
     module.add_class::<executor::PyEngine>()?;
     module.add_class::<executor::PyJobHandle>()?;

@@ -25,6 +25,7 @@ use crate::limits::adaptive::{Admission, Permit, Verdict};
 use crate::limits::function::FunctionLimits;
 use crate::limits::retry::{Decision, RetryPolicy};
 use crate::limits::spend_cap::{CapReached, SpendCap};
+use crate::logging::{CALL, RETRY, SPEND, THROTTLE};
 use crate::process::runtime;
 use crate::spill::reference::ObjectRef;
 
@@ -73,17 +74,28 @@ impl Dispatcher {
     /// Why a call may not be sent now: the spend cap is reached.
     fn over_spend_cap(&self) -> Option<Failure> {
         let cap = self.spend_cap.as_ref()?;
-        let mut stats = self.stats.lock().unwrap();
-        let spent = stats.spent(cap);
-        let mut reached = self.cap_reached.lock().unwrap();
-        if reached.is_none() {
-            if spent < cap.max_cost {
-                return None;
+        let (CapReached { spent, waiting }, just_reached) = {
+            let mut stats = self.stats.lock().unwrap();
+            let spent = stats.spent(cap);
+            let mut reached = self.cap_reached.lock().unwrap();
+            let just_reached = reached.is_none();
+            if just_reached {
+                if spent < cap.max_cost {
+                    return None;
+                }
+                *reached = Some(CapReached { spent, waiting: self.unsent.load(Ordering::Relaxed) });
             }
-            *reached = Some(CapReached { spent, waiting: self.unsent.load(Ordering::Relaxed) });
+            stats.not_sent_over_cap += 1;
+            ((*reached)?, just_reached)
+        };
+        if just_reached {
+            log::warn!(
+                target: SPEND,
+                "the spend cap is reached: ${spent:.6} spent of max_cost ${:.6}; the {waiting} calls waiting, and any \
+                 submitted from now on, are not sent",
+                cap.max_cost
+            );
         }
-        let CapReached { spent, waiting } = (*reached)?;
-        stats.not_sent_over_cap += 1;
         Some(Failure::OverSpendCap { spent, max_cost: cap.max_cost, waiting })
     }
 
@@ -126,7 +138,10 @@ impl Dispatcher {
     /// What a function's throttles taught (its adaptive limit is created at `max_workers`).
     pub fn limits_for(&self, function: &str) -> Arc<FunctionLimits> {
         let mut limits = self.limits.lock().unwrap();
-        limits.entry(function.to_owned()).or_insert_with(|| Arc::new(FunctionLimits::new(self.max_workers))).clone()
+        limits
+            .entry(function.to_owned())
+            .or_insert_with(|| Arc::new(FunctionLimits::new(function, self.max_workers)))
+            .clone()
     }
 
     /// What the invocations came to so far, with each function's adaptive limit and the limit of
@@ -197,13 +212,18 @@ impl Dispatcher {
                 }
             }
         }
+        let function = &request.function;
         let result = loop {
             match self.round(&job, &request, journal.as_ref(), &limits, &mut progress).await {
                 Round::Ended(result) => break result,
-                Round::Cancelled => return record_cancelled(journal, progress.not_run),
+                Round::Cancelled => {
+                    log::debug!(target: CALL, "{function}: cancelled before it was sent");
+                    return record_cancelled(journal, progress.not_run);
+                }
                 Round::Abandoned => {
                     // Abandoned while in flight, and Lambda did not run it: nothing more is sent,
                     // and it ends cancelled.
+                    log::debug!(target: CALL, "{function}: abandoned, and Lambda did not run it: not sent again");
                     record_cancelled(journal, progress.not_run);
                     if let Some(sink) = job.take_sink() {
                         sink.cancelled(done);
@@ -216,6 +236,7 @@ impl Dispatcher {
                     let waited = job.unless_cancelled(tokio::time::sleep(delay)).await;
                     self.retrying.fetch_sub(1, Ordering::Relaxed);
                     if waited.is_none() {
+                        log::debug!(target: CALL, "{function}: cancelled while it waited to be sent again");
                         return record_cancelled(journal, progress.not_run);
                     }
                 }
@@ -296,7 +317,14 @@ impl Dispatcher {
         };
         permit.release(verdict);
         drop(worker);
-        self.decide(job, limits, verdict, error, progress)
+        if let AttemptError::Throttled { reason, .. } = &error {
+            // The limit that follows is read only for a record that is kept.
+            if log::log_enabled!(target: THROTTLE, log::Level::Debug) {
+                let follows = limits.binding().unwrap_or_default();
+                log::debug!(target: THROTTLE, "{}: throttled ({reason}); {follows}", request.function);
+            }
+        }
+        self.decide(job, &request.function, limits, verdict, error, progress)
     }
 
     /// Admission's first three steps, each awaited in turn (`reserved`: the place taken in the
@@ -320,6 +348,7 @@ impl Dispatcher {
     fn decide<S: Sink>(
         &self,
         job: &Job<S>,
+        function: &str,
         limits: &FunctionLimits,
         verdict: Verdict,
         error: AttemptError,
@@ -329,6 +358,10 @@ impl Dispatcher {
         let earlier = if throttled { progress.throttles } else { progress.retries };
         match self.policy.decide(&error, earlier, progress.deadline.saturating_duration_since(Instant::now())) {
             Decision::RetryAfter(delay) => {
+                if log::log_enabled!(target: RETRY, log::Level::Debug) {
+                    let (seconds, attempt, why) = (delay.as_secs_f64(), progress.attempts, error.brief());
+                    log::debug!(target: RETRY, "{function}: retrying in {seconds:.3} s after attempt {attempt}: {why}");
+                }
                 if verdict == Verdict::RefusedForConcurrency {
                     limits.concurrency.refused_call_waits(delay);
                 }
@@ -348,6 +381,10 @@ impl Dispatcher {
             }
             Decision::GiveUp => {
                 progress.throttles += u32::from(throttled);
+                if error.retryable() {
+                    let (attempts, why) = (attempts(progress.attempts), error.brief());
+                    log::warn!(target: RETRY, "{function}: gave up after {attempts}: {why}");
+                }
                 Round::Ended(Err(Failure::Attempt(error)))
             }
         }
@@ -396,6 +433,9 @@ impl Dispatcher {
                 limit,
             });
         }
+        if log::log_enabled!(target: CALL, log::Level::Debug) {
+            log_ended(&request.function, &result, &progress);
+        }
         if let Some(sink) = job.take_sink() {
             sink.deliver(Finished {
                 request,
@@ -409,6 +449,33 @@ impl Dispatcher {
                 done: Some(done),
             });
         }
+    }
+}
+
+/// Tells the log how a call ended: its outcome, attempts and time (never its payload or result).
+fn log_ended(function: &str, result: &Result<Invoked, Failure>, progress: &Progress) {
+    let outcome = match result {
+        Ok(invoked) => match (&invoked.function_error, invoked.unreadable) {
+            (Some(error), _) => format!("the function failed ({error})"),
+            (None, true) => "answered with a result that is not JSON".to_owned(),
+            (None, false) => "succeeded".to_owned(),
+        },
+        Err(Failure::Attempt(error)) => format!("failed: {}", error.brief()),
+        Err(Failure::OverSpendCap { .. }) => "not sent: the spend cap is reached".to_owned(),
+        Err(Failure::JournalUnwritable { .. }) => "not sent: its journal could not record it".to_owned(),
+        Err(Failure::Spill(error)) => format!("failed: {error}"),
+    };
+    let seconds = progress.first_sent.map_or(0.0, |sent| sent.elapsed().as_secs_f64());
+    let attempts = attempts(progress.attempts);
+    log::debug!(target: CALL, "{function}: {outcome} ({attempts}, {seconds:.3} s)");
+}
+
+/// "1 attempt", "3 attempts".
+fn attempts(count: u32) -> String {
+    if count == 1 {
+        "1 attempt".to_owned()
+    } else {
+        format!("{count} attempts")
     }
 }
 

@@ -35,6 +35,26 @@ pub enum AttemptError {
     Rejected { code: String, message: String, status: u16, request_id: Option<String> },
 }
 
+impl AttemptError {
+    /// Why the attempt failed, for a log: Lambda's codes, not its messages (which may quote the
+    /// payload); the connection's own words.
+    pub fn brief(&self) -> String {
+        match self {
+            Self::Throttled { reason, .. } => format!("throttled ({reason})"),
+            Self::Unavailable { code, status, .. } | Self::Rejected { code, status, .. } => {
+                format!("{code} (HTTP {status})")
+            }
+            Self::NotSent { message } => format!("not sent: {message}"),
+            Self::MaybeSent { message } => format!("may have run: {message}"),
+        }
+    }
+
+    /// Lambda did not take the call, or it may have run: a retry policy may try it again.
+    pub fn retryable(&self) -> bool {
+        !matches!(self, Self::Rejected { .. })
+    }
+}
+
 /// An HTTP proxy that will not forward a call answers for itself (407, or 401/403 to wrong
 /// credentials or a forbidden destination) without Lambda's request id. Only a 407 proves the call
 /// went no further (a filtering proxy may answer 403 after forwarding), so only it counts as not

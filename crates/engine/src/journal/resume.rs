@@ -1,10 +1,13 @@
 //! What a rerun does with what its journal holds for a submission: return the stored outcome
 //! without sending anything, or send the call (again).
 
+use std::sync::atomic::Ordering;
+
 use crate::invoke::failure::AttemptError;
 use crate::invoke::request::{InvokeRequest, Invoked};
 use crate::journal::record::{JournalError, State, Stored};
 use crate::journal::store::{Journal, JournalEntry};
+use crate::logging::JOURNAL;
 
 /// A journal's resume policy: what of an earlier run is sent again.
 #[derive(Clone, Copy, Debug)]
@@ -29,6 +32,7 @@ impl Resume {
     pub fn plan(&self, journal: &Journal, request: &InvokeRequest) -> Result<Plan, JournalError> {
         let key = journal.key_for(request);
         let stored = journal.stored(&key)?;
+        let earlier = stored.as_ref().map(|stored| stored.state);
         let mut resent_in_flight = false;
         let replayed = match stored {
             Some(Stored { state: State::Succeeded, outcome: Some(outcome) }) => Some(outcome),
@@ -46,6 +50,20 @@ impl Resume {
             }
             _ => None,
         };
+        let function = &request.function;
+        let resumed = &journal.resumed;
+        match (&replayed, earlier) {
+            (Some(_), Some(state)) => {
+                resumed.answered.fetch_add(1, Ordering::Relaxed);
+                log::debug!(target: JOURNAL, "{function}: answered from the journal ({state:?} in an earlier run)");
+            }
+            (None, Some(state)) => {
+                resumed.resent.fetch_add(1, Ordering::Relaxed);
+                resumed.resent_in_flight.fetch_add(u64::from(resent_in_flight), Ordering::Relaxed);
+                log::debug!(target: JOURNAL, "{function}: sent again ({state:?} in an earlier run)");
+            }
+            _ => {}
+        }
         Ok(match replayed {
             Some(outcome) => Plan::Replay(outcome),
             None => Plan::Send { entry: journal.entry(key)?, resent_in_flight },

@@ -13,6 +13,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex, Weak};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension};
@@ -22,6 +23,7 @@ use crate::invoke::failure::AttemptError;
 use crate::invoke::request::{InvokeRequest, Invoked};
 use crate::journal::record::{EntryKey, JournalError, OutcomeRow, State, Stored, DIGEST_BYTES};
 use crate::journal::writer::{self, Unrecorded, Write};
+use crate::logging::JOURNAL;
 use crate::process::per_process::PerProcess;
 
 /// `PRAGMA application_id` of a journal ("LEXJ"): any other SQLite file is not one.
@@ -107,6 +109,32 @@ pub struct Journal {
     unrecorded: Arc<Unrecorded>,
     /// Submissions so far per (function, qualifier, type, digest), by a 32-bit hash of those.
     occurrences: Mutex<Occurrences>,
+    pub(crate) resumed: Resumed,
+}
+
+/// What this opening resumed of earlier runs: calls answered from the file (not sent), calls sent
+/// again, and of those the ones in flight when a run stopped.
+#[derive(Default)]
+pub(crate) struct Resumed {
+    pub(crate) answered: AtomicU64,
+    pub(crate) resent: AtomicU64,
+    pub(crate) resent_in_flight: AtomicU64,
+}
+
+impl Resumed {
+    /// Tells the log how many calls of earlier runs were answered and sent again, if any were.
+    fn log(&self, path: &Path) {
+        let [answered, resent, in_flight] =
+            [&self.answered, &self.resent, &self.resent_in_flight].map(|count| count.load(Ordering::Relaxed));
+        if answered + resent > 0 {
+            log::info!(
+                target: JOURNAL,
+                "journal {}: {answered} calls answered from it (not sent), {resent} sent again ({in_flight} of \
+                 them were in flight when an earlier run stopped)",
+                path.display()
+            );
+        }
+    }
 }
 
 /// How many times each key was submitted, in about 5 bytes a key: a set of the keys seen, and
@@ -152,6 +180,7 @@ impl Journal {
             path: path.to_owned(),
             unrecorded,
             occurrences: Mutex::default(),
+            resumed: Resumed::default(),
         }))
     }
 
@@ -231,9 +260,13 @@ impl Journal {
 
     /// Commits everything recorded so far and gives up this opening's hold on the file, which
     /// closes once the invocations still holding it end; new submissions are refused.
+    /// The log is told what this opening resumed of earlier runs.
     pub fn close(&self) {
-        if let Some(file) = self.file.lock().unwrap().take() {
+        // Taken apart from the `if let`, so that the lock is not held while the log is told.
+        let file = self.file.lock().unwrap().take();
+        if let Some(file) = file {
             file.flush();
+            self.resumed.log(&self.path);
         }
     }
 

@@ -22,6 +22,8 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
+use crate::logging::LIMITS;
+
 /// The occupancy is kept in slices of this length, as far back as the longest window.
 const SLICE: Duration = Duration::from_millis(25);
 const SLICES: usize = 400;
@@ -33,6 +35,8 @@ const MAX_WINDOW: Duration = Duration::from_secs(5);
 const PROBES_PER_ACCEPTED: f64 = 0.05;
 
 pub struct AdaptiveLimit {
+    /// The function it limits, for the log.
+    function: String,
     max: usize,
     state: Mutex<State>,
 }
@@ -149,9 +153,10 @@ impl Drop for Permit {
 }
 
 impl AdaptiveLimit {
-    pub fn new(max: usize) -> Arc<Self> {
+    pub fn new(function: &str, max: usize) -> Arc<Self> {
         let max = max.max(1);
         Arc::new(Self {
+            function: function.to_owned(),
             max,
             state: Mutex::new(State {
                 limit: max,
@@ -200,6 +205,7 @@ impl AdaptiveLimit {
 
     fn release(self: &Arc<Self>, sent: Option<Instant>, verdict: Verdict, now: Instant) {
         let mut state = self.state.lock().unwrap();
+        let before = (state.limit, state.refused);
         if let Some(sent) = sent {
             state.occupancy.back(sent, verdict == Verdict::Ran, now);
             match verdict {
@@ -212,6 +218,37 @@ impl AdaptiveLimit {
         }
         state.held -= 1;
         self.admit(&mut state);
+        let after = (state.limit, state.refused);
+        // Logged with the lock let go: a log record may wait for Python's GIL.
+        drop(state);
+        if after != before {
+            self.log_change(before, after);
+        }
+    }
+
+    /// Tells the log how the limit changed: INFO when throttles lowered it, when it is back at
+    /// `max`, and when Lambda runs more than it refused before; DEBUG for the steps of growth and
+    /// the probes.
+    fn log_change(&self, (was, refused_before): (usize, Option<usize>), (limit, refused): (usize, Option<usize>)) {
+        let function = &self.function;
+        let probe = |level: usize, refused: Option<usize>| refused.is_some_and(|refused| level >= refused);
+        if let (Some(was_refused), None) = (refused_before, refused) {
+            log::info!(
+                target: LIMITS,
+                "{function}: Lambda now runs more calls at once than the {was_refused} it refused before; \
+                 concurrency limit {limit}, growing again"
+            );
+        } else if limit < was && probe(was, refused_before) {
+            log::debug!(target: LIMITS, "{function}: probe of concurrency {was} refused; back to {limit}");
+        } else if limit < was {
+            log::info!(target: LIMITS, "{function}: concurrency limit lowered from {was} to {limit} after a throttle");
+        } else if limit > was && limit == self.max {
+            log::info!(target: LIMITS, "{function}: concurrency limit recovered to max_workers ({limit})");
+        } else if limit > was && probe(limit, refused) {
+            log::debug!(target: LIMITS, "{function}: probing concurrency {limit}, refused before");
+        } else if limit > was {
+            log::debug!(target: LIMITS, "{function}: concurrency limit raised from {was} to {limit}");
+        }
     }
 
     /// A call ran: grow if calls wait for room and Lambda runs as many as the limit lets through.
@@ -448,7 +485,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_burst_of_throttles_settles_the_limit_at_what_ran() {
-        let limit = AdaptiveLimit::new(100);
+        let limit = AdaptiveLimit::new("f", 100);
         let now = Instant::now();
         let mut permits = acquire_many(&limit, 100).await;
         for permit in &mut permits {
@@ -472,7 +509,7 @@ mod tests {
     #[tokio::test]
     async fn a_few_refusals_after_a_pause_bring_the_limit_to_what_ran() {
         for (sent, reserved) in [(3, 1), (10, 2), (40, 5)] {
-            let limit = AdaptiveLimit::new(100);
+            let limit = AdaptiveLimit::new("f", 100);
             let now = Instant::now() + Duration::from_secs(1);
             let mut permits = acquire_many(&limit, sent).await;
             for permit in &mut permits {
@@ -493,7 +530,7 @@ mod tests {
         // Settled at 20 below a refused 21, 200 ms calls, a refused call waits 1 s to be resent:
         // a probe pays off only with more than 1 s of calls waiting (100 at 20 per 200 ms).
         for (waiting, probed) in [(5, false), (99, false), (101, true), (400, true)] {
-            let limit = AdaptiveLimit::new(100);
+            let limit = AdaptiveLimit::new("f", 100);
             limit.refused_call_waits(Duration::from_secs(1));
             let origin = Instant::now();
             let mut permits = acquire_many(&limit, 20).await;
@@ -516,7 +553,7 @@ mod tests {
 
     #[tokio::test]
     async fn waiters_are_admitted_in_order_with_retries_first() {
-        let limit = AdaptiveLimit::new(1);
+        let limit = AdaptiveLimit::new("f", 1);
         let held = limit.acquire(false).await;
         let first = tokio::spawn({
             let limit = limit.clone();
@@ -625,7 +662,7 @@ mod tests {
 
     /// A fresh limit of `max` against a simulated Lambda for `duration_ms`.
     fn simulate_fresh(max: usize, lambda: (impl Fn(u64) -> usize, f64, u64), duration_ms: u64) -> Run {
-        simulate(&AdaptiveLimit::new(max), Instant::now(), Vec::new(), lambda, (0, duration_ms))
+        simulate(&AdaptiveLimit::new("f", max), Instant::now(), Vec::new(), lambda, (0, duration_ms))
     }
 
     fn ready(permit: Permit) -> oneshot::Receiver<Permit> {
@@ -650,7 +687,7 @@ mod tests {
     #[test]
     fn the_limit_climbs_back_once_random_throttles_stop() {
         let origin = Instant::now();
-        let limit = AdaptiveLimit::new(100);
+        let limit = AdaptiveLimit::new("f", 100);
         let mut permits: Vec<Permit> = (0..100).map(|_| held(&limit)).collect();
         for permit in &mut permits {
             permit.send_at(origin);

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use crate::limits::adaptive::{AdaptiveLimit, Verdict};
 use crate::limits::rate::RateLimit;
+use crate::logging::LIMITS;
 use lambda_executor_protocol::{
     REASON_CALLER_RATE, REASON_FUNCTION_RATE, REASON_RESERVED_CONCURRENCY, REASON_RESERVED_RATE,
 };
@@ -34,14 +35,20 @@ impl Limit {
 }
 
 pub struct FunctionLimits {
+    function: String,
     pub concurrency: Arc<AdaptiveLimit>,
     pub rate: RateLimit,
     binding: Mutex<Option<Limit>>,
 }
 
 impl FunctionLimits {
-    pub fn new(max_workers: usize) -> Self {
-        Self { concurrency: AdaptiveLimit::new(max_workers), rate: RateLimit::default(), binding: Mutex::new(None) }
+    pub fn new(function: &str, max_workers: usize) -> Self {
+        Self {
+            function: function.to_owned(),
+            concurrency: AdaptiveLimit::new(function, max_workers),
+            rate: RateLimit::default(),
+            binding: Mutex::new(None),
+        }
     }
 
     /// Lambda took a request of this function.
@@ -56,7 +63,9 @@ impl FunctionLimits {
         *self.binding.lock().unwrap() = Some(limit);
         match limit {
             Limit::RequestRate => {
-                self.rate.on_throttle(sent);
+                if let Some(rate) = self.rate.on_throttle(sent) {
+                    log::info!(target: LIMITS, "{}: request rate set to {rate:.0}/s after a throttle", self.function);
+                }
                 Verdict::NotRun
             }
             Limit::ReservedConcurrency | Limit::AccountConcurrency => Verdict::RefusedForConcurrency,
@@ -95,7 +104,7 @@ mod tests {
 
     #[test]
     fn the_binding_limit_is_the_last_one_met() {
-        let limits = FunctionLimits::new(50);
+        let limits = FunctionLimits::new("f", 50);
         assert_eq!(limits.binding(), None);
         assert_eq!(limits.on_throttle(REASON_RESERVED_CONCURRENCY, Instant::now()), Verdict::RefusedForConcurrency);
         assert_eq!(limits.binding().as_deref(), Some("reserved concurrency: 50"));

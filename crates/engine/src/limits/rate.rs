@@ -108,8 +108,9 @@ impl RateLimit {
         state.accepted.add(Instant::now());
     }
 
-    /// Lambda refused a request sent at `sent` for its rate.
-    pub fn on_throttle(&self, sent: Instant) {
+    /// Lambda refused a request sent at `sent` for its rate: the rate requests are paced at from
+    /// now, if it changed.
+    pub fn on_throttle(&self, sent: Instant) -> Option<f64> {
         let mut state = self.state.lock().unwrap();
         let now = Instant::now();
         let accepted = state.accepted.per_second(now);
@@ -121,13 +122,15 @@ impl RateLimit {
             if accepted > paced {
                 state.learned = Some(Learned { rate: learned.rate * accepted / paced, ..learned });
                 self.rebook(&mut state, accepted, now);
+                return Some(accepted);
             }
-            return;
+            return None;
         }
         let paced = state.learned.map_or(f64::INFINITY, |learned| learned.at(now));
         let rate = accepted.min(paced).max(MIN_RATE);
         state.learned = Some(Learned { rate, since: now });
         self.rebook(&mut state, rate, now);
+        Some(rate)
     }
 
     /// The rate requests are paced at now, once one is learned.

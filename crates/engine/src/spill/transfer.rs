@@ -4,6 +4,7 @@
 //! refusal names the object and the permission it needs.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use aws_runtime::auth::PayloadSigningOverride;
 use aws_sdk_s3::config::interceptors::BeforeSerializationInterceptorContextRef;
@@ -17,6 +18,7 @@ use tokio::task::JoinSet;
 
 use crate::client::config::{ConfigError, SharedClient};
 use crate::error_text::sentence;
+use crate::logging::SPILL;
 use crate::process::runtime;
 use crate::s3::{refusal, s3_config, Refusal};
 use crate::spill::location::SpillLocation;
@@ -114,6 +116,22 @@ impl Spill {
 
     /// Stores `payload` under a new key; returns its reference.
     pub async fn put(&self, purpose: &str, payload: Bytes) -> Result<ObjectRef, SpillError> {
+        let started = Instant::now();
+        let size = payload.len();
+        let stored = self.put_now(purpose, payload).await;
+        match &stored {
+            Ok(reference) => log::debug!(
+                target: SPILL,
+                "stored {size} bytes at {} in {:.3} s",
+                self.url(&reference.key),
+                started.elapsed().as_secs_f64()
+            ),
+            Err(error) => log::warn!(target: SPILL, "{error}"),
+        }
+        stored
+    }
+
+    async fn put_now(&self, purpose: &str, payload: Bytes) -> Result<ObjectRef, SpillError> {
         let _turn = self.transfers.acquire().await.expect("the semaphore is never closed");
         let key = self.location.new_key(purpose);
         let reference = ObjectRef::of(&self.location.bucket, &key, &payload);
@@ -134,6 +152,22 @@ impl Spill {
 
     /// The payload `reference` stands for, checked against it; the object is deleted once read.
     pub async fn take(&self, reference: &ObjectRef) -> Result<Bytes, SpillError> {
+        let started = Instant::now();
+        let taken = self.take_now(reference).await;
+        match &taken {
+            Ok(payload) => log::debug!(
+                target: SPILL,
+                "read back {} bytes from {} in {:.3} s",
+                payload.len(),
+                self.url(&reference.key),
+                started.elapsed().as_secs_f64()
+            ),
+            Err(error) => log::warn!(target: SPILL, "{error}"),
+        }
+        taken
+    }
+
+    async fn take_now(&self, reference: &ObjectRef) -> Result<Bytes, SpillError> {
         if !self.location.holds(&reference.bucket, &reference.key) {
             let url = format!("s3://{}/{}", reference.bucket, reference.key);
             return Err(SpillError {
@@ -209,7 +243,11 @@ impl Spill {
     /// Deletes `key` in the background; one left behind is expired by the prefix's lifecycle rule.
     pub fn delete_later(&self, key: String) {
         let spill = self.clone();
-        runtime::get().spawn(async move { spill.delete(&key).await });
+        runtime::get().spawn(async move {
+            if let Err(error) = spill.delete(&key).await {
+                log::warn!(target: SPILL, "{error}; it is left for the location's lifecycle rule");
+            }
+        });
     }
 
     pub async fn delete(&self, key: &str) -> Result<(), SpillError> {
@@ -220,6 +258,7 @@ impl Spill {
             .send()
             .await
             .map_err(|error| self.error(key, "deleting", "s3:DeleteObject", described(error)))?;
+        log::debug!(target: SPILL, "deleted {}", self.url(key));
         Ok(())
     }
 
@@ -279,7 +318,11 @@ impl Spill {
         said: impl Into<Said>,
     ) -> SpillError {
         let Said { words: why, denied } = said.into();
-        SpillError { url: format!("s3://{}/{key}", self.location.bucket), action, permission, why, denied }
+        SpillError { url: self.url(key), action, permission, why, denied }
+    }
+
+    fn url(&self, key: &str) -> String {
+        format!("s3://{}/{key}", self.location.bucket)
     }
 }
 
