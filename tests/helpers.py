@@ -8,6 +8,7 @@ import select
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -15,6 +16,7 @@ import zipfile
 from pathlib import Path
 
 import boto3
+import pytest
 from botocore.config import Config
 from lambda_executor.cli import main
 
@@ -282,3 +284,9 @@ def enforce_iam(moto_url):
         yield
     finally:
         checked_after(b"inf")
+
+
+# LocalLambda confines execution environments in cgroups where it can make them: as root on Linux.
+needs_cgroups = pytest.mark.skipif(
+    sys.platform != "linux" or os.geteuid() != 0, reason="cgroups are made as root on Linux"
+)

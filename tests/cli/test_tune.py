@@ -10,7 +10,7 @@ import sys
 
 import boto3
 import pytest
-from helpers import boto3_lambda, cli, wait_for
+from helpers import boto3_lambda, cli, needs_cgroups, wait_for
 from lambda_executor import LambdaExecutor
 from lambda_executor.stats import PRICE_PER_REQUEST, PRICES_PER_GB_SECOND
 
@@ -23,34 +23,48 @@ def what_tune_left(client, name):
     return [v for v in versions if v != "$LATEST"], aliases, memory
 
 
-def test_each_size_is_measured_priced_and_undone(local, handlers):
-    local.add_function("work", "app.needs_memory", handlers, memory_size=300)
-    event = {"mb": 200, "seconds": 0.2}
+def test_each_size_is_measured_priced_and_undone(local):
+    """CPU-bound work (LocalLambda's synthetic CPU work: 100 ms at one vCPU) runs faster with more
+    memory up to one vCPU (1,769 MB) and no faster after, as on Lambda."""
+    local.add_synthetic("work", cpu_ms=100, memory_size=300)
     with LambdaExecutor(endpoint_url=local.endpoint_url) as executor:
-        result = executor.tune("work", [event], memory_sizes=(128, 256, 1024), invocations=5, concurrency=2)
-    assert [size.memory for size in result.sizes] == [128, 256, 1024]
-    small, middle, large = result.sizes
-    # Too little memory fails at that size alone; the others still ran.
-    assert (small.failures, small.invocations) == (2, 2) and small.error.startswith("MemoryError: needs 200 MB")
-    assert small.billed_ms is None and small.cost is None
-    for size in (middle, large):
+        result = executor.tune("work", memory_sizes=(256, 885, 1769, 3008), invocations=5, concurrency=2)
+    assert [size.memory for size in result.sizes] == [256, 885, 1769, 3008]
+    billed = {size.memory: size.billed_ms for size in result.sizes}
+    price = PRICES_PER_GB_SECOND["x86_64"]
+    for size in result.sizes:
         assert (size.failures, size.invocations) == (0, 5)
-        assert size.cold_starts == 2 and size.cold_start_ms > 0, "the two environments started apart"
-        price = PRICES_PER_GB_SECOND["x86_64"]
         assert size.cost == pytest.approx(size.billed_ms / 1000 * size.memory / 1024 * price + PRICE_PER_REQUEST)
         assert size.billed_ms <= size.billed_ms_p90
-    assert middle.billed_ms > 2 * large.billed_ms, "the handler runs faster with more memory"
-    assert result.best == 1024 and result.strategy == "balanced" and result.applied is None
+    assert billed[256] / billed[1769] > 4 and 1.5 < billed[885] / billed[1769] < 3, billed
+    assert 0.8 < billed[3008] / billed[1769] < 1.25, billed
+    # Speed stops at 1,769 MB; so does cost per GB-second of work: balanced picks one vCPU.
+    assert result.best == 1769 and result.strategy == "balanced" and result.applied is None
     assert what_tune_left(boto3_lambda(local.endpoint_url), "work") == ([], [], 300)
     text = str(result)
-    assert "best for balanced: 1024 MB" in text and "MemoryError" in text
+    assert "best for balanced: 1769 MB" in text
     assert "<table>" in result._repr_html_() and "<svg" in result._repr_html_()
 
 
-def test_apply_sets_latest_or_an_alias(local, handlers, capsys):
-    local.add_function("work", "app.needs_memory", handlers, memory_size=256)
+@needs_cgroups
+def test_a_size_that_runs_out_of_memory_is_reported_and_the_others_still_run(local, handlers):
+    assert local.cgroups in ("v1", "v2")
+    local.add_function("hungry", "app.allocate", handlers, memory_size=512, timeout=30)
+    with LambdaExecutor(endpoint_url=local.endpoint_url) as executor:
+        result = executor.tune("hungry", [{"mb": 300}], memory_sizes=(128, 1024), invocations=2, concurrency=1)
+    small, large = result.sizes
+    assert (small.failures, small.invocations) == (1, 1), "the environment died at its start: nothing more sent"
+    assert small.error.startswith("Runtime.OutOfMemory: ") and small.billed_ms is None
+    assert (large.failures, large.invocations) == (0, 2) and large.billed_ms > 0
+    assert large.cold_starts == 1 and large.cold_start_ms > 0, "its one environment's start, counted apart"
+    assert result.best == 1024
+    assert what_tune_left(boto3_lambda(local.endpoint_url), "hungry") == ([], [], 512)
+
+
+def test_apply_sets_latest_or_an_alias(local, capsys):
+    local.add_synthetic("work", memory_size=256)
     client = boto3_lambda(local.endpoint_url)
-    common = ["--endpoint-url", local.endpoint_url, "--event", json.dumps({"mb": 0, "seconds": 0.1})]
+    common = ["--endpoint-url", local.endpoint_url, "--event", json.dumps({"cpu_ms": 50})]
     common += ["--memory", "128,512", "--invocations", "3", "--concurrency", "1"]
     code, out, err = cli(capsys, "tune", "work", *common, "--strategy", "speed", "--apply")
     assert code == 0, err
@@ -66,8 +80,8 @@ def test_apply_sets_latest_or_an_alias(local, handlers, capsys):
     assert client.get_function_configuration(FunctionName="work", Qualifier="live")["MemorySize"] == 128
 
 
-def test_bad_options_are_refused_before_anything_changes(local, handlers, capsys):
-    local.add_function("work", "app.needs_memory", handlers)
+def test_bad_options_are_refused_before_anything_changes(local, capsys):
+    local.add_synthetic("work")
     url = ["--endpoint-url", local.endpoint_url]
     assert cli(capsys, "tune", "work:1", *url)[2].endswith("not a qualified one ('work:1')\n")
     assert "memory sizes are 128 to 10240 MB" in cli(capsys, "tune", "work", *url, "--memory", "64")[2]
@@ -78,12 +92,12 @@ def test_bad_options_are_refused_before_anything_changes(local, handlers, capsys
 
 
 @pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGINT])
-def test_a_run_stopped_midway_leaves_nothing_behind(local, handlers, stop):
+def test_a_run_stopped_midway_leaves_nothing_behind(local, stop):
     """Ctrl-C: the command undoes its run; SIGKILL: its guard process does."""
-    local.add_function("work", "app.needs_memory", handlers, memory_size=300)
+    local.add_synthetic("work", memory_size=300)
     client = boto3_lambda(local.endpoint_url)
     command = [sys.executable, "-m", "lambda_executor", "tune", "work", "--endpoint-url", local.endpoint_url]
-    command += ["--event", json.dumps({"mb": 0, "seconds": 0.3}), "--memory", "128,256,512,1024"]
+    command += ["--event", json.dumps({"sleep_ms": 300}), "--memory", "128,256,512,1024"]
     tune = subprocess.Popen([*command, "--invocations", "20", "--concurrency", "1"])
     try:
         wait_for(lambda: what_tune_left(client, "work")[1], seconds=60)  # an alias: mid-run

@@ -15,12 +15,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from helpers import boto3_lambda, pid_alive, wait_for
+from helpers import boto3_lambda, needs_cgroups, pid_alive, wait_for
 from lambda_executor import LocalLambda
-
-needs_cgroups = pytest.mark.skipif(
-    sys.platform != "linux" or os.geteuid() != 0, reason="cgroups are made as root on Linux"
-)
 
 CGROUP_MOUNT = Path("/sys/fs/cgroup")
 # About 0.2 s of one CPU on CI's machines (2.5 s at 128 MB): well over the quota's 100 ms period.

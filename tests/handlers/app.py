@@ -92,16 +92,6 @@ def forge(event, context):
         return {"api": api, "status": error.code, "error_type": error.headers.get("Lambda-Runtime-Function-Error-Type")}
 
 
-def needs_memory(event, context):
-    """Fails below `event["mb"]` of memory, as a handler that runs out of it would, and otherwise
-    takes longer the less memory it has (as CPU-bound work does up to one vCPU)."""
-    memory = int(context.memory_limit_in_mb)  # text, as the runtime gives it
-    if memory < event["mb"]:
-        raise MemoryError(f"needs {event['mb']} MB, has {memory}")
-    time.sleep(event["seconds"] * 128 / min(memory, 1769))
-    return memory
-
-
 def burn_cpu(event, context):
     """CPU-bound work of a fixed size: its duration shows the environment's share of a CPU."""
     total = 0
