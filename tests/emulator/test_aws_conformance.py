@@ -43,3 +43,155 @@ def test_a_result_over_6_mb_leaves_the_next_call_running_normally(client):
     response = client.invoke(FunctionName="f", Payload=json.dumps({"bytenum": 10}))
     assert "FunctionError" not in response
     assert json.loads(response["Payload"].read()) == "a" * 10
+
+
+def generation_code(generation):
+    return zipped(app=f"def handler(event, context):\n    return {{'code': {generation}}}\n")
+
+
+def test_publish_on_create_and_on_update_code_publishes_a_version(client):
+    """LocalStack's snapshot, TestLambdaVersions::test_publish_version_on_create (version 1's
+    configuration under the unqualified ARN; publishing again with nothing changed is version 1)
+    and ::test_publish_with_update (the version's own ARN)."""
+    created = create(client, code=generation_code(1), Publish=True)
+    assert (created["Version"], created["FunctionArn"]) == ("1", f"{ARN}:f")
+    assert client.get_function(FunctionName="f", Qualifier="1")["Configuration"]["Version"] == "1"
+    assert client.publish_version(FunctionName="f")["Version"] == "1"
+
+    updated = client.update_function_code(FunctionName="f", ZipFile=generation_code(2), Publish=True)
+    assert (updated["Version"], updated["FunctionArn"]) == ("2", f"{ARN}:f:2")
+    listed = client.list_versions_by_function(FunctionName="f")["Versions"]
+    assert [version["Version"] for version in listed] == ["$LATEST", "1", "2"]
+    for version, generation in [("1", 1), ("2", 2)]:
+        response = client.invoke(FunctionName="f", Qualifier=version, Payload=b"{}")
+        assert (response["ExecutedVersion"], json.loads(response["Payload"].read())) == (version, {"code": generation})
+
+
+def test_update_function_configuration_has_no_publish(client, aws, tmp_path):
+    """Lambda's API model (botocore's lambda/2015-03-31/service-2.json) gives CreateFunction and
+    UpdateFunctionCode a Publish member, UpdateFunctionConfiguration none: the AWS CLI refuses
+    --publish there before sending anything."""
+    members = {
+        operation: client.meta.service_model.operation_model(operation).input_shape.members
+        for operation in ["CreateFunction", "UpdateFunctionCode", "UpdateFunctionConfiguration"]
+    }
+    assert ["Publish" in members[operation] for operation in members] == [True, True, False]
+    create(client, code=generation_code(1))
+    code, _, err = aws("update-function-configuration", "--function-name", "f", "--timeout", "9", "--publish")
+    assert code != 0 and "Unknown options: --publish" in err
+    assert [v["Version"] for v in client.list_versions_by_function(FunctionName="f")["Versions"]] == ["$LATEST"]
+
+
+STALE_REVISION = (
+    412,
+    "PreconditionFailedException",
+    "The Revision Id provided does not match the latest Revision Id. "
+    "Call the GetFunction/GetAlias API to retrieve the latest Revision Id",
+)
+
+
+def test_a_stale_revision_id_is_refused_and_every_change_makes_a_new_one(client):
+    """LocalStack's snapshot, TestLambdaRevisions::test_function_revisions_basic (UpdateFunctionCode,
+    UpdateFunctionConfiguration) and ::test_function_revisions_version_and_alias (PublishVersion,
+    which changes $LATEST's RevisionId too; UpdateAlias): 412 PreconditionFailedException."""
+    first = create(client, code=generation_code(1))["RevisionId"]
+    assert client.get_function(FunctionName="f")["Configuration"]["RevisionId"] == first
+
+    assert (
+        error_of(lambda: client.update_function_code(FunctionName="f", ZipFile=generation_code(2), RevisionId="wrong"))
+        == STALE_REVISION
+    )
+    second = client.update_function_code(FunctionName="f", ZipFile=generation_code(2), RevisionId=first)["RevisionId"]
+    assert second != first
+
+    assert (
+        error_of(lambda: client.update_function_configuration(FunctionName="f", Timeout=9, RevisionId=first))
+        == STALE_REVISION
+    )
+    assert client.get_function_configuration(FunctionName="f")["Timeout"] == 3
+    third = client.update_function_configuration(FunctionName="f", Timeout=9, RevisionId=second)["RevisionId"]
+    assert third not in (first, second)
+
+    assert error_of(lambda: client.publish_version(FunctionName="f", RevisionId=second)) == STALE_REVISION
+    version = client.publish_version(FunctionName="f", RevisionId=third)
+    assert version["RevisionId"] != third
+    assert client.get_function(FunctionName="f", Qualifier="1")["Configuration"]["RevisionId"] == version["RevisionId"]
+    fourth = client.get_function(FunctionName="f")["Configuration"]["RevisionId"]
+    assert fourth not in (first, second, third, version["RevisionId"])
+
+    alias = client.create_alias(FunctionName="f", Name="live", FunctionVersion="1")["RevisionId"]
+    assert client.get_function(FunctionName="f")["Configuration"]["RevisionId"] == fourth
+    assert (
+        error_of(lambda: client.update_alias(FunctionName="f", Name="live", Description="x", RevisionId=fourth))
+        == STALE_REVISION
+    )
+    assert client.update_alias(FunctionName="f", Name="live", Description="x", RevisionId=alias)["RevisionId"] != alias
+
+
+def test_a_stale_revision_id_through_the_aws_cli(client, aws):
+    """As above (test_function_revisions_basic), as a shell user meets it."""
+    create(client)
+    code, _, err = aws(
+        "update-function-configuration", "--function-name", "f", "--timeout", "9", "--revision-id", "wrong"
+    )
+    assert code != 0
+    assert "(PreconditionFailedException) when calling the UpdateFunctionConfiguration operation" in err
+    assert STALE_REVISION[2] in err
+
+
+def test_deleting_a_version_or_alias_that_is_not_there_is_done(client):
+    """LocalStack's snapshot: TestLambdaFunction::test_delete_on_nonexisting_version (a missing
+    version of a function: 204, twice; of a missing function: 404 naming the function alone) and
+    TestLambdaAlias::test_non_existent_alias_deletion (204)."""
+    create(client)
+    for _ in range(2):
+        response = client.delete_function(FunctionName="f", Qualifier="1233")
+        assert response["ResponseMetadata"]["HTTPStatusCode"] == 204
+    assert client.delete_alias(FunctionName="f", Name="non-existent")["ResponseMetadata"]["HTTPStatusCode"] == 204
+    assert client.delete_function(FunctionName="f")["ResponseMetadata"]["HTTPStatusCode"] == 204
+    not_found = (404, "ResourceNotFoundException", f"Function not found: {ARN}:f")
+    assert error_of(lambda: client.delete_function(FunctionName="f")) == not_found
+    assert error_of(lambda: client.delete_function(FunctionName="f", Qualifier="1233")) == not_found
+
+
+def test_a_configuration_has_the_fields_aws_returns(client):
+    """LocalStack's snapshot, TestLambdaVersions::test_publish_version_on_create: the defaults of
+    what LocalLambda does not vary, in every FunctionConfiguration."""
+    created = create(client)
+    expected = {
+        "EphemeralStorage": {"Size": 512},
+        "LoggingConfig": {"LogFormat": "Text", "LogGroup": "/aws/lambda/f"},
+        "SnapStart": {"ApplyOn": "None", "OptimizationStatus": "Off"},
+        "TracingConfig": {"Mode": "PassThrough"},
+    }
+    published = client.publish_version(FunctionName="f")
+    listed = client.list_functions()["Functions"][0]
+    for configuration in [created, client.get_function_configuration(FunctionName="f"), published, listed]:
+        assert {field: configuration[field] for field in expected} == expected
+        assert configuration["RevisionId"]
+        arn = configuration["RuntimeVersionConfig"]["RuntimeVersionArn"]
+        prefix, digits = arn.rsplit(":", 1)
+        assert prefix == "arn:aws:lambda:us-east-1::runtime" and len(digits) == 64
+
+
+def test_not_found_answers_carry_message_and_name_what_was_asked(client):
+    """LocalStack's snapshot: a 404 body is {"Type": "User", "Message": ...}
+    (TestLambdaFunction::test_ops_on_nonexisting_fn); a $LATEST asked for is named
+    (::test_ops_with_arn_qualifier_mismatch, TestLambdaConcurrency::test_function_concurrency_exceptions);
+    UpdateAlias of an unknown alias is "Alias not found" (TestLambdaAlias::test_non_existent_alias_update)."""
+    with pytest.raises(ClientError) as raised:
+        client.get_function(FunctionName="missing")
+    body = {key: value for key, value in raised.value.response.items() if key not in ("Error", "ResponseMetadata")}
+    assert body == {"Type": "User", "Message": f"Function not found: {ARN}:missing"}
+    assert error_of(lambda: client.get_function(FunctionName="missing", Qualifier="$LATEST"))[2] == (
+        f"Function not found: {ARN}:missing:$LATEST"
+    )
+    assert error_of(lambda: client.put_function_concurrency(FunctionName="missing", ReservedConcurrentExecutions=1))[
+        2
+    ] == (f"Function not found: {ARN}:missing:$LATEST")
+    create(client)
+    assert error_of(lambda: client.update_alias(FunctionName="f", Name="non-existent", Description="x")) == (
+        404,
+        "ResourceNotFoundException",
+        f"Alias not found: {ARN}:f:non-existent",
+    )

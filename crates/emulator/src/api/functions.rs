@@ -22,8 +22,9 @@ use crate::model::function::{FunctionKind, FunctionSpec};
 use crate::model::layer::LayerVersion;
 use crate::model::version::LATEST;
 use crate::service::emulator::Emulator;
+use crate::service::versions::VersionError;
 use crate::state::code_store::{
-    check_combined_size, default_deployment, now_iso8601, remove_unpacked, unpack, Deployment,
+    check_combined_size, default_deployment, new_revision_id, now_iso8601, remove_unpacked, unpack, Deployment,
 };
 use crate::state::registry::RegistryError;
 use lambda_executor_protocol::is_valid_function_name;
@@ -70,6 +71,7 @@ pub async fn create(emulator: &Arc<Emulator>, body: Result<Value, ApiError>) -> 
         code_size: 0,
         unzipped_size: 0,
         last_modified: String::new(),
+        revision_id: String::new(),
         dir: PathBuf::new(),
         opt_dir: None,
     };
@@ -98,7 +100,28 @@ pub async fn create(emulator: &Arc<Emulator>, body: Result<Value, ApiError>) -> 
         return Err(registry_error(emulator, name, error));
     }
     emulator.deployments().insert(name.to_owned(), deployment);
-    Ok(json_response(StatusCode::CREATED, &[], &configuration_of(emulator, name)?))
+    if publishes(&body) {
+        // As recorded (LocalStack's test_publish_version_on_create): version 1's configuration
+        // under the function's unqualified ARN.
+        let number = publish(emulator, name).await?;
+        let (spec, deployment, version) = emulator
+            .version_record(name, Some(&number.to_string()))
+            .map_err(|e| ApiError::from_version(emulator, e))?;
+        let document = configuration_document(emulator, &spec, &deployment, version, None);
+        return Ok(json_response(StatusCode::CREATED, &[], &document));
+    }
+    let document = configuration_of(emulator, name)?;
+    Ok(json_response(StatusCode::CREATED, &[], &document))
+}
+
+/// Whether a CreateFunction or UpdateFunctionCode asks to publish a version of the result.
+fn publishes(body: &Value) -> bool {
+    body.get("Publish").and_then(Value::as_bool).unwrap_or(false)
+}
+
+/// Publishes $LATEST as it now is: its version number.
+async fn publish(emulator: &Arc<Emulator>, name: &str) -> Result<u32, ApiError> {
+    emulator.publish_version(name, None, None).await.map_err(|e| ApiError::from_version(emulator, e))
 }
 
 pub async fn update_code(
@@ -106,8 +129,10 @@ pub async fn update_code(
     name: &str,
     body: Result<Value, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
-    let source = code_source(Some(&body?))?;
+    let body = body?;
+    let source = code_source(Some(&body))?;
     let spec = emulator.spec(name).map_err(|e| registry_error(emulator, name, e))?;
+    ApiError::check_revision(&body, &emulator.deployment(name).revision_id)?;
     let FunctionKind::Python { handler, variables, opt_dir, .. } = &spec.kind else {
         return Err(ApiError::invalid(format!("{name} is synthetic: it has no code to update")));
     };
@@ -131,7 +156,16 @@ pub async fn update_code(
         .map_err(|e| registry_error(emulator, name, e))?;
     emulator.deployments().insert(name.to_owned(), deployment);
     remove_unpacked(&previous.dir);
-    Ok(json_response(StatusCode::OK, &[], &configuration_of(emulator, name)?))
+    if publishes(&body) {
+        // As recorded (LocalStack's test_publish_with_update): the new version's configuration.
+        let number = publish(emulator, name).await?.to_string();
+        let (spec, deployment, version) =
+            emulator.version_record(name, Some(&number)).map_err(|e| ApiError::from_version(emulator, e))?;
+        let document = configuration_document(emulator, &spec, &deployment, version, Some(&number));
+        return Ok(json_response(StatusCode::OK, &[], &document));
+    }
+    let document = configuration_of(emulator, name)?;
+    Ok(json_response(StatusCode::OK, &[], &document))
 }
 
 pub async fn update_configuration(
@@ -141,6 +175,7 @@ pub async fn update_configuration(
 ) -> Result<HttpResponse, ApiError> {
     let body = body?;
     let spec = emulator.spec(name).map_err(|e| registry_error(emulator, name, e))?;
+    ApiError::check_revision(&body, &emulator.deployment(name).revision_id)?;
     let role = text(&body, "Role").map(check_role).transpose()?;
     let runtime = text(&body, "Runtime").map(check_runtime).transpose()?;
     if let Some(runtime) = runtime {
@@ -200,22 +235,28 @@ pub async fn update_configuration(
         }
     }
     deployment.last_modified = now_iso8601();
+    deployment.revision_id = new_revision_id();
     drop(deployments);
-    Ok(json_response(StatusCode::OK, &[], &configuration_of(emulator, name)?))
+    let document = configuration_of(emulator, name)?;
+    Ok(json_response(StatusCode::OK, &[], &document))
 }
 
-/// DeleteFunction: the function with all its versions, or with a qualifier one version.
+/// DeleteFunction: the function with all its versions, or with a qualifier one version. A
+/// version that is not there is as good as deleted; a function that is not there is not found,
+/// named without the qualifier (LocalStack's test_delete_on_nonexisting_version).
 pub fn delete(emulator: &Arc<Emulator>, name: &str, qualifier: Option<&str>) -> Result<HttpResponse, ApiError> {
     match qualifier {
         None => emulator.remove_function(name).map_err(|e| registry_error(emulator, name, e))?,
+        Some(_) if !emulator.exists(name) => return Err(ApiError::not_found(emulator, name)),
         Some(LATEST) => {
             return Err(ApiError::invalid("$LATEST version cannot be deleted without deleting the function."))
         }
         Some(qualifier) => match qualifier.parse() {
-            Ok(number) if emulator.exists(name) => {
-                emulator.delete_version(name, number).map_err(|e| ApiError::from_version(emulator, e))?
-            }
-            _ => return Err(ApiError::not_found(emulator, &format!("{name}:{qualifier}"))),
+            Ok(number) => match emulator.delete_version(name, number) {
+                Ok(()) | Err(VersionError::NotFound(_)) => {}
+                Err(error) => return Err(ApiError::from_version(emulator, error)),
+            },
+            Err(_) => return Err(ApiError::not_found(emulator, &format!("{name}:{qualifier}"))),
         },
     }
     Ok(response(StatusCode::NO_CONTENT, &[], Default::default()))
@@ -297,6 +338,8 @@ pub fn put_concurrency(
         RegistryError::OverAccountLimit { .. } => ApiError::invalid(
             "Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value",
         ),
+        // Named as $LATEST (LocalStack's test_function_concurrency_exceptions).
+        RegistryError::NotFound(_) => ApiError::not_found(emulator, &format!("{name}:{LATEST}")),
         other => registry_error(emulator, name, other),
     })?;
     Ok(json_response(StatusCode::OK, &[], &json!({"ReservedConcurrentExecutions": reserved})))

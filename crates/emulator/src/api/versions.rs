@@ -25,6 +25,8 @@ pub async fn publish(
     let body = body?;
     let text = |field| body.get(field).and_then(Value::as_str);
     let version_error = |error| ApiError::from_version(emulator, error);
+    check_function(emulator, name)?;
+    ApiError::check_revision(&body, &emulator.deployment(name).revision_id)?;
     let number =
         emulator.publish_version(name, text("Description"), text("CodeSha256")).await.map_err(version_error)?;
     let (spec, deployment, version) =
@@ -103,16 +105,14 @@ pub fn update_alias(
     let body = body?;
     check_function(emulator, name)?;
     let mut published = emulator.published();
-    let function = published.get_mut(name).ok_or_else(|| no_alias(emulator, name, alias_name))?;
-    let current = function.aliases.get(alias_name).ok_or_else(|| no_alias(emulator, name, alias_name))?.clone();
-    if body.get("RevisionId").and_then(Value::as_str).is_some_and(|given| given != current.revision_id) {
-        return Err(ApiError::new(
-            StatusCode::PRECONDITION_FAILED,
-            "PreconditionFailedException",
-            "The Revision Id provided does not match the latest Revision Id. \
-             Call the GetFunction/GetAlias API to retrieve the latest Revision Id",
-        ));
-    }
+    // UpdateAlias words it otherwise than GetAlias (LocalStack's test_non_existent_alias_update).
+    let not_found = || {
+        let arn = alias_arn(emulator, name, alias_name);
+        ApiError::new(StatusCode::NOT_FOUND, "ResourceNotFoundException", format!("Alias not found: {arn}"))
+    };
+    let function = published.get_mut(name).ok_or_else(not_found)?;
+    let current = function.aliases.get(alias_name).ok_or_else(not_found)?.clone();
+    ApiError::check_revision(&body, &current.revision_id)?;
     let version = body.get("FunctionVersion").and_then(Value::as_str).unwrap_or(&current.version).to_owned();
     check_version(emulator, name, function, &version)?;
     let additional = match body.get("RoutingConfig") {
@@ -130,10 +130,13 @@ pub fn update_alias(
     Ok(json_response(StatusCode::OK, &[], &document))
 }
 
+/// DeleteAlias: an alias that is not there is as good as deleted (LocalStack's
+/// test_non_existent_alias_deletion: AWS answers 204).
 pub fn delete_alias(emulator: &Arc<Emulator>, name: &str, alias_name: &str) -> Result<HttpResponse, ApiError> {
     check_function(emulator, name)?;
-    let removed = emulator.published().get_mut(name).and_then(|f| f.aliases.remove(alias_name));
-    removed.ok_or_else(|| no_alias(emulator, name, alias_name))?;
+    if let Some(function) = emulator.published().get_mut(name) {
+        function.aliases.remove(alias_name);
+    }
     Ok(response(StatusCode::NO_CONTENT, &[], Default::default()))
 }
 
