@@ -4,6 +4,7 @@ snapshot" is tests/aws/services/lambda_/test_lambda_api.snapshot.json (or test_l
 in github:localstack/localstack, whose tests marked aws.validated are recorded against AWS."""
 
 import json
+import time
 
 import pytest
 from botocore.exceptions import ClientError
@@ -21,7 +22,7 @@ def create(client, name="f", code=SIZED_RESULT_CODE, **settings):
 
 
 def error_of(call):
-    """(HTTP status, error code, message, the parsed body) of a call that must fail."""
+    """(HTTP status, error code, message) of a call that must fail."""
     with pytest.raises(ClientError) as raised:
         call()
     response = raised.value.response
@@ -92,40 +93,86 @@ STALE_REVISION = (
 
 def test_a_stale_revision_id_is_refused_and_every_change_makes_a_new_one(client):
     """LocalStack's snapshot, TestLambdaRevisions::test_function_revisions_basic (UpdateFunctionCode,
-    UpdateFunctionConfiguration) and ::test_function_revisions_version_and_alias (PublishVersion,
-    which changes $LATEST's RevisionId too; UpdateAlias): 412 PreconditionFailedException."""
-    first = create(client, code=generation_code(1))["RevisionId"]
-    assert client.get_function(FunctionName="f")["Configuration"]["RevisionId"] == first
+    UpdateFunctionConfiguration; the end of each step makes a new RevisionId too) and
+    ::test_function_revisions_version_and_alias (PublishVersion, which changes $LATEST's
+    RevisionId too; UpdateAlias): 412 PreconditionFailedException."""
 
+    def latest_revision():
+        return client.get_function(FunctionName="f")["Configuration"]["RevisionId"]
+
+    created = create(client, code=generation_code(1))["RevisionId"]
+    active = latest_revision()
+    assert active != created
     assert (
-        error_of(lambda: client.update_function_code(FunctionName="f", ZipFile=generation_code(2), RevisionId="wrong"))
+        error_of(lambda: client.update_function_code(FunctionName="f", ZipFile=generation_code(2), RevisionId=created))
         == STALE_REVISION
     )
-    second = client.update_function_code(FunctionName="f", ZipFile=generation_code(2), RevisionId=first)["RevisionId"]
-    assert second != first
+    updating = client.update_function_code(FunctionName="f", ZipFile=generation_code(2), RevisionId=active)[
+        "RevisionId"
+    ]
+    updated = latest_revision()
+    assert len({created, active, updating, updated}) == 4
 
     assert (
-        error_of(lambda: client.update_function_configuration(FunctionName="f", Timeout=9, RevisionId=first))
+        error_of(lambda: client.update_function_configuration(FunctionName="f", Timeout=9, RevisionId=updating))
         == STALE_REVISION
     )
     assert client.get_function_configuration(FunctionName="f")["Timeout"] == 3
-    third = client.update_function_configuration(FunctionName="f", Timeout=9, RevisionId=second)["RevisionId"]
-    assert third not in (first, second)
+    client.update_function_configuration(FunctionName="f", Timeout=9, RevisionId=updated)
+    configured = latest_revision()
+    assert configured != updated
 
-    assert error_of(lambda: client.publish_version(FunctionName="f", RevisionId=second)) == STALE_REVISION
-    version = client.publish_version(FunctionName="f", RevisionId=third)
-    assert version["RevisionId"] != third
-    assert client.get_function(FunctionName="f", Qualifier="1")["Configuration"]["RevisionId"] == version["RevisionId"]
-    fourth = client.get_function(FunctionName="f")["Configuration"]["RevisionId"]
-    assert fourth not in (first, second, third, version["RevisionId"])
+    assert error_of(lambda: client.publish_version(FunctionName="f", RevisionId=updated)) == STALE_REVISION
+    version = client.publish_version(FunctionName="f", RevisionId=configured)["RevisionId"]
+    assert client.get_function(FunctionName="f", Qualifier="1")["Configuration"]["RevisionId"] == version
+    published = latest_revision()
+    assert len({configured, version, published}) == 3
 
     alias = client.create_alias(FunctionName="f", Name="live", FunctionVersion="1")["RevisionId"]
-    assert client.get_function(FunctionName="f")["Configuration"]["RevisionId"] == fourth
+    assert latest_revision() == published
     assert (
-        error_of(lambda: client.update_alias(FunctionName="f", Name="live", Description="x", RevisionId=fourth))
+        error_of(lambda: client.update_alias(FunctionName="f", Name="live", Description="x", RevisionId=published))
         == STALE_REVISION
     )
     assert client.update_alias(FunctionName="f", Name="live", Description="x", RevisionId=alias)["RevisionId"] != alias
+
+
+def test_a_create_or_an_update_answers_with_its_step_under_way_and_ends_it_at_once(client):
+    """LocalStack's snapshot: TestLambdaVersions::test_publish_version_on_create (the create's
+    answer: Pending, Creating) and TestLambdaFunction::test_function_lifecycle (an update's:
+    InProgress; reads after the step: Active, Successful). boto3's waiters find the step ended at
+    their first look."""
+    created = create(client)
+    assert (created["State"], created["StateReason"], created["StateReasonCode"]) == (
+        "Pending",
+        "The function is being created.",
+        "Creating",
+    )
+    assert "LastUpdateStatus" not in created
+
+    def wait(waiter):
+        """boto3's waiter, which must not have had to wait (it polls once a second)."""
+        started = time.monotonic()
+        client.get_waiter(waiter).wait(FunctionName="f")
+        assert time.monotonic() - started < 1
+
+    wait("function_active_v2")
+    configuration = client.get_function_configuration(FunctionName="f")
+    assert (configuration["State"], configuration["LastUpdateStatus"]) == ("Active", "Successful")
+    assert "StateReason" not in configuration
+    for update in [
+        lambda: client.update_function_code(FunctionName="f", ZipFile=generation_code(2)),
+        lambda: client.update_function_configuration(FunctionName="f", Timeout=9),
+    ]:
+        updating = update()
+        assert (updating["State"], updating["LastUpdateStatus"], updating["LastUpdateStatusReasonCode"]) == (
+            "Active",
+            "InProgress",
+            "Creating",
+        )
+        wait("function_updated_v2")
+        configuration = client.get_function_configuration(FunctionName="f")
+        assert configuration["LastUpdateStatus"] == "Successful" and "LastUpdateStatusReason" not in configuration
 
 
 def test_a_stale_revision_id_through_the_aws_cli(client, aws):

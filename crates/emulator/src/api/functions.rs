@@ -108,10 +108,42 @@ pub async fn create(emulator: &Arc<Emulator>, body: Result<Value, ApiError>) -> 
             .version_record(name, Some(&number.to_string()))
             .map_err(|e| ApiError::from_version(emulator, e))?;
         let document = configuration_document(emulator, &spec, &deployment, version, None);
-        return Ok(json_response(StatusCode::CREATED, &[], &document));
+        return Ok(json_response(StatusCode::CREATED, &[], &in_progress(emulator, name, document, Step::Creating)));
     }
-    let document = configuration_of(emulator, name)?;
+    let document = in_progress(emulator, name, configuration_of(emulator, name)?, Step::Creating);
     Ok(json_response(StatusCode::CREATED, &[], &document))
+}
+
+/// What a create or an update answers with: its change still being applied.
+enum Step {
+    /// A new function or version: State Pending.
+    Creating,
+    /// A change to $LATEST: LastUpdateStatus InProgress.
+    Updating,
+}
+
+/// The answer to a create or an update shows the change still being applied, with AWS's reasons
+/// (as recorded in LocalStack's test_function_lifecycle, test_publish_version_on_create and
+/// test_publish_with_update). LocalLambda has applied it already: every later read shows it done
+/// (Active, Successful) under a new RevisionId, as AWS's reads do once the step ends, so boto3's
+/// waiters see it done at their first look.
+fn in_progress(emulator: &Emulator, name: &str, mut document: Value, step: Step) -> Value {
+    let ([status, reason, code], value) = match step {
+        Step::Creating => {
+            if let Some(fields) = document.as_object_mut() {
+                fields.remove("LastUpdateStatus");
+            }
+            (["State", "StateReason", "StateReasonCode"], "Pending")
+        }
+        Step::Updating => (["LastUpdateStatus", "LastUpdateStatusReason", "LastUpdateStatusReasonCode"], "InProgress"),
+    };
+    document[status] = json!(value);
+    document[reason] = json!("The function is being created.");
+    document[code] = json!("Creating");
+    if let Some(latest) = emulator.deployments().get_mut(name) {
+        latest.revision_id = new_revision_id();
+    }
+    document
 }
 
 /// Whether a CreateFunction or UpdateFunctionCode asks to publish a version of the result.
@@ -162,9 +194,9 @@ pub async fn update_code(
         let (spec, deployment, version) =
             emulator.version_record(name, Some(&number)).map_err(|e| ApiError::from_version(emulator, e))?;
         let document = configuration_document(emulator, &spec, &deployment, version, Some(&number));
-        return Ok(json_response(StatusCode::OK, &[], &document));
+        return Ok(json_response(StatusCode::OK, &[], &in_progress(emulator, name, document, Step::Creating)));
     }
-    let document = configuration_of(emulator, name)?;
+    let document = in_progress(emulator, name, configuration_of(emulator, name)?, Step::Updating);
     Ok(json_response(StatusCode::OK, &[], &document))
 }
 
@@ -237,7 +269,7 @@ pub async fn update_configuration(
     deployment.last_modified = now_iso8601();
     deployment.revision_id = new_revision_id();
     drop(deployments);
-    let document = configuration_of(emulator, name)?;
+    let document = in_progress(emulator, name, configuration_of(emulator, name)?, Step::Updating);
     Ok(json_response(StatusCode::OK, &[], &document))
 }
 
