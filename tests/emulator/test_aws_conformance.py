@@ -242,3 +242,77 @@ def test_not_found_answers_carry_message_and_name_what_was_asked(client):
         "ResourceNotFoundException",
         f"Alias not found: {ARN}:f:non-existent",
     )
+
+
+def test_environment_variables_over_4_kb_are_refused(client):
+    """LocalStack's snapshot, TestLambdaFunction::test_large_environment_variables_fails (4 KB and
+    one byte of `{"LARGE_VAR":"x..."}` refused, the function not created) and
+    ::test_lambda_envvars_near_limit_succeeds (4 KB exactly)."""
+    over = {"LARGE_VAR": "x" * (4096 - 6 - len("LARGE_VAR"))}
+    measured = json.dumps(over, separators=(",", ":"))
+    assert len(measured) == 4097
+    assert error_of(lambda: create(client, Environment={"Variables": over})) == (
+        400,
+        "InvalidParameterValueException",
+        "Lambda was unable to configure your environment variables because the environment variables you have "
+        f"provided exceeded the 4KB limit. String measured: {measured}",
+    )
+    assert error_of(lambda: client.get_function(FunctionName="f"))[0] == 404
+    at_limit = {"LARGE_VAR": "x" * (4096 - 7 - len("LARGE_VAR"))}
+    assert create(client, Environment={"Variables": at_limit})["Environment"] == {"Variables": at_limit}
+    refused = error_of(lambda: client.update_function_configuration(FunctionName="f", Environment={"Variables": over}))
+    assert refused[:2] == (400, "InvalidParameterValueException")
+    assert client.get_function_configuration(FunctionName="f")["Environment"] == {"Variables": at_limit}
+
+
+def test_architectures_other_than_one_of_lambdas_two_are_refused(client):
+    """LocalStack's snapshot, TestLambdaFunction::test_create_lambda_exceptions."""
+    prefix = "1 validation error detected: Value "
+    assert error_of(lambda: create(client, Architectures=["x86_64", "arm64"])) == (
+        400,
+        "ValidationException",
+        prefix + "'[x86_64, arm64]' at 'architectures' failed to satisfy constraint: "
+        "Member must have length less than or equal to 1",
+    )
+    assert error_of(lambda: create(client, Architectures=["X86_64"])) == (
+        400,
+        "ValidationException",
+        prefix + "'[X86_64]' at 'architectures' failed to satisfy constraint: Member must satisfy constraint: "
+        "[Member must satisfy enum value set: [x86_64, arm64], Member must not be null]",
+    )
+    assert create(client, Architectures=["arm64"])["Architectures"] == ["arm64"]
+
+
+def test_put_function_concurrency_of_a_version_or_alias_is_refused(client):
+    """LocalStack's snapshot, TestLambdaConcurrency::test_function_concurrency_exceptions
+    (put_function_concurrency_with_qualified_arn)."""
+    create(client, Publish=True)
+    assert error_of(
+        lambda: client.put_function_concurrency(FunctionName=f"{ARN}:f:1", ReservedConcurrentExecutions=1)
+    ) == (
+        400,
+        "InvalidParameterValueException",
+        "This operation is permitted on Lambda functions only. Aliases and versions do not support this operation. "
+        "Please specify either a function name or an unqualified function ARN.",
+    )
+    assert "ReservedConcurrentExecutions" not in client.get_function_concurrency(FunctionName="f")
+
+
+def test_list_functions_of_all_versions(client, aws):
+    """LocalStack's snapshot, TestLambdaFunction::test_list_functions: FunctionVersion=ALL lists
+    each function's $LATEST and published versions under qualified ARNs; another value is a
+    ValidationException."""
+    create(client, name="one", Publish=True)
+    create(client, name="two")
+    listed = client.get_paginator("list_functions").paginate(FunctionVersion="ALL").build_full_result()["Functions"]
+    assert sorted(f["FunctionArn"] for f in listed) == [f"{ARN}:one:$LATEST", f"{ARN}:one:1", f"{ARN}:two:$LATEST"]
+    assert sorted(f["FunctionArn"] for f in client.list_functions()["Functions"]) == [f"{ARN}:one", f"{ARN}:two"]
+    assert error_of(lambda: client.list_functions(FunctionVersion="invalid")) == (
+        400,
+        "ValidationException",
+        "1 validation error detected: Value 'invalid' at 'functionVersion' failed to satisfy constraint: "
+        "Member must satisfy enum value set: [ALL]",
+    )
+    code, listed, err = aws("list-functions", "--function-version", "ALL")
+    assert code == 0, err
+    assert len(listed["Functions"]) == 3

@@ -24,20 +24,37 @@ pub async fn publish(
 ) -> Result<HttpResponse, ApiError> {
     let body = body?;
     let text = |field| body.get(field).and_then(Value::as_str);
-    let version_error = |error| ApiError::from_version(emulator, error);
     check_function(emulator, name)?;
     ApiError::check_revision(&body, &emulator.deployment(name).revision_id)?;
-    let number =
-        emulator.publish_version(name, text("Description"), text("CodeSha256")).await.map_err(version_error)?;
-    let (spec, deployment, version) =
-        emulator.version_record(name, Some(&number.to_string())).map_err(version_error)?;
-    let document = configuration_document(emulator, &spec, &deployment, version, Some(&number.to_string()));
+    let document = published_configuration(emulator, name, text("Description"), text("CodeSha256"), true).await?;
     Ok(json_response(StatusCode::CREATED, &[], &document))
+}
+
+/// Publishes $LATEST as it now is (see `Emulator::publish_version`): the version's configuration,
+/// under its own ARN if `qualified_arn`, else (as CreateFunction with Publish answers) the function's.
+pub async fn published_configuration(
+    emulator: &Arc<Emulator>,
+    name: &str,
+    description: Option<&str>,
+    code_sha256: Option<&str>,
+    qualified_arn: bool,
+) -> Result<Value, ApiError> {
+    let version_error = |error| ApiError::from_version(emulator, error);
+    let number = emulator.publish_version(name, description, code_sha256).await.map_err(version_error)?.to_string();
+    let (spec, deployment, version) = emulator.version_record(name, Some(&number)).map_err(version_error)?;
+    Ok(configuration_document(emulator, &spec, &deployment, version, qualified_arn.then_some(number.as_str())))
 }
 
 /// ListVersionsByFunction: $LATEST, then each published version (all in one page).
 pub fn list_versions(emulator: &Arc<Emulator>, name: &str) -> Result<HttpResponse, ApiError> {
-    let latest = emulator.spec(name).map_err(|_| ApiError::not_found(emulator, name))?;
+    let versions = version_documents(emulator, name).ok_or_else(|| ApiError::not_found(emulator, name))?;
+    Ok(json_response(StatusCode::OK, &[], &json!({"Versions": versions})))
+}
+
+/// The configurations of $LATEST and of each published version of `name`, each under its
+/// qualified ARN; None if there is no such function.
+pub fn version_documents(emulator: &Emulator, name: &str) -> Option<Vec<Value>> {
+    let latest = emulator.spec(name).ok()?;
     let mut versions = vec![configuration_document(emulator, &latest, &emulator.deployment(name), None, Some(LATEST))];
     if let Some(function) = emulator.published().get(name) {
         versions.extend(function.versions.iter().map(|(number, version)| {
@@ -50,7 +67,7 @@ pub fn list_versions(emulator: &Arc<Emulator>, name: &str) -> Result<HttpRespons
             )
         }));
     }
-    Ok(json_response(StatusCode::OK, &[], &json!({"Versions": versions})))
+    Some(versions)
 }
 
 pub fn create_alias(
