@@ -3,25 +3,12 @@ with weighted routing, invocations of a qualifier, concurrency and account setti
 refusals Lambda answers, as a shell user meets them."""
 
 import json
-import subprocess
 
 import pytest
 from helpers import zipped
 
 ROLE = "arn:aws:iam::123456789012:role/lambda-executor-tests"
 ARN = "arn:aws:lambda:us-east-1:123456789012:function"
-
-
-@pytest.fixture
-def aws(aws_cli, local, tmp_path):
-    """Runs `aws lambda ...` against the emulator; returns (exit code, parsed stdout, stderr)."""
-
-    def run(*arguments):
-        command = [str(aws_cli), "lambda", *arguments, "--endpoint-url", local.endpoint_url, "--region", "us-east-1"]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=tmp_path)
-        return done.returncode, json.loads(done.stdout) if done.stdout.strip() else None, done.stderr
-
-    return run
 
 
 def handler_zip(tmp_path, generation):

@@ -4,8 +4,10 @@
 use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
 
 use crate::model::function::{FunctionKind, FunctionSpec};
+use crate::model::log_names::log_group;
 use crate::model::version::version_name;
 use crate::service::emulator::Emulator;
 use crate::state::code_store::Deployment;
@@ -53,5 +55,20 @@ pub fn configuration_document(
         "LastUpdateStatus": "Successful",
         "PackageType": "Zip",
         "Architectures": deployment.architectures,
+        "RevisionId": deployment.revision_id,
+        // Lambda's defaults for what LocalLambda does not vary (as recorded against AWS in
+        // LocalStack's test_lambda_api.snapshot.json, test_publish_version_on_create).
+        "EphemeralStorage": {"Size": 512},
+        "LoggingConfig": {"LogFormat": "Text", "LogGroup": log_group(name)},
+        "SnapStart": {"ApplyOn": "None", "OptimizationStatus": "Off"},
+        "TracingConfig": {"Mode": "PassThrough"},
+        "RuntimeVersionConfig": {"RuntimeVersionArn": runtime_version_arn(emulator, &deployment.runtime)},
     })
+}
+
+/// The ARN of the runtime version a function runs: Lambda's form, `arn:aws:lambda:REGION::runtime:`
+/// and 64 hex digits; LocalLambda's digits are the runtime name's SHA-256, one version per runtime.
+fn runtime_version_arn(emulator: &Emulator, runtime: &str) -> String {
+    let digest: String = Sha256::digest(runtime.as_bytes()).iter().map(|byte| format!("{byte:02x}")).collect();
+    format!("arn:{}:lambda:{}::runtime:{digest}", emulator.partition(), emulator.config.region)
 }

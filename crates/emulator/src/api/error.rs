@@ -103,21 +103,43 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, "ResourceNotFoundException", "The resource you requested does not exist.")
     }
 
-    /// The answer of a control-plane operation (or of an unknown one): the message is `message`.
+    /// A RevisionId that is not the resource's latest (the words AWS answered in LocalStack's
+    /// recordings: test_function_revisions_basic, test_function_revisions_version_and_alias).
+    pub fn stale_revision() -> Self {
+        Self::new(
+            StatusCode::PRECONDITION_FAILED,
+            "PreconditionFailedException",
+            "The Revision Id provided does not match the latest Revision Id. \
+             Call the GetFunction/GetAlias API to retrieve the latest Revision Id",
+        )
+    }
+
+    /// Refuses a change that names a RevisionId other than `current`.
+    pub fn check_revision(body: &serde_json::Value, current: &str) -> Result<(), Self> {
+        match body.get("RevisionId").and_then(serde_json::Value::as_str) {
+            Some(given) if given != current => Err(Self::stale_revision()),
+            _ => Ok(()),
+        }
+    }
+
+    /// The answer of a control-plane operation (or of an unknown one).
     pub fn into_response(self) -> HttpResponse {
-        let body = serde_json::json!({"Type": "User", "message": self.message});
+        let body = serde_json::json!({"Type": "User", self.message_key(): self.message});
         json_response(self.status, &[(HEADER_ERROR_TYPE, self.error_type)], &body)
+    }
+
+    /// Lambda spells the message key `Message` for some errors and `message` for others.
+    fn message_key(&self) -> &'static str {
+        match self.error_type {
+            "ResourceNotFoundException" | "ServiceException" => "Message",
+            _ => "message",
+        }
     }
 
     /// The answer of Invoke, which also says why it throttled and when to retry (`retry_after`
     /// seconds, unless the error has its own).
     pub fn into_invoke_response(self, retry_after: &str) -> HttpResponse {
-        // Lambda spells the message key `Message` for some errors and `message` for others.
-        let message_key = match self.error_type {
-            "ResourceNotFoundException" | "ServiceException" => "Message",
-            _ => "message",
-        };
-        let mut body = serde_json::json!({"Type": "User", message_key: self.message});
+        let mut body = serde_json::json!({"Type": "User", self.message_key(): self.message});
         let mut headers = vec![(HEADER_ERROR_TYPE, self.error_type)];
         let own_retry_after = self.retry_after.map(|seconds| seconds.to_string());
         if let Some(reason) = self.reason {

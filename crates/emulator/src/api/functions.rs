@@ -16,14 +16,16 @@ use serde_json::{json, Value};
 
 use super::configuration::configuration_document;
 use super::error::ApiError;
+use super::versions::{published_configuration, version_documents};
 use crate::http::{json_response, response, HttpResponse};
 use crate::model::code::CodeSource;
 use crate::model::function::{FunctionKind, FunctionSpec};
 use crate::model::layer::LayerVersion;
 use crate::model::version::LATEST;
 use crate::service::emulator::Emulator;
+use crate::service::versions::VersionError;
 use crate::state::code_store::{
-    check_combined_size, default_deployment, now_iso8601, remove_unpacked, unpack, Deployment,
+    check_combined_size, default_deployment, new_revision_id, now_iso8601, remove_unpacked, unpack, Deployment,
 };
 use crate::state::registry::RegistryError;
 use lambda_executor_protocol::is_valid_function_name;
@@ -54,6 +56,8 @@ pub async fn create(emulator: &Arc<Emulator>, body: Result<Value, ApiError>) -> 
     let role = check_role(text(&body, "Role").ok_or_else(|| ApiError::invalid("Role is required"))?)?.to_owned();
     let timeout = Duration::from_secs(number(&body, "Timeout", 3, 1..=900)?);
     let memory_mb = number(&body, "MemorySize", 128, 128..=10240)? as u32;
+    let variables = environment_variables(&body)?.unwrap_or_default();
+    let architectures = check_architectures(body.get("Architectures"))?;
     let layers = function_layers(emulator, body.get("Layers"))?;
     let source = code_source(body.get("Code"))?;
     let zip = emulator.code_bytes(source).await.map_err(|error| ApiError::invalid(error.0))?;
@@ -63,13 +67,12 @@ pub async fn create(emulator: &Arc<Emulator>, body: Result<Value, ApiError>) -> 
         description: text(&body, "Description").unwrap_or_default().to_owned(),
         layers: emulator.layer_references(&layers),
         tags: string_map(body.get("Tags")),
-        architectures: Some(strings(body.get("Architectures")))
-            .filter(|a| !a.is_empty())
-            .unwrap_or_else(|| vec!["x86_64".into()]),
+        architectures,
         code_sha256: String::new(),
         code_size: 0,
         unzipped_size: 0,
         last_modified: String::new(),
+        revision_id: String::new(),
         dir: PathBuf::new(),
         opt_dir: None,
     };
@@ -87,7 +90,7 @@ pub async fn create(emulator: &Arc<Emulator>, body: Result<Value, ApiError>) -> 
         kind: FunctionKind::Python {
             handler,
             code_dir: deployment.dir.clone(),
-            variables: string_map(body.get("Environment").and_then(|e| e.get("Variables"))).into_iter().collect(),
+            variables: variables.into_iter().collect(),
             opt_dir: deployment.opt_dir.clone(),
         },
         timeout,
@@ -98,7 +101,51 @@ pub async fn create(emulator: &Arc<Emulator>, body: Result<Value, ApiError>) -> 
         return Err(registry_error(emulator, name, error));
     }
     emulator.deployments().insert(name.to_owned(), deployment);
-    Ok(json_response(StatusCode::CREATED, &[], &configuration_of(emulator, name)?))
+    if publishes(&body) {
+        // As recorded (LocalStack's test_publish_version_on_create): version 1's configuration
+        // under the function's unqualified ARN.
+        let document = published_configuration(emulator, name, None, None, false).await?;
+        return Ok(json_response(StatusCode::CREATED, &[], &in_progress(emulator, name, document, Step::Creating)));
+    }
+    let document = in_progress(emulator, name, configuration_of(emulator, name)?, Step::Creating);
+    Ok(json_response(StatusCode::CREATED, &[], &document))
+}
+
+/// What a create or an update answers with: its change still being applied.
+enum Step {
+    /// A new function or version: State Pending.
+    Creating,
+    /// A change to $LATEST: LastUpdateStatus InProgress.
+    Updating,
+}
+
+/// The answer to a create or an update shows the change still being applied, with AWS's reasons
+/// (as recorded in LocalStack's test_function_lifecycle, test_publish_version_on_create and
+/// test_publish_with_update). LocalLambda has applied it already: every later read shows it done
+/// (Active, Successful) under a new RevisionId, as AWS's reads do once the step ends, so boto3's
+/// waiters see it done at their first look.
+fn in_progress(emulator: &Emulator, name: &str, mut document: Value, step: Step) -> Value {
+    let ([status, reason, code], value) = match step {
+        Step::Creating => {
+            if let Some(fields) = document.as_object_mut() {
+                fields.remove("LastUpdateStatus");
+            }
+            (["State", "StateReason", "StateReasonCode"], "Pending")
+        }
+        Step::Updating => (["LastUpdateStatus", "LastUpdateStatusReason", "LastUpdateStatusReasonCode"], "InProgress"),
+    };
+    document[status] = json!(value);
+    document[reason] = json!("The function is being created.");
+    document[code] = json!("Creating");
+    if let Some(latest) = emulator.deployments().get_mut(name) {
+        latest.revision_id = new_revision_id();
+    }
+    document
+}
+
+/// Whether a CreateFunction or UpdateFunctionCode asks to publish a version of the result.
+fn publishes(body: &Value) -> bool {
+    body.get("Publish").and_then(Value::as_bool).unwrap_or(false)
 }
 
 pub async fn update_code(
@@ -106,8 +153,10 @@ pub async fn update_code(
     name: &str,
     body: Result<Value, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
-    let source = code_source(Some(&body?))?;
+    let body = body?;
+    let source = code_source(Some(&body))?;
     let spec = emulator.spec(name).map_err(|e| registry_error(emulator, name, e))?;
+    ApiError::check_revision(&body, &emulator.deployment(name).revision_id)?;
     let FunctionKind::Python { handler, variables, opt_dir, .. } = &spec.kind else {
         return Err(ApiError::invalid(format!("{name} is synthetic: it has no code to update")));
     };
@@ -131,7 +180,13 @@ pub async fn update_code(
         .map_err(|e| registry_error(emulator, name, e))?;
     emulator.deployments().insert(name.to_owned(), deployment);
     remove_unpacked(&previous.dir);
-    Ok(json_response(StatusCode::OK, &[], &configuration_of(emulator, name)?))
+    if publishes(&body) {
+        // As recorded (LocalStack's test_publish_with_update): the new version's configuration.
+        let document = published_configuration(emulator, name, None, None, true).await?;
+        return Ok(json_response(StatusCode::OK, &[], &in_progress(emulator, name, document, Step::Creating)));
+    }
+    let document = in_progress(emulator, name, configuration_of(emulator, name)?, Step::Updating);
+    Ok(json_response(StatusCode::OK, &[], &document))
 }
 
 pub async fn update_configuration(
@@ -141,6 +196,7 @@ pub async fn update_configuration(
 ) -> Result<HttpResponse, ApiError> {
     let body = body?;
     let spec = emulator.spec(name).map_err(|e| registry_error(emulator, name, e))?;
+    ApiError::check_revision(&body, &emulator.deployment(name).revision_id)?;
     let role = text(&body, "Role").map(check_role).transpose()?;
     let runtime = text(&body, "Runtime").map(check_runtime).transpose()?;
     if let Some(runtime) = runtime {
@@ -148,6 +204,7 @@ pub async fn update_configuration(
     }
     let timeout = Duration::from_secs(number(&body, "Timeout", spec.timeout.as_secs(), 1..=900)?);
     let memory_mb = number(&body, "MemorySize", u64::from(spec.memory_mb), 128..=10240)? as u32;
+    let new_variables = environment_variables(&body)?;
     // New layers: checked, their files and the code's within the limit, then composed anew.
     let new_layers = match body.get("Layers") {
         Some(value) => {
@@ -165,8 +222,8 @@ pub async fn update_configuration(
         FunctionKind::Python { handler, code_dir, variables, opt_dir } => FunctionKind::Python {
             handler: text(&body, "Handler").unwrap_or(handler).to_owned(),
             code_dir: code_dir.clone(),
-            variables: match body.get("Environment") {
-                Some(environment) => string_map(environment.get("Variables")).into_iter().collect(),
+            variables: match new_variables {
+                Some(new_variables) => new_variables.into_iter().collect(),
                 None => variables.clone(),
             },
             opt_dir: match &new_layers {
@@ -200,22 +257,28 @@ pub async fn update_configuration(
         }
     }
     deployment.last_modified = now_iso8601();
+    deployment.revision_id = new_revision_id();
     drop(deployments);
-    Ok(json_response(StatusCode::OK, &[], &configuration_of(emulator, name)?))
+    let document = in_progress(emulator, name, configuration_of(emulator, name)?, Step::Updating);
+    Ok(json_response(StatusCode::OK, &[], &document))
 }
 
-/// DeleteFunction: the function with all its versions, or with a qualifier one version.
+/// DeleteFunction: the function with all its versions, or with a qualifier one version. A
+/// version that is not there is as good as deleted; a function that is not there is not found,
+/// named without the qualifier (LocalStack's test_delete_on_nonexisting_version).
 pub fn delete(emulator: &Arc<Emulator>, name: &str, qualifier: Option<&str>) -> Result<HttpResponse, ApiError> {
     match qualifier {
         None => emulator.remove_function(name).map_err(|e| registry_error(emulator, name, e))?,
+        Some(_) if !emulator.exists(name) => return Err(ApiError::not_found(emulator, name)),
         Some(LATEST) => {
             return Err(ApiError::invalid("$LATEST version cannot be deleted without deleting the function."))
         }
         Some(qualifier) => match qualifier.parse() {
-            Ok(number) if emulator.exists(name) => {
-                emulator.delete_version(name, number).map_err(|e| ApiError::from_version(emulator, e))?
-            }
-            _ => return Err(ApiError::not_found(emulator, &format!("{name}:{qualifier}"))),
+            Ok(number) => match emulator.delete_version(name, number) {
+                Ok(()) | Err(VersionError::NotFound(_)) => {}
+                Err(error) => return Err(ApiError::from_version(emulator, error)),
+            },
+            Err(_) => return Err(ApiError::not_found(emulator, &format!("{name}:{qualifier}"))),
         },
     }
     Ok(response(StatusCode::NO_CONTENT, &[], Default::default()))
@@ -242,10 +305,21 @@ pub fn configuration(emulator: &Arc<Emulator>, name: &str, qualifier: Option<&st
     Ok(json_response(StatusCode::OK, &[], &body))
 }
 
-pub fn list(emulator: &Arc<Emulator>) -> HttpResponse {
-    let functions: Vec<Value> =
-        emulator.function_names().iter().filter_map(|name| configuration_of(emulator, name).ok()).collect();
-    json_response(StatusCode::OK, &[], &json!({"Functions": functions}))
+/// ListFunctions: each function's $LATEST, or with `FunctionVersion=ALL` its published versions
+/// too, each under its qualified ARN (LocalStack's test_list_functions).
+pub fn list(emulator: &Arc<Emulator>, function_version: Option<&str>) -> Result<HttpResponse, ApiError> {
+    let names = emulator.function_names();
+    let functions: Vec<Value> = match function_version {
+        None => names.iter().filter_map(|name| configuration_of(emulator, name).ok()).collect(),
+        Some("ALL") => names.iter().filter_map(|name| version_documents(emulator, name)).flatten().collect(),
+        Some(other) => {
+            return Err(ApiError::validation(format!(
+                "1 validation error detected: Value '{other}' at 'functionVersion' failed to satisfy constraint: \
+                 Member must satisfy enum value set: [ALL]"
+            )))
+        }
+    };
+    Ok(json_response(StatusCode::OK, &[], &json!({"Functions": functions})))
 }
 
 pub fn tags(emulator: &Arc<Emulator>, name: &str) -> Result<HttpResponse, ApiError> {
@@ -285,9 +359,17 @@ pub fn account_settings(emulator: &Arc<Emulator>) -> HttpResponse {
 pub fn put_concurrency(
     emulator: &Arc<Emulator>,
     name: &str,
+    qualifier: Option<&str>,
     body: Result<Value, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body?;
+    if qualifier.is_some() {
+        // LocalStack's test_function_concurrency_exceptions (put_function_concurrency_with_qualified_arn).
+        return Err(ApiError::invalid(
+            "This operation is permitted on Lambda functions only. Aliases and versions do not support this \
+             operation. Please specify either a function name or an unqualified function ARN.",
+        ));
+    }
     let reserved = body
         .get("ReservedConcurrentExecutions")
         .and_then(Value::as_u64)
@@ -297,6 +379,8 @@ pub fn put_concurrency(
         RegistryError::OverAccountLimit { .. } => ApiError::invalid(
             "Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value",
         ),
+        // Named as $LATEST (LocalStack's test_function_concurrency_exceptions).
+        RegistryError::NotFound(_) => ApiError::not_found(emulator, &format!("{name}:{LATEST}")),
         other => registry_error(emulator, name, other),
     })?;
     Ok(json_response(StatusCode::OK, &[], &json!({"ReservedConcurrentExecutions": reserved})))
@@ -359,6 +443,46 @@ fn check_role(role: &str) -> Result<&str, ApiError> {
         )));
     }
     Ok(role)
+}
+
+/// Lambda's limit on a function's environment variables, measured as their JSON.
+const MAX_VARIABLES_BYTES: usize = 4096;
+
+/// The `Environment.Variables` a CreateFunction or UpdateFunctionConfiguration sets (None if it
+/// sets no Environment), within Lambda's limit (its words: LocalStack's
+/// test_large_environment_variables_fails).
+fn environment_variables(body: &Value) -> Result<Option<BTreeMap<String, String>>, ApiError> {
+    let Some(environment) = body.get("Environment") else { return Ok(None) };
+    let variables = string_map(environment.get("Variables"));
+    let measured = serde_json::to_string(&variables).unwrap_or_default();
+    if measured.len() > MAX_VARIABLES_BYTES {
+        return Err(ApiError::invalid(format!(
+            "Lambda was unable to configure your environment variables because the environment variables you \
+             have provided exceeded the 4KB limit. String measured: {measured}"
+        )));
+    }
+    Ok(Some(variables))
+}
+
+/// A function's `Architectures`: one of Lambda's two (x86_64 without any), refused in Lambda's
+/// words otherwise (LocalStack's test_create_lambda_exceptions).
+fn check_architectures(value: Option<&Value>) -> Result<Vec<String>, ApiError> {
+    let architectures = strings(value);
+    let shown = format!("[{}]", architectures.join(", "));
+    if architectures.len() > 1 {
+        return Err(ApiError::validation(format!(
+            "1 validation error detected: Value '{shown}' at 'architectures' failed to satisfy constraint: Member \
+             must have length less than or equal to 1"
+        )));
+    }
+    match architectures.first().map(String::as_str) {
+        None => Ok(vec!["x86_64".into()]),
+        Some("x86_64" | "arm64") => Ok(architectures),
+        Some(_) => Err(ApiError::validation(format!(
+            "1 validation error detected: Value '{shown}' at 'architectures' failed to satisfy constraint: Member \
+             must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64], Member must not be null]"
+        ))),
+    }
 }
 
 /// Where the code of CreateFunction's `Code` (or UpdateFunctionCode's body) is: its ZipFile, or

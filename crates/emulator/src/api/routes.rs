@@ -71,7 +71,7 @@ async fn control_plane(emulator: &Arc<Emulator>, request: Request<Incoming>) -> 
         (&Method::POST, ["2015-03-31", "functions"]) => {
             functions::create(emulator, body(request, "CreateFunction").await).await
         }
-        (&Method::GET, ["2015-03-31", "functions"]) => Ok(functions::list(emulator)),
+        (&Method::GET, ["2015-03-31", "functions"]) => functions::list(emulator, function_version.as_deref()),
         (&Method::GET, ["2015-03-31", "functions", name]) => functions::get(emulator, name, qualifier.as_deref()),
         (&Method::GET, ["2015-03-31", "functions", name, "configuration"]) => {
             functions::configuration(emulator, name, qualifier.as_deref())
@@ -110,7 +110,12 @@ async fn control_plane(emulator: &Arc<Emulator>, request: Request<Incoming>) -> 
         (&Method::GET, ["2017-03-31", "tags", name]) => functions::tags(emulator, name),
         (&Method::PUT, ["2017-10-31", "functions", name, "concurrency"]) => {
             let name = name.to_string();
-            functions::put_concurrency(emulator, &name, body(request, "PutFunctionConcurrency").await)
+            functions::put_concurrency(
+                emulator,
+                &name,
+                qualifier.as_deref(),
+                body(request, "PutFunctionConcurrency").await,
+            )
         }
         (&Method::GET, ["2019-09-30", "functions", name, "concurrency"]) => functions::concurrency(emulator, name),
         (&Method::GET, ["2016-08-19", "account-settings"]) => Ok(functions::account_settings(emulator)),

@@ -86,6 +86,8 @@ struct Current {
 enum Outcome {
     Response(Bytes),
     HandlerError(Bytes),
+    /// The result was over Lambda's limit: the caller gets this error document instead.
+    TooLarge(Bytes),
     InitError(Bytes),
     Exited(String),
     /// The kernel killed the runtime for going over its memory size.
@@ -300,6 +302,11 @@ impl Environment {
                 execution.body = document;
                 execution.reusable = self.is_alive();
             }
+            Some(Outcome::TooLarge(document)) => {
+                // Refused its result, awslambdaric exits: the next call gets a new environment.
+                execution.error_type = Some(error_type_of(&document));
+                execution.body = document;
+            }
             Some(Outcome::InitError(document)) => {
                 execution.error_type = Some(error_type_of(&document));
                 execution.body = document;
@@ -364,6 +371,16 @@ impl Environment {
 
     /// The runtime posted the result of `request_id`; false if it holds no such invocation.
     pub async fn respond(&self, request_id: &str, body: Bytes, failed: bool) -> bool {
+        self.finish(request_id, if failed { Outcome::HandlerError(body) } else { Outcome::Response(body) }).await
+    }
+
+    /// The runtime's result for `request_id` was over Lambda's limit: the caller gets `document`
+    /// and the environment serves no further invocation; false if it holds no such invocation.
+    pub async fn response_too_large(&self, request_id: &str, document: Bytes) -> bool {
+        self.finish(request_id, Outcome::TooLarge(document)).await
+    }
+
+    async fn finish(&self, request_id: &str, outcome: Outcome) -> bool {
         let current = {
             let mut state = self.state.lock().unwrap();
             match state.current.take_if(|current| current.request_id == request_id) {
@@ -372,7 +389,6 @@ impl Environment {
             }
         };
         self.log.settle().await;
-        let outcome = if failed { Outcome::HandlerError(body) } else { Outcome::Response(body) };
         let _ = current.reply.send(outcome);
         true
     }

@@ -34,18 +34,16 @@ async fn handle(environment: Arc<Environment>, request: Request<Incoming>) -> Ht
         (Method::POST, ["invocation", request_id, outcome @ ("response" | "error")]) => {
             let failed = *outcome == "error";
             let request_id = request_id.to_string();
-            let declared_size =
-                request.headers().get("content-length").and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
             let body = match read_body(request.into_body(), MAX_RUNTIME_POST).await {
                 Ok(body) => body,
                 Err(_) => {
-                    // The caller gets Lambda's error for an oversized result; the runtime, a 413.
-                    let size = declared_size.map_or_else(|| "unknown".to_owned(), |size| size.to_string());
+                    // The caller gets Lambda's error for an oversized result (its words, recorded
+                    // against AWS in LocalStack's test_lambda_too_large_response); the runtime, a 413.
                     let message = format!(
-                        "Response payload size ({size} bytes) exceeded maximum allowed payload size ({MAX_RUNTIME_POST} bytes)."
+                        "Response payload size exceeded maximum allowed payload size ({MAX_RUNTIME_POST} bytes)."
                     );
                     let document = error_document("Function.ResponseSizeTooLarge", &message);
-                    environment.respond(&request_id, document, true).await;
+                    environment.response_too_large(&request_id, document).await;
                     return refuse(StatusCode::PAYLOAD_TOO_LARGE, "RequestEntityTooLarge", &message);
                 }
             };

@@ -261,9 +261,16 @@ impl Emulator {
         self.registry().spec(name).is_ok()
     }
 
-    /// What the control plane recorded of $LATEST (defaults for a function added from Python).
+    /// What the control plane recorded of $LATEST (defaults for a function added from Python,
+    /// kept from the first look so that its RevisionId holds until it changes).
     pub(crate) fn deployment(&self, name: &str) -> Deployment {
-        self.deployments().get(name).cloned().unwrap_or_else(default_deployment)
+        let exists = self.exists(name); // asked first: the registry's lock is never taken inside this one
+        let mut deployments = self.deployments();
+        match deployments.get(name) {
+            Some(deployment) => deployment.clone(),
+            None if exists => deployments.entry(name.to_owned()).or_insert_with(default_deployment).clone(),
+            None => default_deployment(),
+        }
     }
 
     pub(crate) fn layers(&self) -> MutexGuard<'_, LayerStore> {

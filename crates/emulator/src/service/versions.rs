@@ -9,7 +9,7 @@ use super::emulator::Emulator;
 use crate::model::function::{FunctionKind, FunctionSpec};
 use crate::model::invocation::Runnable;
 use crate::model::version::LATEST;
-use crate::state::code_store::{copy_tree, remove_unpacked, Deployment};
+use crate::state::code_store::{copy_tree, new_revision_id, remove_unpacked, Deployment};
 use crate::state::versions::Version;
 
 /// Why an operation on versions failed.
@@ -56,7 +56,9 @@ impl Emulator {
         name: &str,
         qualifier: Option<&str>,
     ) -> Result<(Arc<FunctionSpec>, Deployment, Option<u32>), VersionError> {
-        let latest = self.spec(name).map_err(|_| VersionError::NotFound(name.to_owned()))?;
+        // Not found names the qualifier asked for, $LATEST too (LocalStack's test_ops_with_arn_qualifier_mismatch).
+        let as_asked = || qualifier.map_or_else(|| name.to_owned(), |qualifier| format!("{name}:{qualifier}"));
+        let latest = self.spec(name).map_err(|_| VersionError::NotFound(as_asked()))?;
         let Some(qualifier) = qualifier.filter(|qualifier| *qualifier != LATEST) else {
             return Ok((latest, self.deployment(name), None));
         };
@@ -123,6 +125,7 @@ impl Emulator {
         if let Some(description) = description {
             deployment.description = description.to_owned();
         }
+        deployment.revision_id = new_revision_id();
         let version = Version {
             spec: Arc::new(FunctionSpec {
                 name: name.to_owned(),
@@ -142,7 +145,13 @@ impl Emulator {
         let function = published.entry(name.to_owned()).or_default();
         function.last_number += 1;
         function.versions.insert(function.last_number, version);
-        Ok(function.last_number)
+        let number = function.last_number;
+        drop(published);
+        // Publishing is a change to $LATEST too (LocalStack's test_function_revisions_version_and_alias).
+        if let Some(latest) = self.deployments().get_mut(name) {
+            latest.revision_id = new_revision_id();
+        }
+        Ok(number)
     }
 
     /// Deletes a published version, unless an alias still names it.

@@ -32,6 +32,9 @@ pub struct Deployment {
     /// The size of the function's own files, unzipped.
     pub unzipped_size: u64,
     pub last_modified: String,
+    /// Changes with every change to the function (or version): a caller names it to refuse a
+    /// change made on a stale view (412 PreconditionFailedException).
+    pub revision_id: String,
     /// Where the zip was unpacked; removed with the function.
     pub dir: PathBuf,
     /// Its layers' files, extracted in order (see `compose_layers`); removed with the function.
@@ -66,6 +69,7 @@ pub fn default_deployment() -> Deployment {
         code_size: 0,
         unzipped_size: 0,
         last_modified: now_iso8601(),
+        revision_id: new_revision_id(),
         dir: PathBuf::new(),
         opt_dir: None,
     }
@@ -170,6 +174,7 @@ pub async fn unpack(
     deployment.code_size = zip.len() as u64;
     deployment.unzipped_size = unzipped_size;
     deployment.last_modified = now_iso8601();
+    deployment.revision_id = new_revision_id();
     deployment.dir = dir;
     Ok(deployment)
 }
@@ -233,6 +238,11 @@ pub fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
 }
 
 /// Now, as Lambda writes LastModified: 2024-05-01T12:34:56.789+0000.
+/// A fresh RevisionId (Lambda's are UUIDs).
+pub fn new_revision_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
 pub fn now_iso8601() -> String {
     let now = UtcTime::of(SystemTime::now());
     format!(
