@@ -18,6 +18,7 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 from lambda_executor.cli import main
 
 AGENT_CODE = Path(__file__).parent / "agent_code"  # user code the agent tests deploy
@@ -290,3 +291,33 @@ def enforce_iam(moto_url):
 needs_cgroups = pytest.mark.skipif(
     sys.platform != "linux" or os.geteuid() != 0, reason="cgroups are made as root on Linux"
 )
+
+
+def refusal(call):
+    """(HTTP status, error code, message) of a boto3 call that must fail."""
+    with pytest.raises(ClientError) as raised:
+        call()
+    response = raised.value.response
+    return response["ResponseMetadata"]["HTTPStatusCode"], response["Error"]["Code"], response["Error"]["Message"]
+
+
+def invoke_ok(client, name, event=None):
+    """The result of a boto3 invocation that must succeed."""
+    answer = client.invoke(FunctionName=name, Payload=json.dumps(event or {}).encode())
+    assert "FunctionError" not in answer, answer["Payload"].read()
+    return json.loads(answer["Payload"].read())
+
+
+@contextlib.contextmanager
+def local_command(*arguments):
+    """`lambda-executor local ARGUMENTS` in a process of its own, once it serves: yields the
+    process and its endpoint URL, and kills it after the block if it still runs."""
+    command = [sys.executable, "-m", "lambda_executor", "local", *arguments]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first_line = process.stdout.readline()
+        assert first_line.startswith("LocalLambda serving at http://127.0.0.1:"), first_line + process.stderr.read()
+        yield process, first_line.rsplit(" ", 1)[1].strip()
+    finally:
+        process.kill()
+        process.wait(timeout=20)

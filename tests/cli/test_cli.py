@@ -6,7 +6,7 @@ import signal
 import subprocess
 import sys
 
-from helpers import boto3_lambda
+from helpers import boto3_lambda, local_command
 
 COMMAND = [sys.executable, "-m", "lambda_executor"]
 
@@ -29,31 +29,8 @@ def test_demo_runs_offline_and_shows_the_lab():
 
 
 def test_local_serves_until_interrupted(handlers):
-    process = subprocess.Popen(
-        [
-            *COMMAND,
-            "local",
-            "--synthetic",
-            "echo",
-            "--function",
-            "hello",
-            "app.echo",
-            str(handlers),
-            "--reserved",
-            "echo=3",
-            "--timeout",
-            "hello=7",
-            "--memory",
-            "hello=256",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        first_line = process.stdout.readline()
-        assert first_line.startswith("LocalLambda serving at http://127.0.0.1:"), first_line + process.stderr.read()
-        endpoint_url = first_line.rsplit(" ", 1)[1].strip()
+    arguments = ["--synthetic", "echo", "--function", "hello", "app.echo", str(handlers), "--reserved", "echo=3"]
+    with local_command(*arguments, "--timeout", "hello=7", "--memory", "hello=256") as (process, endpoint_url):
         client = boto3_lambda(endpoint_url)
         assert client.invoke(FunctionName="echo", Payload=b'{"x": 1}')["Payload"].read() == b'{"x": 1}'
         assert client.invoke(FunctionName="hello", Payload=b"{}")["StatusCode"] == 200
@@ -61,8 +38,6 @@ def test_local_serves_until_interrupted(handlers):
         assert (configuration["Timeout"], configuration["MemorySize"]) == (7, 256)
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=20)
-    finally:
-        process.kill()
     assert process.returncode == 0, err
     assert "LocalLambda stopped." in out
 

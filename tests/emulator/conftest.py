@@ -4,6 +4,8 @@ import json
 import subprocess
 
 import pytest
+from helpers import boto3_lambda
+from lambda_executor import LocalLambda
 
 
 @pytest.fixture
@@ -16,3 +18,16 @@ def aws(aws_cli, local, tmp_path):
         return done.returncode, json.loads(done.stdout) if done.stdout.strip() else None, done.stderr
 
     return run
+
+
+@pytest.fixture
+def local_s3(moto_server):
+    """A LocalLambda reading code and layers from moto's S3."""
+    with LocalLambda(s3_endpoint_url=moto_server) as local:
+        yield local
+
+
+@pytest.fixture
+def lam(local_s3):
+    """boto3's Lambda client of `local_s3` (reading a large package from S3 takes a while)."""
+    return boto3_lambda(local_s3.endpoint_url, read_timeout=120)

@@ -8,7 +8,7 @@ import time
 
 import pytest
 from botocore.exceptions import ClientError
-from helpers import zipped
+from helpers import refusal, zipped
 
 ROLE = "arn:aws:iam::123456789012:role/lambda-executor-tests"
 ARN = "arn:aws:lambda:us-east-1:123456789012:function"
@@ -19,14 +19,6 @@ SIZED_RESULT_CODE = zipped(app="def handler(event, context):\n    return 'a' * e
 def create(client, name="f", code=SIZED_RESULT_CODE, **settings):
     arguments = {"FunctionName": name, "Runtime": "python3.12", "Role": ROLE, "Handler": "app.handler"}
     return client.create_function(Code={"ZipFile": code}, **{**arguments, **settings})
-
-
-def error_of(call):
-    """(HTTP status, error code, message) of a call that must fail."""
-    with pytest.raises(ClientError) as raised:
-        call()
-    response = raised.value.response
-    return response["ResponseMetadata"]["HTTPStatusCode"], response["Error"]["Code"], response["Error"]["Message"]
 
 
 def test_a_result_over_6_mb_leaves_the_next_call_running_normally(client):
@@ -104,7 +96,7 @@ def test_a_stale_revision_id_is_refused_and_every_change_makes_a_new_one(client)
     active = latest_revision()
     assert active != created
     assert (
-        error_of(lambda: client.update_function_code(FunctionName="f", ZipFile=generation_code(2), RevisionId=created))
+        refusal(lambda: client.update_function_code(FunctionName="f", ZipFile=generation_code(2), RevisionId=created))
         == STALE_REVISION
     )
     updating = client.update_function_code(FunctionName="f", ZipFile=generation_code(2), RevisionId=active)[
@@ -114,7 +106,7 @@ def test_a_stale_revision_id_is_refused_and_every_change_makes_a_new_one(client)
     assert len({created, active, updating, updated}) == 4
 
     assert (
-        error_of(lambda: client.update_function_configuration(FunctionName="f", Timeout=9, RevisionId=updating))
+        refusal(lambda: client.update_function_configuration(FunctionName="f", Timeout=9, RevisionId=updating))
         == STALE_REVISION
     )
     assert client.get_function_configuration(FunctionName="f")["Timeout"] == 3
@@ -122,7 +114,7 @@ def test_a_stale_revision_id_is_refused_and_every_change_makes_a_new_one(client)
     configured = latest_revision()
     assert configured != updated
 
-    assert error_of(lambda: client.publish_version(FunctionName="f", RevisionId=updated)) == STALE_REVISION
+    assert refusal(lambda: client.publish_version(FunctionName="f", RevisionId=updated)) == STALE_REVISION
     version = client.publish_version(FunctionName="f", RevisionId=configured)["RevisionId"]
     assert client.get_function(FunctionName="f", Qualifier="1")["Configuration"]["RevisionId"] == version
     published = latest_revision()
@@ -131,7 +123,7 @@ def test_a_stale_revision_id_is_refused_and_every_change_makes_a_new_one(client)
     alias = client.create_alias(FunctionName="f", Name="live", FunctionVersion="1")["RevisionId"]
     assert latest_revision() == published
     assert (
-        error_of(lambda: client.update_alias(FunctionName="f", Name="live", Description="x", RevisionId=published))
+        refusal(lambda: client.update_alias(FunctionName="f", Name="live", Description="x", RevisionId=published))
         == STALE_REVISION
     )
     assert client.update_alias(FunctionName="f", Name="live", Description="x", RevisionId=alias)["RevisionId"] != alias
@@ -197,8 +189,8 @@ def test_deleting_a_version_or_alias_that_is_not_there_is_done(client):
     assert client.delete_alias(FunctionName="f", Name="non-existent")["ResponseMetadata"]["HTTPStatusCode"] == 204
     assert client.delete_function(FunctionName="f")["ResponseMetadata"]["HTTPStatusCode"] == 204
     not_found = (404, "ResourceNotFoundException", f"Function not found: {ARN}:f")
-    assert error_of(lambda: client.delete_function(FunctionName="f")) == not_found
-    assert error_of(lambda: client.delete_function(FunctionName="f", Qualifier="1233")) == not_found
+    assert refusal(lambda: client.delete_function(FunctionName="f")) == not_found
+    assert refusal(lambda: client.delete_function(FunctionName="f", Qualifier="1233")) == not_found
 
 
 def test_a_configuration_has_the_fields_aws_returns(client):
@@ -230,14 +222,14 @@ def test_not_found_answers_carry_message_and_name_what_was_asked(client):
         client.get_function(FunctionName="missing")
     body = {key: value for key, value in raised.value.response.items() if key not in ("Error", "ResponseMetadata")}
     assert body == {"Type": "User", "Message": f"Function not found: {ARN}:missing"}
-    assert error_of(lambda: client.get_function(FunctionName="missing", Qualifier="$LATEST"))[2] == (
+    assert refusal(lambda: client.get_function(FunctionName="missing", Qualifier="$LATEST"))[2] == (
         f"Function not found: {ARN}:missing:$LATEST"
     )
-    assert error_of(lambda: client.put_function_concurrency(FunctionName="missing", ReservedConcurrentExecutions=1))[
+    assert refusal(lambda: client.put_function_concurrency(FunctionName="missing", ReservedConcurrentExecutions=1))[
         2
     ] == (f"Function not found: {ARN}:missing:$LATEST")
     create(client)
-    assert error_of(lambda: client.update_alias(FunctionName="f", Name="non-existent", Description="x")) == (
+    assert refusal(lambda: client.update_alias(FunctionName="f", Name="non-existent", Description="x")) == (
         404,
         "ResourceNotFoundException",
         f"Alias not found: {ARN}:f:non-existent",
@@ -251,16 +243,16 @@ def test_environment_variables_over_4_kb_are_refused(client):
     over = {"LARGE_VAR": "x" * (4096 - 6 - len("LARGE_VAR"))}
     measured = json.dumps(over, separators=(",", ":"))
     assert len(measured) == 4097
-    assert error_of(lambda: create(client, Environment={"Variables": over})) == (
+    assert refusal(lambda: create(client, Environment={"Variables": over})) == (
         400,
         "InvalidParameterValueException",
         "Lambda was unable to configure your environment variables because the environment variables you have "
         f"provided exceeded the 4KB limit. String measured: {measured}",
     )
-    assert error_of(lambda: client.get_function(FunctionName="f"))[0] == 404
+    assert refusal(lambda: client.get_function(FunctionName="f"))[0] == 404
     at_limit = {"LARGE_VAR": "x" * (4096 - 7 - len("LARGE_VAR"))}
     assert create(client, Environment={"Variables": at_limit})["Environment"] == {"Variables": at_limit}
-    refused = error_of(lambda: client.update_function_configuration(FunctionName="f", Environment={"Variables": over}))
+    refused = refusal(lambda: client.update_function_configuration(FunctionName="f", Environment={"Variables": over}))
     assert refused[:2] == (400, "InvalidParameterValueException")
     assert client.get_function_configuration(FunctionName="f")["Environment"] == {"Variables": at_limit}
 
@@ -268,13 +260,13 @@ def test_environment_variables_over_4_kb_are_refused(client):
 def test_architectures_other_than_one_of_lambdas_two_are_refused(client):
     """LocalStack's snapshot, TestLambdaFunction::test_create_lambda_exceptions."""
     prefix = "1 validation error detected: Value "
-    assert error_of(lambda: create(client, Architectures=["x86_64", "arm64"])) == (
+    assert refusal(lambda: create(client, Architectures=["x86_64", "arm64"])) == (
         400,
         "ValidationException",
         prefix + "'[x86_64, arm64]' at 'architectures' failed to satisfy constraint: "
         "Member must have length less than or equal to 1",
     )
-    assert error_of(lambda: create(client, Architectures=["X86_64"])) == (
+    assert refusal(lambda: create(client, Architectures=["X86_64"])) == (
         400,
         "ValidationException",
         prefix + "'[X86_64]' at 'architectures' failed to satisfy constraint: Member must satisfy constraint: "
@@ -287,7 +279,7 @@ def test_put_function_concurrency_of_a_version_or_alias_is_refused(client):
     """LocalStack's snapshot, TestLambdaConcurrency::test_function_concurrency_exceptions
     (put_function_concurrency_with_qualified_arn)."""
     create(client, Publish=True)
-    assert error_of(
+    assert refusal(
         lambda: client.put_function_concurrency(FunctionName=f"{ARN}:f:1", ReservedConcurrentExecutions=1)
     ) == (
         400,
@@ -307,7 +299,7 @@ def test_list_functions_of_all_versions(client, aws):
     listed = client.get_paginator("list_functions").paginate(FunctionVersion="ALL").build_full_result()["Functions"]
     assert sorted(f["FunctionArn"] for f in listed) == [f"{ARN}:one:$LATEST", f"{ARN}:one:1", f"{ARN}:two:$LATEST"]
     assert sorted(f["FunctionArn"] for f in client.list_functions()["Functions"]) == [f"{ARN}:one", f"{ARN}:two"]
-    assert error_of(lambda: client.list_functions(FunctionVersion="invalid")) == (
+    assert refusal(lambda: client.list_functions(FunctionVersion="invalid")) == (
         400,
         "ValidationException",
         "1 validation error detected: Value 'invalid' at 'functionVersion' failed to satisfy constraint: "
@@ -316,3 +308,23 @@ def test_list_functions_of_all_versions(client, aws):
     code, listed, err = aws("list-functions", "--function-version", "ALL")
     assert code == 0, err
     assert len(listed["Functions"]) == 3
+
+
+def test_code_without_the_handlers_module_is_accepted_and_fails_at_invoke(client):
+    """Lambda checks the zip's size and format, not its contents, at CreateFunction and
+    UpdateFunctionCode: a handler whose module is missing fails when invoked, as AWS's Python
+    runtime (awslambdaric, what Lambda runs) says it, e.g. "Unable to import module
+    'lambda_function': No module named 'lambda_function'" (observed in users' reports of Lambda,
+    such as aws/aws-lambda-python-runtime-interface-client issue 29)."""
+    other = zipped(other="def handler(event, context):\n    return 1\n")
+    assert create(client, code=other)["Handler"] == "app.handler"
+    response = client.invoke(FunctionName="f", Payload=b"{}")
+    assert response["FunctionError"] == "Unhandled"
+    document = json.loads(response["Payload"].read())
+    assert document["errorType"] == "Runtime.ImportModuleError"
+    assert document["errorMessage"] == "Unable to import module 'app': No module named 'app'"
+    # The fixed code, by UpdateFunctionCode, runs; code without the module again is accepted too.
+    client.update_function_code(FunctionName="f", ZipFile=SIZED_RESULT_CODE)
+    fixed = client.invoke(FunctionName="f", Payload=json.dumps({"bytenum": 2}))
+    assert json.loads(fixed["Payload"].read()) == "aa"
+    assert client.update_function_code(FunctionName="f", ZipFile=other)["CodeSize"] == len(other)

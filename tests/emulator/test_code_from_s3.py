@@ -5,17 +5,15 @@ by boto3. Packages past the 50 MB a request may carry go this way; the unzipped 
 import base64
 import hashlib
 import io
-import json
 import os
 import signal
-import subprocess
 import sys
 import zipfile
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from helpers import boto3_lambda, zipped
+from helpers import boto3_lambda, invoke_ok, local_command, refusal, zipped
 from lambda_executor import LocalLambda
 
 ROLE = "arn:aws:iam::123456789012:role/lambda-role"
@@ -48,33 +46,9 @@ def s3(moto_server):
     return client
 
 
-@pytest.fixture
-def local_s3(moto_server):
-    with LocalLambda(s3_endpoint_url=moto_server) as local:
-        yield local
-
-
-@pytest.fixture
-def lam(local_s3):
-    return boto3_lambda(local_s3.endpoint_url, read_timeout=120)
-
-
 def create(lam, name="f", handler="app.handler", **kwargs):
     kwargs.setdefault("Code", {"S3Bucket": "code", "S3Key": "app.zip"})
     return lam.create_function(FunctionName=name, Runtime=RUNTIME, Role=ROLE, Handler=handler, **kwargs)
-
-
-def invoke(lam, name, event=None):
-    answer = lam.invoke(FunctionName=name, Payload=json.dumps(event or {}).encode())
-    assert "FunctionError" not in answer, answer["Payload"].read()
-    return json.loads(answer["Payload"].read())
-
-
-def refusal(call):
-    with pytest.raises(ClientError) as caught:
-        call()
-    error = caught.value.response
-    return error["ResponseMetadata"]["HTTPStatusCode"], error["Error"]["Code"], error["Error"]["Message"]
 
 
 def test_a_function_created_from_an_s3_object_past_50_mb_runs_its_code(s3, lam):
@@ -89,22 +63,22 @@ def test_a_function_created_from_an_s3_object_past_50_mb_runs_its_code(s3, lam):
 
     assert configuration["CodeSize"] == len(package) > 50 << 20
     assert configuration["CodeSha256"] == base64.b64encode(hashlib.sha256(package).digest()).decode()
-    assert invoke(lam, "f", {"n": 1}) == {"version": 1, "event": {"n": 1}}
+    assert invoke_ok(lam, "f", {"n": 1}) == {"version": 1, "event": {"n": 1}}
 
 
 def test_update_function_code_from_s3_and_from_an_object_version(s3, lam):
     s3.put_object(Bucket="code", Key="app.zip", Body=app(1))
     create(lam)
-    assert invoke(lam, "f")["version"] == 1
+    assert invoke_ok(lam, "f")["version"] == 1
 
     s3.put_bucket_versioning(Bucket="code", VersioningConfiguration={"Status": "Enabled"})
     second = s3.put_object(Bucket="code", Key="app.zip", Body=app(2))["VersionId"]
     s3.put_object(Bucket="code", Key="app.zip", Body=app(3))
 
     lam.update_function_code(FunctionName="f", S3Bucket="code", S3Key="app.zip")
-    assert invoke(lam, "f")["version"] == 3
+    assert invoke_ok(lam, "f")["version"] == 3
     lam.update_function_code(FunctionName="f", S3Bucket="code", S3Key="app.zip", S3ObjectVersion=second)
-    assert invoke(lam, "f")["version"] == 2
+    assert invoke_ok(lam, "f")["version"] == 2
 
 
 def test_a_missing_key_or_bucket_is_refused_in_lambdas_words(s3, lam):
@@ -124,7 +98,7 @@ def test_a_missing_key_or_bucket_is_refused_in_lambdas_words(s3, lam):
     assert refusal(lambda: lam.update_function_code(FunctionName="f", S3Bucket="code", S3Key="gone.zip"))[2] == (
         "Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: The specified key does not exist."
     )
-    assert invoke(lam, "f")["version"] == 1, "the refused update left the code as it was"
+    assert invoke_ok(lam, "f")["version"] == 1, "the refused update left the code as it was"
     assert [f["FunctionName"] for f in lam.list_functions()["Functions"]] == ["f"]
 
 
@@ -181,35 +155,24 @@ def test_handlers_reach_the_same_s3_and_their_own_setting_wins(s3, lam, moto_ser
     credentials = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing-secret"}
     code = {"S3Bucket": "code", "S3Key": "reader.zip"}
     create(lam, "reader", "reader.handler", Code=code, Environment={"Variables": credentials})
-    assert invoke(lam, "reader", {"bucket": "code", "key": "data.txt"}) == {
+    assert invoke_ok(lam, "reader", {"bucket": "code", "key": "data.txt"}) == {
         "endpoint": moto_server,
         "body": "from the bucket",
     }
 
     own = {**credentials, "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:9"}
     create(lam, "own", "reader.handler", Code=code, Environment={"Variables": own})
-    assert invoke(lam, "own") == {"endpoint": "http://127.0.0.1:9"}
+    assert invoke_ok(lam, "own") == {"endpoint": "http://127.0.0.1:9"}
 
 
 def test_the_local_command_reads_code_from_its_s3_endpoint_url(s3, moto_server):
     s3.put_object(Bucket="code", Key="app.zip", Body=app(7))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "lambda_executor", "local", "--s3-endpoint-url", moto_server],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        first_line = process.stdout.readline()
-        assert first_line.startswith("LocalLambda serving at http://127.0.0.1:"), first_line + process.stderr.read()
+    with local_command("--s3-endpoint-url", moto_server) as (process, endpoint_url):
         assert process.stdout.readline().strip() == f"code and layers from S3 are read from {moto_server}"
-        lam = boto3_lambda(first_line.rsplit(" ", 1)[1].strip())
+        lam = boto3_lambda(endpoint_url)
         create(lam)
-        assert invoke(lam, "f", {"x": 1}) == {"version": 7, "event": {"x": 1}}
+        assert invoke_ok(lam, "f", {"x": 1}) == {"version": 7, "event": {"x": 1}}
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=20)
-    finally:
-        process.kill()
-        process.wait(timeout=20)
     assert process.returncode == 0, err
     assert "LocalLambda stopped." in out

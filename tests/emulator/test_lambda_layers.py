@@ -10,9 +10,7 @@ import zipfile
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
-from helpers import boto3_lambda, zipped
-from lambda_executor import LocalLambda
+from helpers import boto3_lambda, invoke_ok, refusal, zipped
 from lambda_executor._core import ControlPlane
 
 ROLE = "arn:aws:iam::123456789012:role/lambda-role"
@@ -47,17 +45,6 @@ def s3(moto_server):
     return client
 
 
-@pytest.fixture
-def local_s3(moto_server):
-    with LocalLambda(s3_endpoint_url=moto_server) as local:
-        yield local
-
-
-@pytest.fixture
-def lam(local_s3):
-    return boto3_lambda(local_s3.endpoint_url)
-
-
 def publish(lam, name, files, **kwargs):
     return lam.publish_layer_version(LayerName=name, Content={"ZipFile": layer_zip(files)}, **kwargs)
 
@@ -71,19 +58,6 @@ def create(lam, name="f", layers=(), code=None):
         Code={"ZipFile": code or zipped(app=USES_LAYERS)},
         Layers=list(layers),
     )
-
-
-def invoke(lam, name, event=None):
-    answer = lam.invoke(FunctionName=name, Payload=json.dumps(event or {}).encode())
-    assert "FunctionError" not in answer, answer["Payload"].read()
-    return json.loads(answer["Payload"].read())
-
-
-def refusal(call):
-    with pytest.raises(ClientError) as caught:
-        call()
-    error = caught.value.response
-    return error["ResponseMetadata"]["HTTPStatusCode"], error["Error"]["Code"], error["Error"]["Message"]
 
 
 def test_a_layer_is_published_listed_got_by_arn_and_deleted(lam):
@@ -158,7 +132,7 @@ def test_a_layer_published_from_s3_is_imported_by_a_function(s3, lam):
 
     assert configuration["Layers"] == [{"Arn": layer["LayerVersionArn"], "CodeSize": layer["Content"]["CodeSize"]}]
     assert lam.get_function(FunctionName="f")["Configuration"]["Layers"] == configuration["Layers"]
-    assert invoke(lam, "f")["shared"] == "s3"
+    assert invoke_ok(lam, "f")["shared"] == "s3"
     missing = {"S3Bucket": "layers", "S3Key": "gone.zip"}
     assert refusal(lambda: lam.publish_layer_version(LayerName="tools", Content=missing))[2] == (
         "Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: The specified key does not exist."
@@ -178,18 +152,18 @@ def test_later_layers_override_earlier_ones_and_site_packages_are_found(lam):
     patch = publish(lam, "patch", {"python/shared.py": "VALUE = 'patch'\n"})["LayerVersionArn"]
 
     create(lam, "both", [base, patch])
-    answer = invoke(lam, "both", {"import": ["only_base", "installed"]})
+    answer = invoke_ok(lam, "both", {"import": ["only_base", "installed"]})
     assert answer["shared"] == "patch"
     assert (answer["only_base"], answer["installed"]) == ("only in base", "site-packages")
     assert answer["path"].endswith("/bin"), "/opt/bin ends PATH, as on Lambda"
 
     create(lam, "reversed", [patch, base])
-    assert invoke(lam, "reversed")["shared"] == "base"
+    assert invoke_ok(lam, "reversed")["shared"] == "base"
 
     # The function's own code comes before its layers on sys.path.
     own = zipped(app=USES_LAYERS, shared="VALUE = 'own code'")
     create(lam, "own", [base, patch], code=own)
-    assert invoke(lam, "own")["shared"] == "own code"
+    assert invoke_ok(lam, "own")["shared"] == "own code"
 
 
 def test_a_layers_bin_tools_are_on_path_and_stay_executable(lam):
@@ -205,23 +179,23 @@ def test_a_layers_bin_tools_are_on_path_and_stay_executable(lam):
         "    return subprocess.run(['layer-tool', 'x'], capture_output=True, text=True, check=True).stdout\n"
     )
     create(lam, layers=[arn], code=zipped(app=runs_tool))
-    assert invoke(lam, "f") == "tool ran with x\n"
+    assert invoke_ok(lam, "f") == "tool ran with x\n"
 
 
 def test_update_function_configuration_changes_the_layers_and_versions_keep_theirs(lam):
     one = publish(lam, "tools", {"python/shared.py": "VALUE = 1\n"})["LayerVersionArn"]
     two = publish(lam, "tools", {"python/shared.py": "VALUE = 2\n"})["LayerVersionArn"]
     create(lam, layers=[one])
-    assert invoke(lam, "f")["shared"] == 1
+    assert invoke_ok(lam, "f")["shared"] == 1
     published = lam.publish_version(FunctionName="f")["Version"]
 
     configuration = lam.update_function_configuration(FunctionName="f", Layers=[two])
     assert [layer["Arn"] for layer in configuration["Layers"]] == [two]
-    assert invoke(lam, "f")["shared"] == 2
+    assert invoke_ok(lam, "f")["shared"] == 2
     assert json.loads(lam.invoke(FunctionName="f", Qualifier=published)["Payload"].read())["shared"] == 1
 
     lam.delete_layer_version(LayerName="tools", VersionNumber=2)
-    assert invoke(lam, "f")["shared"] == 2, "a function keeps the layer it was given"
+    assert invoke_ok(lam, "f")["shared"] == 2, "a function keeps the layer it was given"
     lam.update_function_configuration(FunctionName="f", Layers=[])
     answer = lam.invoke(FunctionName="f", Payload=b"{}")
     assert answer.get("FunctionError") == "Unhandled"
@@ -322,6 +296,6 @@ def test_the_deploy_calls_work_against_local_lambda(s3, local_s3):
         architecture="x86_64",
     )
     lam = boto3_lambda(local_s3.endpoint_url)
-    assert invoke(lam, "deployed")["shared"] == "deployed"
+    assert invoke_ok(lam, "deployed")["shared"] == "deployed"
     control.update_code("deployed", zipped(app=USES_LAYERS.replace("shared.VALUE", "'updated'")))
-    assert invoke(lam, "deployed")["shared"] == "updated"
+    assert invoke_ok(lam, "deployed")["shared"] == "updated"

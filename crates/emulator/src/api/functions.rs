@@ -76,8 +76,7 @@ pub async fn create(emulator: &Arc<Emulator>, body: Result<Value, ApiError>) -> 
         dir: PathBuf::new(),
         opt_dir: None,
     };
-    let mut deployment =
-        unpack(&emulator.config.python, name, &handler, &zip, deployment).await.map_err(ApiError::invalid)?;
+    let mut deployment = unpack(&emulator.config.python, name, &zip, deployment).await.map_err(ApiError::invalid)?;
     deployment.opt_dir = match emulator.compose_function_layers(&layers).await {
         Ok(opt_dir) => opt_dir,
         Err(error) => {
@@ -162,8 +161,7 @@ pub async fn update_code(
     };
     let zip = emulator.code_bytes(source).await.map_err(|error| ApiError::invalid(error.0))?;
     let previous = emulator.deployment(name);
-    let deployment =
-        unpack(&emulator.config.python, name, handler, &zip, previous.clone()).await.map_err(ApiError::invalid)?;
+    let deployment = unpack(&emulator.config.python, name, &zip, previous.clone()).await.map_err(ApiError::invalid)?;
     let kind = FunctionKind::Python {
         handler: handler.clone(),
         code_dir: deployment.dir.clone(),

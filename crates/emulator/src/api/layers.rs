@@ -131,26 +131,16 @@ pub fn delete(emulator: &Arc<Emulator>, name: &str, number: &str) -> Result<Http
     Ok(response(StatusCode::NO_CONTENT, &[], Default::default()))
 }
 
-/// The document of PublishLayerVersion, GetLayerVersion and GetLayerVersionByArn.
+/// The document of PublishLayerVersion, GetLayerVersion and GetLayerVersionByArn: a list item's
+/// fields, with the content and the layer's ARN.
 fn version_document(emulator: &Emulator, version: &LayerVersion) -> Value {
-    let layer_arn = emulator.layer_arn(&version.name);
-    let mut document = json!({
-        "Content": {
-            "Location": format!("file://{}", version.dir.display()),
-            "CodeSha256": version.code_sha256,
-            "CodeSize": version.code_size,
-        },
-        "LayerVersionArn": format!("{layer_arn}:{}", version.number),
-        "LayerArn": layer_arn,
-        "Description": version.description,
-        "CreatedDate": version.created_date,
-        "Version": version.number,
-        "CompatibleRuntimes": version.compatible_runtimes,
-        "CompatibleArchitectures": version.compatible_architectures,
+    let mut document = list_item(emulator, version);
+    document["Content"] = json!({
+        "Location": format!("file://{}", version.dir.display()),
+        "CodeSha256": version.code_sha256,
+        "CodeSize": version.code_size,
     });
-    if let Some(license) = &version.license_info {
-        document["LicenseInfo"] = json!(license);
-    }
+    document["LayerArn"] = json!(emulator.layer_arn(&version.name));
     document
 }
 

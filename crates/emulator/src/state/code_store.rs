@@ -11,7 +11,6 @@ use std::time::SystemTime;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
-use super::handler::handler_module;
 use crate::model::clock::UtcTime;
 use crate::model::layer::FunctionLayer;
 
@@ -154,19 +153,12 @@ pub async fn extract(python: &Path, label: &str, zip: &[u8], limit: u64) -> Resu
 }
 
 /// Unpacks a function's `zip` into a folder of its own (its files must add up to less than
-/// Lambda's limit, and with its layers' no more) and checks the handler's module is there; or says
-/// why not (Lambda's InvalidParameterValueException).
-pub async fn unpack(
-    python: &Path,
-    name: &str,
-    handler: &str,
-    zip: &[u8],
-    mut deployment: Deployment,
-) -> Result<Deployment, String> {
+/// Lambda's limit, and with its layers' no more), or says why not (Lambda's
+/// InvalidParameterValueException). Whether the handler's module is in it is not checked: Lambda
+/// accepts such code, and the runtime says Runtime.ImportModuleError at the first invoke.
+pub async fn unpack(python: &Path, name: &str, zip: &[u8], mut deployment: Deployment) -> Result<Deployment, String> {
     let (dir, unzipped_size) = extract(python, name, zip, MAX_UNZIPPED_BYTES).await?;
-    let checked = check_combined_size(unzipped_size, deployment.layers_unzipped_size())
-        .and_then(|()| handler_module(handler, &dir).map_err(|why| why.to_string()));
-    if let Err(why) = checked {
+    if let Err(why) = check_combined_size(unzipped_size, deployment.layers_unzipped_size()) {
         remove_unpacked(&dir);
         return Err(why);
     }
