@@ -328,3 +328,105 @@ def test_code_without_the_handlers_module_is_accepted_and_fails_at_invoke(client
     fixed = client.invoke(FunctionName="f", Payload=json.dumps({"bytenum": 2}))
     assert json.loads(fixed["Payload"].read()) == "aa"
     assert client.update_function_code(FunctionName="f", ZipFile=other)["CodeSize"] == len(other)
+
+
+def test_create_function_takes_a_full_or_partial_arn_of_this_account_and_region(client):
+    """LocalStack's snapshot, TestLambdaFunction::test_function_arns: CreateFunction with a full or
+    a partial ARN creates the function it names; another region's is a 404, another account's a
+    403 AccessDeniedException with no message, a name over 64 characters a 400."""
+    assert create(client, name=f"{ARN}:full")["FunctionArn"] == f"{ARN}:full"
+    assert create(client, name="123456789012:function:partial")["FunctionName"] == "partial"
+    assert refusal(lambda: create(client, name="arn:aws:lambda:ap-southeast-1:123456789012:function:g")) == (
+        404,
+        "ResourceNotFoundException",
+        "Functions from 'ap-southeast-1' are not reachable in this region ('us-east-1')",
+    )
+    with pytest.raises(ClientError) as raised:
+        create(client, name="arn:aws:lambda:us-east-1:999999999999:function:g")
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert raised.value.response["Error"] == {"Code": "AccessDeniedException", "Message": None}
+    assert refusal(lambda: create(client, name="a" * 65)) == (
+        400,
+        "InvalidParameterValueException",
+        f"1 validation error detected: Value '{'a' * 65}' at 'functionName' failed to satisfy constraint: "
+        "Member must have length less than or equal to 64",
+    )
+    assert sorted(f["FunctionName"] for f in client.list_functions()["Functions"]) == ["full", "partial"]
+
+
+READ_PATTERN = (
+    r"(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?"
+    r"(function:)?([a-zA-Z0-9-_\.]+)(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?"
+)
+
+
+def test_names_lambdas_pattern_takes_are_looked_up_and_others_refused(client):
+    """LocalStack's snapshot, TestLambdaFunction::test_function_name_and_qualifier_validation: a
+    65-character name is a function that is not there (Invoke names it as $LATEST); a misspelled
+    $LATEST in an ARN breaks the pattern (400); a Qualifier over 128 characters is a 400."""
+    long_name = "a" * 65
+    assert refusal(lambda: client.get_function(FunctionName=long_name)) == (
+        404,
+        "ResourceNotFoundException",
+        f"Function not found: {ARN}:{long_name}",
+    )
+    assert refusal(lambda: client.invoke(FunctionName=long_name, Payload=b"{}")) == (
+        404,
+        "ResourceNotFoundException",
+        f"Function not found: {ARN}:{long_name}:$LATEST",
+    )
+    misspelled = f"{ARN}:my-function:$LATES"
+    assert refusal(lambda: client.invoke(FunctionName=misspelled, Payload=b"{}")) == (
+        400,
+        "ValidationException",
+        f"1 validation error detected: Value '{misspelled}' at 'functionName' failed to satisfy constraint: "
+        f"Member must satisfy regular expression pattern: {READ_PATTERN}",
+    )
+    assert refusal(lambda: client.get_function(FunctionName="my-function", Qualifier="a" * 129)) == (
+        400,
+        "ValidationException",
+        f"1 validation error detected: Value '{'a' * 129}' at 'qualifier' failed to satisfy constraint: "
+        "Member must have length less than or equal to 128",
+    )
+
+
+def test_a_reservation_must_leave_100_of_the_account_unreserved(client):
+    """LocalStack's snapshot, TestLambdaReservedConcurrency::test_function_concurrency_limits: over
+    the account's limit, or leaving less than its unreserved minimum (AWS's is 100), in one message."""
+    create(client)
+    limit = client.get_account_settings()["AccountLimit"]["ConcurrentExecutions"]
+    refused = (
+        400,
+        "InvalidParameterValueException",
+        "Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution "
+        "below its minimum value of [100].",
+    )
+    for reserved in [limit + 1, limit, limit - 99]:
+        put = lambda reserved=reserved: client.put_function_concurrency(  # noqa: E731
+            FunctionName="f", ReservedConcurrentExecutions=reserved
+        )
+        assert refusal(put) == refused
+    assert client.put_function_concurrency(FunctionName="f", ReservedConcurrentExecutions=limit - 100)
+    assert client.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"] == 100
+
+
+def test_a_runtime_outside_lambdas_enum_is_refused_in_its_words(client):
+    """LocalStack's snapshot, TestLambdaFunction::test_create_lambda_exceptions and
+    ::test_update_lambda_exceptions (invalid_runtime_exc, uppercase_runtime_exc)."""
+    enum = (
+        "nodejs20.x, python3.14, provided.al2023, python3.12, python3.13, nodejs24.x, nodejs22.x, java25, "
+        "python3.10, python3.11, java21, ruby3.3, ruby3.4, ruby3.2, python3.8, python3.9, java17, nodejs16.x, "
+        "dotnet10, dotnet8, java11, dotnet6, nodejs18.x, provided.al2, java8.al2"
+    )
+    for runtime in ["non-existent-runtime", "PYTHON3.9"]:
+        expected = (
+            400,
+            "InvalidParameterValueException",
+            f"Value {runtime} at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: "
+            f"[{enum}] or be a valid ARN",
+        )
+        assert refusal(lambda runtime=runtime: create(client, Runtime=runtime)) == expected
+    create(client)
+    assert (
+        refusal(lambda: client.update_function_configuration(FunctionName="f", Runtime="PYTHON3.9"))[2] == (expected[2])
+    )

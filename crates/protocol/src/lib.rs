@@ -78,7 +78,16 @@ pub struct FunctionRef<'a> {
 }
 
 impl<'a> FunctionRef<'a> {
+    /// A reference to a function that may exist: [`FunctionRef::matching`] whose name is a valid
+    /// function name.
     pub fn parse(reference: &'a str) -> Option<Self> {
+        Self::matching(reference).filter(|function| is_valid_function_name(function.name))
+    }
+
+    /// A reference as Lambda's FunctionName pattern for reading and invoking a function takes it:
+    /// the name of any length (Lambda answers a name over 64 characters "Function not found"),
+    /// a qualifier in it `$LATEST` or a version or alias name, a region one of AWS's forms.
+    pub fn matching(reference: &'a str) -> Option<Self> {
         let parts: Vec<&str> = reference.split(':').collect();
         let (name, qualifier, partition, region, account) = match parts.as_slice() {
             [name] => (*name, None, None, None, None),
@@ -88,20 +97,52 @@ impl<'a> FunctionRef<'a> {
             ["arn", partition, "lambda", region, account, "function", name, rest @ ..] if rest.len() <= 1 => {
                 (*name, rest.first().copied(), Some(*partition), Some(*region), Some(*account))
             }
+            // The pattern's `function:` is optional: `arn:aws:lambda:REGION:ACCOUNT:function` names
+            // a function called "function" (recorded: test_function_name_and_qualifier_validation[incomplete_arn]).
+            ["arn", partition, "lambda", region, account, name] => {
+                (*name, None, Some(*partition), Some(*region), Some(*account))
+            }
             _ => return None,
         };
         let account_ok = account.is_none_or(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()));
         let partition_ok = partition.is_none_or(|p| p.starts_with("aws"));
-        if !is_valid_function_name(name)
-            || qualifier.is_some_and(|q| !is_valid_qualifier(q))
+        let name_ok = !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+        if !name_ok
+            || qualifier.is_some_and(|q| !is_valid_name_qualifier(q))
             || !account_ok
             || !partition_ok
-            || region.is_some_and(str::is_empty)
+            || region.is_some_and(|r| !is_region(r))
         {
             return None;
         }
         Some(Self { name, qualifier, partition, region, account })
     }
+}
+
+/// A region as Lambda's FunctionName pattern has it: `(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}`.
+pub fn is_region(region: &str) -> bool {
+    let rest = region.strip_prefix("eusc-").unwrap_or(region);
+    let (Some(country), Some(rest)) = (rest.get(..2), rest.get(2..)) else {
+        return false;
+    };
+    let rest =
+        ["-gov", "-isob", "-isoe", "-isof", "-iso"].iter().find_map(|kind| rest.strip_prefix(kind)).unwrap_or(rest);
+    let Some((area, digit)) = rest.strip_prefix('-').and_then(|rest| rest.rsplit_once('-')) else {
+        return false;
+    };
+    country.bytes().all(|b| b.is_ascii_lowercase())
+        && !area.is_empty()
+        && area.bytes().all(|b| b.is_ascii_lowercase())
+        && digit.len() == 1
+        && digit.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A qualifier written in a function name or ARN: `$LATEST` (or `$LATEST.PUBLISHED`), or a
+/// version or alias name, with no `$` (Lambda's pattern `\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+`).
+pub fn is_valid_name_qualifier(qualifier: &str) -> bool {
+    qualifier == "$LATEST"
+        || qualifier == "$LATEST.PUBLISHED"
+        || (!qualifier.is_empty() && qualifier.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
 }
 
 /// The partition of a region's ARNs: `aws`, `aws-cn` (China) or `aws-us-gov` (GovCloud).
@@ -153,8 +194,24 @@ mod tests {
     fn malformed_references_are_refused() {
         let short_account = "arn:aws:lambda:us-east-1:1234:function:f";
         let not_aws = "arn:gcp:lambda:us-east-1:123456789012:function:f";
-        for bad in ["", "a b", "f:", "arn:aws:s3:::bucket", "f:x:y:z:w", &"n".repeat(65), short_account, not_aws] {
-            assert_eq!(FunctionRef::parse(bad), None, "{bad:?}");
+        let bad_region = "arn:aws:lambda:invalid-region:123456789012:function:f";
+        let misspelled_latest = "arn:aws:lambda:us-east-1:123456789012:function:f:$LATES";
+        for bad in
+            ["", "a b", "f:", "arn:aws:s3:::bucket", "f:x:y:z:w", short_account, not_aws, bad_region, misspelled_latest]
+        {
+            assert_eq!(FunctionRef::matching(bad), None, "{bad:?}");
+        }
+        // Lambda's pattern takes a name of any length; a function's name is 64 characters at most.
+        let long = "n".repeat(65);
+        assert_eq!(FunctionRef::matching(&long).map(|function| function.name), Some(long.as_str()));
+        assert_eq!(FunctionRef::parse(&long), None);
+        let incomplete = FunctionRef::matching("arn:aws:lambda:us-east-1:123456789012:function").unwrap();
+        assert_eq!(incomplete.name, "function");
+        for region in ["us-east-1", "us-gov-west-1", "cn-north-1", "eusc-de-east-1", "us-isob-east-1"] {
+            assert!(is_region(region), "{region}");
+        }
+        for region in ["invalid-region", "us-east-12", "US-east-1", "u-east-1", ""] {
+            assert!(!is_region(region), "{region}");
         }
     }
 

@@ -34,6 +34,12 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, "ValidationException", message)
     }
 
+    /// Another account's function, which this caller may not create: AWS's 403 says no more
+    /// (recorded: test_function_arns, function_arn_other_account_exc, `{"Message": null}`).
+    pub fn access_denied() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "AccessDeniedException", "")
+    }
+
     /// Function not found: `name` may carry a qualifier (`name:7`), as the ARN then does.
     pub fn not_found(emulator: &Emulator, name: &str) -> Self {
         Self::new(
@@ -124,7 +130,10 @@ impl ApiError {
 
     /// The answer of a control-plane operation (or of an unknown one).
     pub fn into_response(self) -> HttpResponse {
-        let body = serde_json::json!({"Type": "User", self.message_key(): self.message});
+        let body = match self.error_type {
+            "AccessDeniedException" => serde_json::json!({"Message": null}),
+            _ => serde_json::json!({"Type": "User", self.message_key(): self.message}),
+        };
         json_response(self.status, &[(HEADER_ERROR_TYPE, self.error_type)], &body)
     }
 

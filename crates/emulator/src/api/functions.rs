@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 
 use super::configuration::configuration_document;
 use super::error::ApiError;
+use super::target::creation_name;
 use super::versions::{published_configuration, version_documents};
 use crate::http::{json_response, response, HttpResponse};
 use crate::model::code::CodeSource;
@@ -28,7 +29,6 @@ use crate::state::code_store::{
     check_combined_size, default_deployment, new_revision_id, now_iso8601, remove_unpacked, unpack, Deployment,
 };
 use crate::state::registry::RegistryError;
-use lambda_executor_protocol::is_valid_function_name;
 
 /// What a registry error means to a control-plane operation on `name`.
 fn registry_error(emulator: &Emulator, name: &str, error: RegistryError) -> ApiError {
@@ -43,10 +43,8 @@ fn registry_error(emulator: &Emulator, name: &str, error: RegistryError) -> ApiE
 
 pub async fn create(emulator: &Arc<Emulator>, body: Result<Value, ApiError>) -> Result<HttpResponse, ApiError> {
     let body = body?;
-    let name = text(&body, "FunctionName").ok_or_else(|| ApiError::invalid("FunctionName is required"))?;
-    if !is_valid_function_name(name) {
-        return Err(ApiError::invalid(format!("invalid FunctionName '{name}'")));
-    }
+    let reference = text(&body, "FunctionName").ok_or_else(|| ApiError::invalid("FunctionName is required"))?;
+    let name = creation_name(emulator, reference)?;
     if emulator.exists(name) {
         return Err(registry_error(emulator, name, RegistryError::AlreadyExists(name.to_owned())));
     }
@@ -354,6 +352,10 @@ pub fn account_settings(emulator: &Arc<Emulator>) -> HttpResponse {
     json_response(StatusCode::OK, &[], &body)
 }
 
+/// The concurrency a reservation by PutFunctionConcurrency must leave unreserved: AWS's 100
+/// (LocalStack's LAMBDA_LIMITS_MINIMUM_UNRESERVED_CONCURRENCY defaults to it).
+const MIN_UNRESERVED_CONCURRENCY: u32 = 100;
+
 pub fn put_concurrency(
     emulator: &Arc<Emulator>,
     name: &str,
@@ -373,14 +375,23 @@ pub fn put_concurrency(
         .and_then(Value::as_u64)
         .and_then(|n| u32::try_from(n).ok())
         .ok_or_else(|| ApiError::invalid("ReservedConcurrentExecutions must be a whole number"))?;
-    emulator.set_reserved_concurrency(name, Some(reserved)).map_err(|e| match e {
-        RegistryError::OverAccountLimit { .. } => ApiError::invalid(
-            "Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value",
-        ),
+    let refusal = |error| match error {
         // Named as $LATEST (LocalStack's test_function_concurrency_exceptions).
         RegistryError::NotFound(_) => ApiError::not_found(emulator, &format!("{name}:{LATEST}")),
         other => registry_error(emulator, name, other),
-    })?;
+    };
+    let current = emulator.reserved_concurrency(name).map_err(refusal)?.unwrap_or(0);
+    let (_, unreserved) = emulator.account_concurrency();
+    // AWS keeps 100 of the account's concurrency unreserved, and says so in these words whether
+    // the reservation exceeds the account's limit or only the unreserved part (recorded:
+    // TestLambdaReservedConcurrency::test_function_concurrency_limits).
+    if reserved > current && (unreserved + current).saturating_sub(reserved) < MIN_UNRESERVED_CONCURRENCY {
+        return Err(ApiError::invalid(format!(
+            "Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution \
+             below its minimum value of [{MIN_UNRESERVED_CONCURRENCY}]."
+        )));
+    }
+    emulator.set_reserved_concurrency(name, Some(reserved)).map_err(refusal)?;
     Ok(json_response(StatusCode::OK, &[], &json!({"ReservedConcurrentExecutions": reserved})))
 }
 
@@ -398,10 +409,16 @@ fn configuration_of(emulator: &Arc<Emulator>, name: &str) -> Result<Value, ApiEr
     Ok(configuration_document(emulator, &spec, &emulator.deployment(name), None, None))
 }
 
-/// Python runtimes Lambda no longer lets a function be created or updated with.
+/// Python runtimes Lambda no longer lets a function be created or updated with: past both the
+/// block-create and block-update dates of AWS's table of deprecated runtimes.
 const BLOCKED_RUNTIMES: [&str; 4] = ["python2.7", "python3.6", "python3.7", "python3.8"];
 /// The Python runtimes Lambda runs (see interpreters.rs for the Python that serves each).
 const PYTHON_RUNTIMES: [&str; 6] = ["python3.9", "python3.10", "python3.11", "python3.12", "python3.13", "python3.14"];
+/// The Runtime values Lambda takes, in the order its refusal lists them (recorded 12 January 2026:
+/// LocalStack's test_create_lambda_exceptions, invalid_runtime_exc).
+const LAMBDA_RUNTIMES: &str = "nodejs20.x, python3.14, provided.al2023, python3.12, python3.13, nodejs24.x, \
+    nodejs22.x, java25, python3.10, python3.11, java21, ruby3.3, ruby3.4, ruby3.2, python3.8, python3.9, java17, \
+    nodejs16.x, dotnet10, dotnet8, java11, dotnet6, nodejs18.x, provided.al2, java8.al2";
 
 /// A runtime Lambda accepts and LocalLambda runs, or Lambda's refusal (LocalLambda's own for
 /// other languages).
@@ -410,6 +427,12 @@ fn check_runtime(runtime: &str) -> Result<&str, ApiError> {
         return Err(ApiError::invalid(format!(
             "The runtime parameter of {runtime} is no longer supported for creating or updating AWS Lambda functions. \
              We recommend you use a supported runtime while creating or updating functions."
+        )));
+    }
+    if !LAMBDA_RUNTIMES.split(", ").any(|known| known == runtime) {
+        return Err(ApiError::invalid(format!(
+            "Value {runtime} at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: \
+             [{LAMBDA_RUNTIMES}] or be a valid ARN"
         )));
     }
     if !PYTHON_RUNTIMES.contains(&runtime) {

@@ -15,7 +15,7 @@ use super::target::{target, Target};
 use crate::http::{dropped_connection, query_parameter, read_body, response, BodyError, HttpResponse};
 use crate::model::invocation::InvocationRequest;
 use crate::model::invocation_log::log_tail;
-use crate::model::version::version_name;
+use crate::model::version::{version_name, LATEST};
 use crate::service::emulator::Emulator;
 use crate::service::versions::UnknownQualifier;
 use crate::state::faults::Fault;
@@ -68,7 +68,9 @@ async fn invoke(
     let client_context = header(headers, HEADER_CLIENT_CONTEXT).map(decode_client_context).transpose()?;
 
     if !emulator.exists(&name) {
-        return Err(ApiError::not_found(emulator, &name));
+        // Named as the version asked for, $LATEST by default (recorded:
+        // test_function_name_and_qualifier_validation, function_name_too_long-invoke).
+        return Err(ApiError::not_found(emulator, &format!("{name}:{}", qualifier.as_deref().unwrap_or(LATEST))));
     }
     let version = emulator.resolve(&name, qualifier.as_deref()).map_err(|UnknownQualifier| {
         ApiError::not_found(emulator, &format!("{name}:{}", qualifier.as_deref().unwrap_or_default()))

@@ -146,7 +146,9 @@ pub async fn extract(python: &Path, label: &str, zip: &[u8], limit: u64) -> Resu
             if output.status.code() == Some(3) {
                 return Err(unzipped_too_large());
             }
-            Err(failed(String::from_utf8_lossy(&output.stderr).lines().last().unwrap_or("").to_owned()))
+            // Not a zip Python's zipfile reads: AWS's words (LocalStack's recording,
+            // test_create_lambda_exceptions, invalid_zip_exc).
+            Err("Could not unzip uploaded file. Please check your file, then try to upload again.".to_owned())
         }
         Err(error) => Err(failed(error.to_string())),
     }
