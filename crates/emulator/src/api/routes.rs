@@ -130,8 +130,12 @@ async fn control_plane(emulator: &Arc<Emulator>, request: Request<Incoming>) -> 
             policy::remove(emulator, name, qualifier.as_deref(), statement_id, revision_id.as_deref())
         }
         (&Method::PUT | &Method::POST, ["2019-09-25", "functions", name, "event-invoke-config"]) => {
-            let (name, change) = (name.to_string(), if method == Method::PUT { Change::Put } else { Change::Update });
-            let body = body(request, "PutFunctionEventInvokeConfig").await;
+            let (change, operation) = match method {
+                Method::PUT => (Change::Put, "PutFunctionEventInvokeConfig"),
+                _ => (Change::Update, "UpdateFunctionEventInvokeConfig"),
+            };
+            let name = name.to_string();
+            let body = body(request, operation).await;
             event_invoke::change(emulator, &name, qualifier.as_deref(), body, change)
         }
         (&Method::GET, ["2019-09-25", "functions", name, "event-invoke-config"]) => {

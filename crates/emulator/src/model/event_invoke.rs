@@ -39,10 +39,13 @@ impl RetryRule {
         }
     }
 
-    /// The wait before retry number `retry` (1 for the first): Lambda waits about a minute, then
-    /// two; `first_delay` stands for the minute, and each later wait doubles it.
-    pub fn delay(first_delay: Duration, retry: u32) -> Duration {
-        first_delay * 2u32.pow(retry.saturating_sub(1).min(16))
+    /// The wait before the retry that follows run number `attempt` (1 for the first) of an event
+    /// `age` old, if one is due: none past MaximumRetryAttempts, or once the event would be older
+    /// than MaximumEventAgeInSeconds when it starts. Lambda waits about a minute, then two:
+    /// `first_delay` stands for the minute, and each later wait doubles it.
+    pub fn retry_wait(&self, attempt: u32, age: Duration, first_delay: Duration) -> Option<Duration> {
+        let wait = first_delay * 2u32.pow(attempt.saturating_sub(1).min(16));
+        (attempt <= self.maximum_retry_attempts && age + wait < self.maximum_event_age).then_some(wait)
     }
 }
 
@@ -70,8 +73,22 @@ mod tests {
     }
 
     #[test]
-    fn the_second_retry_waits_twice_the_first() {
-        let minute = Duration::from_secs(60);
-        assert_eq!([RetryRule::delay(minute, 1), RetryRule::delay(minute, 2)], [minute, 2 * minute]);
+    fn the_second_retry_waits_twice_the_first_and_there_is_no_third() {
+        let (rule, minute) = (RetryRule::of(None), Duration::from_secs(60));
+        let waits = [1, 2, 3].map(|attempt| rule.retry_wait(attempt, Duration::ZERO, minute));
+        assert_eq!(waits, [Some(minute), Some(2 * minute), None]);
+    }
+
+    #[test]
+    fn no_retry_would_start_past_the_maximum_age() {
+        let config = EventInvokeConfig {
+            maximum_retry_attempts: None,
+            maximum_event_age_secs: Some(60),
+            destination_config: serde_json::Value::Null,
+            last_modified: 0.0,
+        };
+        let (rule, second) = (RetryRule::of(Some(&config)), Duration::from_secs(1));
+        assert_eq!(rule.retry_wait(1, Duration::from_secs(58), second), Some(second));
+        assert_eq!(rule.retry_wait(1, Duration::from_secs(59), second), None);
     }
 }

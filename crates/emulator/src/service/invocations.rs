@@ -194,7 +194,7 @@ impl Emulator {
     /// Runs a queued Event invocation; a failed one is queued again as its event invoke
     /// configuration says (Lambda's defaults without one): up to MaximumRetryAttempts retries, each
     /// after a wait twice the last (`event_retry_delay` first, Lambda's minute scaled down), and
-    /// none once the event is older than MaximumEventAgeInSeconds.
+    /// none that would start past MaximumEventAgeInSeconds (see `RetryRule::retry_wait`).
     async fn execute_event(
         self: Arc<Self>,
         slot: Slot,
@@ -207,15 +207,11 @@ impl Emulator {
         }
         let key = request.qualifier.as_deref().unwrap_or(LATEST);
         let rule = RetryRule::of(self.deployments().get(&name).and_then(|d| d.event_invoke_configs.get(key)));
-        if request.attempt > rule.maximum_retry_attempts {
-            return;
-        }
+        let age = request.accepted.elapsed();
+        let Some(wait) = rule.retry_wait(request.attempt, age, self.config.event_retry_delay) else { return };
         tokio::select! {
-            () = tokio::time::sleep(RetryRule::delay(self.config.event_retry_delay, request.attempt)) => {}
+            () = tokio::time::sleep(wait) => {}
             _ = http::stopped(&mut stopped) => return,
-        }
-        if request.accepted.elapsed() >= rule.maximum_event_age {
-            return;
         }
         let retry = InvocationRequest { attempt: request.attempt + 1, ..(*request).clone() };
         // A function deleted meanwhile (or an emulator closing) drops it, as its queue would.
