@@ -69,6 +69,7 @@ class LocalLambda:
         rate_limit: Optional[float] = 10.0,
         scaling_limit: Optional[int] = 1000,
         s3_endpoint_url: Optional[str] = None,
+        event_retry_delay: float = 1.0,
     ) -> LocalLambda: ...
     @property
     def endpoint_url(self) -> str: ...

@@ -8,7 +8,8 @@ import time
 
 import pytest
 from botocore.exceptions import ClientError
-from helpers import refusal, zipped
+from helpers import boto3_lambda, refusal, zipped
+from lambda_executor import LocalLambda
 
 ROLE = "arn:aws:iam::123456789012:role/lambda-executor-tests"
 ARN = "arn:aws:lambda:us-east-1:123456789012:function"
@@ -430,3 +431,321 @@ def test_a_runtime_outside_lambdas_enum_is_refused_in_its_words(client):
     assert (
         refusal(lambda: client.update_function_configuration(FunctionName="f", Runtime="PYTHON3.9"))[2] == (expected[2])
     )
+
+
+def test_tags_are_added_replaced_and_removed_on_the_function_alone(client, aws):
+    """LocalStack's snapshot, TestLambdaTag::test_tag_lifecycle[lambda_function] (204 each; a key
+    given again takes its new value; untagging a key that is not there is no error),
+    TestLambdaTags::test_tag_versions (a version's or $LATEST's ARN refused) and
+    TestLambdaTag::test_tag_exceptions[lambda_function] (a missing function: 404)."""
+    create(client, Tags={"A": "tag-a"}, Publish=True)
+    arn = f"{ARN}:f"
+    assert client.list_tags(Resource=arn)["Tags"] == {"A": "tag-a"}
+    tagged = client.tag_resource(Resource=arn, Tags={"B": "tag-b", "C": "tag-c"})
+    assert tagged["ResponseMetadata"]["HTTPStatusCode"] == 204
+    client.tag_resource(Resource=arn, Tags={"C": "tag-c-newsuffix", "D": "tag-d"})
+    assert client.list_tags(Resource=arn)["Tags"] == {"A": "tag-a", "B": "tag-b", "C": "tag-c-newsuffix", "D": "tag-d"}
+    untagged = client.untag_resource(Resource=arn, TagKeys=["A", "B", "not-there"])
+    assert untagged["ResponseMetadata"]["HTTPStatusCode"] == 204
+    assert client.get_function(FunctionName="f")["Tags"] == {"C": "tag-c-newsuffix", "D": "tag-d"}
+    versions_refused = (
+        400,
+        "InvalidParameterValueException",
+        "Tags on function aliases and versions are not supported. Please specify a function ARN.",
+    )
+    for qualified in [f"{arn}:1", f"{arn}:$LATEST"]:
+        assert (
+            refusal(lambda resource=qualified: client.tag_resource(Resource=resource, Tags={"E": "e"}))
+            == versions_refused
+        )
+    missing = (404, "ResourceNotFoundException", f"Function not found: {ARN}:missing")
+    assert refusal(lambda: client.tag_resource(Resource=f"{ARN}:missing", Tags={"E": "e"})) == missing
+    assert refusal(lambda: client.untag_resource(Resource=f"{ARN}:missing", TagKeys=["E"])) == missing
+    code, _, err = aws("untag-resource", "--resource", arn, "--tag-keys", "C", "D")
+    assert code == 0, err
+    assert client.list_tags(Resource=arn)["Tags"] == {}
+
+
+S3_PERMISSION = {
+    "StatementId": "s3",
+    "Action": "lambda:InvokeFunction",
+    "Principal": "s3.amazonaws.com",
+    "SourceArn": "arn:aws:s3:::some-bucket",
+}
+
+
+def test_permissions_make_a_policy_per_qualifier(client):
+    """LocalStack's snapshot, TestLambdaPermissions::test_add_lambda_permission_aws (AddPermission's
+    201 statement, GetPolicy's document as a string with its RevisionId) and
+    ::test_remove_multi_permissions (a statement removed; an unknown one 404; none left: 404)."""
+    create(client, Publish=True)
+    added = client.add_permission(FunctionName="f", **S3_PERMISSION)
+    assert added["ResponseMetadata"]["HTTPStatusCode"] == 201
+    s3_statement = {
+        "Sid": "s3",
+        "Effect": "Allow",
+        "Principal": {"Service": "s3.amazonaws.com"},
+        "Action": "lambda:InvokeFunction",
+        "Resource": f"{ARN}:f",
+        "Condition": {"ArnLike": {"AWS:SourceArn": "arn:aws:s3:::some-bucket"}},
+    }
+    assert json.loads(added["Statement"]) == s3_statement
+    sqs = {"StatementId": "sqs", "Action": "lambda:InvokeFunction", "Principal": "sqs.amazonaws.com"}
+    client.add_permission(FunctionName="f", **sqs)
+    policy = client.get_policy(FunctionName="f")
+    document = json.loads(policy["Policy"])
+    assert (document["Version"], document["Id"]) == ("2012-10-17", "default")
+    assert [statement["Sid"] for statement in document["Statement"]] == ["s3", "sqs"]
+    assert document["Statement"][0] == s3_statement
+
+    # Version 1 has a policy of its own, whose statements name it.
+    assert refusal(lambda: client.get_policy(FunctionName="f", Qualifier="1")) == (
+        404,
+        "ResourceNotFoundException",
+        "The resource you requested does not exist.",
+    )
+    versioned = json.loads(client.add_permission(FunctionName="f", Qualifier="1", **sqs)["Statement"])
+    assert versioned["Resource"] == f"{ARN}:f:1"
+
+    # A RevisionId: the alias's for its first statement, then the policy's own
+    # (test_lambda_permission_fn_versioning).
+    alias = client.create_alias(FunctionName="f", Name="live", FunctionVersion="1")["RevisionId"]
+    stale = (
+        412,
+        "PreconditionFailedException",
+        "The Revision Id provided does not match the latest Revision Id. "
+        "Call the GetPolicy API to retrieve the latest Revision Id",
+    )
+    assert (
+        refusal(lambda: client.add_permission(FunctionName="f", Qualifier="live", RevisionId="wrong", **sqs)) == stale
+    )
+    client.add_permission(FunctionName="f", Qualifier="live", RevisionId=alias, **sqs)
+    assert (
+        refusal(lambda: client.add_permission(FunctionName="f", RevisionId=alias, **{**sqs, "StatementId": "other"}))
+        == stale
+    )
+
+    assert refusal(lambda: client.remove_permission(FunctionName="f", StatementId="non-existent")) == (
+        404,
+        "ResourceNotFoundException",
+        "Statement non-existent is not found in resource policy.",
+    )
+    removed = client.remove_permission(FunctionName="f", StatementId="sqs", RevisionId=policy["RevisionId"])
+    assert removed["ResponseMetadata"]["HTTPStatusCode"] == 204
+    after = client.get_policy(FunctionName="f")
+    assert [statement["Sid"] for statement in json.loads(after["Policy"])["Statement"]] == ["s3"]
+    assert after["RevisionId"] != policy["RevisionId"]
+    client.remove_permission(FunctionName="f", StatementId="s3")
+    assert refusal(lambda: client.get_policy(FunctionName="f"))[:2] == (404, "ResourceNotFoundException")
+    assert len(json.loads(client.get_policy(FunctionName="f", Qualifier="1")["Policy"])["Statement"]) == 1
+
+
+def test_permissions_refused_as_aws_refuses_them(client):
+    """LocalStack's snapshot, TestLambdaPermissions::test_permission_exceptions."""
+    assert refusal(lambda: client.add_permission(FunctionName="missing", **S3_PERMISSION)) == (
+        404,
+        "ResourceNotFoundException",
+        f"Function not found: {ARN}:missing",
+    )
+    assert refusal(lambda: client.remove_permission(FunctionName="missing", StatementId="s3")) == (
+        404,
+        "ResourceNotFoundException",
+        f"No policy found for: {ARN}:missing",
+    )
+    create(client)
+    assert refusal(lambda: client.remove_permission(FunctionName="f", StatementId="s3")) == (
+        404,
+        "ResourceNotFoundException",
+        "No policy is associated with the given resource.",
+    )
+    assert refusal(
+        lambda: client.add_permission(FunctionName="f", **{**S3_PERMISSION, "StatementId": "example.com"})
+    ) == (
+        400,
+        "ValidationException",
+        "1 validation error detected: Value 'example.com' at 'statementId' failed to satisfy constraint: "
+        "Member must satisfy regular expression pattern: ([a-zA-Z0-9-_]+)",
+    )
+    assert refusal(lambda: client.add_permission(FunctionName="f", Qualifier="$LATEST", **S3_PERMISSION)) == (
+        400,
+        "InvalidParameterValueException",
+        "We currently do not support adding policies for $LATEST.",
+    )
+    assert refusal(lambda: client.add_permission(FunctionName="f", **{**S3_PERMISSION, "Principal": "invalid"})) == (
+        400,
+        "InvalidParameterValueException",
+        "The provided principal was invalid. Please check the principal and try again.",
+    )
+    assert refusal(lambda: client.add_permission(FunctionName="f", Qualifier="42", **S3_PERMISSION)) == (
+        404,
+        "ResourceNotFoundException",
+        f"Function not found: {ARN}:f:42",
+    )
+    assert refusal(
+        lambda: client.add_permission(FunctionName="f", Qualifier="alias-doesnotexist", **S3_PERMISSION)
+    ) == (
+        404,
+        "ResourceNotFoundException",
+        f"Cannot find alias arn: {ARN}:f:alias-doesnotexist",
+    )
+    client.add_permission(FunctionName="f", **S3_PERMISSION)
+    assert refusal(lambda: client.add_permission(FunctionName="f", **S3_PERMISSION)) == (
+        409,
+        "ResourceConflictException",
+        "The statement id (s3) provided already exists. Please provide a new statement id, or remove the existing "
+        "statement.",
+    )
+
+
+def without_time(document):
+    """An event invoke configuration's answer without its LastModified and response metadata."""
+    assert document.pop("LastModified")
+    document.pop("ResponseMetadata", None)
+    return document
+
+
+def config_shown(qualifier="$LATEST", **settings):
+    return {"DestinationConfig": {"OnFailure": {}, "OnSuccess": {}}, "FunctionArn": f"{ARN}:f:{qualifier}", **settings}
+
+
+def test_event_invoke_config_put_replaces_update_merges(client, aws):
+    """LocalStack's snapshot, TestLambdaEventInvokeConfig::test_lambda_eventinvokeconfig_lifecycle
+    and ::test_lambda_eventinvokeconfig_exceptions: only the settings made are shown, Put replaces,
+    Update merges, each version its own, Get and Delete of none 404 naming the qualified ARN."""
+    create(client, Publish=True)
+    no_config = f"The function {ARN}:f:$LATEST doesn't have an EventInvokeConfig"
+    assert refusal(lambda: client.get_function_event_invoke_config(FunctionName="f")) == (
+        404,
+        "ResourceNotFoundException",
+        no_config,
+    )
+    put = client.put_function_event_invoke_config(FunctionName="f", MaximumRetryAttempts=2, MaximumEventAgeInSeconds=60)
+    assert without_time(put) == config_shown(MaximumRetryAttempts=2, MaximumEventAgeInSeconds=60)
+    replaced = client.put_function_event_invoke_config(FunctionName="f", MaximumRetryAttempts=0)
+    assert without_time(replaced) == config_shown(MaximumRetryAttempts=0)
+    updated = client.update_function_event_invoke_config(FunctionName="f", MaximumEventAgeInSeconds=120)
+    assert without_time(updated) == config_shown(MaximumRetryAttempts=0, MaximumEventAgeInSeconds=120)
+    assert without_time(client.get_function_event_invoke_config(FunctionName="f")) == without_time(
+        client.update_function_event_invoke_config(FunctionName="f", MaximumEventAgeInSeconds=120)
+    )
+    assert refusal(lambda: client.get_function_event_invoke_config(FunctionName="f", Qualifier="1"))[2] == (
+        f"The function {ARN}:f:1 doesn't have an EventInvokeConfig"
+    )
+    code, shown, err = aws(
+        "put-function-event-invoke-config",
+        "--function-name",
+        "f",
+        "--qualifier",
+        "1",
+        "--maximum-event-age-in-seconds",
+        "21600",
+    )
+    assert code == 0, err
+    assert without_time(shown) == config_shown("1", MaximumEventAgeInSeconds=21600)
+    listed = client.list_function_event_invoke_configs(FunctionName="f")["FunctionEventInvokeConfigs"]
+    assert sorted(config["FunctionArn"] for config in listed) == [f"{ARN}:f:$LATEST", f"{ARN}:f:1"]
+    deleted = client.delete_function_event_invoke_config(FunctionName="f")
+    assert deleted["ResponseMetadata"]["HTTPStatusCode"] == 204
+    assert refusal(lambda: client.delete_function_event_invoke_config(FunctionName="f"))[2] == no_config
+    assert [
+        c["FunctionArn"]
+        for c in client.list_function_event_invoke_configs(FunctionName="f")["FunctionEventInvokeConfigs"]
+    ] == [f"{ARN}:f:1"]
+
+
+def test_event_invoke_config_refused_as_aws_refuses_it(client):
+    """LocalStack's snapshot, TestLambdaEventInvokeConfig::test_lambda_eventinvokeconfig_exceptions;
+    the ranges are the API model's (botocore's service-2.json: MaximumRetryAttempts 0 to 2,
+    MaximumEventAgeInSeconds 60 to 21600), refused in the words of Lambda's validation."""
+    function_missing = (404, "ResourceNotFoundException", "The function doesn't exist.")
+    assert refusal(lambda: client.put_function_event_invoke_config(FunctionName="f", MaximumRetryAttempts=1)) == (
+        function_missing
+    )
+    assert refusal(lambda: client.list_function_event_invoke_configs(FunctionName="f")) == function_missing
+    create(client)
+    assert refusal(lambda: client.put_function_event_invoke_config(FunctionName="f")) == (
+        400,
+        "InvalidParameterValueException",
+        "You must specify at least one of error handling or destination setting.",
+    )
+    assert (
+        refusal(
+            lambda: client.put_function_event_invoke_config(
+                FunctionName="f", Qualifier="missing", MaximumRetryAttempts=1
+            )
+        )
+        == function_missing
+    )
+    assert refusal(lambda: client.update_function_event_invoke_config(FunctionName="f", MaximumRetryAttempts=1)) == (
+        404,
+        "ResourceNotFoundException",
+        f"The function {ARN}:f:$LATEST doesn't have an EventInvokeConfig",
+    )
+    assert refusal(lambda: client.put_function_event_invoke_config(FunctionName="f", MaximumRetryAttempts=3)) == (
+        400,
+        "ValidationException",
+        "1 validation error detected: Value '3' at 'maximumRetryAttempts' failed to satisfy constraint: "
+        "Member must have value less than or equal to 2",
+    )
+    assert refusal(
+        lambda: client.put_function_event_invoke_config(FunctionName="f", MaximumEventAgeInSeconds=21601)
+    ) == (
+        400,
+        "ValidationException",
+        "1 validation error detected: Value '21601' at 'maximumEventAgeInSeconds' failed to satisfy constraint: "
+        "Member must have value less than or equal to 21600",
+    )
+
+
+# A handler that counts its runs in the file the event names, then fails.
+FAILING_CODE = zipped(
+    app="def handler(event, context):\n"
+    "    with open(event['runs'], 'a') as runs:\n"
+    "        runs.write(context.aws_request_id + '\\n')\n"
+    "    raise RuntimeError('failed on purpose')\n"
+)
+RETRY_DELAY = 0.2
+
+
+@pytest.fixture
+def quick_retries():
+    """A LocalLambda that retries failed Event invocations after 0.2 s, then 0.4 s (Lambda: 1, 2 minutes)."""
+    with LocalLambda(event_retry_delay=RETRY_DELAY) as local:
+        yield boto3_lambda(local.endpoint_url)
+
+
+def runs_after_retries(client, runs, expected):
+    """The request ids of the runs written to `runs` once `expected` were seen (or 30 s passed),
+    and as long again as every retry's wait added up, so that one more would have been seen too."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and len(runs.read_text().split() if runs.exists() else []) < expected:
+        time.sleep(0.05)
+    time.sleep(RETRY_DELAY * 4)
+    return runs.read_text().split()
+
+
+def test_a_failed_event_invocation_is_retried_twice_by_default(quick_retries, tmp_path):
+    """AWS's documentation, docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html:
+    a function error is run "two more times, with a one-minute wait between the first two attempts,
+    and two minutes between the second and third" (here 0.2 s, then 0.4 s); each run is the same
+    request, its request id the one Invoke answered with."""
+    client = quick_retries
+    create(client, code=FAILING_CODE)
+    runs = tmp_path / "runs"
+    accepted = client.invoke(FunctionName="f", InvocationType="Event", Payload=json.dumps({"runs": str(runs)}))
+    assert accepted["StatusCode"] == 202
+    request_ids = runs_after_retries(client, runs, 3)
+    assert request_ids == [accepted["ResponseMetadata"]["RequestId"]] * 3
+
+
+def test_maximum_retry_attempts_0_runs_a_failed_event_once(quick_retries, tmp_path):
+    """PutFunctionEventInvokeConfig's MaximumRetryAttempts 0: no retry (and 1: one)."""
+    client = quick_retries
+    create(client, code=FAILING_CODE, Publish=True)
+    client.put_function_event_invoke_config(FunctionName="f", MaximumRetryAttempts=0)
+    client.put_function_event_invoke_config(FunctionName="f", Qualifier="1", MaximumRetryAttempts=1)
+    once, twice = tmp_path / "once", tmp_path / "twice"
+    client.invoke(FunctionName="f", InvocationType="Event", Payload=json.dumps({"runs": str(once)}))
+    client.invoke(FunctionName="f", Qualifier="1", InvocationType="Event", Payload=json.dumps({"runs": str(twice)}))
+    assert len(runs_after_retries(client, once, 1)) == 1
+    assert len(runs_after_retries(client, twice, 2)) == 2

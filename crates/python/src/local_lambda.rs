@@ -36,6 +36,11 @@ use crate::payload::to_python;
 /// (`scaling_limit` execution environments a function may add every 10 s, 1,000 on Lambda); each
 /// is on with Lambda's value unless set lower for a test, or None to turn it off.
 ///
+/// A failed Event invocation is retried as Lambda retries it (MaximumRetryAttempts, 2 by default,
+/// and MaximumEventAgeInSeconds of its event invoke configuration), but sooner: the first retry
+/// after `event_retry_delay` seconds (Lambda's is about a minute; 60 waits as long), each further
+/// one after twice the last wait.
+///
 /// Code and layers may come from S3 (S3Bucket, S3Key), read from `s3_endpoint_url` (default: the
 /// environment's AWS_ENDPOINT_URL_S3), which handlers are given as their AWS_ENDPOINT_URL_S3.
 /// Where Linux cgroups can be made (as root, or in a delegated cgroup), each execution environment
@@ -54,7 +59,7 @@ impl PyLocalLambda {
     #[new]
     #[pyo3(signature = (*, host="127.0.0.1", port=0, account_concurrency=1000, idle_timeout=300.0,
                         region="us-east-1", retry_after=1, python=None, allow_remote=false, tls=None,
-                        rate_limit=10.0, scaling_limit=1000, s3_endpoint_url=None))]
+                        rate_limit=10.0, scaling_limit=1000, s3_endpoint_url=None, event_retry_delay=1.0))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -70,6 +75,7 @@ impl PyLocalLambda {
         rate_limit: Option<f64>,
         scaling_limit: Option<i64>,
         s3_endpoint_url: Option<String>,
+        event_retry_delay: f64,
     ) -> Result<Self> {
         let ip: IpAddr =
             host.parse().map_err(|_| Error::Invalid(format!("host must be an IP address, not '{host}'")))?;
@@ -84,6 +90,11 @@ impl PyLocalLambda {
         if !(idle_timeout.is_finite() && idle_timeout > 0.0) {
             return Err(Error::Invalid(format!(
                 "idle_timeout must be a positive number of seconds, not {idle_timeout}"
+            )));
+        }
+        if !(event_retry_delay.is_finite() && event_retry_delay >= 0.0) {
+            return Err(Error::Invalid(format!(
+                "event_retry_delay must be a number of seconds, 0 or more, not {event_retry_delay}"
             )));
         }
         if rate_limit.is_some_and(|rate| !(rate.is_finite() && rate > 0.0)) {
@@ -124,6 +135,7 @@ impl PyLocalLambda {
             idle_timeout: Duration::from_secs_f64(idle_timeout),
             python,
             retry_after_secs: retry_after,
+            event_retry_delay: Duration::from_secs_f64(event_retry_delay),
             tls: match tls {
                 Some((certificate, key)) => Some(server_config(&certificate, &key).map_err(Error::Invalid)?),
                 None => None,

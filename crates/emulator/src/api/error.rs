@@ -104,19 +104,32 @@ impl ApiError {
         }
     }
 
-    /// A layer or layer version that is not there (Lambda's words for it).
-    pub fn layer_not_found() -> Self {
+    /// A layer, layer version or resource-based policy that is not there (Lambda's words for it).
+    pub fn resource_not_found() -> Self {
         Self::new(StatusCode::NOT_FOUND, "ResourceNotFoundException", "The resource you requested does not exist.")
     }
 
     /// A RevisionId that is not the resource's latest (the words AWS answered in LocalStack's
     /// recordings: test_function_revisions_basic, test_function_revisions_version_and_alias).
     pub fn stale_revision() -> Self {
+        Self::stale("GetFunction/GetAlias")
+    }
+
+    /// A RevisionId that is not the resource-based policy's latest (LocalStack's
+    /// test_lambda_permission_fn_versioning).
+    pub fn stale_policy_revision() -> Self {
+        Self::stale("GetPolicy")
+    }
+
+    /// A stale RevisionId, the caller told which `operation` reads the latest.
+    fn stale(operation: &str) -> Self {
         Self::new(
             StatusCode::PRECONDITION_FAILED,
             "PreconditionFailedException",
-            "The Revision Id provided does not match the latest Revision Id. \
-             Call the GetFunction/GetAlias API to retrieve the latest Revision Id",
+            format!(
+                "The Revision Id provided does not match the latest Revision Id. Call the {operation} API to \
+                 retrieve the latest Revision Id"
+            ),
         )
     }
 

@@ -1,6 +1,6 @@
 //! The functions' part of Lambda's control plane a deploy tool needs: CreateFunction, GetFunction,
 //! GetFunctionConfiguration, UpdateFunctionCode, UpdateFunctionConfiguration, DeleteFunction,
-//! ListFunctions, ListTags, Put/Get/DeleteFunctionConcurrency and GetAccountSettings, with a zip
+//! ListFunctions, ListTags, TagResource, UntagResource, Put/Get/DeleteFunctionConcurrency and GetAccountSettings, with a zip
 //! for the code (in the request, or an object of the emulator's S3 endpoint) and layers, as
 //! aws-sdk-lambda and boto3 call them (routes.rs routes them here). A function created here runs
 //! its zip's Python code like any other, with its layers' files as its /opt.
@@ -73,6 +73,8 @@ pub async fn create(emulator: &Arc<Emulator>, body: Result<Value, ApiError>) -> 
         revision_id: String::new(),
         dir: PathBuf::new(),
         opt_dir: None,
+        policies: BTreeMap::new(),
+        event_invoke_configs: BTreeMap::new(),
     };
     let mut deployment = unpack(&emulator.config.python, name, &zip, deployment).await.map_err(ApiError::invalid)?;
     deployment.opt_dir = match emulator.compose_function_layers(&layers).await {
@@ -324,6 +326,48 @@ pub fn tags(emulator: &Arc<Emulator>, name: &str) -> Result<HttpResponse, ApiErr
     }
     let tags = emulator.deployments().get(name).map(|d| d.tags.clone()).unwrap_or_default();
     Ok(json_response(StatusCode::OK, &[], &json!({"Tags": tags})))
+}
+
+/// Tags belong to the function: a version's or alias's ARN is refused (LocalStack's test_tag_versions).
+fn tagged_function(emulator: &Emulator, name: &str, qualifier: Option<&str>) -> Result<(), ApiError> {
+    if qualifier.is_some() {
+        return Err(ApiError::invalid(
+            "Tags on function aliases and versions are not supported. Please specify a function ARN.",
+        ));
+    }
+    if !emulator.exists(name) {
+        return Err(ApiError::not_found(emulator, name));
+    }
+    Ok(())
+}
+
+/// TagResource: 204, the tags given added to the function's (a key given again takes its new value).
+pub fn tag(
+    emulator: &Arc<Emulator>,
+    name: &str,
+    qualifier: Option<&str>,
+    body: Result<Value, ApiError>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body?;
+    tagged_function(emulator, name, qualifier)?;
+    let mut deployments = emulator.deployments();
+    let deployment = deployments.entry(name.to_owned()).or_insert_with(default_deployment);
+    deployment.tags.extend(string_map(body.get("Tags")));
+    Ok(response(StatusCode::NO_CONTENT, &[], Default::default()))
+}
+
+/// UntagResource: 204, the keys given removed (a key the function has not is no error).
+pub fn untag(
+    emulator: &Arc<Emulator>,
+    name: &str,
+    qualifier: Option<&str>,
+    keys: &[String],
+) -> Result<HttpResponse, ApiError> {
+    tagged_function(emulator, name, qualifier)?;
+    let mut deployments = emulator.deployments();
+    let deployment = deployments.entry(name.to_owned()).or_insert_with(default_deployment);
+    deployment.tags.retain(|key, _| !keys.contains(key));
+    Ok(response(StatusCode::NO_CONTENT, &[], Default::default()))
 }
 
 /// GetFunctionConcurrency: the reservation, or an empty object without one.

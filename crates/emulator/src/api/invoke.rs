@@ -123,8 +123,16 @@ async fn invoke(
     if let Some(qualifier) = &qualifier {
         function_arn = format!("{function_arn}:{qualifier}");
     }
-    let invocation =
-        InvocationRequest { request_id: request_id.to_owned(), payload, client_context, function_arn, version };
+    let invocation = InvocationRequest {
+        request_id: request_id.to_owned(),
+        payload,
+        client_context,
+        function_arn,
+        version,
+        qualifier,
+        accepted: std::time::Instant::now(),
+        attempt: 1,
+    };
     let id_header = (HEADER_REQUEST_ID, request_id);
     let answer = match invocation_type {
         InvocationType::DryRun => response(StatusCode::NO_CONTENT, &[id_header], Bytes::new()),

@@ -73,7 +73,7 @@ pub fn get(emulator: &Arc<Emulator>, name: &str, number: &str) -> Result<HttpRes
         .parse()
         .ok()
         .and_then(|number| emulator.layer_version(&name, number))
-        .ok_or_else(ApiError::layer_not_found)?;
+        .ok_or_else(ApiError::resource_not_found)?;
     Ok(json_response(StatusCode::OK, &[], &version_document(emulator, &version)))
 }
 
@@ -89,7 +89,7 @@ pub fn get_by_arn(emulator: &Arc<Emulator>, arn: &str) -> Result<HttpResponse, A
     let version = (layer_arn == emulator.layer_arn(&name))
         .then(|| emulator.layer_version(&name, number))
         .flatten()
-        .ok_or_else(ApiError::layer_not_found)?;
+        .ok_or_else(ApiError::resource_not_found)?;
     Ok(json_response(StatusCode::OK, &[], &version_document(emulator, &version)))
 }
 

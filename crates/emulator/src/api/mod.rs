@@ -3,11 +3,13 @@
 
 pub mod configuration;
 pub mod error;
+pub mod event_invoke;
 pub mod functions;
 pub mod invoke;
 pub mod layers;
 pub mod local;
 pub mod logs;
+pub mod policy;
 pub mod routes;
 pub mod server;
 pub mod target;

@@ -1,7 +1,8 @@
 //! The one route table of LocalLambda's HTTP API: it routes every operation the emulator's port
 //! serves to the file that serves it. Invoke goes to invoke.rs; the functions' control-plane
 //! calls (and concurrency, tags and account settings) to functions.rs; versions and aliases to
-//! versions.rs; layers to layers.rs; LocalLambda's own /local-lambda/runtime to local.rs;
+//! versions.rs; resource-based policies to policy.rs; event invoke configurations to
+//! event_invoke.rs; layers to layers.rs; LocalLambda's own /local-lambda/runtime to local.rs;
 //! CloudWatch Logs' reads of the functions' logs (a POST whose X-Amz-Target names one) to logs.rs;
 //! anything else is an
 //! UnknownOperationException.
@@ -14,9 +15,10 @@ use percent_encoding::percent_decode_str;
 use serde_json::{json, Value};
 
 use super::error::ApiError;
+use super::event_invoke::Change;
 use super::layers::Compatible;
 use super::target::target;
-use super::{functions, invoke, layers, local, logs, versions};
+use super::{event_invoke, functions, invoke, layers, local, logs, policy, versions};
 use crate::http::{query_parameter, read_body, HttpResponse};
 use crate::service::emulator::Emulator;
 
@@ -108,6 +110,43 @@ async fn control_plane(emulator: &Arc<Emulator>, request: Request<Incoming>) -> 
             functions::update_configuration(emulator, &name, body(request, "UpdateFunctionConfiguration").await).await
         }
         (&Method::GET, ["2017-03-31", "tags", name]) => functions::tags(emulator, name),
+        (&Method::POST, ["2017-03-31", "tags", name]) => {
+            let name = name.to_string();
+            functions::tag(emulator, &name, qualifier.as_deref(), body(request, "TagResource").await)
+        }
+        (&Method::DELETE, ["2017-03-31", "tags", name]) => {
+            let keys = query_parameters(request.uri().query(), "tagKeys");
+            functions::untag(emulator, name, qualifier.as_deref(), &keys)
+        }
+        (&Method::POST, ["2015-03-31", "functions", name, "policy"]) => {
+            let name = name.to_string();
+            policy::add(emulator, &name, qualifier.as_deref(), body(request, "AddPermission").await)
+        }
+        (&Method::GET, ["2015-03-31", "functions", name, "policy"]) => {
+            policy::get(emulator, name, qualifier.as_deref())
+        }
+        (&Method::DELETE, ["2015-03-31", "functions", name, "policy", statement_id]) => {
+            let revision_id = query_parameter(request.uri().query(), "RevisionId");
+            policy::remove(emulator, name, qualifier.as_deref(), statement_id, revision_id.as_deref())
+        }
+        (&Method::PUT | &Method::POST, ["2019-09-25", "functions", name, "event-invoke-config"]) => {
+            let (change, operation) = match method {
+                Method::PUT => (Change::Put, "PutFunctionEventInvokeConfig"),
+                _ => (Change::Update, "UpdateFunctionEventInvokeConfig"),
+            };
+            let name = name.to_string();
+            let body = body(request, operation).await;
+            event_invoke::change(emulator, &name, qualifier.as_deref(), body, change)
+        }
+        (&Method::GET, ["2019-09-25", "functions", name, "event-invoke-config"]) => {
+            event_invoke::get(emulator, name, qualifier.as_deref())
+        }
+        (&Method::DELETE, ["2019-09-25", "functions", name, "event-invoke-config"]) => {
+            event_invoke::delete(emulator, name, qualifier.as_deref())
+        }
+        (&Method::GET, ["2019-09-25", "functions", name, "event-invoke-config", "list"]) => {
+            event_invoke::list(emulator, name)
+        }
         (&Method::PUT, ["2017-10-31", "functions", name, "concurrency"]) => {
             let name = name.to_string();
             functions::put_concurrency(
@@ -141,6 +180,15 @@ async fn control_plane(emulator: &Arc<Emulator>, request: Request<Incoming>) -> 
         _ => return None,
     };
     Some(outcome)
+}
+
+/// Every value of a query parameter given more than once (`tagKeys=a&tagKeys=b`).
+fn query_parameters(query: Option<&str>, name: &str) -> Vec<String> {
+    let pairs = query.unwrap_or_default().split('&').filter_map(|pair| pair.split_once('='));
+    pairs
+        .filter(|(key, _)| *key == name)
+        .map(|(_, value)| percent_decode_str(value).decode_utf8_lossy().into_owned())
+        .collect()
 }
 
 /// A control-plane request's JSON body (`{}` when it has none); `operation` names it in Lambda's

@@ -2,13 +2,14 @@
 //! version it runs, how it ended, and what the caller gets back.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
 use super::function::FunctionSpec;
 
-/// One invocation as the Invoke API accepted it.
+/// One invocation as the Invoke API accepted it (an Event one's retry is a copy, its attempt counted).
+#[derive(Clone)]
 pub struct InvocationRequest {
     pub request_id: String,
     pub payload: Bytes,
@@ -17,9 +18,17 @@ pub struct InvocationRequest {
     pub function_arn: String,
     /// The published version it runs; None: $LATEST as it is when the invocation starts.
     pub version: Option<Runnable>,
+    /// The version or alias it was asked for (None: the function's own), whose event invoke
+    /// configuration a failed Event invocation follows.
+    pub qualifier: Option<String>,
+    /// When the Invoke API accepted it: an Event invocation is dropped past its maximum age.
+    pub accepted: Instant,
+    /// 1 for the first run, 2 for the first retry of a failed Event invocation, and so on.
+    pub attempt: u32,
 }
 
 /// A published version as an invocation runs it.
+#[derive(Clone)]
 pub struct Runnable {
     pub number: u32,
     pub spec: Arc<FunctionSpec>,

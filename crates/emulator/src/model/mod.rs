@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod code;
+pub mod event_invoke;
 pub mod function;
 pub mod invocation;
 pub mod invocation_log;

@@ -33,6 +33,9 @@ pub struct EmulatorConfig {
     pub python: PathBuf,
     /// Seconds a throttled caller is told to wait (Retry-After).
     pub retry_after_secs: u32,
+    /// The wait before a failed Event invocation's first retry, doubled before each further one
+    /// (Lambda waits about a minute, then two).
+    pub event_retry_delay: Duration,
     /// Serve the Invoke and control APIs over TLS with this identity (see tls.rs).
     pub tls: Option<Arc<rustls::ServerConfig>>,
     /// The request-rate and scaling limits, each Lambda's by default.

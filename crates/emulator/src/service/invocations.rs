@@ -1,5 +1,5 @@
 //! How the service runs invocations: a synchronous one at once (or refused), Event ones from their
-//! queue as capacity frees, each in a warm execution environment of its function or a new one (in
+//! queue as capacity frees (a failed one retried as Lambda does), each in a warm execution environment of its function or a new one (in
 //! Rust, for a synthetic function); and how environments left idle are ended.
 
 use std::sync::Arc;
@@ -12,11 +12,12 @@ use crate::environment::process::{Environment, EnvironmentSpec};
 use crate::environment::{runtime_api, synthetic};
 use crate::http;
 use crate::model::clock::unix_millis;
+use crate::model::event_invoke::RetryRule;
 use crate::model::function::FunctionKind;
 use crate::model::invocation::{Execution, InvocationRequest, InvocationResponse};
 use crate::model::invocation_log::InvocationLog;
 use crate::model::log_names::{log_group, log_stream};
-use crate::model::version::version_name;
+use crate::model::version::{version_name, LATEST};
 use crate::state::registry::{RegistryError, Slot};
 
 impl Emulator {
@@ -180,14 +181,41 @@ impl Emulator {
         loop {
             let freed = self.registry.capacity_freed.notified();
             for (slot, request) in self.registry.start_queued_events() {
-                let emulator = self.clone();
-                tokio::spawn(async move { emulator.execute(slot, request).await });
+                let (emulator, stopped) = (self.clone(), stopped.clone());
+                tokio::spawn(async move { emulator.execute_event(slot, request, stopped).await });
             }
             tokio::select! {
                 _ = freed => {}
                 _ = http::stopped(&mut stopped) => return,
             }
         }
+    }
+
+    /// Runs a queued Event invocation; a failed one is queued again as its event invoke
+    /// configuration says (Lambda's defaults without one): up to MaximumRetryAttempts retries, each
+    /// after a wait twice the last (`event_retry_delay` first, Lambda's minute scaled down), and
+    /// none that would start past MaximumEventAgeInSeconds (see `RetryRule::retry_wait`).
+    async fn execute_event(
+        self: Arc<Self>,
+        slot: Slot,
+        request: Arc<InvocationRequest>,
+        mut stopped: watch::Receiver<bool>,
+    ) {
+        let name = slot.spec.name.clone();
+        if !self.execute(slot, request.clone()).await.function_error {
+            return;
+        }
+        let key = request.qualifier.as_deref().unwrap_or(LATEST);
+        let rule = RetryRule::of(self.deployments().get(&name).and_then(|d| d.event_invoke_configs.get(key)));
+        let age = request.accepted.elapsed();
+        let Some(wait) = rule.retry_wait(request.attempt, age, self.config.event_retry_delay) else { return };
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            _ = http::stopped(&mut stopped) => return,
+        }
+        let retry = InvocationRequest { attempt: request.attempt + 1, ..(*request).clone() };
+        // A function deleted meanwhile (or an emulator closing) drops it, as its queue would.
+        let _ = self.enqueue(&name, retry);
     }
 
     async fn reap_idle_environments(self: Arc<Self>, mut stopped: watch::Receiver<bool>) {

@@ -12,6 +12,7 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 
 use crate::model::clock::UtcTime;
+use crate::model::event_invoke::EventInvokeConfig;
 use crate::model::layer::FunctionLayer;
 
 /// Lambda's limit on a function's code and all its layers, unzipped: they must be smaller.
@@ -38,6 +39,17 @@ pub struct Deployment {
     pub dir: PathBuf,
     /// Its layers' files, extracted in order (see `compose_layers`); removed with the function.
     pub opt_dir: Option<PathBuf>,
+    /// AddPermission's resource-based policies, by qualifier ($LATEST for the function's own).
+    pub policies: BTreeMap<String, Policy>,
+    /// PutFunctionEventInvokeConfig's configurations, by qualifier ($LATEST for the function's own).
+    pub event_invoke_configs: BTreeMap<String, EventInvokeConfig>,
+}
+
+/// A resource-based policy: its statements in the order added, and its own RevisionId.
+#[derive(Clone)]
+pub struct Policy {
+    pub statements: Vec<serde_json::Value>,
+    pub revision_id: String,
 }
 
 impl Deployment {
@@ -71,6 +83,8 @@ pub fn default_deployment() -> Deployment {
         revision_id: new_revision_id(),
         dir: PathBuf::new(),
         opt_dir: None,
+        policies: BTreeMap::new(),
+        event_invoke_configs: BTreeMap::new(),
     }
 }
 

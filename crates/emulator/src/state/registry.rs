@@ -550,6 +550,9 @@ mod tests {
                 client_context: None,
                 function_arn: String::new(),
                 version: None,
+                qualifier: None,
+                accepted: Instant::now(),
+                attempt: 1,
             })
         };
         for _ in 0..5 {

@@ -72,6 +72,7 @@ impl Lab {
             idle_timeout: Duration::from_secs(60),
             python: PathBuf::from("python3"),
             retry_after_secs: 0,
+            event_retry_delay: Duration::from_secs(1),
             tls: None,
             limits: ThrottleLimits::default(),
             s3: None,
