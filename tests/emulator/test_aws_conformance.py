@@ -540,6 +540,45 @@ def test_permissions_make_a_policy_per_qualifier(client):
     assert len(json.loads(client.get_policy(FunctionName="f", Qualifier="1")["Policy"])["Statement"]) == 1
 
 
+def test_a_permissions_optional_fields_are_its_conditions(client):
+    """LocalStack's snapshot, TestLambdaPermissions::test_add_lambda_permission_fields: an account
+    as principal is its root; SourceAccount, FunctionUrlAuthType, PrincipalOrgID and
+    EventSourceToken are StringEquals conditions, SourceArn an ArnLike one."""
+    create(client)
+    account = "123456789012"
+
+    def statement(**fields):
+        return json.loads(client.add_permission(FunctionName="f", **fields)["Statement"])
+
+    assert statement(StatementId="account-id", Action="lambda:InvokeFunction", Principal=account) == {
+        "Sid": "account-id",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+        "Action": "lambda:InvokeFunction",
+        "Resource": f"{ARN}:f",
+    }
+    optional = statement(
+        StatementId="urlPermission",
+        Action="lambda:InvokeFunctionUrl",
+        Principal="*",
+        SourceArn="arn:aws:s3:::test-bucket",
+        SourceAccount=account,
+        PrincipalOrgID="o-1234567890",
+        FunctionUrlAuthType="NONE",
+    )
+    assert optional["Condition"] == {
+        "StringEquals": {
+            "AWS:SourceAccount": account,
+            "lambda:FunctionUrlAuthType": "NONE",
+            "aws:PrincipalOrgID": "o-1234567890",
+        },
+        "ArnLike": {"AWS:SourceArn": "arn:aws:s3:::test-bucket"},
+    }
+    token = "amzn1.ask.skill.xxxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
+    skill = statement(StatementId="alexaSkill", Action="lambda:InvokeFunction", Principal="*", EventSourceToken=token)
+    assert skill["Condition"] == {"StringEquals": {"lambda:EventSourceToken": token}}
+
+
 def test_permissions_refused_as_aws_refuses_them(client):
     """LocalStack's snapshot, TestLambdaPermissions::test_permission_exceptions."""
     assert refusal(lambda: client.add_permission(FunctionName="missing", **S3_PERMISSION)) == (

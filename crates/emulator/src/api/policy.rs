@@ -68,8 +68,19 @@ pub fn add(
         "Resource": resource,
     });
     let mut condition = serde_json::Map::new();
-    if let Some(account) = text(&body, "SourceAccount") {
-        condition.insert("StringEquals".into(), json!({"AWS:SourceAccount": account}));
+    // Each optional field a key of StringEquals, as AWS writes them (LocalStack's snapshot,
+    // TestLambdaPermissions::test_add_lambda_permission_fields).
+    let string_equals: serde_json::Map<String, Value> = [
+        ("SourceAccount", "AWS:SourceAccount"),
+        ("FunctionUrlAuthType", "lambda:FunctionUrlAuthType"),
+        ("PrincipalOrgID", "aws:PrincipalOrgID"),
+        ("EventSourceToken", "lambda:EventSourceToken"),
+    ]
+    .into_iter()
+    .filter_map(|(field, key)| text(&body, field).map(|value| (key.to_owned(), json!(value))))
+    .collect();
+    if !string_equals.is_empty() {
+        condition.insert("StringEquals".into(), Value::Object(string_equals));
     }
     if let Some(arn) = text(&body, "SourceArn") {
         condition.insert("ArnLike".into(), json!({"AWS:SourceArn": arn}));
