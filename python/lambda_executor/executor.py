@@ -324,6 +324,11 @@ class LambdaExecutor(Executor):
         """What the invocations came to so far. Their cost is at Lambda's list prices, each
         function's GB-seconds at its architecture's rate (read once from its configuration), or at
         `price_per_gb_second` for all if given."""
+        return self._stats(price_per_gb_second, price_per_request, self.timeline())
+
+    def _stats(
+        self, price_per_gb_second: Optional[float], price_per_request: float, timeline: Optional[Timeline]
+    ) -> Stats:
         summary = self._engine.stats()
         billed = summary.pop("billed_by_function")
         priced_at = {
@@ -333,7 +338,7 @@ class LambdaExecutor(Executor):
         tally = self._chunk_tally
         return Stats(
             **summary,
-            timeline=self.timeline(),
+            timeline=timeline,
             journal_unrecorded=self._journals.unrecorded(),
             chunks=tally.chunks,
             chunked_calls=tally.calls,
@@ -442,16 +447,17 @@ class LambdaExecutor(Executor):
         return self._engine.concurrency_limit(self._targets.resolve(fn)[0])
 
     def __repr__(self) -> str:
-        stats = self.stats()
+        # The engine's counters alone: a repr neither prices nor copies the timeline.
+        counts = self._engine.stats()
         return (
-            f"<LambdaExecutor {self._state} max_workers={self._max_workers} invocations={stats.invocations} "
-            f"failures={stats.failures} throttles={stats.throttles} retries={stats.retries}>"
+            f"<LambdaExecutor {self._state} max_workers={self._max_workers} invocations={counts['invocations']} "
+            f"failures={counts['failures']} throttles={counts['throttles']} retries={counts['retries']}>"
         )
 
     def _repr_html_(self) -> str:
         return (
             f"<p><b>LambdaExecutor</b> ({self._state}, max_workers={self._max_workers})</p>"
-            + self.stats()._repr_html_()
+            + self._stats(None, PRICE_PER_REQUEST, timeline=None)._repr_html_()
         )
 
     @property
