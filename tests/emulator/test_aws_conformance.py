@@ -777,6 +777,27 @@ def test_a_failed_event_invocation_is_retried_twice_by_default(quick_retries, tm
     assert request_ids == [accepted["ResponseMetadata"]["RequestId"]] * 3
 
 
+def test_a_failed_event_is_dropped_rather_than_retried_past_its_maximum_age(tmp_path):
+    """AWS's documentation (invocation-async-error-handling.html): an event older than
+    MaximumEventAgeInSeconds is discarded; Lambda does not start a retry past it. With a first wait
+    of 25 s (so the second is 50 s), the second retry would start 75 s after the event: a function
+    whose maximum age is 60 s (the least it takes) runs twice, one with the default six hours three
+    times."""
+    with LocalLambda(event_retry_delay=25.0) as local:
+        client = boto3_lambda(local.endpoint_url)
+        create(client, code=FAILING_CODE)
+        create(client, "g", code=FAILING_CODE)
+        client.put_function_event_invoke_config(FunctionName="f", MaximumEventAgeInSeconds=60)
+        aged, kept = tmp_path / "aged", tmp_path / "kept"
+        client.invoke(FunctionName="f", InvocationType="Event", Payload=json.dumps({"runs": str(aged)}))
+        client.invoke(FunctionName="g", InvocationType="Event", Payload=json.dumps({"runs": str(kept)}))
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and len(kept.read_text().split() if kept.exists() else []) < 3:
+            time.sleep(0.2)
+        assert len(kept.read_text().split()) == 3
+        assert len(aged.read_text().split()) == 2
+
+
 def test_maximum_retry_attempts_0_runs_a_failed_event_once(quick_retries, tmp_path):
     """PutFunctionEventInvokeConfig's MaximumRetryAttempts 0: no retry (and 1: one)."""
     client = quick_retries

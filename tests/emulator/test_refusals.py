@@ -2,6 +2,8 @@
 boto3: functions of another region, account or partition, unknown qualifiers, malformed roles
 and runtimes Lambda no longer takes."""
 
+import datetime
+
 import pytest
 from helpers import zipped
 
@@ -103,22 +105,38 @@ def test_a_role_that_is_not_a_role_arn_is_a_validation_error(client):
 
 
 def test_runtimes_lambda_no_longer_takes_are_refused_as_lambda_refuses_them(local, client):
+    """AWS's table of deprecated runtimes (docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html,
+    June 2026): python3.7 has been blocked from creation since 9 January 2024 and python2.7 from
+    updates since 30 May 2022; python3.8 may still be created until 1 February 2027 and updated to
+    until 3 March 2027 (AWS accepted it on update in November 2025)."""
     assert error_of(lambda: create(client, Runtime="python2.7")) == (
         400,
         "InvalidParameterValueException",
         "The runtime parameter of python2.7 is no longer supported for creating or updating AWS Lambda functions. "
         "We recommend you use a supported runtime while creating or updating functions.",
     )
+    assert error_of(lambda: create(client, Runtime="python3.7"))[2].startswith(
+        "The runtime parameter of python3.7 is no longer supported"
+    )
     status, code, message = error_of(lambda: create(client, Runtime="nodejs20.x"))
     assert (status, code) == (400, "InvalidParameterValueException")
-    assert message.startswith("LocalLambda runs the Python runtimes python3.9") and message.endswith("not nodejs20.x")
+    assert message.startswith("LocalLambda runs the Python runtimes python3.8") and message.endswith("not nodejs20.x")
     assert local.functions() == []
     create(client, Runtime="python3.13")
-    assert error_of(lambda: client.update_function_configuration(FunctionName="f", Runtime="python3.8"))[2].startswith(
-        "The runtime parameter of python3.8 is no longer supported"
+    assert error_of(lambda: client.update_function_configuration(FunctionName="f", Runtime="python2.7"))[2].startswith(
+        "The runtime parameter of python2.7 is no longer supported"
     )
-    assert error_of(lambda: client.update_function_configuration(FunctionName="f", Role="role"))[1] == (
-        "ValidationException"
-    )
-    configuration = client.update_function_configuration(FunctionName="f", Runtime="python3.12")
-    assert (configuration["Runtime"], configuration["Role"]) == ("python3.12", ROLE)
+    if datetime.date.today() < datetime.date(2027, 3, 3):
+        updated = client.update_function_configuration(FunctionName="f", Runtime="python3.8")
+        assert updated["Runtime"] == "python3.8"
+        assert client.invoke(FunctionName="f", Payload=b'{"x": 1}')["Payload"].read() == b'{"x": 1}'
+    else:
+        assert error_of(lambda: client.update_function_configuration(FunctionName="f", Runtime="python3.8"))[1] == (
+            "InvalidParameterValueException"
+        )
+    if datetime.date.today() < datetime.date(2027, 2, 1):
+        assert create(client, FunctionName="g", Runtime="python3.8")["Runtime"] == "python3.8"
+    else:
+        assert error_of(lambda: create(client, FunctionName="g", Runtime="python3.8"))[1] == (
+            "InvalidParameterValueException"
+        )

@@ -11,6 +11,7 @@ use crate::service::layers::{FunctionLayersError, MAX_FUNCTION_LAYERS};
 use crate::service::versions::VersionError;
 
 /// A modelled Lambda service error.
+#[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
     error_type: &'static str,

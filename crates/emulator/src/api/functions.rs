@@ -19,6 +19,7 @@ use super::error::ApiError;
 use super::target::creation_name;
 use super::versions::{published_configuration, version_documents};
 use crate::http::{json_response, response, HttpResponse};
+use crate::model::clock::{days_since_epoch, today};
 use crate::model::code::CodeSource;
 use crate::model::function::{FunctionKind, FunctionSpec};
 use crate::model::layer::LayerVersion;
@@ -48,7 +49,8 @@ pub async fn create(emulator: &Arc<Emulator>, body: Result<Value, ApiError>) -> 
     if emulator.exists(name) {
         return Err(registry_error(emulator, name, RegistryError::AlreadyExists(name.to_owned())));
     }
-    let runtime = check_runtime(text(&body, "Runtime").unwrap_or("python3.12"))?.to_owned();
+    let runtime =
+        check_runtime(text(&body, "Runtime").unwrap_or("python3.12"), RuntimeUse::Create, today())?.to_owned();
     emulator.choose_interpreter(name, &runtime).await;
     let handler = text(&body, "Handler").ok_or_else(|| ApiError::invalid("Handler is required"))?.to_owned();
     let role = check_role(text(&body, "Role").ok_or_else(|| ApiError::invalid("Role is required"))?)?.to_owned();
@@ -196,7 +198,7 @@ pub async fn update_configuration(
     let spec = emulator.spec(name).map_err(|e| registry_error(emulator, name, e))?;
     ApiError::check_revision(&body, &emulator.deployment(name).revision_id)?;
     let role = text(&body, "Role").map(check_role).transpose()?;
-    let runtime = text(&body, "Runtime").map(check_runtime).transpose()?;
+    let runtime = text(&body, "Runtime").map(|r| check_runtime(r, RuntimeUse::Update, today())).transpose()?;
     if let Some(runtime) = runtime {
         emulator.choose_interpreter(name, runtime).await;
     }
@@ -453,25 +455,51 @@ fn configuration_of(emulator: &Arc<Emulator>, name: &str) -> Result<Value, ApiEr
     Ok(configuration_document(emulator, &spec, &emulator.deployment(name), None, None))
 }
 
-/// Python runtimes Lambda no longer lets a function be created or updated with: past both the
-/// block-create and block-update dates of AWS's table of deprecated runtimes.
-const BLOCKED_RUNTIMES: [&str; 4] = ["python2.7", "python3.6", "python3.7", "python3.8"];
-/// The Python runtimes Lambda runs (see interpreters.rs for the Python that serves each).
-const PYTHON_RUNTIMES: [&str; 6] = ["python3.9", "python3.10", "python3.11", "python3.12", "python3.13", "python3.14"];
+/// Whether a runtime is named to create a function or to update one: Lambda blocks the two from
+/// different dates.
+#[derive(Clone, Copy)]
+enum RuntimeUse {
+    Create,
+    Update,
+}
+
+/// AWS's table of the Python runtimes' block dates (docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html,
+/// as cfn-lint's LmbdRuntimeLifecycle.json copied it in June 2026): from the first date no function
+/// can be created with the runtime, from the second none updated to it. AWS has moved these dates
+/// before (python3.8's were 2025-02-28 and 2025-03-31 until 2026), so they are data, not logic.
+const PYTHON_RUNTIME_BLOCKS: [(&str, i64, i64); 10] = [
+    ("python2.7", days_since_epoch(2021, 7, 15), days_since_epoch(2022, 5, 30)),
+    ("python3.6", days_since_epoch(2022, 7, 18), days_since_epoch(2022, 8, 29)),
+    ("python3.7", days_since_epoch(2024, 1, 9), days_since_epoch(2027, 3, 3)),
+    ("python3.8", days_since_epoch(2027, 2, 1), days_since_epoch(2027, 3, 3)),
+    ("python3.9", days_since_epoch(2027, 2, 1), days_since_epoch(2027, 3, 3)),
+    ("python3.10", days_since_epoch(2027, 2, 1), days_since_epoch(2027, 3, 3)),
+    ("python3.11", days_since_epoch(2027, 7, 31), days_since_epoch(2027, 8, 31)),
+    ("python3.12", days_since_epoch(2028, 11, 30), days_since_epoch(2029, 1, 10)),
+    ("python3.13", days_since_epoch(2029, 7, 31), days_since_epoch(2029, 8, 31)),
+    ("python3.14", days_since_epoch(2029, 7, 31), days_since_epoch(2029, 8, 31)),
+];
 /// The Runtime values Lambda takes, in the order its refusal lists them (recorded 12 January 2026:
 /// LocalStack's test_create_lambda_exceptions, invalid_runtime_exc).
 const LAMBDA_RUNTIMES: &str = "nodejs20.x, python3.14, provided.al2023, python3.12, python3.13, nodejs24.x, \
     nodejs22.x, java25, python3.10, python3.11, java21, ruby3.3, ruby3.4, ruby3.2, python3.8, python3.9, java17, \
     nodejs16.x, dotnet10, dotnet8, java11, dotnet6, nodejs18.x, provided.al2, java8.al2";
 
-/// A runtime Lambda accepts and LocalLambda runs, or Lambda's refusal (LocalLambda's own for
-/// other languages).
-fn check_runtime(runtime: &str) -> Result<&str, ApiError> {
-    if BLOCKED_RUNTIMES.contains(&runtime) {
-        return Err(ApiError::invalid(format!(
-            "The runtime parameter of {runtime} is no longer supported for creating or updating AWS Lambda functions. \
-             We recommend you use a supported runtime while creating or updating functions."
-        )));
+/// A runtime Lambda accepts on `day` (days since 1970-01-01) for `usage` and LocalLambda runs, or
+/// Lambda's refusal (LocalLambda's own for other languages).
+fn check_runtime(runtime: &str, usage: RuntimeUse, day: i64) -> Result<&str, ApiError> {
+    let blocks = PYTHON_RUNTIME_BLOCKS.iter().find(|(name, ..)| *name == runtime);
+    if let Some((_, create_blocked, update_blocked)) = blocks {
+        let blocked_from = match usage {
+            RuntimeUse::Create => create_blocked,
+            RuntimeUse::Update => update_blocked,
+        };
+        if day >= *blocked_from {
+            return Err(ApiError::invalid(format!(
+                "The runtime parameter of {runtime} is no longer supported for creating or updating AWS Lambda \
+                 functions. We recommend you use a supported runtime while creating or updating functions."
+            )));
+        }
     }
     if !LAMBDA_RUNTIMES.split(", ").any(|known| known == runtime) {
         return Err(ApiError::invalid(format!(
@@ -479,10 +507,12 @@ fn check_runtime(runtime: &str) -> Result<&str, ApiError> {
              [{LAMBDA_RUNTIMES}] or be a valid ARN"
         )));
     }
-    if !PYTHON_RUNTIMES.contains(&runtime) {
+    if blocks.is_none() {
+        let enumerated = |name: &&str| LAMBDA_RUNTIMES.split(", ").any(|known| known == *name);
+        let python: Vec<&str> = PYTHON_RUNTIME_BLOCKS.iter().map(|(name, ..)| *name).filter(enumerated).collect();
         return Err(ApiError::invalid(format!(
             "LocalLambda runs the Python runtimes {} only, not {runtime}",
-            PYTHON_RUNTIMES.join(", ")
+            python.join(", ")
         )));
     }
     Ok(runtime)
@@ -619,4 +649,35 @@ fn string_map(value: Option<&Value>) -> BTreeMap<String, String> {
         .and_then(Value::as_object)
         .map(|map| map.iter().filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned()))).collect())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(runtime: &str, usage: RuntimeUse, date: (i64, i64, i64)) -> bool {
+        check_runtime(runtime, usage, days_since_epoch(date.0, date.1, date.2)).is_err()
+    }
+
+    #[test]
+    fn a_deprecated_runtime_is_refused_from_its_block_dates_on() {
+        // python3.8 as AWS's table has it since June 2026: create until 31 January 2027, update
+        // until 2 March 2027 (AWS accepted an update to it in November 2025).
+        assert!(!refused("python3.8", RuntimeUse::Create, (2026, 12, 6)));
+        assert!(!refused("python3.8", RuntimeUse::Update, (2025, 11, 15)));
+        assert!(refused("python3.8", RuntimeUse::Create, (2027, 2, 1)));
+        assert!(!refused("python3.8", RuntimeUse::Update, (2027, 3, 2)));
+        assert!(refused("python3.8", RuntimeUse::Update, (2027, 3, 3)));
+        assert!(refused("python3.7", RuntimeUse::Create, (2026, 12, 6)));
+        assert!(refused("python2.7", RuntimeUse::Update, (2026, 12, 6)));
+        assert!(!refused("python3.14", RuntimeUse::Create, (2029, 7, 30)));
+    }
+
+    #[test]
+    fn other_languages_are_lambda_runtimes_local_lambda_does_not_run() {
+        let refusal = check_runtime("nodejs20.x", RuntimeUse::Create, 0).unwrap_err();
+        assert!(
+            format!("{refusal:?}").contains("LocalLambda runs the Python runtimes python3.8, python3.9, python3.10")
+        );
+    }
 }

@@ -45,6 +45,22 @@ impl UtcTime {
     }
 }
 
+/// Days since 1970-01-01 of a UTC calendar date (the inverse of the civil date `UtcTime::of` finds).
+pub const fn days_since_epoch(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year.rem_euclid(400);
+    let month_index = if month > 2 { month - 3 } else { month + 9 };
+    let day_of_year = (153 * month_index + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+/// Today's UTC date as days since 1970-01-01.
+pub fn today() -> i64 {
+    (SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs() / 86_400) as i64
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -59,5 +75,7 @@ mod tests {
         assert_eq!((utc.year, utc.month, utc.day), (2024, 2, 29));
         assert_eq!((utc.hour, utc.minute, utc.second, utc.millisecond), (23, 59, 58, 250));
         assert_eq!(unix_millis(time), 1_709_251_198_250);
+        assert_eq!(days_since_epoch(2024, 2, 29), 1_709_251_198 / 86_400);
+        assert_eq!(days_since_epoch(1970, 1, 1), 0);
     }
 }
