@@ -157,8 +157,8 @@ impl PyLocalLambda {
         Ok(Self { emulator, owner_pid: std::process::id() })
     }
 
-    /// The URL clients use as their Lambda endpoint, e.g. `http://127.0.0.1:50123` (https with
-    /// `tls=(certificate, key)`).
+    /// The URL clients use as their Lambda endpoint, http or (with `tls=(certificate, key)`) https,
+    /// such as `http://127.0.0.1:50123`.
     #[getter]
     fn endpoint_url(&self) -> String {
         let scheme = if self.emulator.config.tls.is_some() { "https" } else { "http" };
