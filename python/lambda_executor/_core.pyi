@@ -18,6 +18,7 @@ __all__ = [
     "RetryPolicy",
     "SpillStore",
     "__version__",
+    "local_lambda_operations",
     "on_completion_thread",
     "to_json",
 ]
@@ -370,3 +371,15 @@ class ControlPlane:
     def allow_spill(self, name: str, arn: str, url: str) -> None: ...
     def delete_role(self, name: str) -> None: ...
     def wait_until_ready(self, name: str) -> None: ...
+
+def local_lambda_operations() -> list[tuple[str, str, str, str]]:
+    """The operations a LocalLambda serves, one (service, operation, method, path) row each.
+
+    The service is ``"lambda"`` (the path is the request URI's template of AWS's Lambda API
+    model), ``"logs"`` (CloudWatch Logs' reads of the functions' logs: a POST to ``/`` whose
+    ``X-Amz-Target`` names the operation) or ``"local-lambda"`` (LocalLambda's own endpoints).
+    Any other request is answered with an ``UnknownOperationException``.
+
+    Raises:
+        NotImplementedError: on Windows, where LocalLambda does not run.
+    """

@@ -26,6 +26,7 @@ mod service;
 mod state;
 pub mod tls;
 
+pub use api::operations::OPERATIONS;
 pub use model::code::{ObjectError, ObjectRead, ObjectSource, S3Endpoint};
 pub use model::function::{FunctionKind, FunctionSpec, FunctionStats};
 pub use model::invocation_log;

@@ -30,10 +30,10 @@ pub struct PyInvocationInfo {
     /// The decoded log tail, when the executor was asked for `log_tail=True`.
     #[pyo3(get)]
     pub log_tail: Option<String>,
-    /// Lambda's REPORT line from the log tail: durations, memory, cold start.
+    /// Lambda's REPORT line from the log tail (durations, memory, cold start).
     #[pyo3(get)]
     pub report: Option<PyReport>,
-    /// The outcome came from the journal: nothing was sent this time.
+    /// Whether the outcome came from the journal (nothing was sent this time).
     #[pyo3(get)]
     pub from_journal: bool,
     /// The client the call was made with: `logs()` reads on its configuration.
@@ -156,7 +156,7 @@ impl PyReport {
         self.0.cold_start()
     }
 
-    /// GB-seconds billed: billed duration (and billed restore duration) times configured memory.
+    /// The GB-seconds billed (billed duration, and billed restore duration, times configured memory).
     #[getter]
     fn gb_seconds(&self) -> f64 {
         self.0.gb_seconds()

@@ -41,5 +41,6 @@ fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<logs::PyLogReader>()?;
     module.add_function(wrap_pyfunction!(delivery::py_on_completion_thread, module)?)?;
     module.add_function(wrap_pyfunction!(payload::py_to_json, module)?)?;
+    module.add_function(wrap_pyfunction!(local_lambda::py_local_lambda_operations, module)?)?;
     Ok(())
 }

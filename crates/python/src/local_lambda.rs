@@ -10,7 +10,7 @@ use lambda_executor_emulator::faults::FaultPlan;
 use lambda_executor_emulator::tls::server_config;
 use lambda_executor_emulator::{
     handler_module, Emulator, EmulatorConfig, FunctionKind, FunctionSpec, ObjectError, ObjectRead, ObjectSource,
-    S3Endpoint, ThrottleLimits,
+    S3Endpoint, ThrottleLimits, OPERATIONS,
 };
 use lambda_executor_engine::protocol::is_valid_function_name;
 use lambda_executor_engine::{runtime, GetObjectError, StoredObjects};
@@ -157,8 +157,8 @@ impl PyLocalLambda {
         Ok(Self { emulator, owner_pid: std::process::id() })
     }
 
-    /// The URL clients use as their Lambda endpoint, e.g. `http://127.0.0.1:50123` (https with
-    /// `tls=(certificate, key)`).
+    /// The URL clients use as their Lambda endpoint, http or (with `tls=(certificate, key)`) https,
+    /// such as `http://127.0.0.1:50123`.
     #[getter]
     fn endpoint_url(&self) -> String {
         let scheme = if self.emulator.config.tls.is_some() { "https" } else { "http" };
@@ -362,6 +362,16 @@ impl PyLocalLambda {
         };
         Ok(self.emulator.add_function(spec, reserved)?)
     }
+}
+
+/// `lambda_executor._core.local_lambda_operations()`: the operations LocalLambda serves, as
+/// (service, operation, method, path template) rows, for the documentation's checklist.
+#[pyfunction(name = "local_lambda_operations")]
+pub fn py_local_lambda_operations() -> Vec<(&'static str, &'static str, &'static str, &'static str)> {
+    OPERATIONS
+        .iter()
+        .map(|operation| (operation.service.name(), operation.name, operation.method, operation.path))
+        .collect()
 }
 
 impl Drop for PyLocalLambda {

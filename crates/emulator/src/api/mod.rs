@@ -1,5 +1,6 @@
-//! The HTTP API on the emulator's port: the one route table (routes.rs), the one wire error type
-//! (error.rs), and a file for each group of operations. Nothing below it imports it.
+//! The HTTP API on the emulator's port: the one route table (routes.rs) and the list of the
+//! operations it serves (operations.rs), the one wire error type (error.rs), and a file for each
+//! group of operations. Nothing below it imports it.
 
 pub mod configuration;
 pub mod error;
@@ -9,6 +10,7 @@ pub mod invoke;
 pub mod layers;
 pub mod local;
 pub mod logs;
+pub mod operations;
 pub mod policy;
 pub mod routes;
 pub mod server;

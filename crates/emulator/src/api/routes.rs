@@ -4,8 +4,8 @@
 //! versions.rs; resource-based policies to policy.rs; event invoke configurations to
 //! event_invoke.rs; layers to layers.rs; LocalLambda's own /local-lambda/runtime to local.rs;
 //! CloudWatch Logs' reads of the functions' logs (a POST whose X-Amz-Target names one) to logs.rs;
-//! anything else is an
-//! UnknownOperationException.
+//! anything else is an UnknownOperationException. operations.rs lists what it routes: an operation
+//! added here is added there too.
 
 use std::sync::Arc;
 
