@@ -6,6 +6,11 @@ use pyo3::types::{PyDict, PyTuple};
 
 use crate::errors::{Error, Result};
 
+/// An offline AWS Lambda, which cannot run here: it runs handlers under awslambdaric, which runs on
+/// Linux and macOS only.
+///
+/// Raises:
+///     NotImplementedError: Always, when made (run it under WSL on Windows).
 #[pyclass(module = "lambda_executor._core", name = "LocalLambda", frozen)]
 pub struct PyLocalLambda;
 
