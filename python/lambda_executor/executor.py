@@ -671,6 +671,19 @@ class LambdaExecutor(Executor):
         exc_val: Optional[BaseException],
         exc_tb: Optional[TracebackType],
     ) -> Literal[False]:
+        """Shuts the executor down on leaving the ``with`` block, as :meth:`shutdown` does.
+
+        It waits for the calls submitted, unless leaving on Ctrl-C; leaving on an exception
+        cancels the calls not sent yet.
+
+        Args:
+            exc_type: The type of the exception leaving the block, if any.
+            exc_val: The exception, if any.
+            exc_tb: Its traceback, if any.
+
+        Returns:
+            False: the exception, if any, goes on.
+        """
         # Unlike ThreadPoolExecutor, leaving on an exception cancels what was not sent yet: the
         # batch is being abandoned, so its invocations should not run. After Ctrl-C it does not
         # wait for those already sent either (they finish unobserved), so one interrupt ends it.

@@ -400,6 +400,7 @@ class LambdaPool:
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
+        """Terminates the pool on leaving the ``with`` block, as multiprocessing's does."""
         self.terminate()
 
     def __repr__(self) -> str:
