@@ -17,12 +17,28 @@ class ConfigurationError(LambdaError):
 
 
 class FunctionError(LambdaError):
-    """The handler failed: it raised, timed out (error_type 'Sandbox.Timedout') or crashed.
+    """The handler failed: it raised, timed out (error_type ``Sandbox.Timedout``) or crashed.
 
     The message shows the remote traceback, so a notebook shows where the handler failed. When
-    error_type names one of Python's built-in exceptions, the error is also an instance of it
-    (`except ZeroDivisionError` catches it, as with ThreadPoolExecutor): its class is
-    `RemoteZeroDivisionError`, a subclass of both.
+    ``error_type`` names one of Python's built-in exceptions, the error is also an instance of it
+    (``except ZeroDivisionError`` catches it, as with
+    :class:`~concurrent.futures.ThreadPoolExecutor`): its class is ``RemoteZeroDivisionError``, a
+    subclass of both.
+
+    Args:
+        error_type: Lambda's errorType: the exception's class name, or Lambda's own
+            (``Sandbox.Timedout``, ``Runtime.ExitError``, ...).
+        error_message: Lambda's errorMessage.
+        stack_trace: The remote traceback's lines (Lambda's stackTrace).
+        request_id: Lambda's request id of the invocation.
+        function: The function invoked.
+
+    Attributes:
+        error_type (str): As given.
+        error_message (str): As given.
+        stack_trace (list[str]): As given.
+        request_id (Optional[str]): As given.
+        function (Optional[str]): As given.
     """
 
     def __new__(cls, error_type: str, error_message: str = "", *_: Any, **__: Any) -> FunctionError:
@@ -39,6 +55,7 @@ class FunctionError(LambdaError):
         function: Optional[str] = None,
     ) -> None:
         # Exception's own: a built-in twin's (UnicodeDecodeError's, SyntaxError's) takes other arguments.
+        """Makes the error; its arguments are described in the class's docstring."""
         Exception.__init__(self, error_type, error_message)
         self.error_type = error_type
         self.error_message = error_message
@@ -70,7 +87,8 @@ def _remote_builtin(error_type: str) -> Optional[type[FunctionError]]:
     value = vars(builtins).get(error_type)
     twin: Optional[type[FunctionError]] = None
     if isinstance(value, type) and issubclass(value, Exception) and not error_type.startswith("_"):
-        twin = type(f"Remote{error_type}", (FunctionError, value), {"__module__": __name__, "__doc__": value.__doc__})
+        doc = f"A handler raised {error_type}: a :class:`FunctionError` that is also a :class:`{error_type}`."
+        twin = type(f"Remote{error_type}", (FunctionError, value), {"__module__": __name__, "__doc__": doc})
         try:
             twin(error_type, "")
         except (TypeError, ValueError):  # ExceptionGroup: it is made of the exceptions it groups
@@ -88,9 +106,21 @@ def __getattr__(name: str) -> type[FunctionError]:
 
 
 class ThrottledError(LambdaError):
-    """Lambda kept refusing the invocation (429) until the retry policy's throttle_timeout passed."""
+    """Lambda kept refusing the invocation (429) until the retry policy's ``throttle_timeout`` passed.
+
+    Args:
+        message: What happened.
+        reason: Lambda's word for the limit that throttled it
+            (``ReservedFunctionConcurrentInvocationLimitExceeded``, ...).
+        attempts: The attempts made.
+
+    Attributes:
+        reason (str): As given.
+        attempts (int): As given.
+    """
 
     def __init__(self, message: str, reason: str = "", attempts: int = 0) -> None:
+        """Makes the error; its arguments are described in the class's docstring."""
         super().__init__(message)
         self.reason = reason
         self.attempts = attempts
@@ -105,11 +135,24 @@ class FunctionNotFoundError(LambdaError, LookupError):
 
 
 class InvocationError(LambdaError):
-    """Lambda refused the call (bad request, access denied, ...) or stayed unavailable."""
+    """Lambda refused the call (bad request, access denied, ...) or stayed unavailable.
+
+    Args:
+        message: What happened.
+        error_code: Lambda's error code (``AccessDeniedException``, ...).
+        status_code: The HTTP status of Lambda's answer (0 without one).
+        request_id: Lambda's request id, if it answered.
+
+    Attributes:
+        error_code (str): As given.
+        status_code (int): As given.
+        request_id (Optional[str]): As given.
+    """
 
     def __init__(
         self, message: str, error_code: str = "", status_code: int = 0, request_id: Optional[str] = None
     ) -> None:
+        """Makes the error; its arguments are described in the class's docstring."""
         super().__init__(message)
         self.error_code = error_code
         self.status_code = status_code
@@ -119,24 +162,51 @@ class InvocationError(LambdaError):
 class ConnectionLostError(InvocationError):
     """The connection failed after the request was sent, so the function may have run.
 
-    It is not retried unless RetryPolicy(retry_after_sent=True) says so.
+    It is not retried unless ``RetryPolicy(retry_after_sent=True)`` says so.
+
+    Args:
+        message: What happened.
+        error_code: The error's code.
+        status_code: The HTTP status of an answer, if one came (0 without one).
+        request_id: Lambda's request id, if known.
     """
 
 
 class DeployError(LambdaError):
-    """A control-plane call (create, update, list, delete a function) was refused or failed."""
+    """A control-plane call (create, update, list, delete a function) was refused or failed.
+
+    Args:
+        message: What happened.
+        error_code: The service's error code (``ResourceConflictException``, ...).
+
+    Attributes:
+        error_code (str): As given.
+    """
 
     def __init__(self, message: str, error_code: str = "") -> None:
+        """Makes the error; its arguments are described in the class's docstring."""
         super().__init__(message)
         self.error_code = error_code
 
 
 class BudgetExceeded(LambdaError):
-    """The executor's spend cap (`max_cost`) was reached, so this call was not sent: `spent` is
-    what the calls that ran cost, in US dollars, and `waiting` how many calls were waiting to be
-    sent when the cap was reached (they were not sent, nor any submitted since)."""
+    """The executor's spend cap (``max_cost``) was reached, so this call was not sent.
+
+    Args:
+        message: What happened.
+        spent: What the calls that ran cost, in US dollars.
+        max_cost: The cap, in US dollars.
+        waiting: How many calls were waiting to be sent when the cap was reached (they were not
+            sent, nor any submitted since).
+
+    Attributes:
+        spent (float): As given.
+        max_cost (float): As given.
+        waiting (int): As given.
+    """
 
     def __init__(self, message: str, spent: float = 0.0, max_cost: float = 0.0, waiting: int = 0) -> None:
+        """Makes the error; its arguments are described in the class's docstring."""
         super().__init__(message)
         self.spent = spent
         self.max_cost = max_cost
@@ -144,31 +214,46 @@ class BudgetExceeded(LambdaError):
 
 
 class SpillError(LambdaError):
-    """A payload spilled through S3 (``spill=``) could not be stored or read back: ``url`` names
-    the object, ``permission`` the S3 permission the step needs."""
+    """A payload spilled through S3 (``spill=``) could not be stored or read back.
+
+    Args:
+        message: What happened.
+        url: The object (``s3://bucket/key``).
+        permission: The S3 permission the step needs (``s3:GetObject``, ...), if S3 refused it.
+
+    Attributes:
+        url (str): As given.
+        permission (str): As given.
+    """
 
     def __init__(self, message: str, url: str = "", permission: str = "") -> None:
+        """Makes the error; its arguments are described in the class's docstring."""
         super().__init__(message)
         self.url = url
         self.permission = permission
 
 
 class JournalError(LambdaError):
-    """A resume journal cannot be used: not a journal, written by a newer release, corrupt, held by
-    another run, or not writable. Raised when it is opened, before anything is sent; and by a call
-    whose journal could not record it as sent (a full disk, a file deleted while in use), which
-    was therefore not sent."""
+    """A resume journal cannot be used: not a journal, written by a newer release, corrupt, or held.
+
+    Raised when it is opened, before anything is sent, also when it is held by another run or not
+    writable; and by a call whose journal could not record it as sent (a full disk, a file
+    deleted while in use), which was therefore not sent."""
 
 
 class LogsError(LambdaError):
-    """A function's logs could not be read from CloudWatch Logs: no log group, a call's lines not
-    (all) there within the time given, or CloudWatch Logs refused the call."""
+    """A function's logs could not be read from CloudWatch Logs.
+
+    There is no log group, a call's lines were not (all) there within the time given, or
+    CloudWatch Logs refused the call."""
 
 
 class InsecureRequestWarning(UserWarning):
-    """Issued when an executor is made with `verify=False`: its https calls accept any certificate,
-    so anyone on the path can read and change them. Named after urllib3's, which boto3 users meet
-    for the same setting (filter it with `warnings.simplefilter("ignore", InsecureRequestWarning)`)."""
+    """Warns that an executor made with ``verify=False`` accepts any certificate.
+
+    Its https calls can then be read and changed by anyone on the path. Named after urllib3's,
+    which boto3 users meet for the same setting (filter it with
+    ``warnings.simplefilter("ignore", InsecureRequestWarning)``)."""
 
 
 def warn_insecure(stacklevel: int) -> None:

@@ -59,11 +59,15 @@ class PendingFutures:
 
 
 class LambdaFuture(Future):
-    """A Future for one invocation. `invocation` tells what happened once it is done.
+    """The :class:`~concurrent.futures.Future` of one invocation, which the executor makes.
 
     Its state is RUNNING only while an attempt is in flight (Lambda may be running it), as a
     thread pool's future is while a worker runs it; waiting for room, its turn at the rate, or a
     throttle's or retry's delay, it is PENDING and can be cancelled.
+
+    Attributes:
+        invocation (Optional[InvocationInfo]): What happened to the invocation (its request id,
+            attempts, log tail and REPORT line), once it is done; None before.
     """
 
     invocation: Optional[InvocationInfo] = None
@@ -86,6 +90,14 @@ class LambdaFuture(Future):
         self._stored_state = state
 
     def cancel(self) -> bool:
+        """Cancels the invocation unless an attempt of it is in flight or it is done.
+
+        An invocation already sent cannot be called back, as a thread pool's call already running
+        cannot.
+
+        Returns:
+            True if it is cancelled (now or before), False if it is running or done.
+        """
         if self._stored_state == FINISHED:  # the common case (map cancels each future it read): no lock
             return False
         # An invocation already sent cannot be called back, as with a thread already running.
@@ -102,6 +114,25 @@ class LambdaFuture(Future):
         return True
 
     def result(self, timeout: Optional[float] = None) -> Any:
+        """Waits for the invocation's result.
+
+        Ctrl-C while waiting cancels the executor's invocations not sent yet (the executor stays
+        usable for new work).
+
+        Args:
+            timeout: Seconds to wait at most; None: no limit.
+
+        Returns:
+            The decoded JSON result (None for an empty body, or for an Event invocation).
+
+        Raises:
+            CancelledError: The invocation was cancelled.
+            TimeoutError: It did not end within ``timeout``.
+            LambdaError: It failed (a :class:`~lambda_executor.FunctionError` if the handler
+                did).
+            RuntimeError: Called inside a done-callback for a future not done yet (the callbacks
+                run on the one thread that resolves every future: it would wait forever).
+        """
         # Finished is final (set once, under the lock): a result can be read without the lock,
         # which a map returning a journal's stored results does 100,000 times a second.
         if self._stored_state == FINISHED and self._exception is None:
@@ -109,6 +140,21 @@ class LambdaFuture(Future):
         return self._wait(super().result, timeout)
 
     def exception(self, timeout: Optional[float] = None) -> Optional[BaseException]:
+        """Waits for the invocation to end and returns its error.
+
+        Ctrl-C while waiting cancels the executor's invocations not sent yet, as :meth:`result`.
+
+        Args:
+            timeout: Seconds to wait at most; None: no limit.
+
+        Returns:
+            The error the invocation failed with, or None if it succeeded.
+
+        Raises:
+            CancelledError: The invocation was cancelled.
+            TimeoutError: It did not end within ``timeout``.
+            RuntimeError: Called inside a done-callback for a future not done yet.
+        """
         return self._wait(super().exception, timeout)
 
     def _wait(self, wait: Callable[[Optional[float]], Any], timeout: Optional[float]) -> Any:

@@ -19,7 +19,10 @@ RUN, CLOSE, TERMINATE = "RUN", "CLOSE", "TERMINATE"
 
 
 class AsyncResult:
-    """As multiprocessing's: `get(timeout)`, `wait(timeout)`, `ready()`, `successful()`."""
+    """The result of a :class:`LambdaPool`'s ``*_async`` call, as :class:`multiprocessing.pool.AsyncResult`.
+
+    The pool makes it; the first call that fails makes it ready at once, with that call's error.
+    """
 
     def __init__(
         self,
@@ -28,6 +31,7 @@ class AsyncResult:
         callback: Optional[Callable[[Any], Any]],
         error_callback: Optional[Callable[[BaseException], Any]],
     ) -> None:
+        """Makes the result of these futures' calls; the pool makes it."""
         self._futures = futures
         self._single = single
         self._callback, self._error_callback = callback, error_callback
@@ -67,17 +71,47 @@ class AsyncResult:
         self._ready.set()
 
     def ready(self) -> bool:
+        """Tells whether the result is ready.
+
+        Returns:
+            True once every call ended, or one failed.
+        """
         return self._ready.is_set()
 
     def successful(self) -> bool:
+        """Tells whether every call succeeded.
+
+        Returns:
+            True if the result is a success, False if a call failed.
+
+        Raises:
+            ValueError: The result is not ready yet.
+        """
         if not self.ready():
             raise ValueError(f"{self!r} not ready")
         return self._error is None
 
     def wait(self, timeout: Optional[float] = None) -> None:
+        """Waits until the result is ready, or ``timeout`` passes.
+
+        Args:
+            timeout: Seconds to wait at most; None: no limit.
+        """
         self._ready.wait(timeout)
 
     def get(self, timeout: Optional[float] = None) -> Any:
+        """Waits for the result and returns it.
+
+        Args:
+            timeout: Seconds to wait at most; None: no limit.
+
+        Returns:
+            The call's result, or for a map the list of the calls' results in order.
+
+        Raises:
+            multiprocessing.TimeoutError: The result was not ready within ``timeout``.
+            Exception: The first call that failed: its error.
+        """
         self.wait(timeout)
         if not self.ready():
             raise multiprocessing.TimeoutError
@@ -87,15 +121,30 @@ class AsyncResult:
 
 
 class LambdaPool:
-    """`LambdaPool(processes, function="my-agent", **client_options)`: `processes` invocations at
-    once, each calling a Python function of the code deployed as `function` (with
-    lambda_executor.agent.handler). Functions are sent by import path and arguments as JSON, so
-    they must be importable from the deployed code. `chunksize` sends that many calls in one
-    invocation (the agent makes them in order; each call's result or error comes back on its own);
-    map's and starmap's default, None, chooses it as multiprocessing does. Leaving the `with` block
-    terminates the pool, as with multiprocessing."""
+    """:class:`multiprocessing.pool.ThreadPool`'s API, each call of a Python function made in Lambda.
+
+    Each call runs in the agent function ``function`` (deployed with
+    ``lambda_executor.agent.handler``). Functions are sent by import path and arguments as JSON,
+    so they must be importable from the deployed code; a function may also be given as its import
+    path, ``"package.module:function"``, whose code need not be installed here. ``chunksize``
+    sends that many calls in one invocation (the agent makes them in order; each call's result or
+    error comes back on its own). Leaving the ``with`` block terminates the pool, as with
+    multiprocessing.
+
+    Args:
+        processes: Invocations in flight at most; None: 1,000 (Lambda's default account
+            concurrency per region).
+        function: The deployed agent function's name (required).
+        **client_options: :class:`~lambda_executor.LambdaExecutor`'s arguments (``region``,
+            ``endpoint_url``, ``retry``, ...).
+
+    Raises:
+        TypeError: ``function`` is not given.
+        ValueError: ``processes`` is less than 1.
+    """
 
     def __init__(self, processes: Optional[int] = None, function: Optional[str] = None, **client_options: Any) -> None:
+        """Makes a pool; its arguments are described in the class's docstring."""
         if not function:
             raise TypeError("LambdaPool needs function=: the name of the deployed agent function")
         if processes is not None and processes < 1:
@@ -106,6 +155,21 @@ class LambdaPool:
         self._state = RUN
 
     def apply(self, func: Callable[..., Any], args: Iterable[Any] = (), kwds: Optional[dict] = None) -> Any:
+        """Calls ``func(*args, **kwds)`` in Lambda and waits for its result.
+
+        Args:
+            func: A function of the deployed code, or its import path.
+            args: Its positional arguments.
+            kwds: Its keyword arguments.
+
+        Returns:
+            What it returned.
+
+        Raises:
+            Exception: What it raised (a :class:`~lambda_executor.FunctionError`, also of the
+                built-in exception's class if it raised one), or the invocation's error.
+            ValueError: The pool is closed or terminated.
+        """
         return self.apply_async(func, args, kwds).get()
 
     def apply_async(
@@ -116,11 +180,44 @@ class LambdaPool:
         callback: Optional[Callable[[Any], Any]] = None,
         error_callback: Optional[Callable[[BaseException], Any]] = None,
     ) -> AsyncResult:
+        """Calls ``func(*args, **kwds)`` in Lambda without waiting.
+
+        Args:
+            func: A function of the deployed code, or its import path.
+            args: Its positional arguments.
+            kwds: Its keyword arguments.
+            callback: Called with the result once it is ready (on the thread that resolves
+                invocations: it should return quickly).
+            error_callback: Called with the error instead, if a call failed.
+
+        Returns:
+            The call's result, to come.
+
+        Raises:
+            TypeError: ``func`` cannot be imported by the agent, or its arguments cannot be sent
+                as JSON.
+            ValueError: The pool is closed or terminated.
+        """
         self._check_running()
         submitted = self._executor.submit(self._remote(func), *args, **(kwds or {}))
         return AsyncResult([submitted], True, callback, error_callback)
 
     def map(self, func: Callable[..., Any], iterable: Iterable[Any], chunksize: Optional[int] = None) -> list[Any]:
+        """Calls ``func(item)`` in Lambda for each item and waits for the results.
+
+        Args:
+            func: A function of the deployed code, or its import path.
+            iterable: The calls' arguments.
+            chunksize: Calls sent in one invocation; None: chosen as multiprocessing does (about
+                four chunks per process).
+
+        Returns:
+            The results, in order.
+
+        Raises:
+            Exception: The first call that failed: its error.
+            ValueError: The pool is closed or terminated.
+        """
         return self.map_async(func, iterable, chunksize).get()
 
     def map_async(
@@ -131,11 +228,45 @@ class LambdaPool:
         callback: Optional[Callable[[Any], Any]] = None,
         error_callback: Optional[Callable[[BaseException], Any]] = None,
     ) -> AsyncResult:
+        """Calls ``func(item)`` in Lambda for each item without waiting.
+
+        Every call is converted and checked before any is sent.
+
+        Args:
+            func: A function of the deployed code, or its import path.
+            iterable: The calls' arguments.
+            chunksize: Calls sent in one invocation; None: chosen as multiprocessing does.
+            callback: Called with the result once it is ready (on the thread that resolves
+                invocations: it should return quickly).
+            error_callback: Called with the error instead, if a call failed.
+
+        Returns:
+            The list of results, to come.
+
+        Raises:
+            TypeError: ``func`` cannot be imported by the agent, or an argument cannot be sent
+                as JSON.
+            ValueError: The pool is closed or terminated.
+        """
         return self._map_async(func, [(item,) for item in iterable], chunksize, callback, error_callback)
 
     def starmap(
         self, func: Callable[..., Any], iterable: Iterable[Iterable[Any]], chunksize: Optional[int] = None
     ) -> list[Any]:
+        """Calls ``func(*args)`` in Lambda for each args and waits for the results.
+
+        Args:
+            func: A function of the deployed code, or its import path.
+            iterable: The calls' positional arguments, an iterable each.
+            chunksize: Calls sent in one invocation; None: chosen as multiprocessing does.
+
+        Returns:
+            The results, in order.
+
+        Raises:
+            Exception: The first call that failed: its error.
+            ValueError: The pool is closed or terminated.
+        """
         return self.starmap_async(func, iterable, chunksize).get()
 
     def starmap_async(
@@ -146,6 +277,24 @@ class LambdaPool:
         callback: Optional[Callable[[Any], Any]] = None,
         error_callback: Optional[Callable[[BaseException], Any]] = None,
     ) -> AsyncResult:
+        """Calls ``func(*args)`` in Lambda for each args without waiting.
+
+        Args:
+            func: A function of the deployed code, or its import path.
+            iterable: The calls' positional arguments, an iterable each.
+            chunksize: Calls sent in one invocation; None: chosen as multiprocessing does.
+            callback: Called with the result once it is ready (on the thread that resolves
+                invocations: it should return quickly).
+            error_callback: Called with the error instead, if a call failed.
+
+        Returns:
+            The list of results, to come.
+
+        Raises:
+            TypeError: ``func`` cannot be imported by the agent, or an argument cannot be sent
+                as JSON.
+            ValueError: The pool is closed or terminated.
+        """
         return self._map_async(func, [tuple(args) for args in iterable], chunksize, callback, error_callback)
 
     def _map_async(
@@ -165,14 +314,43 @@ class LambdaPool:
         return AsyncResult(list(futures), False, callback, error_callback)
 
     def imap(self, func: Callable[..., Any], iterable: Iterable[Any], chunksize: int = 1) -> Iterator[Any]:
-        """Results in order, as they become available (everything is submitted at once, as
-        multiprocessing does); a call's error is raised in its turn, and the next call follows."""
+        """Calls ``func(item)`` in Lambda for each item, and yields the results in order.
+
+        Everything is submitted at once, as multiprocessing does; a call's error is raised in its
+        turn, and iterating on goes on with the next call.
+
+        Args:
+            func: A function of the deployed code, or its import path.
+            iterable: The calls' arguments.
+            chunksize: Calls sent in one invocation.
+
+        Returns:
+            An iterator of the results, in order.
+
+        Raises:
+            ValueError: The pool is closed or terminated.
+        """
         self._check_running()
         futures = submit_all(self._executor, self._remote(func), ((item,) for item in iterable), chunksize)
         return _CallResults(futures.popleft() for _ in range(len(futures)))
 
     def imap_unordered(self, func: Callable[..., Any], iterable: Iterable[Any], chunksize: int = 1) -> Iterator[Any]:
-        """Results as they finish (a chunk's in its order); a call's error is raised in its turn."""
+        """Calls ``func(item)`` in Lambda for each item, and yields the results as they finish.
+
+        A chunk's results come in its order; a call's error is raised in its turn, and iterating
+        on goes on with the next call.
+
+        Args:
+            func: A function of the deployed code, or its import path.
+            iterable: The calls' arguments.
+            chunksize: Calls sent in one invocation.
+
+        Returns:
+            An iterator of the results, in the order they finish.
+
+        Raises:
+            ValueError: The pool is closed or terminated.
+        """
         self._check_running()
         futures = submit_all(self._executor, self._remote(func), ((item,) for item in iterable), chunksize)
         return _CallResults(concurrent.futures.as_completed(futures))
@@ -182,11 +360,19 @@ class LambdaPool:
         return remote(func, self._function) if isinstance(func, str) else func
 
     def stats(self, **prices: float) -> Stats:
-        """The pool's invocations so far, with the calls its chunks carried (LambdaExecutor.stats)."""
+        """Tells what the pool's invocations came to so far, with the calls its chunks carried.
+
+        Args:
+            **prices: :meth:`LambdaExecutor.stats`'s ``price_per_gb_second`` and
+                ``price_per_request``.
+
+        Returns:
+            The figures, as :meth:`LambdaExecutor.stats` gives them.
+        """
         return self._executor.stats(**prices)
 
     def close(self) -> None:
-        """No more work will be submitted; what was submitted still runs."""
+        """Takes no more work; what was submitted still runs (:meth:`join` waits for it)."""
         if self._state == RUN:
             self._state = CLOSE
 
@@ -196,7 +382,11 @@ class LambdaPool:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
     def join(self) -> None:
-        """Waits for the submitted work to end; the pool must be closed or terminated first."""
+        """Waits for the submitted work to end.
+
+        Raises:
+            ValueError: The pool is still running: close or terminate it first.
+        """
         if self._state == RUN:
             raise ValueError("Pool is still running")
         self._executor.shutdown(wait=True)
@@ -210,6 +400,7 @@ class LambdaPool:
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
+        """Terminates the pool on leaving the ``with`` block, as multiprocessing's does."""
         self.terminate()
 
     def __repr__(self) -> str:

@@ -14,11 +14,28 @@ from .errors import FunctionError, InvocationError, SpillError
 
 
 class RemoteFunction:
-    """`remote(func, agent="my-agent")`: `func` (or its import path, "package.module:name") called
-    in Lambda through that agent function, for a call that should not use the executor's default
-    agent, or whose code is not installed here."""
+    """A Python function to call in Lambda through a given agent function; :func:`remote` makes it.
+
+    Passed as ``fn`` to :meth:`LambdaExecutor.submit <lambda_executor.LambdaExecutor.submit>` or
+    ``map``, it is called through ``agent_function`` rather than the executor's agent.
+
+    Args:
+        function: A function of the deployed code, or its import path
+            (``"package.module:name"``), whose code need not be installed here.
+        agent_function: The deployed agent function's name.
+
+    Attributes:
+        function (Union[Callable, str]): As given.
+        agent (str): The agent function's name.
+        path (str): The function's import path, as the agent receives it.
+
+    Raises:
+        TypeError: ``agent_function`` is not a name, or ``function`` has no import path (a
+            lambda, a function of ``__main__``, ...).
+    """
 
     def __init__(self, function: Union[Callable[..., Any], str], agent_function: str) -> None:
+        """Makes the handle; its arguments are described in the class's docstring."""
         if not isinstance(agent_function, str) or not agent_function:
             raise TypeError("agent must name the deployed agent function")
         self.function = function
@@ -30,6 +47,23 @@ class RemoteFunction:
 
 
 def remote(function: Union[Callable[..., Any], str], agent: str) -> RemoteFunction:
+    """Names a Python function to call in Lambda through the agent function ``agent``.
+
+    It is for a call that should not use the executor's default agent, or whose code is not
+    installed here: ``executor.submit(remote("pkg.mod:func", agent="my-agent"), x)``.
+
+    Args:
+        function: A function of the deployed code, or its import path
+            (``"package.module:name"``).
+        agent: The deployed agent function's name.
+
+    Returns:
+        What :meth:`LambdaExecutor.submit <lambda_executor.LambdaExecutor.submit>` and ``map``
+        take as ``fn``.
+
+    Raises:
+        TypeError: ``agent`` is not a name, or ``function`` has no import path.
+    """
     return RemoteFunction(function, agent)
 
 

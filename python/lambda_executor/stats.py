@@ -20,9 +20,51 @@ PRICE_PER_GB_SECOND = PRICES_PER_GB_SECOND["x86_64"]
 
 @dataclass(frozen=True)
 class Stats:
-    """Counts since the executor started. Billing figures (cold starts, billed duration, GB-seconds,
-    cost) come from Lambda's REPORT lines, so they cover only invocations made with the log tail
-    (`log_tail=True`, and `warm()`); `reported` says how many those are."""
+    """What an executor's invocations came to since it started; :meth:`LambdaExecutor.stats` makes it.
+
+    Billing figures (cold starts, billed duration, GB-seconds, cost) come from Lambda's REPORT
+    lines, so they cover only invocations made with the log tail (``log_tail=True``, ``warm()``,
+    a ``max_cost``); ``reported`` says how many those are. It prints as a table, and shows as an
+    HTML one in a notebook.
+
+    Attributes:
+        invocations (int): Invocations ended.
+        failures (int): Invocations that failed.
+        throttles (int): Throttles (429) met and absorbed by retrying.
+        retries (int): Retries made.
+        retrying (int): Invocations waiting to be retried now.
+        reported (int): Invocations with a REPORT line (made with the log tail).
+        cold_starts (int): Reported invocations that started an execution environment.
+        billed_ms (float): Milliseconds billed, of the reported invocations.
+        gb_seconds (float): GB-seconds billed, of the reported invocations.
+        restored_gb (float): GB restored from SnapStart snapshots.
+        latency_p50 (Optional[float]): Median seconds from first send to end; None without calls.
+        latency_p90 (Optional[float]): 90th percentile of the same.
+        latency_p99 (Optional[float]): 99th percentile of the same.
+        latency_max (Optional[float]): The longest.
+        from_journal (int): Results a journal already held (nothing sent).
+        resent_in_flight (int): Calls a journal showed in flight when an earlier run stopped,
+            sent again (they may have run twice).
+        journal_unrecorded (int): Outcomes the journal could not write (a rerun sends them again).
+        max_cost (Optional[float]): The spend cap, in US dollars; None without one.
+        spent (Optional[float]): What the calls that ran cost at the executor's prices, with a cap.
+        not_sent_over_cap (int): Calls the spend cap kept from being sent.
+        chunks (int): Invocations that carried chunks of Python function calls (counted among
+            ``invocations`` too).
+        chunked_calls (int): The calls those chunks carried.
+        chunked_call_failures (int): Those calls that failed (all of a chunk's, if its invocation
+            failed).
+        concurrency_limits (dict[str, int]): Each function's current in-flight limit.
+        binding_limits (dict[str, str]): The limit of Lambda's that throttled each function last,
+            and what the executor keeps to (``"request rate: 198/s"``, ...).
+        billed_by_function (dict[str, dict[str, float]]): What was billed, by function
+            (``reported``, ``cold_starts``, ``billed_ms``, ``gb_seconds``, ``restored_gb``).
+        priced_at (dict[str, tuple[str, float]]): Each function's architecture and price per
+            GB-second (``"x86_64, assumed: ..."`` where its configuration could not be read).
+        price_per_request (float): US dollars per request.
+        price_per_gb_restored (float): US dollars per GB restored from a SnapStart snapshot.
+        timeline (Optional[Timeline]): The last calls as a picture, when the stats were taken.
+    """
 
     invocations: int
     failures: int
@@ -71,8 +113,11 @@ class Stats:
 
     @property
     def estimated_cost(self) -> Optional[float]:
-        """Dollars for the reported invocations: each function's GB-seconds at its rate, the
-        requests, and the GB restored by SnapStart; None if none reported."""
+        """US dollars for the reported invocations; None if none reported.
+
+        It prices each function's GB-seconds at its rate, the requests, and the GB restored by
+        SnapStart.
+        """
         if not self.reported:
             return None
         duration = sum(
@@ -81,6 +126,12 @@ class Stats:
         return duration + self.reported * self.price_per_request + self.restored_gb * self.price_per_gb_restored
 
     def rows(self) -> list[tuple[str, str]]:
+        """Lays the figures out as the table's rows.
+
+        Returns:
+            ``(name, value)`` pairs, the values formatted for reading.
+        """
+
         def seconds(value: Optional[float]) -> str:
             return "-" if value is None else f"{value * 1000:.1f} ms" if value < 1 else f"{value:.2f} s"
 

@@ -28,9 +28,25 @@ COLOURS = {
 
 
 class Timeline:
-    """The last calls of an executor, to draw (see the module's docstring)."""
+    """A picture of an executor's last calls; :meth:`LambdaExecutor.timeline` makes it.
+
+    Each call is a bar from its first send to its end, grouped by function, with its attempts (a
+    throttled one marked, the waits between them drawn), its cold start and its failure; below,
+    the calls in flight beside each function's concurrency limit, and the requests sent per
+    second. It shows inline in a notebook; :meth:`save` writes it to a file.
+
+    Args:
+        snapshot: The engine's record of the calls.
+
+    Attributes:
+        calls (list[dict]): The calls kept, each with its function, attempts, limit, cold start
+            and failure.
+        dropped (int): Older calls let go.
+        kept (int): How many calls the engine keeps at most (10,000).
+    """
 
     def __init__(self, snapshot: dict[str, Any]) -> None:
+        """Makes the picture of the engine's record; the executor makes it."""
         self.calls: list[dict[str, Any]] = snapshot["calls"]
         self.dropped: int = snapshot["dropped"]
         self.kept: int = snapshot["kept"]
@@ -42,7 +58,17 @@ class Timeline:
         return self.svg()
 
     def save(self, path: Union[str, Path]) -> Path:
-        """Writes the picture as an .svg file, or as an .html page holding it."""
+        """Writes the picture to a file: an SVG image, or an HTML page holding it.
+
+        Args:
+            path: The file to write, whose suffix says which: ``.svg`` or ``.html``.
+
+        Returns:
+            The path written.
+
+        Raises:
+            ValueError: The suffix is neither ``.svg`` nor ``.html``.
+        """
         path = Path(path)
         if path.suffix not in (".svg", ".html"):
             raise ValueError(f"a timeline is saved as .svg or .html, not {path.suffix or 'no suffix'}: {path}")
@@ -56,7 +82,11 @@ class Timeline:
         return path
 
     def svg(self) -> str:
-        """The picture, as SVG text."""
+        """Draws the picture.
+
+        Returns:
+            The picture, as SVG text.
+        """
         attempts = [attempt for call in self.calls for attempt in call["attempts"]]
         if not attempts:
             return _svg(60, ["<text x='10' y='30'>no calls yet</text>"])

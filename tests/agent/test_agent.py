@@ -346,7 +346,7 @@ def test_a_chunked_map_resumes_from_its_journal_which_counts_its_calls(local, de
     assert local.stats("agent")["invocations"] == 3
     assert main(["journal", str(journal), "--calls"]) == 0
     shown = capsys.readouterr().out
-    assert f"{journal}: 3 invocations of 1 functions" in shown
+    assert f"{journal}: 3 invocations of 1 function\n" in shown
     assert "calls in chunks: 7 in 3 succeeded invocations, 1 of them failed" in shown
 
 

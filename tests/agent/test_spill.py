@@ -213,5 +213,5 @@ def test_what_a_killed_run_left_is_listed_and_cleaned_by_the_cli(local, mathwork
     assert main(["spill", "clean", "s3://spill/killed"]) == 0
     assert "deleted 0 objects" in capsys.readouterr().out, "a day's grace by default"
     assert main(["spill", "clean", "s3://spill/killed", "--older-than", "0"]) == 0
-    assert "deleted 1 objects" in capsys.readouterr().out
+    assert "deleted 1 object (" in capsys.readouterr().out
     assert objects(bucket) == []

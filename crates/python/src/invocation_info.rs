@@ -10,15 +10,21 @@ use pyo3::prelude::*;
 use crate::errors::{Error, Result};
 use crate::logs::read_call;
 
-/// What happened to one invocation: `future.invocation`.
+/// What happened to one invocation, as its future's ``invocation`` tells once it is done.
+///
+/// :attr:`lambda_executor.LambdaFuture.invocation` holds it; the executor makes it, not the user.
 #[pyclass(module = "lambda_executor._core", name = "InvocationInfo", frozen)]
 pub struct PyInvocationInfo {
+    /// The function invoked, as the call named it (name, ARN or ``name:qualifier``).
     #[pyo3(get)]
     pub function: String,
+    /// Lambda's request id of the last attempt; None if no attempt reached Lambda.
     #[pyo3(get)]
     pub request_id: Option<String>,
+    /// The HTTP status of Lambda's answer (200, or 202 for an Event); None without one.
     #[pyo3(get)]
     pub status_code: Option<i32>,
+    /// The version of the function that ran (``$LATEST`` or a number); None if none ran.
     #[pyo3(get)]
     pub executed_version: Option<String>,
     /// Attempts made (1 when nothing was retried).
@@ -27,7 +33,7 @@ pub struct PyInvocationInfo {
     /// Throttles (429) met and absorbed on the way.
     #[pyo3(get)]
     pub throttles: u32,
-    /// The decoded log tail, when the executor was asked for `log_tail=True`.
+    /// The decoded log tail (the last 4 KB of the log), when the executor has ``log_tail=True``.
     #[pyo3(get)]
     pub log_tail: Option<String>,
     /// Lambda's REPORT line from the log tail (durations, memory, cold start).
@@ -66,9 +72,20 @@ impl PyInvocationInfo {
 
 #[pymethods]
 impl PyInvocationInfo {
-    /// The call's whole log from CloudWatch Logs, START to REPORT, a line each (without their
-    /// newlines), waiting up to `timeout` seconds for it to get there; raises LogsError if it is
-    /// not all there by then.
+    /// Reads the call's whole log from CloudWatch Logs, START to REPORT.
+    ///
+    /// Lines reach CloudWatch Logs some seconds after the call ends: this waits for them.
+    ///
+    /// Args:
+    ///     timeout: Seconds to wait for the whole log to be there.
+    ///
+    /// Returns:
+    ///     The log's lines, START to REPORT, without their newlines.
+    ///
+    /// Raises:
+    ///     LogsError: The log is not all there within ``timeout``, the function has no log group,
+    ///         or CloudWatch Logs refused the call.
+    ///     RuntimeError: The invocation never reached Lambda (it has no request id).
     #[pyo3(signature = (timeout=30.0))]
     fn logs(&self, py: Python<'_>, timeout: f64) -> Result<Vec<String>> {
         let request_id = self.request_id.as_deref().ok_or_else(|| {
@@ -77,7 +94,21 @@ impl PyInvocationInfo {
         read_call(py, &self.client, &self.function, request_id, self.ended, timeout)
     }
 
-    /// `logs` for asyncio: awaitable, read on the loop's default executor.
+    /// Reads the call's whole log from CloudWatch Logs without blocking the event loop.
+    ///
+    /// It is :meth:`logs` run on the running loop's default executor:
+    /// ``await future.invocation.alogs()``.
+    ///
+    /// Args:
+    ///     timeout: Seconds to wait for the whole log to be there.
+    ///
+    /// Returns:
+    ///     An asyncio future of the log's lines, START to REPORT, without their newlines.
+    ///
+    /// Raises:
+    ///     RuntimeError: No event loop is running (when called); the invocation never reached
+    ///         Lambda (when awaited).
+    ///     LogsError: When awaited, as :meth:`logs` raises it.
     #[pyo3(signature = (timeout=30.0))]
     fn alogs<'py>(slf: &Bound<'py, Self>, timeout: f64) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
@@ -99,47 +130,56 @@ impl PyInvocationInfo {
     }
 }
 
-/// What Lambda reported for one invocation (`future.invocation.report`, with `log_tail=True`).
+/// Lambda's REPORT line for one invocation: its durations, memory and cold start.
+///
+/// It is :attr:`InvocationInfo.report`, read from the log tail of an executor made with
+/// ``log_tail=True``.
 #[pyclass(module = "lambda_executor._core", name = "Report", frozen)]
 #[derive(Clone)]
 pub struct PyReport(pub Report);
 
 #[pymethods]
 impl PyReport {
+    /// Milliseconds the handler ran (Duration).
     #[getter]
     fn duration_ms(&self) -> f64 {
         self.0.duration_ms
     }
 
+    /// Milliseconds billed (Billed Duration).
     #[getter]
     fn billed_duration_ms(&self) -> f64 {
         self.0.billed_duration_ms
     }
 
+    /// The function's configured memory in MB (Memory Size).
     #[getter]
     fn memory_size_mb(&self) -> u32 {
         self.0.memory_size_mb
     }
 
+    /// The most memory the execution environment used, in MB (Max Memory Used).
     #[getter]
     fn max_memory_used_mb(&self) -> u32 {
         self.0.max_memory_used_mb
     }
 
-    /// Set only when the invocation started a new execution environment (a cold start); billed
-    /// with the invocation (Billed Duration includes it).
+    /// Milliseconds the new execution environment took to start (Init Duration); None when warm.
+    ///
+    /// It is set only when the invocation started a new execution environment (a cold start),
+    /// and billed with the invocation (Billed Duration includes it).
     #[getter]
     fn init_duration_ms(&self) -> Option<f64> {
         self.0.init_duration_ms
     }
 
-    /// Set only when a SnapStart function's cold start restored a snapshot.
+    /// Milliseconds a SnapStart function's cold start took to restore its snapshot; else None.
     #[getter]
     fn restore_duration_ms(&self) -> Option<f64> {
         self.0.restore_duration_ms
     }
 
-    /// The part of the restore billed as duration (SnapStart cold starts only).
+    /// Milliseconds of the restore billed as duration (SnapStart cold starts only); else None.
     #[getter]
     fn billed_restore_duration_ms(&self) -> Option<f64> {
         self.0.billed_restore_duration_ms
@@ -151,6 +191,7 @@ impl PyReport {
         self.0.restored_gb()
     }
 
+    /// Whether the invocation started a new execution environment (a cold start).
     #[getter]
     fn cold_start(&self) -> bool {
         self.0.cold_start()

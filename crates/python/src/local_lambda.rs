@@ -22,31 +22,55 @@ use crate::errors::{Error, Result};
 const CGROUP_ROOT_VARIABLE: &str = "LOCAL_LAMBDA_CGROUP_ROOT";
 use crate::payload::to_python;
 
-/// An offline AWS Lambda on loopback: the Invoke API for clients (boto3, LambdaExecutor) and
-/// the Runtime API for execution environments that run real Python handlers under awslambdaric.
+/// An offline AWS Lambda on loopback that runs real Python handlers.
 ///
-/// ```python
-/// with LocalLambda() as local:
-///     local.add_function("echo", handler="app.handler", code_dir="src")
-///     boto3.client("lambda", endpoint_url=local.endpoint_url, ...).invoke(FunctionName="echo")
-/// ```
+/// Clients (boto3, :class:`~lambda_executor.LambdaExecutor`) call its Invoke API at
+/// :attr:`endpoint_url`; its execution environments run Python handlers under awslambdaric
+/// through the Runtime API, as on Lambda:
 ///
-/// Beside concurrency, synchronous calls meet Lambda's request-rate limit (`rate_limit` requests
-/// per second per unit of a function's concurrency, 10 on Lambda) and its scaling limit
-/// (`scaling_limit` execution environments a function may add every 10 s, 1,000 on Lambda); each
-/// is on with Lambda's value unless set lower for a test, or None to turn it off.
+/// .. code-block:: python
 ///
-/// A failed Event invocation is retried as Lambda retries it (MaximumRetryAttempts, 2 by default,
-/// and MaximumEventAgeInSeconds of its event invoke configuration), but sooner: the first retry
-/// after `event_retry_delay` seconds (Lambda's is about a minute; 60 waits as long), each further
-/// one after twice the last wait.
+///     with LocalLambda() as local:
+///         local.add_function("echo", handler="app.handler", code_dir="src")
+///         boto3.client("lambda", endpoint_url=local.endpoint_url, ...).invoke(FunctionName="echo")
 ///
-/// Code and layers may come from S3 (S3Bucket, S3Key), read from `s3_endpoint_url` (default: the
-/// environment's AWS_ENDPOINT_URL_S3), which handlers are given as their AWS_ENDPOINT_URL_S3.
-/// Where Linux cgroups can be made (as root, or in a delegated cgroup), each execution environment
-/// gets its function's memory size as a limit and CPU in proportion (1,769 MB is one vCPU); the
-/// hierarchies are looked for under `LOCAL_LAMBDA_CGROUP_ROOT` (default /sys/fs/cgroup). Elsewhere
-/// LocalLambda says so on stderr when it starts, and environments run unconfined.
+/// Beside concurrency, synchronous calls meet Lambda's request-rate limit (``rate_limit``
+/// requests per second per unit of a function's concurrency, 10 on Lambda) and its scaling limit
+/// (``scaling_limit`` execution environments a function may add every 10 s, 1,000 on Lambda);
+/// each is on with Lambda's value unless set lower for a test, or None to turn it off.
+///
+/// A failed Event invocation is retried as Lambda retries it (MaximumRetryAttempts, 2 by
+/// default, and MaximumEventAgeInSeconds of its event invoke configuration), but sooner: the
+/// first retry after ``event_retry_delay`` seconds (Lambda's is about a minute; 60 waits as
+/// long), each further one after twice the last wait.
+///
+/// Code and layers may come from S3 (S3Bucket, S3Key), read from ``s3_endpoint_url``, which
+/// handlers are given as their ``AWS_ENDPOINT_URL_S3``. Where Linux cgroups can be made (as root,
+/// or in a delegated cgroup), each execution environment gets its function's memory size as a
+/// limit and CPU in proportion (1,769 MB is one vCPU); the hierarchies are looked for under
+/// ``LOCAL_LAMBDA_CGROUP_ROOT`` (default ``/sys/fs/cgroup``). Elsewhere LocalLambda says so on
+/// stderr when it starts, and environments run unconfined.
+///
+/// Args:
+///     host: The IP address to serve on: a loopback one unless ``allow_remote``.
+///     port: The port to serve on; 0 picks a free one (:attr:`endpoint_url` names it).
+///     account_concurrency: The account's concurrency limit, which every function shares.
+///     idle_timeout: Seconds an execution environment may stay idle before it is ended.
+///     region: The region of the functions' ARNs and of their handlers' ``AWS_REGION``.
+///     retry_after: The seconds a throttled (429) answer's Retry-After header asks for.
+///     python: The interpreter that runs the handlers; None: this one (``sys.executable``).
+///     allow_remote: Serve on an address other than loopback, which exposes it to the network.
+///     tls: ``(certificate, key)``, PEM files to serve https with; None: http.
+///     rate_limit: Requests per second a function takes per unit of its concurrency; None: off.
+///     scaling_limit: Execution environments a function may add every 10 s; None: off.
+///     s3_endpoint_url: The S3 endpoint that code and layers from S3 are read from; None: the
+///         environment's ``AWS_ENDPOINT_URL_S3``, and without it code from S3 is refused.
+///     event_retry_delay: Seconds before the first retry of a failed Event invocation.
+///
+/// Raises:
+///     ValueError: A setting is out of range, or ``host`` is not a loopback address and
+///         ``allow_remote`` is False.
+///     RuntimeError: ``host`` and ``port`` cannot be served on (the port is taken).
 #[pyclass(module = "lambda_executor._core", name = "LocalLambda", frozen)]
 pub struct PyLocalLambda {
     emulator: Arc<Emulator>,
@@ -157,36 +181,58 @@ impl PyLocalLambda {
         Ok(Self { emulator, owner_pid: std::process::id() })
     }
 
-    /// The URL clients use as their Lambda endpoint, http or (with `tls=(certificate, key)`) https,
-    /// such as `http://127.0.0.1:50123`.
+    /// The URL clients use as their Lambda endpoint, such as ``http://127.0.0.1:50123``.
+    ///
+    /// It is https with ``tls=(certificate, key)``.
     #[getter]
     fn endpoint_url(&self) -> String {
         let scheme = if self.emulator.config.tls.is_some() { "https" } else { "http" };
         format!("{scheme}://{}", self.emulator.address)
     }
 
-    /// The S3 endpoint functions' code and layers are read from (S3Bucket, S3Key), which handlers
-    /// are given as AWS_ENDPOINT_URL_S3: `s3_endpoint_url`, else AWS_ENDPOINT_URL_S3 where it
-    /// started; None: code from S3 is refused.
+    /// The S3 endpoint that functions' code and layers given as S3Bucket and S3Key are read from.
+    ///
+    /// Handlers are given it as ``AWS_ENDPOINT_URL_S3``. It is the ``s3_endpoint_url`` given, else
+    /// ``AWS_ENDPOINT_URL_S3`` of the environment it started in; None: code from S3 is refused.
     #[getter]
     fn s3_endpoint_url(&self) -> Option<&str> {
         self.emulator.config.s3.as_ref().map(|s3| s3.url.as_str())
     }
 
+    /// The region of the functions' ARNs, and of their handlers' ``AWS_REGION``.
     #[getter]
     fn region(&self) -> &str {
         &self.emulator.config.region
     }
 
-    /// The cgroup layout that gives environments their memory limit and CPU share, "v1" or "v2";
-    /// None where LocalLambda cannot make cgroups (it said why on stderr when it started).
+    /// The cgroup layout that gives environments their memory limit and CPU share.
+    ///
+    /// It is ``"v1"`` or ``"v2"``; None where LocalLambda cannot make cgroups (it said why on
+    /// stderr when it started), and environments run unconfined.
     #[getter]
     fn cgroups(&self) -> Option<&'static str> {
         self.emulator.cgroups()
     }
 
-    /// Adds a Python function: `handler` is `module.function`, importable from `code_dir`.
-    /// Each execution environment is a `python -m awslambdaric handler` process.
+    /// Adds a Python function, run by handlers under awslambdaric.
+    ///
+    /// Each of its execution environments is a ``python -m awslambdaric HANDLER`` process.
+    ///
+    /// Args:
+    ///     name: The function's name: 1 to 64 letters, digits, hyphens or underscores.
+    ///     handler: ``module.function``, importable from ``code_dir``.
+    ///     code_dir: The folder of the function's code.
+    ///     timeout: Seconds an invocation may run, 1 to 900.
+    ///     memory_size: Megabytes of memory, 128 to 10,240 (with cgroups, its limit and CPU share).
+    ///     reserved_concurrency: Concurrency reserved for it out of the account's; None: none.
+    ///     environment: Its environment variables, beside those Lambda sets.
+    ///
+    /// Raises:
+    ///     ValueError: A setting is out of range, ``handler`` is malformed, or a function of this
+    ///         name exists.
+    ///     FileNotFoundError: ``code_dir`` or the handler's module is not there.
+    ///     ModuleNotFoundError: awslambdaric is not installed for this interpreter.
+    ///     RuntimeError: This LocalLambda is closed, or belongs to the parent of a forked process.
     #[pyo3(signature = (name, handler, code_dir, *, timeout=3, memory_size=128, reserved_concurrency=None, environment=None))]
     #[allow(clippy::too_many_arguments)]
     fn add_function(
@@ -212,10 +258,25 @@ impl PyLocalLambda {
         self.add(name, kind, timeout, memory_size, reserved_concurrency)
     }
 
-    /// Adds a synthetic function answered in Rust: it echoes its event after `latency_ms`, plus
-    /// `sleep_ms` when the event is `{"sleep_ms": n, ...}`, plus CPU-bound work of `cpu_ms` (and the
-    /// event's `cpu_ms`) milliseconds at one vCPU, which takes 1,769 / `memory_size` times as
-    /// long below 1,769 MB, as on Lambda (modelled: it waits). Same concurrency rules as Python ones.
+    /// Adds a synthetic function answered in Rust, which echoes its event.
+    ///
+    /// It answers after ``latency_ms``, plus ``sleep_ms`` when the event is
+    /// ``{"sleep_ms": n, ...}``, plus CPU-bound work of ``cpu_ms`` (and the event's ``cpu_ms``)
+    /// milliseconds at one vCPU, which takes 1,769 / ``memory_size`` times as long below
+    /// 1,769 MB, as on Lambda (modelled: it waits). It meets the same concurrency rules as Python
+    /// functions.
+    ///
+    /// Args:
+    ///     name: The function's name: 1 to 64 letters, digits, hyphens or underscores.
+    ///     latency_ms: Milliseconds every invocation waits before answering.
+    ///     cpu_ms: Milliseconds of CPU-bound work at one vCPU every invocation does.
+    ///     timeout: Seconds an invocation may run, 1 to 900.
+    ///     memory_size: Megabytes of memory, 128 to 10,240, which sets its CPU share.
+    ///     reserved_concurrency: Concurrency reserved for it out of the account's; None: none.
+    ///
+    /// Raises:
+    ///     ValueError: A setting is out of range, or a function of this name exists.
+    ///     RuntimeError: This LocalLambda is closed, or belongs to the parent of a forked process.
     #[pyo3(signature = (name, *, latency_ms=0, cpu_ms=0, timeout=3, memory_size=128, reserved_concurrency=None))]
     fn add_synthetic(
         &self,
@@ -234,19 +295,44 @@ impl PyLocalLambda {
         self.add(name, kind, timeout, memory_size, reserved_concurrency)
     }
 
-    /// Sets (or with `None`, removes) a function's reserved concurrency; 0 disables it.
+    /// Sets or removes a function's reserved concurrency.
+    ///
+    /// Args:
+    ///     name: The function's name.
+    ///     reserved_concurrency: Concurrency reserved for it out of the account's (0 disables it);
+    ///         None removes the reservation.
+    ///
+    /// Raises:
+    ///     KeyError: There is no function of this name.
+    ///     ValueError: It is below 0, or more than the account's unreserved concurrency.
+    ///     RuntimeError: This LocalLambda is closed, or belongs to the parent of a forked process.
     fn set_reserved_concurrency(&self, name: &str, reserved_concurrency: Option<i64>) -> Result<()> {
         self.check_usable()?;
         let reserved = check_reservation(reserved_concurrency)?;
         Ok(self.emulator.set_reserved_concurrency(name, reserved)?)
     }
 
-    /// From now on, a share of `name`'s Invoke requests meets each fault: 500 ServiceException
-    /// (`service_error`), 502 ResourceNotReadyException (`not_ready`), 429 with Retry-After
-    /// `retry_after` seconds (`throttle`), the connection dropped before the request is read
-    /// (`drop_before`: the function does not run) or after the function ran (`drop_after`), the
-    /// answer `slow_ms` late (`slow`). Shares are 0 to 1; all zero turns faults off. `seed` makes
-    /// the draws repeatable.
+    /// Makes a share of a function's Invoke requests meet each fault, from now on.
+    ///
+    /// Each share is 0 to 1; all zero turns faults off.
+    ///
+    /// Args:
+    ///     name: The function's name.
+    ///     service_error: The share answered 500 ServiceException.
+    ///     not_ready: The share answered 502 ResourceNotReadyException.
+    ///     throttle: The share answered 429 with Retry-After ``retry_after`` seconds.
+    ///     drop_before: The share whose connection is dropped before the request is read (the
+    ///         function does not run).
+    ///     drop_after: The share whose connection is dropped after the function ran.
+    ///     slow: The share answered ``slow_ms`` late.
+    ///     slow_ms: Milliseconds by which a slow answer is late.
+    ///     retry_after: The seconds a throttle's Retry-After header asks for.
+    ///     seed: The seed of the draws, which makes them repeatable.
+    ///
+    /// Raises:
+    ///     KeyError: There is no function of this name.
+    ///     ValueError: A share is not 0 to 1, or the shares add up to more than 1.
+    ///     RuntimeError: This LocalLambda is closed, or belongs to the parent of a forked process.
     #[pyo3(signature = (name, *, service_error=0.0, not_ready=0.0, throttle=0.0, drop_before=0.0, drop_after=0.0,
                         slow=0.0, slow_ms=0, retry_after=0, seed=0))]
     #[allow(clippy::too_many_arguments)]
@@ -273,49 +359,86 @@ impl PyLocalLambda {
         Ok(self.emulator.set_faults(name, plan)?)
     }
 
-    /// How many times each fault was injected into `name`'s answers (see `inject_faults`).
+    /// Counts the faults injected into a function's answers so far (see :meth:`inject_faults`).
+    ///
+    /// Args:
+    ///     name: The function's name.
+    ///
+    /// Returns:
+    ///     How many times each fault was injected, by the name of its share in
+    ///     :meth:`inject_faults` (``"throttle"``, ...); empty for a function without faults.
+    ///
+    /// Raises:
+    ///     RuntimeError: This LocalLambda is closed, or belongs to the parent of a forked process.
     fn injected_faults(&self, name: &str) -> Result<HashMap<&'static str, u64>> {
         self.check_usable()?;
         Ok(self.emulator.injected_faults(name).into_iter().collect())
     }
 
     /// Removes a function and ends its execution environments.
+    ///
+    /// Args:
+    ///     name: The function's name.
+    ///
+    /// Raises:
+    ///     KeyError: There is no function of this name.
+    ///     RuntimeError: This LocalLambda is closed, or belongs to the parent of a forked process.
     fn remove_function(&self, name: &str) -> Result<()> {
         self.check_usable()?;
         Ok(self.emulator.remove_function(name)?)
     }
 
-    /// The names of the functions, sorted.
+    /// Lists the functions.
+    ///
+    /// Returns:
+    ///     The names of the functions, sorted.
+    ///
+    /// Raises:
+    ///     RuntimeError: This LocalLambda is closed, or belongs to the parent of a forked process.
     fn functions(&self) -> Result<Vec<String>> {
         self.check_usable()?;
         Ok(self.emulator.function_names())
     }
 
-    /// What happened to a function so far: invocations, throttles (and of them
-    /// concurrency_throttles, rate_throttles, scaling_throttles), cold_starts, peak_concurrency,
-    /// errors, timeouts, and now: in_flight, queued_events, environments.
+    /// Tells what happened to a function so far, and what it is doing now.
+    ///
+    /// Args:
+    ///     name: The function's name.
+    ///
+    /// Returns:
+    ///     A dict of counts so far: ``invocations``, ``throttles`` (and of them
+    ///     ``concurrency_throttles``, ``rate_throttles``, ``scaling_throttles``), ``cold_starts``,
+    ///     ``peak_concurrency``, ``errors``, ``timeouts``; and of now: ``in_flight``,
+    ///     ``queued_events``, ``environments``.
+    ///
+    /// Raises:
+    ///     KeyError: There is no function of this name.
+    ///     RuntimeError: This LocalLambda is closed, or belongs to the parent of a forked process.
     fn stats(&self, py: Python<'_>, name: &str) -> Result<Py<PyAny>> {
         self.check_usable()?;
         let stats = self.emulator.stats(name)?;
         to_python(py, &stats)
     }
 
-    /// Stops serving and ends every execution environment. Idempotent.
+    /// Stops serving and ends every execution environment; closing it again does nothing.
     fn close(&self) {
         if std::process::id() == self.owner_pid {
             self.emulator.close();
         }
     }
 
+    /// Whether :meth:`close` was called (or the ``with`` block left).
     #[getter]
     fn closed(&self) -> bool {
         self.emulator.is_closed()
     }
 
+    /// Returns this LocalLambda, which leaving the ``with`` block closes.
     fn __enter__(slf: Py<Self>) -> Py<Self> {
         slf
     }
 
+    /// Closes it (see :meth:`close`).
     #[pyo3(signature = (*_exc))]
     fn __exit__(&self, _exc: &Bound<'_, pyo3::types::PyTuple>) {
         self.close();
@@ -323,7 +446,11 @@ impl PyLocalLambda {
 
     fn __repr__(&self) -> String {
         let state = if self.emulator.is_closed() { "closed" } else { "serving" };
-        format!("<LocalLambda {} {state}, {} functions>", self.endpoint_url(), self.emulator.function_names().len())
+        let functions = match self.emulator.function_names().len() {
+            1 => "1 function".to_owned(),
+            count => format!("{count} functions"),
+        };
+        format!("<LocalLambda {} {state}, {functions}>", self.endpoint_url())
     }
 }
 
@@ -364,8 +491,15 @@ impl PyLocalLambda {
     }
 }
 
-/// `lambda_executor._core.local_lambda_operations()`: the operations LocalLambda serves, as
-/// (service, operation, method, path template) rows, for the documentation's checklist.
+/// The operations a LocalLambda serves, one (service, operation, method, path) row each.
+///
+/// The service is ``"lambda"`` (the path is the request URI's template of AWS's Lambda API
+/// model), ``"logs"`` (CloudWatch Logs' reads of the functions' logs: a POST to ``/`` whose
+/// ``X-Amz-Target`` names the operation) or ``"local-lambda"`` (LocalLambda's own endpoints).
+/// Any other request is answered with an ``UnknownOperationException``.
+///
+/// Raises:
+///     NotImplementedError: on Windows, where LocalLambda does not run.
 #[pyfunction(name = "local_lambda_operations")]
 pub fn py_local_lambda_operations() -> Vec<(&'static str, &'static str, &'static str, &'static str)> {
     OPERATIONS

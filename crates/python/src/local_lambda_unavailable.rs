@@ -6,6 +6,11 @@ use pyo3::types::{PyDict, PyTuple};
 
 use crate::errors::{Error, Result};
 
+/// An offline AWS Lambda, which cannot run here: it runs handlers under awslambdaric, which runs on
+/// Linux and macOS only.
+///
+/// Raises:
+///     NotImplementedError: Always, when made (run it under WSL on Windows).
 #[pyclass(module = "lambda_executor._core", name = "LocalLambda", frozen)]
 pub struct PyLocalLambda;
 
@@ -18,7 +23,15 @@ impl PyLocalLambda {
     }
 }
 
-/// `lambda_executor._core.local_lambda_operations()`, which lists what a LocalLambda serves.
+/// The operations a LocalLambda serves, one (service, operation, method, path) row each.
+///
+/// The service is ``"lambda"`` (the path is the request URI's template of AWS's Lambda API
+/// model), ``"logs"`` (CloudWatch Logs' reads of the functions' logs: a POST to ``/`` whose
+/// ``X-Amz-Target`` names the operation) or ``"local-lambda"`` (LocalLambda's own endpoints).
+/// Any other request is answered with an ``UnknownOperationException``.
+///
+/// Raises:
+///     NotImplementedError: on Windows, where LocalLambda does not run.
 #[pyfunction(name = "local_lambda_operations")]
 pub fn py_local_lambda_operations() -> Result<Vec<(&'static str, &'static str, &'static str, &'static str)>> {
     Err(unsupported())

@@ -9,16 +9,27 @@ use crate::errors::{Error, Result};
 /// More retries than this of one call is no policy a user means.
 const MAX_RETRIES: i64 = 1000;
 
-/// How LambdaExecutor retries. Every argument is optional:
+/// How a :class:`~lambda_executor.LambdaExecutor` retries the invocations Lambda did not run.
 ///
-/// - `throttle_timeout`: seconds an invocation keeps retrying throttles (429) before
-///   `ThrottledError` (default 900).
-/// - `max_retries`: retries of calls Lambda could not take (5xx, ResourceNotReady,
-///   ResourceConflict) and of connections that failed before sending (default 4).
-/// - `base_delay`, `max_delay`: exponential backoff with full jitter between these (default
-///   0.05 s and 5 s); a Retry-After from Lambda is waited at least.
-/// - `retry_after_sent`: also retry when the connection was lost after the request was sent,
-///   although the function may then run twice (default False).
+/// Throttles (429) are retried until ``throttle_timeout``; calls Lambda could not take (5xx,
+/// ResourceNotReady, ResourceConflict) and connections that failed before sending, up to
+/// ``max_retries`` times; a call whose connection was lost after it was sent, only with
+/// ``retry_after_sent``. Retries wait an exponential backoff with full jitter between
+/// ``base_delay`` and ``max_delay``, and at least the Retry-After Lambda asked for.
+///
+/// Args:
+///     throttle_timeout: Seconds an invocation keeps retrying throttles before it fails with
+///         :class:`~lambda_executor.ThrottledError`.
+///     max_retries: Retries of a call Lambda could not take, 0 to 1,000.
+///     base_delay: Seconds of the first backoff.
+///     max_delay: Seconds the backoff grows to at most.
+///     retry_after_sent: Also retry a call whose connection was lost after it was sent, although
+///         the function may then run twice.
+///
+/// Raises:
+///     ValueError: A setting is out of range (a negative delay, ``base_delay`` above
+///         ``max_delay``, ...).
+///     TypeError: ``max_retries`` is not a whole number.
 #[pyclass(module = "lambda_executor._core", name = "RetryPolicy", frozen, from_py_object)]
 #[derive(Clone)]
 pub struct PyRetryPolicy(pub RetryPolicy);
@@ -44,26 +55,31 @@ impl PyRetryPolicy {
             .map_err(Error::Invalid)
     }
 
+    /// Seconds an invocation keeps retrying throttles (429) before it fails.
     #[getter]
     fn throttle_timeout(&self) -> f64 {
         self.0.throttle_timeout
     }
 
+    /// Retries of a call Lambda could not take (5xx, ResourceNotReady, ResourceConflict).
     #[getter]
     fn max_retries(&self) -> u32 {
         self.0.max_retries
     }
 
+    /// Seconds of the first backoff.
     #[getter]
     fn base_delay(&self) -> f64 {
         self.0.base_delay
     }
 
+    /// Seconds the backoff grows to at most.
     #[getter]
     fn max_delay(&self) -> f64 {
         self.0.max_delay
     }
 
+    /// Whether a call whose connection was lost after it was sent is retried (it may run twice).
     #[getter]
     fn retry_after_sent(&self) -> bool {
         self.0.retry_after_sent

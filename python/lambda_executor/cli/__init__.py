@@ -1,7 +1,7 @@
-"""The `lambda-executor` command: `demo` shows the product offline, `local` serves LocalLambda,
-`deploy`, `update`, `list`, `delete` and `invoke` manage and call functions, `logs` prints their
-logs from CloudWatch Logs, `tune` picks a function's memory size by measurement, `spill` lists and
-deletes what runs left at a spill location."""
+"""Fan work out to AWS Lambda functions: demo shows the product offline, local serves LocalLambda,
+deploy, update, list, delete and invoke manage and call functions, logs prints their logs from
+CloudWatch Logs, tune picks a function's memory size by measurement, journal shows what a resume
+journal holds, spill lists and deletes what runs left at a spill location."""
 
 # (This docstring is the command's --help.) Each subcommand is a module of this package, which
 # adds its parser (its `run` as the parser's default) and runs it.
@@ -16,7 +16,8 @@ from ..errors import LambdaError
 from . import demo, deploy, invoke, journal, local, logs, spill, tune
 
 
-def main(argv: list[str] | None = None) -> int:
+def command_parser() -> argparse.ArgumentParser:
+    """Builds the command's parser, each subcommand's `run` as its parser's default."""
     parser = argparse.ArgumentParser(prog="lambda-executor", description=__doc__)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -28,8 +29,17 @@ def main(argv: list[str] | None = None) -> int:
     logs.add_command(commands)
     spill.add_command(commands)
     tune.add_command(commands)
+    # A command without a longer description opens its --help with its line of the command list.
+    for listed in commands._choices_actions:
+        command = commands.choices[listed.dest]
+        if command.description is None:
+            command.description = listed.help
+    return parser
 
-    args = parser.parse_args(argv)
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs the command with `argv` (default: the command line's) and returns its exit status."""
+    args = command_parser().parse_args(argv)
     try:
         return args.run(args)
     except LambdaError as error:

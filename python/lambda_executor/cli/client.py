@@ -15,7 +15,11 @@ def client_options() -> argparse.ArgumentParser:
     client = argparse.ArgumentParser(add_help=False)
     client.add_argument("--region", help="AWS region (default: your AWS configuration)")
     client.add_argument("--profile", help="AWS profile (default: your AWS configuration)")
-    client.add_argument("--endpoint-url", help="another Lambda endpoint (LocalLambda, a test server)")
+    client.add_argument(
+        "--endpoint-url",
+        help="another Lambda endpoint, LocalLambda's or a test server's (default: AWS_ENDPOINT_URL_LAMBDA, "
+        "AWS_ENDPOINT_URL or your AWS configuration, else AWS's own)",
+    )
     client.add_argument(
         "--ca-bundle", metavar="PEM", help="trust these certificates instead of the system's (default: AWS_CA_BUNDLE)"
     )

@@ -21,6 +21,7 @@ from ..bundle import AGENT_HANDLER, code_sha256
 from ..errors import DeployError, warn_insecure
 from . import packages
 from .client import client_options, client_settings
+from .words import counted
 
 MANAGED_TAG = ("managed-by", "lambda-executor")
 DEFAULT_MEMORY = 512
@@ -68,10 +69,23 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     )
     _add_code_options(update, creating=False)
     update.set_defaults(run=run_update)
-    listing = commands.add_parser("list", parents=[client], help="list the functions it created")
+    listing = commands.add_parser(
+        "list",
+        parents=[client],
+        help="list the functions it created",
+        description=f"Lists the functions lambda-executor created (tagged {MANAGED_TAG[0]}={MANAGED_TAG[1]}) in the "
+        "region: their runtime, memory, timeout and last change.",
+    )
     listing.set_defaults(run=run_list)
-    delete = commands.add_parser("delete", parents=[client, iam], help="delete a function it created")
-    delete.add_argument("name", metavar="NAME")
+    delete = commands.add_parser(
+        "delete",
+        parents=[client, iam],
+        help="delete a function it created",
+        description=f"Deletes a function lambda-executor created (tagged {MANAGED_TAG[0]}={MANAGED_TAG[1]}); it "
+        "refuses any other. With --role, also its execution role, if lambda-executor created it and no function "
+        "uses it any more.",
+    )
+    delete.add_argument("name", metavar="NAME", help="the function's name")
     delete.add_argument(
         "--role",
         action="store_true",
@@ -88,7 +102,7 @@ def _add_code_options(parser: argparse.ArgumentParser, *, creating: bool) -> Non
     def default(value: object) -> str:
         return f"default {value}" if creating else "left out: unchanged"
 
-    parser.add_argument("name", metavar="NAME")
+    parser.add_argument("name", metavar="NAME", help="the function's name")
     parser.add_argument(
         "paths",
         metavar="PATH",
@@ -184,7 +198,7 @@ def run_deploy(args: argparse.Namespace) -> int:
         desired["role"] = _execution_role(control, args.create_role, args.spill)
     if args.spill_expiry is not None:
         rule = SpillStore(args.spill, client=client_settings(args)).expire_after(args.spill_expiry)
-        print(f"objects at {args.spill} expire after {args.spill_expiry} days (lifecycle rule {rule})")
+        print(f"objects at {args.spill} expire after {counted(args.spill_expiry, 'day')} (lifecycle rule {rule})")
     if current is not None:
         return _update(control, args.name, current, desired, bundle, runtime, architecture)
     if not desired["role"]:
@@ -217,7 +231,7 @@ def run_deploy(args: argparse.Namespace) -> int:
     if args.reserved_concurrency is not None:
         control.set_reserved_concurrency(args.name, args.reserved_concurrency)
     print(
-        f"created {created['name']} ({created['arn']}): {created['code_size']:,} bytes, "
+        f"created {created['name']} ({created['arn']}): {counted(created['code_size'], 'byte')}, "
         f"{created['memory']} MB, {created['timeout']} s"
     )
     _publish(control, args, bundle.code)

@@ -11,9 +11,17 @@ from .client import client_options, client_settings
 
 
 def add_command(commands: argparse._SubParsersAction) -> None:
-    invoke = commands.add_parser("invoke", parents=[client_options()], help="invoke a function and print its result")
-    invoke.add_argument("name", metavar="NAME")
-    invoke.add_argument("event", metavar="EVENT", nargs="?", default="{}", help="the event as JSON (default {})")
+    invoke = commands.add_parser(
+        "invoke",
+        parents=[client_options()],
+        help="invoke a function and print its result",
+        description="Invokes a deployed function once with EVENT and prints its result as JSON; a failure is "
+        "printed with the handler's traceback, and the command exits with status 1.",
+    )
+    invoke.add_argument("name", metavar="NAME", help="the function's name, ARN or NAME:QUALIFIER")
+    invoke.add_argument(
+        "event", metavar="EVENT", nargs="?", default="{}", help="the event as JSON (default %(default)s)"
+    )
     invoke.add_argument("--logs", action="store_true", help="print the log tail to stderr")
     invoke.set_defaults(run=run)
 

@@ -11,11 +11,17 @@ from pathlib import Path
 
 from .._core import Journal
 from ..agent import COMPRESSED, TAGGED, AgentError, is_packed, is_tagged, unpack
+from .words import counted
 
 
 def add_command(commands: argparse._SubParsersAction) -> None:
-    journal = commands.add_parser("journal", help="show what a resume journal holds")
-    journal.add_argument("path", help="the journal file (LambdaExecutor(journal=...))")
+    journal = commands.add_parser(
+        "journal",
+        help="show what a resume journal holds",
+        description="Shows what a resume journal holds: its invocations by function and outcome, and its first "
+        "failures; or every failure (--failed), or its stored results as JSON lines (--export).",
+    )
+    journal.add_argument("path", metavar="PATH", help="the journal file (LambdaExecutor(journal=...))")
     journal.add_argument("--failed", action="store_true", help="list every failed invocation")
     journal.add_argument("--export", metavar="JSONL", help="write the stored results to this file, a JSON line each")
     journal.add_argument(
@@ -32,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     journal = Journal(args.path)
     try:
         if args.export:
-            print(f"wrote {journal.export(args.export):,} results to {args.export}")
+            print(f"wrote {counted(journal.export(args.export), 'result')} to {args.export}")
             return 0
         if args.failed:
             for failure in journal.failures():
@@ -46,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         ]
         widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
         total = sum(c["succeeded"] + c["failed"] + c["throttled"] + c["unknown"] for c in counts)
-        print(f"{args.path}: {total:,} invocations of {len(counts)} functions")
+        print(f"{args.path}: {counted(total, 'invocation')} of {counted(len(counts), 'function')}")
         for row in [header, *rows]:
             print(
                 "  ".join(
@@ -62,8 +68,8 @@ def run(args: argparse.Namespace) -> int:
         if args.calls:
             chunks, calls, failed = _chunked_calls(journal)
             print(
-                f"calls in chunks: {calls:,} in {chunks:,} succeeded invocations, {failed:,} of them failed (a chunk "
-                f"whose invocation failed counts as one failed invocation above)"
+                f"calls in chunks: {calls:,} in {counted(chunks, 'succeeded invocation')}, {failed:,} of them failed "
+                f"(a chunk whose invocation failed counts as one failed invocation above)"
             )
         first = journal.failures(limit=5)
         if first:

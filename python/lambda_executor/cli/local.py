@@ -12,12 +12,32 @@ from .._core import LocalLambda
 
 
 def add_command(commands: argparse._SubParsersAction) -> None:
-    local = commands.add_parser("local", help="serve LocalLambda in the foreground until Ctrl-C")
-    local.add_argument("--host", default="127.0.0.1", help="address to bind (loopback unless --allow-remote)")
-    local.add_argument("--port", type=int, default=0, help="port to bind (default: any free port)")
+    local = commands.add_parser(
+        "local",
+        help="serve LocalLambda in the foreground until Ctrl-C",
+        description="Serves LocalLambda, an offline AWS Lambda that runs real Python handlers, with the functions "
+        "the options add, until Ctrl-C; it prints its endpoint and what to export so that the AWS CLI, boto3 and "
+        "lambda-executor invoke reach it.",
+    )
+    local.add_argument(
+        "--host", default="127.0.0.1", help="address to bind, loopback unless --allow-remote (default %(default)s)"
+    )
+    local.add_argument("--port", type=int, default=0, help="port to bind (default %(default)s: any free port)")
     local.add_argument("--allow-remote", action="store_true", help="allow binding a non-loopback address")
-    local.add_argument("--account-concurrency", type=int, default=1000)
-    local.add_argument("--idle-timeout", type=float, default=300.0, help="seconds before an idle environment is ended")
+    local.add_argument(
+        "--account-concurrency",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="the account's concurrency limit, which every function shares (default %(default)s, Lambda's)",
+    )
+    local.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="seconds before an idle execution environment is ended (default %(default)s)",
+    )
     local.add_argument("--tls-cert", metavar="PEM", help="serve https with this certificate chain (with --tls-key)")
     local.add_argument("--tls-key", metavar="PEM", help="the private key of --tls-cert")
     local.add_argument(
@@ -25,14 +45,14 @@ def add_command(commands: argparse._SubParsersAction) -> None:
         type=_number_or_off(float),
         default=10.0,
         metavar="N|off",
-        help="requests per second a function takes per unit of its concurrency (Lambda: 10, the default)",
+        help="requests per second a function takes per unit of its concurrency (default %(default)s, Lambda's)",
     )
     local.add_argument(
         "--scaling-limit",
         type=_number_or_off(int),
         default=1000,
         metavar="N|off",
-        help="execution environments a function may add every 10 s (Lambda: 1000, the default)",
+        help="execution environments a function may add every 10 s (default %(default)s, Lambda's)",
     )
     local.add_argument(
         "--s3-endpoint-url",
@@ -56,7 +76,7 @@ def add_command(commands: argparse._SubParsersAction) -> None:
         help="a synthetic echo function answered in Rust (repeatable)",
     )
     for option, what in (
-        ("--reserved", "reserved concurrency of a function"),
+        ("--reserved", "reserved concurrency of a function (default: none)"),
         ("--timeout", "timeout of a --function in seconds (default 3)"),
         ("--memory", "memory size of a --function in MB (default 128)"),
     ):

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from .._core import Journal, LogReader
 from ..errors import LogsError
 from .client import client_options, client_settings
+from .words import counted
 
 if TYPE_CHECKING:
     from .._core import _LogLine
@@ -30,20 +31,24 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     logs = commands.add_parser(
         "logs", parents=[client_options()], help="print a function's logs from CloudWatch Logs", description=__doc__
     )
-    logs.add_argument("function", metavar="FUNCTION")
+    logs.add_argument(
+        "function", metavar="FUNCTION", help="the function's name (its log group is /aws/lambda/FUNCTION)"
+    )
     which = logs.add_mutually_exclusive_group()
     which.add_argument("--request-id", metavar="ID", help="the lines of this call, START to REPORT")
     which.add_argument(
         "--failed", metavar="JOURNAL", help="the lines of every call of FUNCTION this journal holds as failed"
     )
     logs.add_argument("--follow", action="store_true", help="then print new lines as they come, until interrupted")
-    logs.add_argument("--since", default="10m", help="how far back the recent lines go: 30s, 10m, 2h, 1d (default 10m)")
+    logs.add_argument(
+        "--since", default="10m", help="how far back the recent lines go: 30s, 10m, 2h, 1d (default %(default)s)"
+    )
     logs.add_argument(
         "--timeout",
         type=float,
         default=30.0,
         metavar="SECONDS",
-        help="how long to wait for a call's lines to reach CloudWatch Logs (default 30)",
+        help="how long to wait for a call's lines to reach CloudWatch Logs (default %(default)s)",
     )
     logs.set_defaults(run=run)
 
@@ -91,7 +96,7 @@ def _failed_calls(reader: LogReader, args: argparse.Namespace) -> int:
             unread += 1
             continue
         print(*lines, sep="\n")
-    print(f"{len(failures)} failed calls of {args.function} in {args.failed}", file=sys.stderr)
+    print(f"{counted(len(failures), 'failed call')} of {args.function} in {args.failed}", file=sys.stderr)
     return 1 if unread else 0
 
 

@@ -17,6 +17,7 @@ from typing import Optional, Union
 from .._core import ControlPlane, SpillStore
 from ..bundle import check_unzipped, fits_in_request, requirements_digest, stage, stage_layer, unzipped_size, zip_bytes
 from .client import client_settings
+from .words import counted
 
 # The description of a requirements layer says what it holds, so that a later deploy finds it again.
 LAYER_DESCRIPTION = "lambda-executor requirements {digest}, {size} bytes unzipped"
@@ -127,7 +128,7 @@ def publish_layer(
         published = control.publish_layer(
             layer.name, package, description=layer.description, runtime=runtime, architecture=architecture
         )
-    print(f"published layer {published['arn']}: {len(layer.zip):,} bytes")
+    print(f"published layer {published['arn']}: {counted(len(layer.zip), 'byte')}")
     return str(published["arn"])
 
 

@@ -7,6 +7,7 @@ import argparse
 
 from .._core import SpillStore
 from .client import client_options, client_settings
+from .words import counted
 
 DAY = 86_400
 
@@ -25,7 +26,7 @@ def add_command(commands: argparse._SubParsersAction) -> None:
         type=float,
         default=DAY,
         metavar="SECONDS",
-        help=f"clean only objects older than this (default {DAY}: a running run's are younger)",
+        help="clean only objects older than this (default %(default)s, a day: a running run's are younger)",
     )
     spill.set_defaults(run=run)
 
@@ -35,10 +36,14 @@ def run(args: argparse.Namespace) -> int:
     objects = store.objects()
     if args.action == "ls":
         for item in objects:
-            print(f"{item['key']}  {item['size']:,} bytes  {item['age']:,.0f} s old")
-        print(f"{len(objects)} objects, {sum(item['size'] for item in objects):,} bytes at {args.url}")
+            print(f"{item['key']}  {counted(item['size'], 'byte')}  {item['age']:,.0f} s old")
+        print(
+            f"{counted(len(objects), 'object')}, {counted(sum(item['size'] for item in objects), 'byte')} at {args.url}"
+        )
         return 0
     old = [item for item in objects if item["age"] >= args.older_than]
     store.delete([item["key"] for item in old])
-    print(f"deleted {len(old)} objects ({sum(item['size'] for item in old):,} bytes) from {args.url}")
+    print(
+        f"deleted {counted(len(old), 'object')} ({counted(sum(item['size'] for item in old), 'byte')}) from {args.url}"
+    )
     return 0

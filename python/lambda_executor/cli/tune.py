@@ -13,9 +13,14 @@ from .client import client_options, client_settings
 
 def add_command(commands: argparse._SubParsersAction) -> None:
     tune = commands.add_parser(
-        "tune", parents=[client_options()], help="measure a function at each memory size and pick the best"
+        "tune",
+        parents=[client_options()],
+        help="measure a function at each memory size and pick the best",
+        description="Runs a function at each memory size and reports per size its billed duration, its cost per "
+        "invocation and its cold starts, then the best size for the strategy (set with --apply). What the run "
+        "changes (memory, versions, aliases) is undone afterwards, even if the run is killed.",
     )
-    tune.add_argument("name", metavar="FUNCTION")
+    tune.add_argument("name", metavar="FUNCTION", help="the function's name")
     tune.add_argument(
         "--event",
         action="append",
@@ -24,11 +29,13 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     )
     default_sizes = ",".join(map(str, DEFAULT_MEMORY_SIZES))
     tune.add_argument(
-        "--memory", default=default_sizes, metavar="MB,MB,...", help=f"memory sizes to try (default {default_sizes})"
+        "--memory", default=default_sizes, metavar="MB,MB,...", help="memory sizes to try (default %(default)s)"
     )
-    tune.add_argument("--invocations", type=int, default=10, help="measured calls per size (default 10)")
-    tune.add_argument("--concurrency", type=int, default=5, help="calls at a time (default 5)")
-    tune.add_argument("--strategy", choices=STRATEGIES, default="balanced", help="what 'best' means (default balanced)")
+    tune.add_argument("--invocations", type=int, default=10, help="measured calls per size (default %(default)s)")
+    tune.add_argument("--concurrency", type=int, default=5, help="calls at a time (default %(default)s)")
+    tune.add_argument(
+        "--strategy", choices=STRATEGIES, default="balanced", help="what 'best' means (default %(default)s)"
+    )
     tune.add_argument("--apply", action="store_true", help="set the best size on $LATEST (or on --alias)")
     tune.add_argument("--alias", help="with --apply: point this alias at a version with the best size instead")
     tune.add_argument(
