@@ -40,6 +40,8 @@ myst_heading_anchors = 3
 # Docstrings are Google style ("Args:", "Returns:", "Raises:").
 napoleon_google_docstring = True
 napoleon_numpy_docstring = False
+# "Attributes:" sections as fields of their class: autodoc documents the attributes as members too.
+napoleon_use_ivar = True
 
 # Docstrings write code in single backquotes, as Markdown does.
 default_role = "literal"

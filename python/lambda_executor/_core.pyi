@@ -295,9 +295,9 @@ class LocalLambda:
             name: The function's name.
 
         Returns:
-            A dict of counts so far: ``invocations``, ``throttles`` (and of them
+            The counts so far, as a dict with ``invocations``, ``throttles`` (and of them
             ``concurrency_throttles``, ``rate_throttles``, ``scaling_throttles``), ``cold_starts``,
-            ``peak_concurrency``, ``errors``, ``timeouts``; and of now: ``in_flight``,
+            ``peak_concurrency``, ``errors``, ``timeouts``; and of now, ``in_flight``,
             ``queued_events``, ``environments``.
 
         Raises:
@@ -396,10 +396,10 @@ class InvocationInfo:
         """The decoded log tail (the last 4 KB of the log), when the executor has ``log_tail=True``."""
     @property
     def report(self) -> Optional[Report]:
-        """Lambda's REPORT line from the log tail: durations, memory, cold start."""
+        """Lambda's REPORT line from the log tail (durations, memory, cold start)."""
     @property
     def from_journal(self) -> bool:
-        """The outcome came from the journal: nothing was sent this time."""
+        """Whether the outcome came from the journal (nothing was sent this time)."""
     def logs(self, timeout: float = 30.0) -> list[str]:
         """Reads the call's whole log from CloudWatch Logs, START to REPORT.
 
@@ -472,7 +472,7 @@ class Report:
         """Whether the invocation started a new execution environment (a cold start)."""
     @property
     def gb_seconds(self) -> float:
-        """GB-seconds billed: billed duration (and billed restore duration) times configured memory."""
+        """The GB-seconds billed (billed duration, and billed restore duration, times configured memory)."""
     @property
     def restored_gb(self) -> float:
         """GB of memory restored from a snapshot, priced per GB (SnapStart cold starts only)."""

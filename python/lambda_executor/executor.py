@@ -575,7 +575,7 @@ class LambdaExecutor(Executor):
         at the function's architecture's price with the request charge, and its cold starts.
         Afterwards $LATEST's memory is as it was (unless the best size is applied there) and the
         versions and aliases the run made are deleted, even after an error, Ctrl-C or the death
-        of this process (see :mod:`lambda_executor.tune`).
+        of this process (see :class:`~lambda_executor.tune.TuneResult`).
 
         Args:
             fn: The deployed function's name.

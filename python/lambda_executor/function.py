@@ -39,7 +39,7 @@ class LambdaFunction(DeployedFunction):
 
     @property
     def reference(self) -> str:
-        """The function as the executor invokes it: its name or ARN, or ``name:qualifier``."""
+        """The function as the executor invokes it (its name or ARN, or ``name:qualifier``)."""
         return f"{self.name}:{self.qualifier}" if self.qualifier else self.name
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:

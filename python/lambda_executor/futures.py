@@ -126,7 +126,7 @@ class LambdaFuture(Future):
             The decoded JSON result (None for an empty body, or for an Event invocation).
 
         Raises:
-            CancelledError: The invocation was cancelled.
+            concurrent.futures.CancelledError: The invocation was cancelled.
             TimeoutError: It did not end within ``timeout``.
             LambdaError: It failed (a :class:`~lambda_executor.FunctionError` if the handler
                 did).
@@ -151,7 +151,7 @@ class LambdaFuture(Future):
             The error the invocation failed with, or None if it succeeded.
 
         Raises:
-            CancelledError: The invocation was cancelled.
+            concurrent.futures.CancelledError: The invocation was cancelled.
             TimeoutError: It did not end within ``timeout``.
             RuntimeError: Called inside a done-callback for a future not done yet.
         """

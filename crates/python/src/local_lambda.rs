@@ -406,9 +406,9 @@ impl PyLocalLambda {
     ///     name: The function's name.
     ///
     /// Returns:
-    ///     A dict of counts so far: ``invocations``, ``throttles`` (and of them
+    ///     The counts so far, as a dict with ``invocations``, ``throttles`` (and of them
     ///     ``concurrency_throttles``, ``rate_throttles``, ``scaling_throttles``), ``cold_starts``,
-    ///     ``peak_concurrency``, ``errors``, ``timeouts``; and of now: ``in_flight``,
+    ///     ``peak_concurrency``, ``errors``, ``timeouts``; and of now, ``in_flight``,
     ///     ``queued_events``, ``environments``.
     ///
     /// Raises:
