@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 DEFAULT_MAX_WORKERS = 1000  # Lambda's default account concurrency per region
 
-# The engine logs to lambda_executor.<subsystem> (docs/logging.md); shutdown is decided here.
+# The engine logs to lambda_executor.<subsystem> (docs/guide/logs-and-timeline.md); shutdown is decided here.
 _shutdown_log = logging.getLogger("lambda_executor.shutdown")
 
 # As ThreadPoolExecutor's workers are joined at exit, live executors finish their work then.
