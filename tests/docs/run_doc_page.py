@@ -68,6 +68,8 @@ def stop_server(server):
 
 def main():
     steps = json.loads(Path(sys.argv[1]).read_text())
+    # The blocks are a script saved in the reader's folder: its modules import from there.
+    sys.path[0] = os.getcwd()
     namespace = {"__name__": "__main__"}
     servers = []
     try:
