@@ -1,5 +1,5 @@
 """Layers point one way: no source file imports one that imports it back, directly or through
-others, in any Rust crate or in the Python package (the README's Development section draws the
+others, in any Rust crate or in the Python package (docs/development.md draws the
 layers). A file's imports are what it names of the others: `use crate::...`, `use super::...` and
 paths written in code for Rust (a `mod x;` declaration is not an import, a `pub use` is), every
 `import` and `from ... import` for Python, those inside functions too."""

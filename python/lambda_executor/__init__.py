@@ -31,7 +31,7 @@ from .remote import RemoteFunction, remote
 from .stats import Stats
 from .timeline import Timeline
 
-# A library's loggers get no handler of theirs (docs/logging.md): records go wherever the
+# A library's loggers get no handler of theirs (docs/guide/logs-and-timeline.md): records go wherever the
 # application sends them, and nowhere (not even Python's last resort) when it sends none.
 logging.getLogger("lambda_executor").addHandler(logging.NullHandler())
 

@@ -46,7 +46,7 @@ DEFAULT_READ_TIMEOUT = 960.0
 # A RetryPolicy cannot change: one instance serves every executor as the default.
 DEFAULT_RETRY = RetryPolicy()
 
-# The engine logs to lambda_executor.<subsystem> (docs/logging.md); shutdown is decided here.
+# The engine logs to lambda_executor.<subsystem> (docs/guide/logs-and-timeline.md); shutdown is decided here.
 _shutdown_log = logging.getLogger("lambda_executor.shutdown")
 
 # As ThreadPoolExecutor's workers are joined at exit, live executors finish their work then.
