@@ -1,12 +1,15 @@
 """The Lambda concurrency lab's script (shared seeds), moved to lambda-executor line for line.
 
-    python examples/seed_lab.py                      # offline: LocalLambda, reserved concurrency 2
-    FUNCTION_NAME=my-function python examples/seed_lab.py   # your deployed function
+    python examples/seed_lab.py --local                    # offline: LocalLambda, reserved concurrency 2
+    FUNCTION_NAME=my-function python examples/seed_lab.py  # your deployed function
 
-With boto3 and threads, 8 of the 10 calls fail with TooManyRequestsException against a reserved
-concurrency of 2; here all 10 succeed, because the executor absorbs the throttling.
+Against AWS, the region, credentials and endpoint come from the usual AWS configuration (so
+AWS_ENDPOINT_URL_LAMBDA may name another Lambda, such as `lambda-executor local`'s). With boto3 and
+threads, 8 of the 10 calls fail with TooManyRequestsException against a reserved concurrency of 2;
+here all 10 succeed, because the executor absorbs the throttling.
 """
 
+import argparse
 import concurrent.futures
 import os
 
@@ -48,10 +51,10 @@ def main(endpoint_url=None):
 
 
 if __name__ == "__main__":
-    if function_name:
-        main()
-    else:
-        # Offline: the lab's handler under LocalLambda, with the lab's reserved concurrency of 2.
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--local", action="store_true", help="run offline, against a LocalLambda started here")
+    if parser.parse_args().local:
+        # The lab's handler under LocalLambda, with the lab's reserved concurrency of 2.
         from lambda_executor.cli.demo import DEMO_HANDLERS, use_offline_credentials
 
         use_offline_credentials()
@@ -61,3 +64,7 @@ if __name__ == "__main__":
             main(local.endpoint_url)
             print("-" * 40)
             print(f"LocalLambda: {local.stats(function_name)}")
+    elif function_name:
+        main()
+    else:
+        parser.error("set FUNCTION_NAME to your deployed function's name, or pass --local to run offline")

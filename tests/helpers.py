@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 import zipfile
 from pathlib import Path
@@ -33,6 +34,24 @@ def boto3_lambda(endpoint_url, **config):
         region_name="us-east-1",
         config=Config(**config),
     )
+
+
+def raw_invoke(endpoint_url, name, body, headers, *, timeout=30.0):
+    """One raw Invoke API call (POST /2015-03-31/functions/NAME/invocations), as any HTTP client
+    would make it: unsigned (LocalLambda does not check), never through a proxy. Returns (status,
+    headers, body), for an HTTP error status too."""
+    request = urllib.request.Request(
+        f"{endpoint_url}/2015-03-31/functions/{name}/invocations",
+        data=body,
+        headers=headers,
+        method="POST",
+    )
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # LocalLambda is local
+    try:
+        with direct.open(request, timeout=timeout) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
 
 
 def zipped(**modules):

@@ -18,16 +18,6 @@ def test_console_script_is_installed():
     assert "demo" in result.stdout and "local" in result.stdout
 
 
-def test_demo_runs_offline_and_shows_the_lab():
-    result = subprocess.run([*COMMAND, "demo"], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    assert "cold invoke -> 200" in result.stdout
-    assert "Init Duration" in result.stdout
-    assert "2 succeeded, 8 throttled" in result.stdout
-    assert "ReservedFunctionConcurrentInvocationLimitExceeded" in result.stdout
-    assert "10 of 10 succeeded" in result.stdout
-
-
 def test_local_serves_until_interrupted(handlers):
     arguments = ["--synthetic", "echo", "--function", "hello", "app.echo", str(handlers), "--reserved", "echo=3"]
     with local_command(*arguments, "--timeout", "hello=7", "--memory", "hello=256") as (process, endpoint_url):

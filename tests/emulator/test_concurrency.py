@@ -4,9 +4,8 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from helpers import boto3_lambda, wait_for
+from helpers import boto3_lambda, raw_invoke, wait_for
 from lambda_executor import LocalLambda
-from lambda_executor.cli.demo import raw_invoke
 
 
 def test_seed_lab_two_succeed_and_eight_are_throttled(local, handlers):

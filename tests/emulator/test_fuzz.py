@@ -6,9 +6,9 @@ import http.client
 import json
 from urllib.parse import urlsplit
 
+from helpers import raw_invoke
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from lambda_executor.cli.demo import raw_invoke
 
 MODELLED = {200, 201, 202, 204, 400, 404, 409, 413, 415, 429, 500, 502}
 

@@ -6,8 +6,7 @@ import re
 
 import pytest
 from botocore.exceptions import ClientError
-from helpers import wait_for
-from lambda_executor.cli.demo import raw_invoke
+from helpers import raw_invoke, wait_for
 
 
 def invoke(client, name, event=None, **kwargs):

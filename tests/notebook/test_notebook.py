@@ -1,11 +1,10 @@
-"""The notebook experience with a real Jupyter kernel (nbclient): Ctrl-C mid-map, the example
-notebook top to bottom, and the seed lab's script."""
+"""The notebook experience with a real Jupyter kernel (nbclient): Ctrl-C mid-map, and the example
+notebook top to bottom (the example scripts' tests are in tests/test_examples.py)."""
 
 import json
 import os
 import re
 import signal
-import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -171,14 +170,3 @@ def comparable(notebook):
         text = re.sub(r"(?<![<\w])/([\w.-]+/)+", "", text)
         cells.append(re.sub(r"\d[\d,.e+-]*", "N", text))
     return cells
-
-
-def test_the_seed_lab_script_gets_all_ten_calls_through():
-    env = {key: value for key, value in os.environ.items() if key != "FUNCTION_NAME"}
-    run = subprocess.run(
-        [sys.executable, str(EXAMPLES / "seed_lab.py")], capture_output=True, text=True, env=env, timeout=120
-    )
-    assert run.returncode == 0, run.stderr
-    assert run.stdout.count("data was processed") == 10
-    stats = run.stdout.rsplit("LocalLambda: ", 1)[1]
-    assert "'invocations': 10" in stats and "'peak_concurrency': 2" in stats

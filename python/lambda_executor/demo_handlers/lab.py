@@ -1,4 +1,5 @@
-"""Handlers for `lambda-executor demo`: the concurrency lab's slow function (shared seeds), shortened."""
+"""Handlers for `lambda-executor demo`: the concurrency lab's slow function (shared seeds), shortened,
+and a division that fails as user code fails."""
 
 import time
 
@@ -16,3 +17,8 @@ def do_something(event, context):
 def hello(event, context):
     print(f"hello from {context.function_name}, request {context.aws_request_id}")
     return {"greeting": f"hello, {event.get('name', 'world')}"}
+
+
+def divide(event, context):
+    """event["numerator"] / event["denominator"]: a denominator of 0 raises ZeroDivisionError."""
+    return event["numerator"] / event["denominator"]
