@@ -14,6 +14,13 @@ the site):
     <!-- docs-test: parse-only (needs AWS) --> only checked to parse (ast.parse, bash -n): it
                                              needs real AWS, a pip install, another machine...
 
+A page may also say, anywhere outside a block's line, what AWS it needs beside the Lambda:
+
+    <!-- docs-test: s3 BUCKET -->            moto's server on 127.0.0.1 is the page's S3 and IAM
+                                             (AWS_ENDPOINT_URL_S3 and AWS_ENDPOINT_URL_IAM, set
+                                             before the quick start's LocalLambda starts, so that
+                                             its handlers reach that S3 too), with the bucket made
+
 Blocks in `python`, `sh`, `bash` or `shell` run; other languages (`text`, `json`, `console`
 output) are shown, not run."""
 
@@ -27,6 +34,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import boto3
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -86,6 +94,14 @@ def blocks_of(page):
     return blocks
 
 
+PAGE_MARK = re.compile(r"^<!--\s*docs-test:\s*s3\s+(?P<bucket>[a-z0-9][a-z0-9.-]{2,62})\s*-->$")
+
+
+def buckets_of(page):
+    """The buckets of the page's `<!-- docs-test: s3 BUCKET -->` lines."""
+    return [mark["bucket"] for line in (ROOT / page).read_text().splitlines() if (mark := PAGE_MARK.match(line))]
+
+
 def runnable(block):
     return block.mark == "file" or (block.mark != "parse-only" and block.language in PYTHON | SHELL)
 
@@ -94,6 +110,7 @@ def runnable(block):
 def test_every_block_parses_and_its_mark_is_known(page):
     for block in blocks_of(page):
         where = f"{page}:{block.line}"
+        assert block.mark != "s3", f"{where}: the s3 mark is the page's: on a line of its own, not before a block"
         assert block.mark in ("", "file", "server", "parse-only"), f"{where}: unknown mark {block.mark!r}"
         if block.mark == "parse-only":
             assert re.fullmatch(r"\(.+\)", block.argument), f"{where}: say why it is only parsed, in parentheses"
@@ -133,11 +150,24 @@ def reader_environment(tmp_path):
     return environment
 
 
+def aws_beside_lambda(page, request):
+    """What the page's marks ask beside the quick start's Lambda, as the environment that reaches
+    it: moto's server as S3 and IAM, with the page's buckets."""
+    buckets = buckets_of(page)
+    if not buckets:
+        return {}
+    moto = request.getfixturevalue("moto_server")
+    s3 = boto3.client("s3", endpoint_url=moto, region_name="us-east-1")
+    for bucket in buckets:
+        s3.create_bucket(Bucket=bucket)
+    return {"AWS_ENDPOINT_URL_S3": moto, "AWS_ENDPOINT_URL_IAM": moto}
+
+
 @pytest.mark.parametrize("page", PAGES)
-def test_every_block_runs_against_local_lambda(page, tmp_path):
+def test_every_block_runs_against_local_lambda(page, tmp_path, request):
     steps = [block.step() for block in blocks_of(page) if runnable(block)]
-    if not steps:
-        pytest.skip(f"{page} has no block to run")
+    # A page whose every block is only parsed would hide its feature from the tests.
+    assert steps, f"{page} has no block to run"
     if page != QUICKSTART:
         # The guide's examples run against what the quick start serves.
         setup = [block.step() for block in blocks_of(QUICKSTART) if block.mark in ("file", "server")]
@@ -152,7 +182,7 @@ def test_every_block_runs_against_local_lambda(page, tmp_path):
         runner = subprocess.Popen(
             [sys.executable, str(RUNNER), str(steps_file)],
             cwd=workdir,
-            env=reader_environment(tmp_path),
+            env={**reader_environment(tmp_path), **aws_beside_lambda(page, request)},
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
