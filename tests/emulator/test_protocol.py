@@ -35,7 +35,8 @@ def test_invoke_returns_the_handler_result_with_lambda_headers(local, client, ha
     assert result["memory_limit_in_mb"] == "256"
     assert 0 < result["remaining_ms"] <= 3000
     assert result["greeting"] == "hi"
-    assert result["caller_secret"] is None, "the caller's credentials leaked into the function"
+    # As Lambda gives its role's session credentials: LocalLambda's placeholders, never the caller's.
+    assert result["caller_secret"] == "local-lambda-role-secret", "the caller's credentials leaked into the function"
 
 
 def test_function_references_and_qualifiers(local, client, handlers):

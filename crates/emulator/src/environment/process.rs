@@ -50,6 +50,17 @@ const CALLER_CREDENTIALS: [&str; 12] = [
     "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
 ];
 
+/// In their place, what Lambda gives every environment: session credentials of the function's
+/// role. LocalLambda has no STS to issue them, so they are placeholders, the same for every
+/// function; an S3 that does not check signatures against its own users (moto's server by
+/// default) takes them. A function whose own `Environment.Variables` set any of them (which Lambda
+/// refuses; LocalLambda lets a function carry the keys its S3 wants) gets none of the three.
+const ROLE_CREDENTIALS: [(&str, &str); 3] = [
+    ("AWS_ACCESS_KEY_ID", "ASIALOCALLAMBDAROLE0"),
+    ("AWS_SECRET_ACCESS_KEY", "local-lambda-role-secret"),
+    ("AWS_SESSION_TOKEN", "local-lambda-role-session-token"),
+];
+
 /// What an environment needs to start.
 pub struct EnvironmentSpec {
     pub python: PathBuf,
@@ -179,6 +190,9 @@ impl Environment {
             .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
             .env("AWS_CONFIG_FILE", "/dev/null")
             .env("AWS_EC2_METADATA_DISABLED", "true");
+        if !spec.variables.iter().any(|(name, _)| ROLE_CREDENTIALS.iter().any(|(credential, _)| credential == name)) {
+            command.envs(ROLE_CREDENTIALS);
+        }
         if let Some(url) = &spec.s3_endpoint_url {
             command.env("AWS_ENDPOINT_URL_S3", url);
         }
