@@ -42,11 +42,15 @@ RUNNER = Path(__file__).parent / "run_doc_page.py"
 QUICKSTART = "docs/quickstart.md"
 PAGES = [
     "README.md",
+    "docs/index.md",
     QUICKSTART,
     *sorted(str(path.relative_to(ROOT)) for path in (ROOT / "docs" / "guide").glob("*.md")),
     # The fact sheets, should one show code.
     *sorted(str(path.relative_to(ROOT)) for path in (ROOT / "docs").glob("lambda-*.md") if "```" in path.read_text()),
 ]
+# Pages for contributors, whose commands build, test or benchmark the project itself: each of their
+# blocks is marked parse-only.
+CONTRIBUTOR_PAGES = ["docs/development.md", "docs/benchmarks.md"]
 PYTHON = {"python", "py"}
 SHELL = {"sh", "bash", "shell"}
 MARK = re.compile(r"<!--\s*docs-test:\s*(?P<kind>[a-z-]+)\s*(?P<argument>.*?)\s*-->")
@@ -106,10 +110,12 @@ def runnable(block):
     return block.mark == "file" or (block.mark != "parse-only" and block.language in PYTHON | SHELL)
 
 
-@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("page", PAGES + CONTRIBUTOR_PAGES)
 def test_every_block_parses_and_its_mark_is_known(page):
     for block in blocks_of(page):
         where = f"{page}:{block.line}"
+        if page in CONTRIBUTOR_PAGES and block.language in PYTHON | SHELL:
+            assert block.mark == "parse-only", f"{where}: a contributor's command is marked parse-only (why)"
         assert block.mark != "s3", f"{where}: the s3 mark is the page's: on a line of its own, not before a block"
         assert block.mark in ("", "file", "server", "parse-only"), f"{where}: unknown mark {block.mark!r}"
         if block.mark == "parse-only":
