@@ -175,7 +175,7 @@ class Stats:
             rows.append(("not in the journal", f"{self.journal_unrecorded:,} outcomes (a rerun sends them again)"))
         if self.max_cost is not None:
             not_sent = f"; {self.not_sent_over_cap:,} calls not sent" if self.not_sent_over_cap else ""
-            rows.append(("spend cap", f"${self.spent or 0:,.6f} of ${self.max_cost:,.2f}{not_sent}"))
+            rows.append(("spend cap", f"${self.spent or 0:,.6f} of ${_dollars(self.max_cost)}{not_sent}"))
         rows += [
             (f"concurrency limit: {name}", f"{limit:,}") for name, limit in sorted(self.concurrency_limits.items())
         ]
@@ -194,3 +194,8 @@ class Stats:
             for name, value in self.rows()
         )
         return f"<table>{cells}</table>"
+
+
+def _dollars(value: float) -> str:
+    """Dollars as set, to the hundredth of a cent's millionth: a cap of a few calls is a fraction of a cent."""
+    return f"{value:,.8f}".rstrip("0").rstrip(".")

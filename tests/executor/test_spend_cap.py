@@ -1,6 +1,8 @@
 """LambdaExecutor(max_cost=...): once what the calls that ran cost reaches the cap, nothing more is
 sent; calls waiting fail with BudgetExceeded, calls in flight finish, and nothing is lost."""
 
+import re
+
 import pytest
 from lambda_executor import BudgetExceeded, LambdaExecutor
 from lambda_executor.stats import PRICE_PER_GB_SECOND, PRICE_PER_REQUEST
@@ -47,7 +49,9 @@ def test_nothing_more_is_sent_once_the_cap_is_reached(priced):
     assert f"the {first.waiting} calls waiting then were not sent" in str(first)
     assert stats.max_cost == cap and stats.spent >= cap
     assert stats.not_sent_over_cap == len(refused)
-    assert "spend cap" in str(stats)
+    # The cap as it was set, however small (a cap of a few calls is a fraction of a cent).
+    shown = re.search(r"spend cap +\$[\d.,]+ of \$([\d.,]+)", str(stats))
+    assert shown and float(shown[1]) == pytest.approx(cap, rel=1e-3), str(stats)
 
 
 def test_calls_the_cap_kept_back_are_sent_by_a_rerun_with_a_journal(priced, tmp_path):
