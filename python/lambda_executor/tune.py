@@ -303,7 +303,7 @@ class Guard:
         )
         assert self.process.stdin is not None
         # A CA bundle's path as text (JSON has no PathLike); the settings hold no credentials.
-        plain = (str, bool, dict, type(None))
+        plain = (str, bool, int, float, dict, type(None))
         settings = {key: value if isinstance(value, plain) else str(value) for key, value in client.items()}
         line = {"client": settings, "function": function, "run": run, "memory": memory}
         self.process.stdin.write(json.dumps(line).encode() + b"\n")
