@@ -780,10 +780,10 @@ def test_a_failed_event_invocation_is_retried_twice_by_default(quick_retries, tm
 def test_a_failed_event_is_dropped_rather_than_retried_past_its_maximum_age(tmp_path):
     """AWS's documentation (invocation-async-error-handling.html): an event older than
     MaximumEventAgeInSeconds is discarded; Lambda does not start a retry past it. With a first wait
-    of 25 s (so the second is 50 s), the second retry would start 75 s after the event: a function
-    whose maximum age is 60 s (the least it takes) runs twice, one with the default six hours three
-    times."""
-    with LocalLambda(event_retry_delay=25.0) as local:
+    of 20.5 s (so the second is 41 s), the second retry would start over 61.5 s after the event: a
+    function whose maximum age is 60 s (the least it takes) runs twice, one with the default six
+    hours three times."""
+    with LocalLambda(event_retry_delay=20.5) as local:
         client = boto3_lambda(local.endpoint_url)
         create(client, code=FAILING_CODE)
         create(client, "g", code=FAILING_CODE)
