@@ -29,11 +29,6 @@ def command_parser() -> argparse.ArgumentParser:
     logs.add_command(commands)
     spill.add_command(commands)
     tune.add_command(commands)
-    # A command without a longer description opens its --help with its line of the command list.
-    for listed in commands._choices_actions:
-        command = commands.choices[listed.dest]
-        if command.description is None:
-            command.description = listed.help
     return parser
 
 

@@ -93,7 +93,12 @@ with LambdaExecutor(max_workers=4, endpoint_url=endpoint_url, journal=journal_pa
 
 
 def add_command(commands: argparse._SubParsersAction) -> None:
-    demo = commands.add_parser("demo", help="show what lambda-executor does, offline (no AWS account)")
+    demo = commands.add_parser(
+        "demo",
+        help="show what lambda-executor does, offline (no AWS account)",
+        description="Shows what lambda-executor does, offline (no AWS account): each piece of Python it runs, "
+        "then its output, against a LocalLambda it starts.",
+    )
     demo.set_defaults(run=run)
 
 
